@@ -1,0 +1,117 @@
+"""The ``omnitron`` command line.
+
+Sub-commands are registered by import string, so ``omnitron --help`` imports
+none of them. A user's mistake ends as one line on stderr and exit code 2;
+nothing else may print a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from cyclopts import App
+
+from .. import __version__
+
+
+def _version() -> str:
+    from ..plugins import PluginManager
+
+    try:
+        pm = PluginManager()
+        infos = pm.plugin_infos()
+    except Exception as exc:  # version must print even with broken plugins
+        return f"omnitron {__version__} (plugins: {exc})"
+    plugins = ", ".join(f"{i.name} {i.version}" for i in infos if i.name != "omnitron")
+    return f"omnitron {__version__}" + (f"\nplugins: {plugins}" if plugins else "")
+
+
+app = App(
+    name="omnitron",
+    help="Infrastructure as declarative dependencies of apps.",
+    version=_version,
+)
+
+infra = App(name="infra", help="Plan, provision and inspect the project's infrastructure.")
+plugins_app = App(name="plugins", help="Installed plugins.")
+config_app = App(name="config", help="Config files: JSON Schema and validation.")
+secret_app = App(name="secret", help="The project's secret store.")
+app.command(infra)
+app.command(plugins_app)
+app.command(config_app)
+app.command(secret_app)
+
+plugins_app.command("omnitron.cli.plugins_cmd:list_plugins", name="list")
+config_app.command("omnitron.cli.config_cmd:schema", name="schema")
+config_app.command("omnitron.cli.config_cmd:validate", name="validate")
+infra.command("omnitron.cli.infra_cmd:plan", name="plan")
+
+# Commands implemented in later modules register here when present.
+_OPTIONAL = [
+    (secret_app, "omnitron.cli.secret_cmd", ["set", "get", "list", "rm", "rotate-key"]),
+    (infra, "omnitron.cli.infra_run", ["up", "down", "status", "ps", "logs", "env", "migrate", "reset"]),
+    (app, "omnitron.cli.run_cmd", ["run"]),
+]
+
+
+def _register_optional() -> None:
+    import importlib.util
+
+    for target, module, names in _OPTIONAL:
+        if importlib.util.find_spec(module) is None:
+            continue
+        for name in names:
+            target.command(f"{module}:{name.replace('-', '_')}_cmd", name=name)
+
+
+def _register_plugin_commands() -> None:
+    from ..plugins import PluginManager
+
+    try:
+        specs = PluginManager().commands
+    except Exception as exc:
+        print(f"warning: plugin commands unavailable: {exc}", file=sys.stderr)
+        return
+    groups = {"": app, "infra": infra, "secret": secret_app, "plugins": plugins_app, "config": config_app}
+    for spec in specs.values():
+        target = groups.get(spec.group)
+        if target is None:
+            continue
+        target.command(spec.target, name=spec.name, help=spec.help or None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``omnitron`` script."""
+    from ..errors import OmnitronError
+
+    argv = sys.argv[1:] if argv is None else argv
+    _register_optional()
+    if argv[:1] == ["infra"] and len(argv) > 1 and not argv[1].startswith("-"):
+        _register_plugin_commands()
+    elif argv[:1] == ["infra"]:
+        _register_plugin_commands()
+    try:
+        result = app(argv, result_action="return_value", exit_on_error=False, print_error=True)
+    except OmnitronError as exc:
+        print(f"omnitron: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("omnitron: interrupted", file=sys.stderr)
+        return 130
+    except _cyclopts_error() as exc:  # type: ignore[misc]
+        return 2
+    if isinstance(result, bool) or result is None:
+        return 0
+    if isinstance(result, int):
+        return result
+    return 0
+
+
+def _cyclopts_error() -> type[BaseException]:
+    from cyclopts import CycloptsError
+
+    return CycloptsError
+
+
+def run() -> None:
+    sys.exit(main())

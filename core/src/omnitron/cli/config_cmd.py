@@ -1,0 +1,36 @@
+"""``omnitron config schema`` and ``omnitron config validate``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ._common import JsonOpt, ProjectOpt, StackOpt, console, load_project, print_json
+
+
+def schema(which: Literal["ecosystem", "app", "all"] = "all") -> int:
+    """Print the JSON Schema of omnitron.config.py/omnitron.toml (ecosystem) and config/default.json (app)."""
+    from ..model import AppConfig, EcosystemConfig
+
+    app_schema = {
+        "type": "object",
+        "properties": {"omnitron": AppConfig.model_json_schema(by_alias=True)},
+        "title": "config/default.json",
+    }
+    eco = EcosystemConfig.model_json_schema(by_alias=True)
+    out = {"ecosystem": eco, "app": app_schema}
+    print_json(out if which == "all" else out[which])
+    return 0
+
+
+def validate(*, project: ProjectOpt = None, stack: StackOpt = None, json: JsonOpt = False) -> int:
+    """Check the ecosystem, every app's config and that the project plans for every stack."""
+    proj = load_project(project)
+    loaded = proj.loaded
+    stacks = [stack] if stack else sorted(loaded.ecosystem.stacks)
+    plans = {s: proj.plan(s, docker_available=True) for s in stacks}
+    if json:
+        print_json({"ok": True, "project": proj.name, "config": str(proj.config_file), "apps": sorted(loaded.apps), "stacks": {s: len(p.services) for s, p in plans.items()}})
+        return 0
+    summary = ", ".join(f"{s}: {len(p.services)} services" for s, p in plans.items())
+    console().print(f"[green]ok[/green] {proj.config_file.name}: {len(loaded.apps)} apps; {summary}")
+    return 0

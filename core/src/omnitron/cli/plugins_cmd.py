@@ -1,0 +1,31 @@
+"""``omnitron plugins list``."""
+
+from __future__ import annotations
+
+from ._common import JsonOpt, console, print_json
+
+
+def list_plugins(*, json: JsonOpt = False) -> int:
+    """List installed plugins: name, version, hooks and what each provides."""
+    from ..plugins import PluginManager
+
+    pm = PluginManager()
+    infos = pm.plugin_infos()
+    if json:
+        print_json([i.as_dict() for i in infos])
+        return 0
+    from rich.table import Table
+
+    table = Table(title="omnitron plugins", show_lines=False)
+    table.add_column("name")
+    table.add_column("distribution")
+    table.add_column("version")
+    table.add_column("provides")
+    table.add_column("hooks")
+    for info in infos:
+        provides = "; ".join(f"{k}: {', '.join(v)}" for k, v in info.provides.items())
+        table.add_row(info.name, info.distribution, info.version, provides, ", ".join(h.removeprefix("omnitron_") for h in info.hooks))
+    console().print(table)
+    for err in pm.load_errors:
+        console(stderr=True).print(f"warning: {err}")
+    return 0

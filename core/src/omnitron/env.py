@@ -1,0 +1,49 @@
+"""Rendering apps' env: masked for display, real (with secrets) for injection."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .planner import context_for
+from .templating import MASK, Renderer
+
+if TYPE_CHECKING:
+    from .plan import Plan
+    from .project import Project
+
+
+def render_app_env(
+    plan: Plan,
+    app: str,
+    renderer: Renderer,
+    *,
+    secret=None,
+    allocations: dict[str, dict[str, str]] | None = None,
+    mask_secrets: bool = False,
+) -> dict[str, str]:
+    """``app``'s env vars, rendered.
+
+    :param secret: store key -> value; ``None`` renders secrets as ``****``.
+    :param allocations: service -> ``${alloc:KEY}`` values for this app (from the state store).
+    """
+    app_plan = plan.apps[app]
+    allocations = allocations or {}
+    out: dict[str, str] = {}
+    for var, binding in app_plan.env.items():
+        svc = plan.service(binding.service) if binding.service else None
+        alloc = dict(next((a.values for a in app_plan.allocations if a.service == binding.service), {}))
+        alloc.update(allocations.get(binding.service or "", {}))
+        ctx = context_for(svc, app=app, alloc=alloc, secret=secret or (lambda key: MASK))
+        out[var] = renderer.render(binding.template, ctx, variable=var, mask_secrets=mask_secrets or secret is None)
+    return out
+
+
+def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False) -> dict[str, dict[str, str]]:
+    """Every app's env for display: secrets masked unless ``show_secrets``."""
+    renderer = Renderer(project.plugins.template_functions)
+    secret = None
+    if show_secrets:
+        from .secrets.resolve import resolver_for
+
+        secret = resolver_for(project)
+    return {name: render_app_env(plan, name, renderer, secret=secret) for name in plan.apps}

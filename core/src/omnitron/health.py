@@ -1,0 +1,94 @@
+"""Health probes: the interface and the built-in ``tcp``, ``http`` and ``command`` probes."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel
+
+from .model import CommandCheck, HttpCheck, TcpCheck
+
+if TYPE_CHECKING:
+    from .runtime import ServiceHandle
+
+
+@dataclass
+class ProbeResult:
+    ok: bool
+    detail: str
+    elapsed_ms: float = 0.0
+
+
+class HealthProbe(ABC):
+    """One kind of health probe, named by its key under ``healthCheck``."""
+
+    name: ClassVar[str]
+    spec_model: ClassVar[type[BaseModel]]
+
+    @abstractmethod
+    async def check(self, spec: Any, target: ServiceHandle, timeout: float) -> ProbeResult:
+        """Probe once; never raise for an unhealthy service, return ``ok=False``."""
+
+
+class TcpProbe(HealthProbe):
+    name = "tcp"
+    spec_model = TcpCheck
+
+    async def check(self, spec: TcpCheck, target: ServiceHandle, timeout: float) -> ProbeResult:
+        import anyio
+
+        port = target.port(spec.port)
+        start = time.perf_counter()
+        try:
+            with anyio.fail_after(timeout):
+                stream = await anyio.connect_tcp(target.host, port)
+                await stream.aclose()
+        except TimeoutError:
+            return ProbeResult(False, f"tcp {target.host}:{port}: timed out after {timeout:g}s")
+        except OSError as exc:
+            return ProbeResult(False, f"tcp {target.host}:{port}: {exc.strerror or exc}")
+        return ProbeResult(True, f"tcp {target.host}:{port}: open", (time.perf_counter() - start) * 1000)
+
+
+class HttpProbe(HealthProbe):
+    name = "http"
+    spec_model = HttpCheck
+
+    async def check(self, spec: HttpCheck, target: ServiceHandle, timeout: float) -> ProbeResult:
+        import httpx
+
+        port = target.port(spec.port)
+        url = f"{spec.scheme}://{target.host}:{port}{spec.path}"
+        start = time.perf_counter()
+        try:
+            async with httpx.AsyncClient(timeout=timeout, verify=False) as client:
+                resp = await client.get(url)
+        except httpx.HTTPError as exc:
+            return ProbeResult(False, f"GET {url}: {type(exc).__name__}: {exc}")
+        if resp.status_code != spec.status:
+            return ProbeResult(False, f"GET {url}: status {resp.status_code}, expected {spec.status}")
+        return ProbeResult(True, f"GET {url}: {resp.status_code}", (time.perf_counter() - start) * 1000)
+
+
+class CommandProbe(HealthProbe):
+    name = "command"
+    spec_model = CommandCheck
+
+    async def check(self, spec: CommandCheck, target: ServiceHandle, timeout: float) -> ProbeResult:
+        import anyio
+
+        start = time.perf_counter()
+        try:
+            with anyio.fail_after(timeout):
+                result = await target.exec(list(spec.exec))
+        except TimeoutError:
+            return ProbeResult(False, f"{' '.join(spec.exec)}: timed out after {timeout:g}s")
+        tail = result.output.strip().splitlines()[-1:] if result.output.strip() else []
+        detail = f"{' '.join(spec.exec)}: exit {result.exit_code}" + (f" ({tail[0][:200]})" if tail else "")
+        return ProbeResult(result.exit_code == 0, detail, (time.perf_counter() - start) * 1000)
+
+
+BUILTIN_PROBES: tuple[type[HealthProbe], ...] = (TcpProbe, HttpProbe, CommandProbe)

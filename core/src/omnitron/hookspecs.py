@@ -1,0 +1,134 @@
+"""Every hook of omnitron's core, grouped by what it registers.
+
+Hooks are synchronous and cheap: they only hand omnitron *classes*, whose
+(possibly async) methods do the work later. Every hook is called once per
+plugin manager; the results of all plugins are merged and a name provided twice
+is an error naming both distributions. omnitron's own built-ins (the tcp/http/
+command probes, the encrypted ``file`` secret backend, the ``host``/``port``/
+``secret``/``alloc`` template functions) register through these same hooks.
+
+Plugins are found through the ``omnitron`` entry-point group::
+
+    [project.entry-points.omnitron]
+    mysql = "omnitron_mysql.plugin"
+
+and implement hooks with :data:`omnitron.hookimpl`::
+
+    from omnitron import hookimpl
+
+    @hookimpl
+    def omnitron_add_presets():
+        return [MySQLPreset]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .cli_registry import CommandSpec
+    from .health import HealthProbe
+    from .presets import Preset
+    from .providers import Provider
+    from .secrets.base import SecretBackend
+    from .templating import TemplateFunction
+
+PROJECT = "omnitron"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# -------------------------------------------------------------------------
+# Services: what can be declared and how it is run
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def omnitron_add_presets() -> list[type[Preset]]:
+    """Register service presets (``{"preset": "postgres"}``).
+
+    A preset turns a short declaration into a full
+    :class:`~omnitron.model.ServiceRequirement`, says what an app shorthand
+    (``"database": true``) allocates and injects, and prepares the running
+    service (databases, buckets) once it is healthy.
+
+    :returns: :class:`~omnitron.presets.Preset` subclasses; each
+        ``Preset.name`` must be unique across all plugins.
+
+    Called once, the first time presets are needed (planning).
+    """
+
+
+@hookspec
+def omnitron_add_providers() -> list[type[Provider]]:
+    """Register providers: what makes a planned service run (``docker``, ``process``, ...).
+
+    :returns: :class:`~omnitron.providers.Provider` subclasses; each
+        ``Provider.name`` must be unique. They are instantiated per command with
+        a :class:`~omnitron.providers.ProviderContext`.
+
+    Called once, when the first service is provisioned or inspected.
+    """
+
+
+@hookspec
+def omnitron_add_health_probes() -> list[type[HealthProbe]]:
+    """Register health probe kinds (``tcp``, ``http``, ``command`` are built in).
+
+    A probe's ``name`` is the key used under ``healthCheck`` in a declaration.
+
+    :returns: :class:`~omnitron.health.HealthProbe` subclasses.
+
+    Called once, when a plan is made (to validate declarations) or a gate waits.
+    """
+
+
+# -------------------------------------------------------------------------
+# Env injection
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def omnitron_add_template_functions() -> list[type[TemplateFunction]]:
+    """Register env template functions: ``${NAME}`` or ``${NAME:ARG}``.
+
+    ``host``, ``port``, ``secret`` and ``alloc`` are built in.
+
+    :returns: :class:`~omnitron.templating.TemplateFunction` subclasses; their
+        ``render`` must be pure (no I/O): what they need comes in the context.
+
+    Called once, when a plan is made.
+    """
+
+
+@hookspec
+def omnitron_add_secret_backends() -> list[type[SecretBackend]]:
+    """Register secret backends (the encrypted ``file`` store is built in).
+
+    A project selects one with ``secrets = { backend = "NAME" }``.
+
+    :returns: :class:`~omnitron.secrets.base.SecretBackend` subclasses.
+
+    Called once, when the first secret is read or written.
+    """
+
+
+# -------------------------------------------------------------------------
+# Command line
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def omnitron_add_commands() -> list[CommandSpec]:
+    """Register CLI commands, e.g. ``omnitron infra psql``.
+
+    Commands are given as import strings so they are imported only when run,
+    which keeps ``omnitron --help`` fast.
+
+    :returns: :class:`~omnitron.cli_registry.CommandSpec` entries.
+
+    Called once, when the CLI is built.
+    """

@@ -1,0 +1,180 @@
+"""Reading declarations from disk: ``omnitron.config.py`` / ``omnitron.toml`` and apps' ``config/default.json``.
+
+The only module that turns files into models. Every problem becomes one
+:class:`~omnitron.errors.ConfigError` naming the file and the dotted path.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import tomllib
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError
+from .model import AppConfig, EcosystemConfig
+
+CONFIG_FILES = ("omnitron.config.py", "omnitron.toml")
+
+
+class EcosystemDeclaration(dict):
+    """What :func:`define_ecosystem` returns: the raw declaration, validated on load."""
+
+
+def define_ecosystem(config: dict[str, Any] | None = None, /, **kwargs: Any) -> EcosystemDeclaration:
+    """Declare the ecosystem in ``omnitron.config.py`` (the twin of ``defineEcosystem``).
+
+    Accepts a dict, keyword arguments, or both (keywords win). Validation
+    happens when omnitron loads the file, so errors name the file and field.
+    """
+    return EcosystemDeclaration({**(config or {}), **kwargs})
+
+
+def format_validation_error(exc: ValidationError, *, file: str | None, prefix: str | None = None) -> ConfigError:
+    """Turn pydantic's report into one line naming the first problem's dotted path."""
+    err = exc.errors(include_url=False)[0]
+    path = ".".join(str(p) for p in err["loc"] if not (isinstance(p, str) and p in {"preset", "requirement"}) and not _is_tag(p))
+    if prefix:
+        path = f"{prefix}.{path}" if path else prefix
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    elif err["type"] in {"int_type", "int_parsing", "string_type", "bool_type", "bool_parsing", "dict_type", "list_type", "float_type", "model_type"}:
+        msg = f"{msg}, got {_short(err.get('input'))}"
+    more = len(exc.errors()) - 1
+    if more > 0:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ConfigError(msg, file=file, path=path or None)
+
+
+def _is_tag(p: object) -> bool:
+    return isinstance(p, str) and (p.startswith("function-") or p in {"int", "str", "bool", "list[str]", "DatabaseRequest", "RedisRequest", "S3Request", "dict[str,int]"})
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def validate(model: type[BaseModel], data: Any, *, file: str | None, prefix: str | None = None) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise format_validation_error(exc, file=file, prefix=prefix) from None
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest ``omnitron.config.py`` / ``omnitron.toml`` at or above ``start``."""
+    for directory in (start, *start.parents):
+        for name in CONFIG_FILES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def read_ecosystem_file(path: Path) -> dict[str, Any]:
+    """The raw declaration in ``path``, before validation."""
+    name = path.name
+    if path.suffix == ".toml":
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"invalid TOML: {exc}", file=name) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc.strerror}", file=name) from None
+    try:
+        namespace = runpy.run_path(str(path), run_name="omnitron_config")
+    except SystemExit:
+        raise ConfigError("the config called exit()", file=name) from None
+    except Exception as exc:
+        line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__)) if f.filename == str(path)), None)
+        where = f"line {line}: " if line else ""
+        raise ConfigError(f"{where}{type(exc).__name__}: {exc}", file=name) from None
+    found = [v for k, v in namespace.items() if isinstance(v, EcosystemDeclaration)]
+    if "ecosystem" in namespace and isinstance(namespace["ecosystem"], (EcosystemDeclaration, dict)):
+        return dict(namespace["ecosystem"])
+    if len(found) == 1:
+        return dict(found[0])
+    if not found:
+        raise ConfigError("no ecosystem declared: assign define_ecosystem(...) to a variable named `ecosystem`", file=name)
+    raise ConfigError("several define_ecosystem(...) results: name the one to use `ecosystem`", file=name)
+
+
+@dataclass
+class LoadedApp:
+    name: str
+    path: Path
+    config_file: Path | None
+    config: AppConfig
+
+
+@dataclass
+class LoadedProject:
+    root: Path
+    config_file: Path
+    ecosystem: EcosystemConfig
+    apps: dict[str, LoadedApp]
+
+    @property
+    def name(self) -> str:
+        return self.ecosystem.project or _project_name(self.root.name)
+
+
+def _project_name(directory: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in directory).strip("-.") or "project"
+    return cleaned[:63]
+
+
+def load_app(root: Path, name: str, rel: str | None) -> LoadedApp:
+    app_dir = (root / (rel or f"apps/{name}")).resolve()
+    cfg = app_dir / "config" / "default.json"
+    shown = _rel(cfg, root)
+    if not cfg.is_file():
+        if rel is not None and not app_dir.is_dir():
+            raise ConfigError(f"app directory {rel!r} does not exist", file=None, path=f"apps.{name}.path")
+        return LoadedApp(name, app_dir, None, AppConfig())
+    try:
+        data = json.loads(cfg.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=shown) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=shown) from None
+    if not isinstance(data, dict):
+        raise ConfigError("expected a JSON object", file=shown)
+    raw = data.get("omnitron", {})
+    config = validate(AppConfig, raw, file=shown, prefix="omnitron")
+    return LoadedApp(name, app_dir, cfg, config)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def load_project(config_file: Path) -> LoadedProject:
+    """Read and validate the ecosystem and every app it names."""
+    config_file = config_file.resolve()
+    root = config_file.parent
+    raw = read_ecosystem_file(config_file)
+    ecosystem = validate(EcosystemConfig, raw, file=config_file.name)
+    apps: dict[str, LoadedApp] = {}
+    for ref in ecosystem.apps:
+        try:
+            apps[ref.name] = load_app(root, ref.name, ref.path)
+        except ConfigError as exc:
+            if exc.file is None:
+                raise exc.at(file=config_file.name) from None
+            raise
+    return LoadedProject(root, config_file, ecosystem, apps)

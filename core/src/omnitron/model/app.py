@@ -1,0 +1,61 @@
+"""The app layer: the ``omnitron`` key of an app's ``config/default.json``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from ._base import Model, Name, Size
+from .service import Command, ServiceEntry
+
+
+class DatabaseRequest(Model):
+    """``"database": {...}``: which database the app needs."""
+
+    dedicated: bool = False
+    """Provision a Postgres (or MySQL) for this app alone."""
+    dialect: Annotated[str, Field(min_length=1)] = "postgres"
+    name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=63)] | None = None
+    """Database name; the app's name (``-`` turned into ``_``) when absent."""
+    service: Name | None = None
+    """Which shared service to use when the ecosystem declares more than one."""
+    extensions: list[str] = []
+
+
+class RedisRequest(Model):
+    """``"redis": {...}``: a DB index on the shared Redis, or a dedicated Redis."""
+
+    dedicated: bool = False
+    service: Name | None = None
+
+
+class S3Request(Model):
+    """``"s3": {...}``: a bucket on the shared object store."""
+
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
+    """Bucket name; ``<app>`` when absent."""
+    quota: Size | None = None
+    public: bool = False
+    """Buckets are private unless this says otherwise."""
+    dedicated: bool = False
+    service: Name | None = None
+
+
+class AppConfig(Model):
+    """``OmnitronAppConfig``: what one app needs."""
+
+    database: bool | DatabaseRequest = False
+    redis: bool | RedisRequest = False
+    s3: bool | S3Request = False
+    services: dict[Name, bool] = {}
+    """Ecosystem services this app uses (their env is injected)."""
+    infrastructure: dict[Name, ServiceEntry] = {}
+    """Custom services of this app, merged with the ecosystem's."""
+    env: dict[str, str] = {}
+    """Extra env of the app; may use ``${secret:NAME}`` of a declared ``secrets`` entry."""
+    migrate: Command | None = None
+    """Command that migrates the app's database (``omnitron infra migrate``)."""
+
+
+ShorthandKind = Literal["database", "redis", "s3"]

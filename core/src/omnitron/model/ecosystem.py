@@ -1,0 +1,135 @@
+"""The ecosystem layer: ``omnitron.config.py`` / ``omnitron.toml``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from ._base import Model, Name, Port
+from .service import BareMetalServiceConfig, DockerOptions, ServiceEntry, ServiceRequirement
+
+LEGACY_PRESETS: dict[str, str] = {
+    "postgres": "postgres",
+    "redis": "redis",
+    "minio": "minio",
+    "gateway": "openresty",
+    "tor": "tor",
+}
+"""Legacy ``infrastructure`` keys and the preset each one stands for (``containers`` aside)."""
+
+
+class InfrastructureConfig(Model):
+    """``infrastructure``: the unified ``services`` map, or the legacy shape.
+
+    The legacy keys ``postgres``, ``redis``, ``minio``, ``gateway``, ``tor`` and
+    ``containers`` are normalised into ``services`` on load.
+    """
+
+    services: dict[Name, ServiceEntry] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise_legacy(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        legacy = [k for k in (*LEGACY_PRESETS, "containers") if k in data]
+        if not legacy:
+            return data
+        data = dict(data)
+        services = dict(data.pop("services", None) or {})
+        for key in legacy:
+            value = data.pop(key)
+            if key == "containers":
+                if not isinstance(value, dict):
+                    raise ValueError("containers: expected a map of service name to service")
+                entries = value
+            else:
+                if value is False or value is None:
+                    continue
+                if value is True:
+                    value = {}
+                if not isinstance(value, dict):
+                    raise ValueError(f"{key}: expected a map of {LEGACY_PRESETS[key]} preset options or true")
+                if value.get("enabled", True) is False:
+                    continue
+                config = {k: v for k, v in value.items() if k != "enabled"}
+                entries = {key: {"preset": LEGACY_PRESETS[key], "config": config}}
+            for name, entry in entries.items():
+                if name in services:
+                    raise ValueError(f"service {name!r} is declared both in services and in the legacy {key!r} key")
+                services[name] = entry
+        data["services"] = services
+        return data
+
+
+class ExternalService(Model):
+    """Point at an existing server instead of provisioning."""
+
+    host: Annotated[str, Field(min_length=1)]
+    ports: dict[Name, Port] = {}
+
+
+class ServiceOverride(Model):
+    """``IServiceOverride``: what a stack changes about one service."""
+
+    external: ExternalService | None = None
+    docker: DockerOptions | None = None
+    bare_metal: BareMetalServiceConfig | None = None
+    disabled: bool = False
+    critical: bool | None = None
+    startup_timeout: Annotated[int, Field(ge=0)] | None = None
+
+
+class StackConfig(Model):
+    """One deployment target (``dev``, ``test``, ``prod``, ...)."""
+
+    type: Literal["local", "remote", "cluster"] = "local"
+    service_overrides: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")], ServiceOverride] = {}
+    """Keys are ``service`` or ``app/service`` (the app-scoped key wins)."""
+    port_offsets: int | dict[str, int] = 0
+    """Added to every host port: one number for all services, or per service with ``"*"`` as default."""
+    redis_db_offset: Annotated[int, Field(ge=0)] = 0
+    network_mode: str | None = None
+    provider: Literal["auto", "docker", "process"] = "auto"
+    """``auto`` uses Docker when an engine answers and native processes otherwise."""
+    bind_address: str = "127.0.0.1"
+    """Address host ports bind to; 127.0.0.1 unless a stack says otherwise."""
+
+
+class AppRef(Model):
+    """An app of the ecosystem and where it lives."""
+
+    name: Name
+    path: str | None = None
+    """Directory holding ``config/default.json``; ``apps/<name>`` when absent."""
+    command: list[str] | None = None
+    """Default command for ``omnitron run APP`` when none is given."""
+
+
+class SecretsConfig(Model):
+    backend: Annotated[str, Field(min_length=1)] = "file"
+    """Secret backend: ``file`` (encrypted store, built in) or one a plugin registers."""
+
+
+class EcosystemConfig(Model):
+    """The whole ecosystem declaration (``defineEcosystem`` / ``define_ecosystem``)."""
+
+    project: Name | None = None
+    """Project name used in labels and state; the directory name when absent."""
+    apps: list[AppRef] = []
+    infrastructure: InfrastructureConfig = InfrastructureConfig()
+    stacks: dict[Name, StackConfig] = {"dev": StackConfig()}
+    default_stack: Name = "dev"
+    secrets: SecretsConfig = SecretsConfig()
+
+    @model_validator(mode="after")
+    def _check(self) -> "EcosystemConfig":
+        seen: set[str] = set()
+        for app in self.apps:
+            if app.name in seen:
+                raise ValueError(f"app {app.name!r} is declared twice")
+            seen.add(app.name)
+        if self.default_stack not in self.stacks:
+            self.stacks = {**self.stacks, self.default_stack: StackConfig()}
+        return self

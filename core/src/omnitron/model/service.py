@@ -1,0 +1,259 @@
+"""The universal service shape (``IServiceRequirement``) and everything it contains."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from ._base import Duration, Model, Name, Port
+
+ServiceType = Literal["database", "cache", "daemon", "gateway", "storage", "sidecar", "tool"]
+
+
+def _split_command(value: Any) -> Any:
+    if isinstance(value, str):
+        parts = shlex.split(value)
+        if not parts:
+            raise ValueError("command is empty")
+        return parts
+    return value
+
+
+Command = Annotated[list[str], BeforeValidator(_split_command), Field(min_length=1)]
+"""A command as a list of arguments; a string is split like a shell would."""
+
+
+class SecretRef(Model):
+    """A reference to a key in the secret store: ``{"secret": "production_db_password"}``."""
+
+    secret: Annotated[str, Field(min_length=1)]
+    """The key in the secret store (``omnitron secret set KEY``)."""
+
+
+def _refuse_plain_secret(value: Any) -> Any:
+    if isinstance(value, str):
+        raise ValueError(
+            'a plain string is not allowed here: store the value with `omnitron secret set KEY` '
+            'and write {"secret": "KEY"}'
+        )
+    return value
+
+
+SecretRefField = Annotated[SecretRef, BeforeValidator(_refuse_plain_secret)]
+
+PortRef = int | str
+"""A port in a health check: a declared port name or a port number."""
+
+
+class TcpCheck(Model):
+    """Healthy when a TCP connection to the port succeeds."""
+
+    port: PortRef
+    """A declared port name, or a port number as declared in ``ports``."""
+
+
+class HttpCheck(Model):
+    """Healthy when ``GET path`` answers the expected status."""
+
+    path: str = "/"
+    port: PortRef
+    status: Annotated[int, Field(ge=100, le=599)] = 200
+    scheme: Literal["http", "https"] = "http"
+
+
+class CommandCheck(Model):
+    """Healthy when the command exits 0 (inside the container for the docker provider)."""
+
+    exec: Command
+    interval: Duration | None = None
+
+
+class HealthCheck(Model):
+    """How omnitron decides a service is healthy. Every declared probe must pass.
+
+    Keys other than the fields below name probes registered by plugins
+    (``"postgres": {}``); the planner checks they exist.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    tcp: TcpCheck | None = None
+    http: HttpCheck | None = None
+    command: CommandCheck | None = None
+    retries: Annotated[int, Field(ge=0)] = 10
+    """Consecutive failures tolerated after ``startupTimeout`` starts counting at the interval."""
+    timeout: Duration = 10_000
+    """Timeout of one probe attempt."""
+    interval: Duration = 5_000
+    """Time between attempts once the service was healthy; startup polls faster."""
+
+
+class Capabilities(Model):
+    add: list[str] = []
+    drop: list[str] = []
+
+
+class ResourceLimits(Model):
+    memory: str | int | None = None
+    """Memory limit, e.g. ``"512m"`` or bytes."""
+    cpus: Annotated[float, Field(gt=0)] | None = None
+
+
+class VolumeMount(Model):
+    """A volume: a named volume (created on demand) or a bind mount of a host path."""
+
+    source: Annotated[str, Field(min_length=1)]
+    target: Annotated[str, Field(min_length=1, pattern=r"^/")]
+    type: Literal["bind", "volume"] | None = None
+    """Inferred when absent: a source starting with ``/``, ``.`` or ``~`` is a bind mount."""
+    read_only: bool = False
+
+    @model_validator(mode="after")
+    def _infer_type(self) -> "VolumeMount":
+        if self.type is None:
+            self.type = "bind" if self.source.startswith(("/", ".", "~")) else "volume"
+        return self
+
+
+class DockerNetworkConfig(Model):
+    name: str | None = None
+    """Network to join; the project network when absent."""
+    aliases: list[str] = []
+
+
+class ContainerHealthCheck(Model):
+    """Docker's own HEALTHCHECK for the container (omnitron's probes are separate)."""
+
+    test: Command
+    interval: Duration | None = None
+    timeout: Duration | None = None
+    retries: Annotated[int, Field(ge=0)] | None = None
+    start_period: Duration | None = None
+
+
+class DockerOptions(Model):
+    """Every docker option; all optional so it also serves as a variant or an override."""
+
+    image: Annotated[str, Field(min_length=1)] | None = None
+    command: Command | None = None
+    entrypoint: Command | None = None
+    env: dict[str, str] = {}
+    """Env of the CONTAINER (templates allowed); the app's env is ``env`` on the service."""
+    volumes: list[VolumeMount] = []
+    network: DockerNetworkConfig | None = None
+    user: str | None = None
+    privileged: bool = False
+    capabilities: Capabilities | None = None
+    resources: ResourceLimits | None = None
+    health_check: ContainerHealthCheck | None = None
+    labels: dict[str, str] = {}
+    ports: dict[str, Port] = {}
+    """Container-side port per named port when it differs from the service's ``ports``."""
+
+
+class DockerServiceConfig(DockerOptions):
+    """``IDockerServiceConfig``: how to run the service as a container."""
+
+    variants: dict[str, DockerOptions] = {}
+    """Per network mode (``regtest``, ``testnet``, ...) partial configs merged over this one."""
+
+
+class ProcessConfig(Model):
+    """How to run the service as a native process (the process provider).
+
+    Presets fill ``recipe``; a custom service gives a ``command``.
+    """
+
+    recipe: str | None = None
+    command: Command | None = None
+    env: dict[str, str] = {}
+    options: dict[str, Any] = {}
+
+
+class BareMetalServer(Model):
+    host: Annotated[str, Field(min_length=1)]
+    port: Port | None = None
+    weight: Annotated[int, Field(ge=0)] = 1
+
+
+class BareMetalServiceConfig(Model):
+    """``IBareMetalServiceConfig``: connect to existing servers instead of provisioning."""
+
+    discovery: Literal["static", "consul", "k8s"] = "static"
+    servers: list[BareMetalServer] = []
+    options: dict[str, Any] = {}
+    """Discovery-specific options (consul service name, k8s namespace, ...)."""
+
+    @model_validator(mode="after")
+    def _static_needs_servers(self) -> "BareMetalServiceConfig":
+        if self.discovery == "static" and not self.servers:
+            raise ValueError("static discovery needs at least one entry in servers")
+        return self
+
+
+class ServiceRequirement(Model):
+    """``IServiceRequirement``: the universal shape every service is expanded to."""
+
+    description: str | None = None
+    type: ServiceType | None = None
+    ports: dict[Name, Port] = {}
+    """Named ports the service exposes."""
+    env: dict[str, str] = {}
+    """Env vars injected INTO THE APP (templates: ``${host}``, ``${port:NAME}``, ``${secret:NAME}``)."""
+    health_check: HealthCheck | None = None
+    depends_on: list[Name] = []
+    secrets: dict[Name, SecretRefField] = {}
+    """Logical template name -> key in the secret store."""
+    docker: DockerServiceConfig | None = None
+    bare_metal: BareMetalServiceConfig | None = None
+    process: ProcessConfig | None = None
+    version: str | None = None
+    network_mode: str | None = None
+    critical: bool = True
+    """The gate blocks apps until a critical service is healthy."""
+    startup_timeout: Duration = 120_000
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not key or not (key[0].isalpha() or key[0] == "_") or not all(c.isalnum() or c == "_" for c in key):
+                raise ValueError(f"invalid env variable name {key!r}")
+        return value
+
+
+class PresetService(Model):
+    """Preset shorthand: ``{"preset": "postgres", "config": {...}}``.
+
+    The other fields, when given, override what the preset expands to.
+    """
+
+    preset: Annotated[str, Field(min_length=1)]
+    config: dict[str, Any] = {}
+    description: str | None = None
+    ports: dict[Name, Port] = {}
+    env: dict[str, str] = {}
+    depends_on: list[Name] | None = None
+    secrets: dict[Name, SecretRefField] = {}
+    docker: DockerOptions | None = None
+    bare_metal: BareMetalServiceConfig | None = None
+    health_check: HealthCheck | None = None
+    critical: bool | None = None
+    startup_timeout: Duration | None = None
+    version: str | None = None
+
+
+def _entry_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "preset" if "preset" in value else "requirement"
+    return "preset" if isinstance(value, PresetService) else "requirement"
+
+
+ServiceEntry = Annotated[
+    Annotated[PresetService, Tag("preset")]
+    | Annotated[ServiceRequirement, Tag("requirement")],
+    Discriminator(_entry_kind),
+]
+"""An ecosystem or app service entry: a preset shorthand or a full requirement."""

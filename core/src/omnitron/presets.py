@@ -1,0 +1,118 @@
+"""The preset interface: what a plugin implements to add ``{"preset": NAME}``."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from .model import ServiceRequirement, ServiceType
+    from .plan import AllocationRequest
+    from .process import ProcessRecipe
+    from .runtime import ServiceHandle
+
+
+class PresetConfig(BaseModel):
+    """Base of a preset's ``config`` model: unknown keys are errors, camelCase accepted."""
+
+    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A secret a preset needs and omnitron generates on first provision.
+
+    Stored under ``<project>/<stack>/<service>/<logical name>`` in the secret
+    backend and reused on later runs; no preset ships a default password.
+    """
+
+    length: int = 32
+    alphabet: str = "url-safe"
+    """``url-safe`` (letters, digits, ``-_``) or ``hex``."""
+
+
+@dataclass
+class AppBinding:
+    """What an app shorthand (``"database": true``) gets from a service.
+
+    :param env: env templates injected into the app, rendered against the service.
+    :param allocation: what to allocate for the app on the service (a database,
+        a DB index, a bucket), or ``None``.
+    """
+
+    env: dict[str, str]
+    allocation: AllocationRequest | None = None
+
+
+@dataclass(frozen=True)
+class ExpandContext:
+    """What :meth:`Preset.expand` may know besides its config."""
+
+    project: str
+    stack: str
+    service: str
+    app: str | None = None
+    """The app owning the service (dedicated or app-scoped), else ``None``."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Preset(ABC):
+    """A named, versioned service template.
+
+    Subclasses set the class attributes and implement :meth:`expand`; the
+    runtime hooks (:meth:`prepare`, :meth:`allocate`) have no-op defaults.
+    """
+
+    name: ClassVar[str]
+    """The name used in ``{"preset": NAME}``."""
+    service_type: ClassVar[ServiceType]
+    config_model: ClassVar[type[BaseModel]] = PresetConfig
+    """Validates the ``config`` of a declaration."""
+    shorthand: ClassVar[str | None] = None
+    """App shorthand this preset serves: ``database``, ``redis`` or ``s3``."""
+    dialects: ClassVar[tuple[str, ...]] = ()
+    """For the ``database`` shorthand: the dialects served (``postgres``)."""
+    credentials: ClassVar[dict[str, Credential]] = {}
+    """Logical secret name -> credential generated on first provision."""
+
+    def parse_config(self, raw: dict[str, Any]) -> BaseModel:
+        return self.config_model.model_validate(raw)
+
+    @abstractmethod
+    def expand(self, config: Any, ctx: ExpandContext) -> ServiceRequirement:
+        """Return the full requirement for ``config`` (pure, no I/O).
+
+        Secrets named in :attr:`credentials` are added to ``secrets`` by the
+        planner; templates may use ``${secret:NAME}`` for them.
+        """
+
+    def dedicated_config(self, app: str, request: Any) -> dict[str, Any]:
+        """Config of a service provisioned for ``app`` alone (``{"dedicated": true}``)."""
+        return {}
+
+    def bind_app(self, app: str, request: Any, service: str) -> AppBinding:
+        """What ``app`` gets from ``service`` for its shorthand ``request`` (pure).
+
+        ``request`` is the shorthand's model (``DatabaseRequest``, ...) or ``True``.
+        """
+        raise NotImplementedError(f"preset {self.name!r} does not serve an app shorthand")
+
+    async def prepare(self, service: ServiceHandle) -> None:
+        """Called once the service is healthy: create databases, extensions, buckets.
+
+        Must be idempotent: it runs on every ``infra up``.
+        """
+
+    async def allocate(self, service: ServiceHandle, request: AllocationRequest) -> dict[str, str]:
+        """Make ``request`` exist on the running service, idempotently.
+
+        :returns: values for the ``${alloc:KEY}`` template of the app.
+        """
+        return dict(request.values)
+
+    def process_recipe(self) -> ProcessRecipe | None:
+        """How to run this service as a native process, or ``None`` if it cannot be."""
+        return None

@@ -1,0 +1,103 @@
+"""A project on disk: where its config is, its state directory, its plugins, its plan.
+
+The thin I/O layer around the pure planner: it finds and reads files, asks
+whether a Docker engine answers, digests mounted config files, then calls
+:func:`~omnitron.planner.make_plan`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cached_property
+from pathlib import Path
+
+from .errors import ConfigError
+from .loader import CONFIG_FILES, LoadedProject, find_config, load_project
+from .plan import Plan
+from .planner import PlanOptions, make_plan, spec_hash
+from .plugins import PluginManager
+
+STATE_DIRNAME = ".omnitron"
+
+
+class Project:
+    """One omnitron project: ``omnitron.config.py``/``omnitron.toml`` and its apps."""
+
+    def __init__(self, config_file: Path, plugins: PluginManager | None = None) -> None:
+        self.config_file = config_file.resolve()
+        self.root = self.config_file.parent
+        self._plugins = plugins
+
+    @classmethod
+    def discover(cls, explicit: Path | str | None = None, *, plugins: PluginManager | None = None) -> "Project":
+        """The project named by ``--project``/``OMNITRON_PROJECT``, or found from the current directory up."""
+        explicit = explicit or os.environ.get("OMNITRON_PROJECT") or None
+        if explicit:
+            path = Path(explicit)
+            if path.is_dir():
+                found = next((path / n for n in CONFIG_FILES if (path / n).is_file()), None)
+                if found is None:
+                    raise ConfigError(f"no {' or '.join(CONFIG_FILES)} in {path}")
+                return cls(found, plugins)
+            if path.is_file():
+                return cls(path, plugins)
+            raise ConfigError(f"{path}: no such file or directory")
+        found = find_config(Path.cwd())
+        if found is None:
+            raise ConfigError(f"no {' or '.join(CONFIG_FILES)} in {Path.cwd()} or any parent directory (use --project DIR)")
+        return cls(found, plugins)
+
+    @property
+    def plugins(self) -> PluginManager:
+        if self._plugins is None:
+            self._plugins = PluginManager()
+        return self._plugins
+
+    @cached_property
+    def loaded(self) -> LoadedProject:
+        return load_project(self.config_file)
+
+    @property
+    def name(self) -> str:
+        return self.loaded.name
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIRNAME
+
+    def stack_dir(self, stack: str) -> Path:
+        return self.state_dir / "stacks" / stack
+
+    def default_stack(self) -> str:
+        return self.loaded.ecosystem.default_stack
+
+    def plan(self, stack: str | None = None, *, provider: str | None = None, docker_available: bool | None = None) -> Plan:
+        """Plan ``stack``; spec hashes include digests of bind-mounted files."""
+        options = PlanOptions(stack=stack, environ=dict(os.environ), docker_available=docker_available, provider=provider)
+        plan = make_plan(self.loaded, self.plugins, options)
+        digests: dict[str, str] = {}
+        for svc in plan.services:
+            if svc.docker is None:
+                continue
+            for vol in svc.docker.volumes:
+                if vol.type == "bind":
+                    digests[vol.source] = digest_path(Path(vol.source))
+        if digests:
+            for svc in plan.services:
+                svc.spec_hash = spec_hash(svc, digests)
+        return plan
+
+
+def digest_path(path: Path) -> str:
+    """sha256 over a file, or over every file below a directory (names and contents)."""
+    h = hashlib.sha256()
+    if path.is_file():
+        h.update(path.read_bytes())
+    elif path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(str(file.relative_to(path)).encode() + b"\0")
+            h.update(file.read_bytes())
+    else:
+        return "missing"
+    return h.hexdigest()[:16]

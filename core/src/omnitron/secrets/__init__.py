@@ -1,0 +1,1 @@
+"""Secrets: the backend interface, the encrypted file store and resolution at injection."""

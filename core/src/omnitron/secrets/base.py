@@ -1,0 +1,44 @@
+"""The secret backend interface."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class SecretContext:
+    """Where a backend may keep things: never plaintext, never the key in the project."""
+
+    project: str
+    project_dir: Path
+    state_dir: Path
+    """``<project>/.omnitron``."""
+    options: dict[str, object] = field(default_factory=dict)
+
+
+class SecretBackend(ABC):
+    """Stores secret values by key. Values never reach disk in plain text."""
+
+    name: ClassVar[str]
+    writable: ClassVar[bool] = True
+
+    def __init__(self, ctx: SecretContext) -> None:
+        self.ctx = ctx
+
+    @abstractmethod
+    def get(self, key: str) -> str | None:
+        """The value of ``key``, or ``None`` when it is not set."""
+
+    @abstractmethod
+    def set(self, key: str, value: str) -> None: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> bool:
+        """Remove ``key``; ``False`` when it was not set."""
+
+    @abstractmethod
+    def list(self) -> list[str]:
+        """Every key, sorted; never the values."""

@@ -1,0 +1,244 @@
+"""Env templates: ``${host}``, ``${port:NAME}``, ``${secret:NAME}``, ``${alloc:KEY}`` and plugin functions.
+
+Pure code: a template is parsed once and rendered against a
+:class:`TemplateContext` holding everything the functions may need. ``$${``
+writes a literal ``${``. A placeholder inside the userinfo or the path of a URL
+(``postgres://${secret:user}:${secret:pass}@host/${alloc:database}``) is
+percent-encoded, so any password still gives a valid URL.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+from urllib.parse import quote
+
+from .errors import TemplateError
+
+_PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+_FUNC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_URL_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+MASK = "****"
+
+
+@dataclass
+class TemplateContext:
+    """What template functions may read. Built by the planner or the engine.
+
+    :param secret: resolves a logical secret name to its value; the planner
+        passes a masking resolver, the engine the real backend.
+    """
+
+    app: str | None
+    service: str | None
+    host: str = "localhost"
+    ports: Mapping[str, int] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Logical name -> store key, as declared on the service."""
+    secret: Callable[[str], str] = lambda key: MASK
+    """Store key -> value."""
+    alloc: Mapping[str, str] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class TemplateFunction(ABC):
+    """A ``${NAME}`` / ``${NAME:ARG}`` template function.
+
+    ``render`` raises :class:`LookupError` or :class:`ValueError` with a short
+    message when the argument is not known; the caller adds app, variable and
+    template to the error.
+    """
+
+    name: ClassVar[str]
+    takes_argument: ClassVar[bool | None] = None
+    """``True``: requires ``:ARG``; ``False``: forbids it; ``None``: either."""
+    secret: ClassVar[bool] = False
+    """Output is secret: masked in plans and ``infra env`` unless asked."""
+
+    @abstractmethod
+    def render(self, arg: str | None, ctx: TemplateContext) -> str: ...
+
+
+class HostFunction(TemplateFunction):
+    name = "host"
+    takes_argument = False
+
+    def render(self, arg: str | None, ctx: TemplateContext) -> str:
+        return ctx.host
+
+
+class PortFunction(TemplateFunction):
+    name = "port"
+    takes_argument = None
+
+    def render(self, arg: str | None, ctx: TemplateContext) -> str:
+        if arg is None:
+            if len(ctx.ports) == 1:
+                return str(next(iter(ctx.ports.values())))
+            raise LookupError(f"${{port}} needs a port name: one of {_names(ctx.ports)}")
+        if arg not in ctx.ports:
+            raise LookupError(f"unknown port {arg!r}; declared: {_names(ctx.ports)}")
+        return str(ctx.ports[arg])
+
+
+class SecretFunction(TemplateFunction):
+    name = "secret"
+    takes_argument = True
+    secret = True
+
+    def render(self, arg: str | None, ctx: TemplateContext) -> str:
+        assert arg is not None
+        if arg not in ctx.secrets:
+            raise LookupError(f"unknown secret {arg!r}; declared in secrets: {_names(ctx.secrets)}")
+        return ctx.secret(ctx.secrets[arg])
+
+
+class AllocFunction(TemplateFunction):
+    name = "alloc"
+    takes_argument = True
+
+    def render(self, arg: str | None, ctx: TemplateContext) -> str:
+        assert arg is not None
+        if arg not in ctx.alloc:
+            raise LookupError(f"nothing allocated under {arg!r} for this app")
+        return ctx.alloc[arg]
+
+
+BUILTIN_FUNCTIONS: tuple[type[TemplateFunction], ...] = (HostFunction, PortFunction, SecretFunction, AllocFunction)
+
+
+def _names(mapping: Mapping[str, object]) -> str:
+    return ", ".join(sorted(mapping)) or "(none)"
+
+
+@dataclass(frozen=True)
+class _Literal:
+    text: str
+
+
+@dataclass(frozen=True)
+class _Call:
+    func: str
+    arg: str | None
+    encode: bool
+    """Percent-encode the result (userinfo or path of a URL)."""
+
+
+def parse(template: str) -> list[_Literal | _Call]:
+    """Split a template into literals and calls; raises ``ValueError`` on bad syntax."""
+    parts: list[_Literal | _Call] = []
+    pos = 0
+    url = bool(_URL_START.match(template))
+    for m in _PLACEHOLDER.finditer(template):
+        if m.start() > pos:
+            parts.append(_Literal(template[pos : m.start()]))
+        pos = m.end()
+        if m.group(0) == "$${":
+            parts.append(_Literal("${"))
+            continue
+        body = m.group(1).strip()
+        func, sep, arg = body.partition(":")
+        func = func.strip()
+        if not _FUNC_NAME.match(func):
+            raise ValueError(f"invalid placeholder ${{{m.group(1)}}}")
+        if sep and not arg.strip():
+            raise ValueError(f"${{{func}:}} needs an argument after ':'")
+        encode = url and _in_userinfo_or_path(template, m.start())
+        parts.append(_Call(func, arg.strip() if sep else None, encode))
+    rest = template[pos:]
+    if "${" in rest:
+        raise ValueError("unterminated placeholder '${' (write '$${' for a literal)")
+    if rest:
+        parts.append(_Literal(rest))
+    return parts
+
+
+def _in_userinfo_or_path(template: str, index: int) -> bool:
+    scheme_end = template.index("://") + 3
+    if index < scheme_end:
+        return False
+    rest = template[scheme_end:]
+    authority_end = len(rest)
+    for sep in "/?#":
+        # a '/' inside a placeholder is not a separator: search outside placeholders
+        i = _find_outside_placeholders(rest, sep)
+        if i != -1:
+            authority_end = min(authority_end, i)
+    offset = index - scheme_end
+    if offset >= authority_end:
+        return rest[authority_end : authority_end + 1] == "/" and _find_outside_placeholders(rest[:offset], "?") == -1
+    at = _find_outside_placeholders(rest[:authority_end], "@", last=True)
+    return at != -1 and offset < at
+
+
+def _find_outside_placeholders(text: str, char: str, *, last: bool = False) -> int:
+    depth = 0
+    found = -1
+    i = 0
+    while i < len(text):
+        if text.startswith("${", i):
+            depth += 1
+            i += 2
+            continue
+        c = text[i]
+        if c == "}" and depth:
+            depth -= 1
+        elif c == char and not depth:
+            if not last:
+                return i
+            found = i
+        i += 1
+    return found
+
+
+class Renderer:
+    """Renders templates with a fixed set of functions."""
+
+    def __init__(self, functions: Mapping[str, TemplateFunction]) -> None:
+        self.functions = dict(functions)
+
+    def render(self, template: str, ctx: TemplateContext, *, variable: str = "?", mask_secrets: bool = False) -> str:
+        """Render ``template``; errors name the app, the variable and the template."""
+        where = f"app {ctx.app}: " if ctx.app else ""
+        where += f"service {ctx.service}: " if ctx.service and not ctx.app else ""
+
+        def fail(msg: str) -> TemplateError:
+            return TemplateError(f"{where}{variable}={template!r}: {msg}")
+
+        try:
+            parts = parse(template)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        out: list[str] = []
+        for part in parts:
+            if isinstance(part, _Literal):
+                out.append(part.text)
+                continue
+            func = self.functions.get(part.func)
+            if func is None:
+                raise fail(f"unknown template function ${{{part.func}}}; known: {', '.join(sorted(self.functions))}")
+            if func.takes_argument is True and part.arg is None:
+                raise fail(f"${{{part.func}}} needs an argument: ${{{part.func}:NAME}}")
+            if func.takes_argument is False and part.arg is not None:
+                raise fail(f"${{{part.func}}} takes no argument")
+            try:
+                value = func.render(part.arg, ctx)
+            except (LookupError, ValueError) as exc:
+                msg = exc.args[0] if exc.args else str(exc)
+                raise fail(str(msg)) from None
+            if func.secret and mask_secrets:
+                out.append(MASK)
+            else:
+                out.append(quote(value, safe="") if part.encode else value)
+        return "".join(out)
+
+    def is_secret(self, template: str) -> bool:
+        try:
+            parts = parse(template)
+        except ValueError:
+            return False
+        return any(isinstance(p, _Call) and p.func in self.functions and self.functions[p.func].secret for p in parts)

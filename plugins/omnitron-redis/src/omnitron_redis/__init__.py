@@ -1,0 +1,5 @@
+"""Redis preset for omnitron."""
+
+from .preset import RedisConfig, RedisPreset
+
+__all__ = ["RedisConfig", "RedisPreset"]

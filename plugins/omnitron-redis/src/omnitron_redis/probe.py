@@ -1,0 +1,33 @@
+"""The ``redis`` health probe: healthy when ``PING`` (after ``AUTH``) answers ``PONG``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from omnitron.health import HealthProbe, ProbeResult
+from omnitron.presets import PresetConfig
+
+
+class RedisCheck(PresetConfig):
+    pass
+
+
+class RedisProbe(HealthProbe):
+    name = "redis"
+    spec_model = RedisCheck
+
+    async def check(self, spec: Any, target: Any, timeout: float) -> ProbeResult:
+        import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
+
+        port = target.port("main")
+        start = time.perf_counter()
+        client = aioredis.Redis(host=target.host, port=port, password=target.secret("password"), socket_timeout=timeout, socket_connect_timeout=timeout)
+        try:
+            pong = await client.ping()
+        except (RedisError, OSError) as exc:
+            return ProbeResult(False, f"redis {target.host}:{port}: {type(exc).__name__}: {exc}")
+        finally:
+            await client.aclose()
+        return ProbeResult(bool(pong), f"redis {target.host}:{port}: PING -> {pong}", (time.perf_counter() - start) * 1000)
