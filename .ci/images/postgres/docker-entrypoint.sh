@@ -127,7 +127,8 @@ docker_verify_minimum_env() {
 
 # usage: docker_process_init_files [file [file [...]]]
 docker_process_init_files() {
-    # psql here connects to the temporary server through the unix socket
+    # "${psql[@]}" is for sourced *.sh init scripts (as in the official image)
+    # shellcheck disable=SC2034
     psql=(docker_process_sql)
 
     printf '\n'
@@ -168,13 +169,16 @@ docker_process_sql() {
 
 # create POSTGRES_DB unless it is "postgres" or already exists
 docker_setup_db() {
+    # POSTGRES_DB='' only for the call; db= still gets the real name
     local dbAlreadyExists
+    # shellcheck disable=SC2097,SC2098
     dbAlreadyExists="$(
         POSTGRES_DB='' docker_process_sql --dbname postgres --set db="$POSTGRES_DB" --tuples-only <<-'EOSQL'
 			SELECT 1 FROM pg_database WHERE datname = :'db' ;
 		EOSQL
     )"
     if [ -z "$dbAlreadyExists" ]; then
+        # shellcheck disable=SC2097,SC2098
         POSTGRES_DB='' docker_process_sql --dbname postgres --set db="$POSTGRES_DB" <<-'EOSQL'
 			CREATE DATABASE :"db" ;
 		EOSQL

@@ -35,10 +35,16 @@ def define_ecosystem(config: dict[str, Any] | None = None, /, **kwargs: Any) -> 
     return EcosystemDeclaration({**(config or {}), **kwargs})
 
 
-def format_validation_error(exc: ValidationError, *, file: str | None, prefix: str | None = None) -> ConfigError:
-    """Turn pydantic's report into one line naming the first problem's dotted path."""
-    err = exc.errors(include_url=False)[0]
-    path = ".".join(str(p) for p in err["loc"] if not (isinstance(p, str) and p in {"preset", "requirement"}) and not _is_tag(p))
+def format_validation_error(exc: ValidationError, *, file: str | None, prefix: str | None = None, data: Any = None) -> ConfigError:
+    """Turn pydantic's report into one line naming the most specific problem's dotted path.
+
+    Union alternatives and validator tags in pydantic's locations are dropped by
+    walking ``data`` (the input) along each location: only real keys and indexes stay.
+    """
+    errors = exc.errors(include_url=False)
+    located = [(_clean_loc(err["loc"], data), err) for err in errors]
+    loc, err = max(located, key=lambda pair: len(pair[0]))
+    path = ".".join(str(p) for p in loc)
     if prefix:
         path = f"{prefix}.{path}" if path else prefix
     msg = err["msg"]
@@ -48,16 +54,45 @@ def format_validation_error(exc: ValidationError, *, file: str | None, prefix: s
         msg = "unknown key"
     elif err["type"] == "missing":
         msg = "required field is missing"
-    elif err["type"] in {"int_type", "int_parsing", "string_type", "bool_type", "bool_parsing", "dict_type", "list_type", "float_type", "model_type"}:
+    elif err["type"] in {"int_type", "int_parsing", "string_type", "bool_type", "bool_parsing", "dict_type", "list_type", "float_type", "float_parsing", "model_type", "literal_error", "string_pattern_mismatch"}:
         msg = f"{msg}, got {_short(err.get('input'))}"
-    more = len(exc.errors()) - 1
-    if more > 0:
-        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    others = {tuple(l) for l, _ in located if tuple(l) != tuple(loc[: len(l)])}
+    if others:
+        msg += f" (and {len(others)} more problem{'s' if len(others) > 1 else ''})"
     return ConfigError(msg, file=file, path=path or None)
 
 
-def _is_tag(p: object) -> bool:
-    return isinstance(p, str) and (p.startswith("function-") or p in {"int", "str", "bool", "list[str]", "DatabaseRequest", "RedisRequest", "S3Request", "dict[str,int]"})
+def _clean_loc(loc: tuple[Any, ...], data: Any) -> list[Any]:
+    out: list[Any] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            out.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            out.append(part)
+            current = current[part]
+        elif isinstance(current, dict) and isinstance(part, str) and _camel(part) in current:
+            out.append(_camel(part))
+            current = current[_camel(part)]
+        elif data is None and isinstance(part, (str, int)) and not _looks_like_tag(part):
+            out.append(part)
+        elif isinstance(current, dict) and isinstance(part, str) and not _looks_like_tag(part) and part not in current:
+            # a missing key, or an unknown one pydantic reports under its own name
+            out.append(part)
+            current = None
+    return out
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
+def _looks_like_tag(part: Any) -> bool:
+    return isinstance(part, str) and (
+        part[:1].isupper() or "[" in part or part in {"int", "str", "bool", "float", "list", "dict", "preset", "requirement", "function-after", "function-before", "function-plain", "function-wrap"}
+    )
 
 
 def _short(value: Any) -> str:
@@ -69,7 +104,7 @@ def validate(model: type[BaseModel], data: Any, *, file: str | None, prefix: str
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise format_validation_error(exc, file=file, prefix=prefix) from None
+        raise format_validation_error(exc, file=file, prefix=prefix, data=data) from None
 
 
 def find_config(start: Path) -> Path | None:

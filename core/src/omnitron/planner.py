@@ -242,7 +242,7 @@ class Planner:
         try:
             config = preset.parse_config(entry.config)
         except ValidationError as exc:
-            raise format_validation_error(exc, file=decl.file, prefix=f"{decl.path}.config") from None
+            raise format_validation_error(exc, file=decl.file, prefix=f"{decl.path}.config", data=entry.config) from None
         ctx = ExpandContext(project=self.project.name, stack=self.stack_name, service=decl.name, app=decl.app)
         req = preset.expand(config, ctx)
         req = _apply_preset_entry(req, entry)
@@ -375,7 +375,7 @@ class Planner:
             try:
                 probe.spec_model.model_validate(extra)
             except ValidationError as exc:
-                raise format_validation_error(exc, file=decl.file, prefix=f"{decl.path}.healthCheck.{extra_name}") from None
+                raise format_validation_error(exc, file=decl.file, prefix=f"{decl.path}.healthCheck.{extra_name}", data=extra) from None
 
     # -- cross-service checks --------------------------------------------
 

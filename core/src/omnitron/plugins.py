@@ -129,8 +129,8 @@ class PluginManager:
         found: dict[str, Any] = {}
         owner: dict[str, str] = {}
         hook = getattr(self._pm.hook, hook_name)
-        # hookimpls run last-registered first; walk in registration order so built-ins come first
-        for impl in reversed(hook.get_hookimpls()):
+        # get_hookimpls() lists in registration order: built-ins come first
+        for impl in hook.get_hookimpls():
             plugin_name = self._pm.get_name(impl.plugin) or "?"
             items = impl.function() or []
             for item in items:
@@ -175,7 +175,7 @@ class PluginManager:
     def commands(self) -> dict[str, Any]:
         items = []
         self.load_entrypoints()
-        for impl in reversed(self._pm.hook.omnitron_add_commands.get_hookimpls()):
+        for impl in self._pm.hook.omnitron_add_commands.get_hookimpls():
             items.extend(impl.function() or [])
         seen: dict[tuple[str, str], Any] = {}
         for spec in items:

@@ -54,6 +54,18 @@ _OPTIONAL = [
 ]
 
 
+_registered: set[tuple[int, str]] = set()
+
+
+def _add(target: App, import_path: str, name: str, help: str | None = None) -> None:
+    """Register a command once, however often :func:`main` runs in one process."""
+    key = (id(target), name)
+    if key in _registered:
+        return
+    _registered.add(key)
+    target.command(import_path, name=name, help=help)
+
+
 def _register_optional() -> None:
     import importlib.util
 
@@ -61,7 +73,7 @@ def _register_optional() -> None:
         if importlib.util.find_spec(module) is None:
             continue
         for name in names:
-            target.command(f"{module}:{name.replace('-', '_')}_cmd", name=name)
+            _add(target, f"{module}:{name.replace('-', '_')}_cmd", name)
 
 
 def _register_plugin_commands() -> None:
@@ -77,7 +89,7 @@ def _register_plugin_commands() -> None:
         target = groups.get(spec.group)
         if target is None:
             continue
-        target.command(spec.target, name=spec.name, help=spec.help or None)
+        _add(target, spec.target, spec.name, spec.help or None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,9 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     _register_optional()
-    if argv[:1] == ["infra"] and len(argv) > 1 and not argv[1].startswith("-"):
-        _register_plugin_commands()
-    elif argv[:1] == ["infra"]:
+    if argv[:1] in (["infra"], [""]) or not argv or argv[0] in ("-h", "--help"):
         _register_plugin_commands()
     try:
         result = app(argv, result_action="return_value", exit_on_error=False, print_error=True)

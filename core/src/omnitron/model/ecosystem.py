@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ._base import Model, Name, Port
 from .service import BareMetalServiceConfig, DockerOptions, ServiceEntry, ServiceRequirement
@@ -123,13 +123,18 @@ class EcosystemConfig(Model):
     default_stack: Name = "dev"
     secrets: SecretsConfig = SecretsConfig()
 
-    @model_validator(mode="after")
-    def _check(self) -> "EcosystemConfig":
+    @field_validator("apps")
+    @classmethod
+    def _unique_apps(cls, apps: list[AppRef]) -> list[AppRef]:
         seen: set[str] = set()
-        for app in self.apps:
+        for app in apps:
             if app.name in seen:
                 raise ValueError(f"app {app.name!r} is declared twice")
             seen.add(app.name)
+        return apps
+
+    @model_validator(mode="after")
+    def _check(self) -> "EcosystemConfig":
         if self.default_stack not in self.stacks:
             self.stacks = {**self.stacks, self.default_stack: StackConfig()}
         return self

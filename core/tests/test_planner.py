@@ -1,0 +1,347 @@
+"""One test per planner rule, built from the spec's own examples where it has one."""
+
+import pytest
+
+from omnitron.errors import ConfigError, PlanError
+
+SEARCH = {
+    "type": "daemon",
+    "ports": {"http": 9200},
+    "env": {"SEARCH_URL": "http://${host}:${port:http}"},
+    "docker": {"image": "elasticsearch:8.11.0"},
+}
+LEDGER = {
+    "type": "daemon",
+    "ports": {"rpc": 18443},
+    "env": {"LEDGER_URL": "http://${host}:${port:rpc}"},
+    "docker": {
+        "variants": {
+            "regtest": {"image": "ledger:latest", "command": ["--regtest"]},
+            "testnet": {"image": "ledger:latest", "command": ["--testnet"]},
+            "mainnet": {"image": "ledger:latest", "command": ["--mainnet"]},
+        }
+    },
+}
+
+
+def plan(factory, eco, apps=None, **opts):
+    project = factory.write(eco, apps)
+    return project.plan(**opts)
+
+
+def test_full_requirement_service_is_planned(omnitron_project):
+    p = plan(omnitron_project, {"infrastructure": {"services": {"search": SEARCH}}}, {"web": {"services": {"search": True}}})
+    svc = p.service("search")
+    assert svc.provider == "docker"
+    assert svc.docker.image == "elasticsearch:8.11.0"
+    assert svc.ports == {"http": 9200}
+    assert p.apps["web"].env["SEARCH_URL"].template == "http://${host}:${port:http}"
+
+
+def test_critical_defaults_true_and_startup_timeout_120s(omnitron_project):
+    p = plan(omnitron_project, {"infrastructure": {"services": {"search": SEARCH}}})
+    assert p.service("search").critical is True
+    assert p.service("search").startup_timeout_ms == 120_000
+
+
+def test_startup_timeout_and_critical_are_read(omnitron_project):
+    p = plan(omnitron_project, {"infrastructure": {"services": {"search": {**SEARCH, "critical": False, "startupTimeout": "2m"}}}})
+    assert p.service("search").critical is False
+    assert p.service("search").startup_timeout_ms == 120_000 * 1
+    p = plan(omnitron_project, {"infrastructure": {"services": {"search": {**SEARCH, "startupTimeout": "5s"}}}})
+    assert p.service("search").startup_timeout_ms == 5000
+
+
+def test_app_custom_infrastructure_is_merged(omnitron_project):
+    p = plan(omnitron_project, {"infrastructure": {"services": {}}}, {"web": {"infrastructure": {"search": SEARCH}}})
+    assert [s.name for s in p.services] == ["search"]
+    assert p.apps["web"].services == ["search"]
+    assert "SEARCH_URL" in p.apps["web"].env
+
+
+def test_identical_app_declarations_share_one_service(omnitron_project):
+    p = plan(omnitron_project, {}, {"a": {"infrastructure": {"search": SEARCH}}, "b": {"infrastructure": {"search": SEARCH}}})
+    assert [s.name for s in p.services] == ["search"]
+
+
+def test_different_app_declaration_gets_its_own_service(omnitron_project):
+    other = {**SEARCH, "docker": {"image": "opensearch:2"}}
+    p = plan(omnitron_project, {"infrastructure": {"services": {"search": SEARCH}}}, {"a": {"services": {"search": True}}, "b": {"infrastructure": {"search": other}}})
+    names = [s.name for s in p.services]
+    assert names == ["b/search", "search"]
+    assert p.service("b/search").docker.image == "opensearch:2"
+    assert p.service("b/search").ports["http"] != p.service("search").ports["http"]
+    assert p.apps["b"].env["SEARCH_URL"].service == "b/search"
+
+
+def test_depends_on_is_topologically_ordered(omnitron_project):
+    svc = lambda deps, port: {"ports": {"p": port}, "dependsOn": deps, "docker": {"image": "x"}}
+    p = plan(omnitron_project, {"infrastructure": {"services": {"app-db": svc(["net"], 1), "api": svc(["app-db", "cache"], 2), "cache": svc(["net"], 3), "net": svc([], 4)}}})
+    order = [s.name for s in p.services]
+    assert order.index("net") < order.index("app-db") < order.index("api")
+    assert order.index("cache") < order.index("api")
+
+
+def test_dependency_cycle_is_an_error_naming_the_cycle(omnitron_project):
+    svc = lambda deps, port: {"ports": {"p": port}, "dependsOn": deps, "docker": {"image": "x"}}
+    with pytest.raises(PlanError, match=r"dependency cycle: (a -> b -> c -> a|b -> c -> a -> b|c -> a -> b -> c)"):
+        plan(omnitron_project, {"infrastructure": {"services": {"a": svc(["b"], 1), "b": svc(["c"], 2), "c": svc(["a"], 3)}}})
+
+
+def test_unknown_dependency_is_an_error(omnitron_project):
+    with pytest.raises(PlanError, match="depends on unknown service 'nope'"):
+        plan(omnitron_project, {"infrastructure": {"services": {"a": {"dependsOn": ["nope"], "docker": {"image": "x"}}}}})
+
+
+def test_network_mode_from_stack_selects_variant(omnitron_project):
+    p = plan(omnitron_project, {"infrastructure": {"services": {"ledger-daemon": LEDGER}}, "stacks": {"dev": {"networkMode": "regtest"}}})
+    svc = p.service("ledger-daemon")
+    assert svc.docker.command == ["--regtest"]
+    assert svc.network_mode == "regtest"
+
+
+def test_network_mode_from_env_var_wins(omnitron_project, monkeypatch):
+    monkeypatch.setenv("OMNITRON_NETWORK_MODE", "testnet")
+    p = plan(omnitron_project, {"infrastructure": {"services": {"ledger-daemon": LEDGER}}, "stacks": {"dev": {"networkMode": "regtest"}}})
+    assert p.service("ledger-daemon").docker.command == ["--testnet"]
+
+
+def test_unknown_network_mode_names_the_variants(omnitron_project):
+    with pytest.raises(PlanError, match="no docker variant for network mode 'simnet'; variants: mainnet, regtest, testnet"):
+        plan(omnitron_project, {"infrastructure": {"services": {"ledger-daemon": LEDGER}}, "stacks": {"dev": {"networkMode": "simnet"}}})
+
+
+def test_variants_without_mode_need_one(omnitron_project):
+    with pytest.raises(PlanError, match="a network mode is needed"):
+        plan(omnitron_project, {"infrastructure": {"services": {"ledger-daemon": LEDGER}}})
+
+
+def test_external_override_from_spec(omnitron_project):
+    eco = {
+        "infrastructure": {"services": {"search": SEARCH}},
+        "stacks": {"dev": {"type": "local", "serviceOverrides": {"search": {"external": {"host": "10.0.1.5", "ports": {"http": 9200}}}}}},
+    }
+    p = plan(omnitron_project, eco, {"web": {"services": {"search": True}}})
+    svc = p.service("search")
+    assert svc.provider == "external" and svc.host == "10.0.1.5" and svc.docker is None
+    from omnitron.env import render_app_env
+    from omnitron.templating import BUILTIN_FUNCTIONS, Renderer
+
+    env = render_app_env(p, "web", Renderer({f.name: f() for f in BUILTIN_FUNCTIONS}))
+    assert env["SEARCH_URL"] == "http://10.0.1.5:9200"
+
+
+def test_docker_override_from_spec(omnitron_project):
+    eco = {
+        "infrastructure": {"services": {"search": SEARCH}},
+        "stacks": {"prod": {"type": "cluster", "serviceOverrides": {"search": {"docker": {"image": "elasticsearch:8.11.0-secured"}}}}},
+    }
+    p = plan(omnitron_project, eco, stack="prod")
+    assert p.service("search").docker.image == "elasticsearch:8.11.0-secured"
+    assert p.stack_type == "cluster"
+
+
+def test_app_scoped_override_wins_for_that_app_only(omnitron_project):
+    eco = {
+        "infrastructure": {"services": {"search": SEARCH}},
+        "stacks": {"dev": {"serviceOverrides": {"analytics/search": {"docker": {"image": "opensearch:2.x"}}, "search": {"docker": {"image": "es:dev"}}}}},
+    }
+    p = plan(omnitron_project, eco, {"analytics": {"services": {"search": True}}, "web": {"services": {"search": True}}})
+    assert p.service("analytics/search").docker.image == "opensearch:2.x"
+    assert p.service("search").docker.image == "es:dev"
+    assert p.apps["analytics"].env["SEARCH_URL"].service == "analytics/search"
+    assert p.apps["web"].env["SEARCH_URL"].service == "search"
+
+
+def test_disabled_override_skips_the_service(omnitron_project):
+    eco = {"infrastructure": {"services": {"search": SEARCH}}, "stacks": {"dev": {"serviceOverrides": {"search": {"disabled": True}}}}}
+    p = plan(omnitron_project, eco, {"web": {"services": {"search": True}}})
+    assert p.services == []
+    assert p.apps["web"].env == {}
+
+
+def test_disabled_dependency_is_an_error(omnitron_project):
+    eco = {
+        "infrastructure": {"services": {"search": SEARCH, "api": {"dependsOn": ["search"], "docker": {"image": "x"}}}},
+        "stacks": {"dev": {"serviceOverrides": {"search": {"disabled": True}}}},
+    }
+    with pytest.raises(PlanError, match="which stack 'dev' disables"):
+        plan(omnitron_project, eco)
+
+
+@pytest.mark.parametrize("key", ["nope", "web/nope", "ghost/search"])
+def test_unknown_override_target_is_an_error(omnitron_project, key):
+    eco = {"infrastructure": {"services": {"search": SEARCH}}, "stacks": {"dev": {"serviceOverrides": {key: {"disabled": True}}}}}
+    with pytest.raises(PlanError, match="unknown override target") as info:
+        plan(omnitron_project, eco, {"web": {"services": {"search": True}}})
+    assert f"serviceOverrides.{key}" in str(info.value)
+
+
+def test_bare_metal_override(omnitron_project):
+    eco = {
+        "infrastructure": {"services": {"search": SEARCH}},
+        "stacks": {"prod": {"type": "cluster", "serviceOverrides": {"search": {"bareMetal": {"servers": [{"host": "10.0.1.10", "port": 9200, "weight": 1}, {"host": "10.0.1.11", "weight": 5}]}}}}},
+    }
+    svc = plan(omnitron_project, eco, stack="prod").service("search")
+    assert svc.provider == "baremetal"
+    assert svc.host == "10.0.1.11"
+
+
+def test_bare_metal_declaration_is_read_on_cluster_stacks(omnitron_project):
+    db = {
+        "type": "database",
+        "ports": {"tcp": 5432},
+        "env": {"DATABASE_URL": "postgres://${secret:db_user}:${secret:db_pass}@${host}:${port:tcp}/main"},
+        "bareMetal": {"discovery": "static", "servers": [{"host": "10.0.1.10", "port": 5432}]},
+        "secrets": {"db_user": {"secret": "db_user"}, "db_pass": {"secret": "db_pass"}},
+        "docker": {"image": "postgres:16"},
+    }
+    eco = {"infrastructure": {"services": {"db": db}}, "stacks": {"dev": {}, "prod": {"type": "cluster"}}}
+    assert plan(omnitron_project, eco, stack="dev").service("db").provider == "docker"
+    prod = plan(omnitron_project, eco, stack="prod").service("db")
+    assert prod.provider == "baremetal" and prod.host == "10.0.1.10"
+    assert prod.secrets == {"db_user": "db_user", "db_pass": "db_pass"}
+
+
+def test_port_offset_applies_to_every_service(omnitron_project):
+    eco = {
+        "infrastructure": {"services": {"search": SEARCH, "other": {"ports": {"a": 7000, "b": 7001}, "docker": {"image": "x"}}}},
+        "stacks": {"test": {"portOffsets": 100}},
+    }
+    p = plan(omnitron_project, eco, stack="test")
+    assert p.service("search").ports == {"http": 9300}
+    assert p.service("search").target_ports == {"http": 9200}
+    assert p.service("other").ports == {"a": 7100, "b": 7101}
+
+
+def test_port_offset_per_service_with_default(omnitron_project):
+    eco = {
+        "infrastructure": {"services": {"search": SEARCH, "other": {"ports": {"a": 7000}, "docker": {"image": "x"}}}},
+        "stacks": {"test": {"portOffsets": {"*": 10, "other": 500}}},
+    }
+    p = plan(omnitron_project, eco, stack="test")
+    assert p.service("search").ports == {"http": 9210}
+    assert p.service("other").ports == {"a": 7500}
+
+
+def test_port_collision_between_declared_services_is_an_error(omnitron_project):
+    eco = {"infrastructure": {"services": {"a": {"ports": {"p": 5000}, "docker": {"image": "x"}}, "b": {"ports": {"p": 5000}, "docker": {"image": "y"}}}}}
+    with pytest.raises(PlanError, match="host port 5000 is used by both 'a' and 'b'"):
+        plan(omnitron_project, eco)
+
+
+def test_port_offset_out_of_range(omnitron_project):
+    eco = {"infrastructure": {"services": {"search": SEARCH}}, "stacks": {"dev": {"portOffsets": 60000}}}
+    with pytest.raises(PlanError, match="out of range"):
+        plan(omnitron_project, eco)
+
+
+def test_unknown_stack(omnitron_project):
+    with pytest.raises(PlanError, match="unknown stack 'qa'; declared: dev"):
+        plan(omnitron_project, {}, stack="qa")
+
+
+def test_unknown_preset_names_the_package(omnitron_project):
+    with pytest.raises(PlanError, match="unknown preset 'tor': install omnitron-tor"):
+        plan(omnitron_project, {"infrastructure": {"services": {"onion": {"preset": "tor"}}}})
+
+
+def test_shorthand_without_preset_names_the_package(omnitron_project):
+    with pytest.raises(PlanError, match="install omnitron-minio") as info:
+        plan(omnitron_project, {}, {"web": {"s3": True}})
+    assert "apps/web/config/default.json: omnitron.s3" in str(info.value)
+
+
+def test_preset_expansion_credentials_and_shorthand(omnitron_project, kv):
+    p = plan(omnitron_project, {"project": "shop", "infrastructure": {"services": {"cache": {"preset": "kv"}}}}, {"web": {"redis": True}})
+    svc = p.service("cache")
+    assert svc.preset == "kv" and svc.docker.image == "kv:1"
+    assert svc.secrets == {"token": "shop/dev/cache/token"}
+    assert [g.key for g in svc.generated] == ["shop/dev/cache/token"]
+    assert p.apps["web"].allocations[0].kind == "kv_db"
+    assert p.apps["web"].env["KV_URL"].service == "cache"
+
+
+def test_shorthand_adds_the_shared_service_when_missing(omnitron_project, kv):
+    p = plan(omnitron_project, {}, {"web": {"redis": True}, "api": {"redis": True}})
+    assert [s.name for s in p.services] == ["kv"]
+    assert p.service("kv").auto is True
+    assert {a.app for app in p.apps.values() for a in app.allocations} == {"web", "api"}
+
+
+def test_dedicated_shorthand_plans_a_service_for_the_app_alone(omnitron_project, kv):
+    p = plan(omnitron_project, {"infrastructure": {"services": {"cache": {"preset": "kv"}}}}, {"web": {"redis": {"dedicated": True}}, "api": {"redis": True}})
+    assert {s.name for s in p.services} == {"cache", "web/kv"}
+    assert p.service("web/kv").app == "web"
+    assert p.service("web/kv").ports["main"] != p.service("cache").ports["main"]
+    assert p.apps["web"].env["KV_URL"].service == "web/kv"
+    assert p.apps["api"].env["KV_URL"].service == "cache"
+
+
+def test_preset_config_error_names_the_path(omnitron_project, kv):
+    with pytest.raises(ConfigError) as info:
+        plan(omnitron_project, {"infrastructure": {"services": {"cache": {"preset": "kv", "config": {"prot": 1}}}}})
+    assert str(info.value) == "omnitron.config.py: infrastructure.services.cache.config.prot: unknown key"
+
+
+def test_spec_hash_is_stable_and_tracks_changes(omnitron_project):
+    a = plan(omnitron_project, {"infrastructure": {"services": {"search": SEARCH}}}).service("search").spec_hash
+    b = plan(omnitron_project, {"infrastructure": {"services": {"search": SEARCH}}}).service("search").spec_hash
+    c = plan(omnitron_project, {"infrastructure": {"services": {"search": {**SEARCH, "docker": {"image": "elasticsearch:8.12.0"}}}}}).service("search").spec_hash
+    d = plan(omnitron_project, {"infrastructure": {"services": {"search": {**SEARCH, "critical": False}}}}).service("search").spec_hash
+    assert a == b != c
+    assert a == d  # gate settings do not recreate containers
+
+
+def test_spec_hash_includes_mounted_config_files(omnitron_project):
+    gw = {"ports": {"http": 8080}, "docker": {"image": "openresty", "volumes": [{"source": "./infra/nginx", "target": "/etc/nginx/conf.d", "readOnly": True}]}}
+    project = omnitron_project.write({"infrastructure": {"services": {"gateway": gw}}})
+    conf = project.root / "infra" / "nginx"
+    conf.mkdir(parents=True)
+    (conf / "site.conf").write_text("server { listen 8080; }")
+    first = project.plan().service("gateway")
+    assert first.docker.volumes[0].source == str(conf)
+    (conf / "site.conf").write_text("server { listen 8080; location / {} }")
+    assert project.plan().service("gateway").spec_hash != first.spec_hash
+
+
+def test_provider_choice(omnitron_project, kv):
+    eco = {"infrastructure": {"services": {"search": SEARCH}}, "stacks": {"dev": {"provider": "process"}}}
+    with pytest.raises(PlanError, match="cannot run as a native process"):
+        plan(omnitron_project, eco)
+    native = {"ports": {"p": 4000}, "process": {"command": ["./server", "--port", "4000"]}}
+    p = plan(omnitron_project, {"infrastructure": {"services": {"native": native, "search": SEARCH}}}, docker_available=False)
+    assert p.service("native").provider == "process"
+    assert p.service("search").provider == "docker"  # nothing else can run it
+    p = plan(omnitron_project, {"infrastructure": {"services": {"native": {**native, "docker": {"image": "n"}}}}}, docker_available=True)
+    assert p.service("native").provider == "docker"
+    p = plan(omnitron_project, {"infrastructure": {"services": {"native": {**native, "docker": {"image": "n"}}}}}, docker_available=True, provider="process")
+    assert p.service("native").provider == "process"
+
+
+def test_env_collision_between_services_is_an_error(omnitron_project):
+    a = {"ports": {"p": 1}, "env": {"URL": "a://${host}"}, "docker": {"image": "a"}}
+    b = {"ports": {"p": 2}, "env": {"URL": "b://${host}"}, "docker": {"image": "b"}}
+    with pytest.raises(PlanError, match="env URL is injected by both 'a' and 'b'"):
+        plan(omnitron_project, {"infrastructure": {"services": {"a": a, "b": b}}}, {"web": {"services": {"a": True, "b": True}}})
+
+
+def test_unknown_app_service_reference(omnitron_project):
+    with pytest.raises(PlanError, match="no service named 'discovery'") as info:
+        plan(omnitron_project, {}, {"web": {"services": {"discovery": True}}})
+    assert str(info.value).startswith("apps/web/config/default.json: omnitron.services.discovery:")
+
+
+def test_bad_template_in_service_env_names_app_and_variable(omnitron_project):
+    bad = {**SEARCH, "env": {"SEARCH_URL": "http://${host}:${port:grpc}"}}
+    with pytest.raises(ConfigError) as info:
+        plan(omnitron_project, {"infrastructure": {"services": {"search": bad}}}, {"web": {"services": {"search": True}}})
+    assert "app web" in str(info.value) and "SEARCH_URL" in str(info.value) and "unknown port 'grpc'" in str(info.value)
+
+
+def test_plan_is_deterministic(omnitron_project, kv):
+    eco = {"infrastructure": {"services": {"search": SEARCH, "cache": {"preset": "kv"}}}}
+    apps = {"web": {"redis": True, "services": {"search": True}}, "api": {"redis": {"dedicated": True}}}
+    a = plan(omnitron_project, eco, apps).model_dump()
+    b = plan(omnitron_project, eco, apps).model_dump()
+    assert a == b

@@ -1,0 +1,1 @@
+"""Cross-package tests: every omnitron package installed together."""
