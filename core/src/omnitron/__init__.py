@@ -5,7 +5,7 @@ lives in small modules named after what they hold.
 """
 
 from .hookspecs import hookimpl
-from .loader import define_ecosystem
+from .declare import define_ecosystem
 
 __all__ = ["__version__", "define_ecosystem", "hookimpl"]
 

@@ -16,23 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .declare import EcosystemDeclaration, define_ecosystem  # noqa: F401  (re-exported)
 from .errors import ConfigError
 from .model import AppConfig, EcosystemConfig
 
 CONFIG_FILES = ("omnitron.config.py", "omnitron.toml")
-
-
-class EcosystemDeclaration(dict):
-    """What :func:`define_ecosystem` returns: the raw declaration, validated on load."""
-
-
-def define_ecosystem(config: dict[str, Any] | None = None, /, **kwargs: Any) -> EcosystemDeclaration:
-    """Declare the ecosystem in ``omnitron.config.py`` (the twin of ``defineEcosystem``).
-
-    Accepts a dict, keyword arguments, or both (keywords win). Validation
-    happens when omnitron loads the file, so errors name the file and field.
-    """
-    return EcosystemDeclaration({**(config or {}), **kwargs})
 
 
 def format_validation_error(exc: ValidationError, *, file: str | None, prefix: str | None = None, data: Any = None) -> ConfigError:

@@ -23,6 +23,10 @@ _FUNC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _URL_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 MASK = "****"
+"""Shown instead of a secret value."""
+PENDING = "<pending>"
+"""Shown for a value only known once the service runs (an allocated Redis DB index)."""
+_MARKERS = (MASK, PENDING)
 
 
 @dataclass
@@ -233,7 +237,7 @@ class Renderer:
             if func.secret and mask_secrets:
                 out.append(MASK)
             else:
-                out.append(quote(value, safe="") if part.encode else value)
+                out.append(quote(value, safe="") if part.encode and value not in _MARKERS else value)
         return "".join(out)
 
     def is_secret(self, template: str) -> bool:

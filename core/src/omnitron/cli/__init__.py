@@ -30,6 +30,7 @@ app = App(
     name="omnitron",
     help="Infrastructure as declarative dependencies of apps.",
     version=_version,
+    help_format="plaintext",
 )
 
 infra = App(name="infra", help="Plan, provision and inspect the project's infrastructure.")

@@ -21,7 +21,11 @@ def print_json(data: Any) -> None:
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    import shutil
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else max(160, shutil.get_terminal_size((160, 24)).columns)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def load_project(project: Path | None):

@@ -9,9 +9,9 @@ from pydantic import Field
 from omnitron.model import DockerServiceConfig, HealthCheck, Port, ServiceRequirement, VolumeMount
 from omnitron.plan import AllocationRequest
 from omnitron.presets import AppBinding, Credential, ExpandContext, Preset, PresetConfig
+from omnitron.templating import PENDING
 
 DEFAULT_VERSION = "7"
-PENDING = "<allocated at up>"
 
 Policy = Literal[
     "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",

@@ -1,0 +1,18 @@
+"""``define_ecosystem``: what ``omnitron.config.py`` calls. Kept import-light on purpose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class EcosystemDeclaration(dict):
+    """What :func:`define_ecosystem` returns: the raw declaration, validated on load."""
+
+
+def define_ecosystem(config: dict[str, Any] | None = None, /, **kwargs: Any) -> EcosystemDeclaration:
+    """Declare the ecosystem in ``omnitron.config.py`` (the twin of ``defineEcosystem``).
+
+    Accepts a dict, keyword arguments, or both (keywords win). Validation
+    happens when omnitron loads the file, so errors name the file and field.
+    """
+    return EcosystemDeclaration({**(config or {}), **kwargs})
