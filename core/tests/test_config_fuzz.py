@@ -11,7 +11,7 @@ from omnitron.errors import ConfigError
 from omnitron.plugins import PluginManager
 from omnitron.project import Project
 
-from conftest import KVPlugin
+from _kv import KVPlugin
 
 KEYS = [
     "services", "preset", "config", "ports", "env", "dependsOn", "docker", "image", "command", "variants", "critical",

@@ -157,7 +157,7 @@ def _plugin_with(hook_name, items):
 
 
 def test_hook_omnitron_add_presets(register_plugin, omnitron_plugins):
-    from conftest import KVPreset
+    from _kv import KVPreset
 
     register_plugin(_plugin_with("omnitron_add_presets", [KVPreset]))
     assert isinstance(omnitron_plugins.presets["kv"], KVPreset)

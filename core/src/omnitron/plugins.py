@@ -212,6 +212,20 @@ class PluginManager:
         return infos
 
 
+_override: PluginManager | None = None
+
+
+def default_manager() -> PluginManager:
+    """The plugin manager commands use: a fresh one, or the one a test installed."""
+    return _override if _override is not None else PluginManager()
+
+
+def set_default_manager(pm: PluginManager | None) -> None:
+    """Make commands use ``pm`` (``None`` restores the default); for tests."""
+    global _override
+    _override = pm
+
+
 def _version(dist: str) -> str:
     try:
         return md.version(dist)

@@ -51,7 +51,9 @@ class Project:
     @property
     def plugins(self) -> PluginManager:
         if self._plugins is None:
-            self._plugins = PluginManager()
+            from .plugins import default_manager
+
+            self._plugins = default_manager()
         return self._plugins
 
     @cached_property

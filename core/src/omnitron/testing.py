@@ -95,9 +95,13 @@ class CliResult:
 
 
 @pytest.fixture
-def omnitron_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
-    """Run ``omnitron ARGS`` in-process: ``omnitron_cli("infra", "plan", "--json")``."""
+def omnitron_cli(capsys: pytest.CaptureFixture[str], omnitron_plugins) -> Iterator[Callable[..., CliResult]]:
+    """Run ``omnitron ARGS`` in-process: ``omnitron_cli("infra", "plan", "--json")``.
+
+    Commands use the test's ``omnitron_plugins`` (with what ``register_plugin`` added).
+    """
     from .cli import main
+    from .plugins import set_default_manager
 
     def run(*args: str) -> CliResult:
         capsys.readouterr()
@@ -105,7 +109,9 @@ def omnitron_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 
-    return run
+    set_default_manager(omnitron_plugins)
+    yield run
+    set_default_manager(None)
 
 
 def _to_toml(data: dict[str, Any]) -> str:

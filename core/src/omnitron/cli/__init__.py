@@ -15,10 +15,10 @@ from .. import __version__
 
 
 def _version() -> str:
-    from ..plugins import PluginManager
+    from ..plugins import default_manager
 
     try:
-        pm = PluginManager()
+        pm = default_manager()
         infos = pm.plugin_infos()
     except Exception as exc:  # version must print even with broken plugins
         return f"omnitron {__version__} (plugins: {exc})"
@@ -78,10 +78,10 @@ def _register_optional() -> None:
 
 
 def _register_plugin_commands() -> None:
-    from ..plugins import PluginManager
+    from ..plugins import default_manager
 
     try:
-        specs = PluginManager().commands
+        specs = default_manager().commands
     except Exception as exc:
         print(f"warning: plugin commands unavailable: {exc}", file=sys.stderr)
         return

@@ -7,9 +7,9 @@ from ._common import JsonOpt, console, print_json
 
 def list_plugins(*, json: JsonOpt = False) -> int:
     """List installed plugins: name, version, hooks and what each provides."""
-    from ..plugins import PluginManager
+    from ..plugins import default_manager
 
-    pm = PluginManager()
+    pm = default_manager()
     infos = pm.plugin_infos()
     if json:
         print_json([i.as_dict() for i in infos])
