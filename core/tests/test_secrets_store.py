@@ -21,8 +21,8 @@ from omnitron.secrets.filestore import EncryptedFileBackend
 
 
 @pytest.fixture(autouse=True)
-def user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cfg = tmp_path / "config"
+def user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cfg = tmp_path_factory.mktemp("user") / "omnitron"
     monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(cfg))
     monkeypatch.delenv("OMNITRON_SECRET_KEY", raising=False)
     return cfg

@@ -24,3 +24,10 @@ def omnitron_add_secret_backends():
     from .secrets.filestore import EncryptedFileBackend
 
     return [EncryptedFileBackend]
+
+
+@hookimpl
+def omnitron_add_providers():
+    from .engine.external import ExternalProvider
+
+    return [ExternalProvider]

@@ -42,3 +42,7 @@ class SecretBackend(ABC):
     @abstractmethod
     def list(self) -> list[str]:
         """Every key, sorted; never the values."""
+
+    def missing_hint(self, key: str) -> str:
+        """How the user sets ``key``: ends the "secret ... is not set" message."""
+        return f"run omnitron secret set {key}"

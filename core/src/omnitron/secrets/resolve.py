@@ -1,0 +1,46 @@
+"""Resolution at injection: the project's secret backend and a store-key -> value resolver."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError
+from .base import SecretBackend, SecretContext
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+#: Distributions providing backends that are not built in, for the "unknown backend" hint.
+BACKEND_PACKAGES = {"env": "omnitron-secrets-env"}
+
+
+def backend_for(project: Project) -> SecretBackend:
+    """The backend named by the project's ``secrets.backend`` (``file`` by default)."""
+    name = project.loaded.ecosystem.secrets.backend
+    installed = project.plugins.secret_backends
+    cls = installed.get(name)
+    if cls is None:
+        hint = f" (install {BACKEND_PACKAGES[name]})" if name in BACKEND_PACKAGES else ""
+        raise ConfigError(f"unknown secret backend {name!r}{hint}; installed: {', '.join(sorted(installed))}", file=project.config_file.name, path="secrets.backend")
+    return cls(SecretContext(project=project.name, project_dir=project.root, state_dir=project.state_dir))
+
+
+def resolver_for(project: Project) -> Callable[[str], str]:
+    """Store key -> value, read from the backend when first asked.
+
+    A key that is not set raises :class:`LookupError` naming the key and how to
+    set it; the template renderer adds app, variable and template.
+    """
+    backend = backend_for(project)
+    cache: dict[str, str] = {}
+
+    def resolve(key: str) -> str:
+        if key not in cache:
+            value = backend.get(key)
+            if value is None:
+                raise LookupError(f"secret {key!r} is not set: {backend.missing_hint(key)}")
+            cache[key] = value
+        return cache[key]
+
+    return resolve

@@ -1,0 +1,112 @@
+"""``omnitron secret ...`` through the real command line entry point."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from omnitron.cli import main
+
+
+@pytest.fixture(autouse=True)
+def user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cfg = tmp_path_factory.mktemp("user") / "omnitron"
+    monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(cfg))
+    monkeypatch.delenv("OMNITRON_SECRET_KEY", raising=False)
+    monkeypatch.delenv("OMNITRON_PROJECT", raising=False)
+    return cfg
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    (root / "apps/web/config").mkdir(parents=True)
+    (root / "omnitron.toml").write_text('[infrastructure.services.search]\ndocker = { image = "search:1" }\n\n[[apps]]\nname = "web"\n')
+    (root / "apps/web/config/default.json").write_text('{"omnitron": {"services": {"search": true}}}')
+    return root
+
+
+def run(project: Path, *args: str, stdin: str | None = None, monkeypatch: pytest.MonkeyPatch | None = None) -> int:
+    if stdin is not None:
+        assert monkeypatch is not None
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return main(["secret", *args, "--project", str(project)])
+
+
+def test_set_from_stdin_then_get_list_rm(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(project, "set", "search_api_key", stdin="key with spaces & symbols\n", monkeypatch=monkeypatch) == 0
+    assert "set secret search_api_key" in capsys.readouterr().out
+    assert run(project, "get", "search_api_key") == 0
+    assert capsys.readouterr().out == "key with spaces & symbols\n"
+    assert run(project, "set", "other", "from-argument", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == {"name": "other", "backend": "file", "created": True}
+    assert run(project, "set", "other", stdin="changed", monkeypatch=monkeypatch) == 0
+    assert "updated secret other" in capsys.readouterr().out
+    assert run(project, "list") == 0
+    assert capsys.readouterr().out.split() == ["other", "search_api_key"]
+    assert run(project, "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == {"backend": "file", "names": ["other", "search_api_key"]}
+    assert run(project, "get", "other", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == {"name": "other", "value": "changed"}
+    assert run(project, "rm", "other", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == {"name": "other", "removed": True}
+    assert run(project, "rm", "other") == 1
+    assert capsys.readouterr().err.strip() == "omnitron: secret 'other' is not set"
+
+
+def test_get_missing_names_the_fix(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(project, "get", "nope") == 1
+    err = capsys.readouterr().err
+    assert err == "omnitron: secret 'nope' is not set: run omnitron secret set nope\n"
+
+
+def test_set_refuses_empty_value_and_bad_names(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(project, "set", "empty", stdin="\n", monkeypatch=monkeypatch) == 1
+    assert "empty value" in capsys.readouterr().err
+    assert run(project, "set", "bad name", "v") == 1
+    assert "invalid secret name" in capsys.readouterr().err
+    assert run(project, "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["names"] == []
+
+
+def test_unknown_backend_is_one_line_listing_installed(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "omnitron.toml").write_text('[secrets]\nbackend = "vault"\n\n[[apps]]\nname = "web"\n')
+    assert run(project, "list") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("omnitron: omnitron.toml: secrets.backend: unknown secret backend 'vault'; installed: ")
+    assert "file" in err.split("installed: ")[1]
+
+
+def test_rotate_key_with_key_file(project: Path, user_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(project, "set", "a", "value-a") == 0
+    old = (user_config / "secret.key").read_bytes()
+    capsys.readouterr()
+    assert run(project, "rotate-key", "--json") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["key_source"] == str(user_config / "secret.key")
+    assert out["stores"] == [str((project / ".omnitron/secrets.enc").resolve())]
+    assert (user_config / "secret.key").read_bytes() != old
+    assert run(project, "get", "a") == 0
+    assert capsys.readouterr().out == "value-a\n"
+
+
+def test_rotate_key_with_env_key_prints_it_once(project: Path, user_config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNITRON_SECRET_KEY", os.urandom(32).hex())
+    assert run(project, "set", "a", "value-a") == 0
+    capsys.readouterr()
+    assert run(project, "rotate-key") == 0
+    out = capsys.readouterr().out
+    assert "set OMNITRON_SECRET_KEY" in out
+    new_key = out.split("(shown once): ")[1].split()[0]
+    assert run(project, "get", "a") == 1
+    assert "wrong key (OMNITRON_SECRET_KEY" in capsys.readouterr().err
+    monkeypatch.setenv("OMNITRON_SECRET_KEY", new_key)
+    assert run(project, "get", "a") == 0
+    assert capsys.readouterr().out == "value-a\n"
+    assert not (user_config / "secret.key").exists()
