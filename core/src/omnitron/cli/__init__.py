@@ -42,16 +42,31 @@ app.command(plugins_app)
 app.command(config_app)
 app.command(secret_app)
 
-plugins_app.command("omnitron.cli.plugins_cmd:list_plugins", name="list")
-config_app.command("omnitron.cli.config_cmd:schema", name="schema")
-config_app.command("omnitron.cli.config_cmd:validate", name="validate")
-infra.command("omnitron.cli.infra_cmd:plan", name="plan")
+plugins_app.command("omnitron.cli.plugins_cmd:list_plugins", name="list", help="Installed plugins: name, version, hooks, what each provides.")
+config_app.command("omnitron.cli.config_cmd:schema", name="schema", help="JSON Schema of the ecosystem and app config files.")
+config_app.command("omnitron.cli.config_cmd:validate", name="validate", help="Check the ecosystem and every app config; plan every stack.")
+infra.command("omnitron.cli.infra_cmd:plan", name="plan", help="Show what up would do: services, providers, ports, order, each app's env.")
 
-# Commands implemented in later modules register here when present.
+# Commands registered by import string when their module is present: (sub-app, module, {name: help}).
 _OPTIONAL = [
-    (secret_app, "omnitron.cli.secret_cmd", ["set", "get", "list", "rm", "rotate-key"]),
-    (infra, "omnitron.cli.infra_run", ["up", "down", "status", "ps", "logs", "env", "migrate", "reset"]),
-    (app, "omnitron.cli.run_cmd", ["run"]),
+    (secret_app, "omnitron.cli.secret_cmd", {
+        "set": "Store a secret (value from the argument, stdin or a hidden prompt).",
+        "get": "Print a secret's value.",
+        "list": "List secret names (never values).",
+        "rm": "Remove a secret.",
+        "rotate-key": "Re-encrypt the store under a new key.",
+    }),
+    (infra, "omnitron.cli.infra_run", {
+        "up": "Provision all infrastructure and wait until it is healthy.",
+        "down": "Stop everything of this stack; --volumes deletes data.",
+        "status": "Inventory of managed services.",
+        "ps": "Inventory of managed services (alias of status).",
+        "logs": "Service logs (-f to follow, -n N lines).",
+        "env": "Print an app's env (secrets masked unless --show-secrets).",
+        "migrate": "Run an app's migrate command with its env.",
+        "reset": "DESTRUCTIVE: drop and recreate all data (needs --yes).",
+    }),
+    (app, "omnitron.cli.run_cmd", {"run": "Wait for an app's infrastructure, then exec a command with its env."}),
 ]
 
 
@@ -73,8 +88,8 @@ def _register_optional() -> None:
     for target, module, names in _OPTIONAL:
         if importlib.util.find_spec(module) is None:
             continue
-        for name in names:
-            _add(target, f"{module}:{name.replace('-', '_')}_cmd", name)
+        for name, help_text in names.items():
+            _add(target, f"{module}:{name.replace('-', '_')}_cmd", name, help_text)
 
 
 def _register_plugin_commands() -> None:
