@@ -277,7 +277,12 @@ class Planner:
         if process is None and preset is not None and preset.process_recipe() is not None:
             from .model import ProcessConfig
 
-            process = ProcessConfig(recipe=preset.name)
+            # the recipe honours the container's contract: it gets the same env and command, rendered
+            process = ProcessConfig(
+                recipe=preset.name,
+                env=dict(docker.env) if docker is not None else {},
+                command=list(docker.command) if docker is not None and docker.command else None,
+            )
         return PlannedService(
             name=decl.name,
             app=decl.app,

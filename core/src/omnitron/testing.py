@@ -6,6 +6,7 @@
 - ``omnitron_project``: write a temporary project (ecosystem + apps) and get a
   :class:`~omnitron.project.Project` using the same plugin manager.
 - ``omnitron_cli``: run the ``omnitron`` CLI in-process, returning exit code, stdout, stderr.
+- :func:`unavailable`: skip when a real server is missing, fail when the run requires it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+
+def unavailable(reason: str) -> None:
+    """Skip a test whose real server cannot be had here; fail instead when it must be.
+
+    ``.ci/run`` sets ``OMNITRON_REQUIRE_SERVICES=1``: there every server the
+    tests need is installed, so a missing one is a failure, never a silent skip.
+    """
+    import os
+
+    if os.environ.get("OMNITRON_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required for this run (OMNITRON_REQUIRE_SERVICES=1): {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+from omnitron.testing import unavailable
 from docker_testlib import TEST_IMAGES, Sandbox, engine_answers, remove_project
 
 from omnitron_provider_docker import DockerProvider
@@ -28,7 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("docker") is not None and not engine_answers():
-        pytest.skip("no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); start one with .ci/docker-up.sh")
+        unavailable("no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); start one with .ci/docker-up.sh")
 
 
 @pytest.fixture

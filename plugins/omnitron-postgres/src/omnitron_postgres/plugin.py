@@ -17,3 +17,10 @@ def omnitron_add_health_probes():
     from .probe import PostgresProbe
 
     return [PostgresProbe]
+
+
+@hookimpl
+def omnitron_add_commands():
+    from omnitron.cli_registry import CommandSpec
+
+    return [CommandSpec(name="psql", target="omnitron_postgres.cli:psql", group="infra", help="Open psql against the managed Postgres.")]

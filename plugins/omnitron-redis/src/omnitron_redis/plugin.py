@@ -17,3 +17,10 @@ def omnitron_add_health_probes():
     from .probe import RedisProbe
 
     return [RedisProbe]
+
+
+@hookimpl
+def omnitron_add_commands():
+    from omnitron.cli_registry import CommandSpec
+
+    return [CommandSpec(name="redis-cli", target="omnitron_redis.cli:redis_cli", group="infra", help="Open redis-cli against the managed Redis.")]

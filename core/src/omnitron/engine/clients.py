@@ -1,0 +1,80 @@
+"""Helpers for client shells of presets (``infra psql``, ``infra redis-cli``).
+
+A client runs locally when its binary is on PATH (connection details from the
+plan, the password from the secret store at run time, passed through the
+environment, never on the command line). Otherwise it runs where the service
+runs: interactively through ``docker exec -it`` on the container the provider
+finds by its labels, or, for a one-off command, through the provider's
+``exec``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError, ProvisionError
+
+if TYPE_CHECKING:
+    from ..plan import Plan, PlannedService
+    from ..project import Project
+    from ..providers import ExecResult
+
+
+def pick_service(plan: Plan, preset: str, wanted: str | None = None) -> PlannedService:
+    """The one service of ``preset`` in the plan, or the one named ``wanted``."""
+    candidates = [s for s in plan.services if s.preset == preset]
+    if wanted is not None:
+        for svc in candidates:
+            if svc.name == wanted:
+                return svc
+        raise ConfigError(f"no {preset} service named {wanted!r} in stack {plan.stack}; {preset} services: {', '.join(s.name for s in candidates) or '(none)'}")
+    if not candidates:
+        raise ConfigError(f"stack {plan.stack} has no {preset} service")
+    if len(candidates) > 1:
+        raise ConfigError(f"stack {plan.stack} has several {preset} services ({', '.join(s.name for s in candidates)}): choose one with --service")
+    return candidates[0]
+
+
+def secret_value(project: Project, svc: PlannedService, logical: str) -> str:
+    """The value of ``svc``'s secret ``logical``, read from the store now."""
+    from ..secrets.resolve import resolver_for
+
+    key = svc.secrets.get(logical)
+    if key is None:
+        raise ConfigError(f"service {svc.name} declares no secret {logical!r}")
+    try:
+        return resolver_for(project)(key)
+    except LookupError as exc:
+        raise ProvisionError(f"service {svc.name}: {exc.args[0] if exc.args else exc} (has `omnitron infra up` run?)") from None
+
+
+async def exec_in_service(project: Project, plan: Plan, svc: PlannedService, command: list[str]) -> ExecResult:
+    """Run ``command`` where ``svc`` runs, through its provider."""
+    from .session import Session
+
+    async with Session(project, plan) as session:
+        provider = await session.provider(svc.provider)
+        return await provider.exec(svc.name, command)
+
+
+async def interactive_exec_argv(project: Project, plan: Plan, svc: PlannedService, command: list[str], *, env_names: tuple[str, ...] = ()) -> list[str] | None:
+    """``docker exec -it CONTAINER COMMAND`` for a docker service, or ``None`` when not possible.
+
+    The container is the one the provider reports for ``svc`` (found by its
+    labels). ``env_names`` are passed by name only, so their values come from
+    this process's environment and never appear in an argument list.
+    """
+    if svc.provider != "docker" or shutil.which("docker") is None:
+        return None
+    from .session import Session
+
+    async with Session(project, plan) as session:
+        provider = await session.provider(svc.provider)
+        state = (await provider.list_managed()).get(svc.name)
+    if state is None or state.status != "running" or not state.container_id:
+        raise ProvisionError(f"service {svc.name} is not running: `omnitron infra up` first")
+    argv = ["docker", "exec", "-it"]
+    for name in env_names:
+        argv += ["-e", name]
+    return [*argv, state.container_id, *command]

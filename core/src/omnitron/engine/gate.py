@@ -1,0 +1,300 @@
+"""Health and the infrastructure gate.
+
+omnitron runs the probes itself: every probe declared under ``healthCheck``
+(``tcp``, ``http``, ``command`` and plugin probes such as ``postgres``) must
+pass. A service without a health check is probed with TCP on each of its
+ports.
+
+Startup (:func:`wait_healthy`) polls fast at first, 10 ms doubling up to
+100 ms (250 ms when a ``command`` probe has to exec into the service; never
+slower than the declared ``interval``), so a service is seen ready within
+about 100 ms of becoming ready; it gives up after the service's
+``startupTimeout``. Each attempt is bounded by ``timeout``.
+Once a service has been healthy, :class:`HealthMonitor` probes it every
+``interval`` and reports it unhealthy only after ``retries`` consecutive
+failures.
+
+:func:`wait_ready` is the gate: it waits for every service an app uses.
+Critical services block; non-critical ones are best effort with a warning.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ProvisionError
+from ..health import ProbeResult
+
+if TYPE_CHECKING:
+    from ..health import HealthProbe
+    from ..plan import Plan, PlannedService
+    from ..project import Project
+    from ..providers import ProgressFn
+    from ..runtime import ServiceHandle
+    from .session import Session
+
+FIRST_DELAY = 0.010
+MAX_DELAY = 0.100
+MAX_DELAY_EXEC = 0.250
+"""Slowest startup polling when a probe execs a command (costlier than a connection)."""
+GRACE = 0.5
+"""Seconds a probe may overrun its timeout before it is abandoned."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One declared probe of a service: the probe kind and its validated spec."""
+
+    name: str
+    probe: HealthProbe
+    spec: Any
+
+
+@dataclass(frozen=True)
+class HealthPolicy:
+    """Timing of a service's health checks, in seconds."""
+
+    startup_timeout: float
+    attempt_timeout: float
+    interval: float
+    retries: int
+
+    @classmethod
+    def of(cls, svc: PlannedService) -> "HealthPolicy":
+        hc = svc.health_check
+        return cls(
+            startup_timeout=svc.startup_timeout_ms / 1000,
+            attempt_timeout=(hc.timeout if hc else 10_000) / 1000,
+            interval=(hc.interval if hc else 5_000) / 1000,
+            retries=hc.retries if hc else 10,
+        )
+
+
+def checks_for(svc: PlannedService, probes: dict[str, HealthProbe]) -> list[Check]:
+    """The probes to run for ``svc``: those declared, else TCP on each port."""
+    from ..model import TcpCheck
+
+    hc = svc.health_check
+    if hc is None:
+        tcp = probes["tcp"]
+        return [Check("tcp", tcp, TcpCheck(port=name)) for name in sorted(svc.ports)]
+    checks: list[Check] = []
+    for name in ("tcp", "http", "command"):
+        spec = getattr(hc, name)
+        if spec is not None:
+            checks.append(Check(name, probes[name], spec))
+    for name, raw in (hc.model_extra or {}).items():
+        probe = probes.get(name)
+        if probe is None:
+            raise ProvisionError(f"service {svc.name}: health probe {name!r} is not installed; known: {', '.join(sorted(probes))}")
+        checks.append(Check(name, probe, probe.spec_model.model_validate(raw or {})))
+    return checks
+
+
+async def _run_check(check: Check, handle: ServiceHandle, timeout: float) -> ProbeResult:
+    import anyio
+
+    start = time.perf_counter()
+    result: ProbeResult | None = None
+    try:
+        with anyio.move_on_after(timeout + GRACE):
+            result = await check.probe.check(check.spec, handle, timeout)
+    except Exception as exc:  # a probe must not break the gate; its error is the detail
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return ProbeResult(False, f"{check.name}: {msg}", (time.perf_counter() - start) * 1000)
+    if result is None:
+        return ProbeResult(False, f"{check.name}: no answer within {timeout:g}s", (time.perf_counter() - start) * 1000)
+    return result
+
+
+async def check_once(handle: ServiceHandle, checks: list[Check], timeout: float) -> ProbeResult:
+    """Run every check once, concurrently; healthy when all pass."""
+    if not checks:
+        return ProbeResult(True, "no health check declared")
+    if len(checks) == 1:
+        return await _run_check(checks[0], handle, timeout)
+    import anyio
+
+    results: list[ProbeResult] = [ProbeResult(False, "not run")] * len(checks)
+
+    async def one(i: int) -> None:
+        results[i] = await _run_check(checks[i], handle, timeout)
+
+    async with anyio.create_task_group() as tg:
+        for i in range(len(checks)):
+            tg.start_soon(one, i)
+    failed = [r for r in results if not r.ok]
+    shown = failed or results
+    return ProbeResult(not failed, "; ".join(r.detail for r in shown), max(r.elapsed_ms for r in results))
+
+
+LIVENESS_EVERY = 1.0
+"""Seconds between asking the provider whether a service still runs while waiting for it."""
+
+
+@dataclass
+class WaitResult:
+    """Outcome of waiting for one service."""
+
+    result: ProbeResult
+    attempts: int
+    waited: float
+    """Seconds spent waiting."""
+    stopped: str | None = None
+    """Why waiting ended early: the provider reported the service dead (twice in a row)."""
+
+
+async def wait_healthy(
+    handle: ServiceHandle,
+    checks: list[Check],
+    policy: HealthPolicy,
+    *,
+    on_attempt: Callable[[ProbeResult], None] | None = None,
+    liveness: Callable[[], Awaitable[str | None]] | None = None,
+) -> WaitResult:
+    """Probe until every check passes or ``policy.startup_timeout`` has passed.
+
+    :param on_attempt: called with each failed :class:`ProbeResult` (progress detail).
+    :param liveness: returns why the service is dead (exited), or ``None``; asked
+        about once a second, and waiting stops when it answers twice in a row, so
+        a crashed service fails at once instead of at the end of its timeout.
+    """
+    import anyio
+
+    start = time.monotonic()
+    deadline = start + policy.startup_timeout
+    delay = FIRST_DELAY
+    slowest = MAX_DELAY_EXEC if any(c.name == "command" for c in checks) else MAX_DELAY
+    cap = max(FIRST_DELAY, min(slowest, policy.interval))
+    attempts = 0
+    next_liveness = start + LIVENESS_EVERY
+    dead_seen: str | None = None
+    while True:
+        remaining = deadline - time.monotonic()
+        attempts += 1
+        result = await check_once(handle, checks, max(0.05, min(policy.attempt_timeout, remaining)) if remaining > 0 else min(policy.attempt_timeout, 1.0))
+        if result.ok:
+            return WaitResult(result, attempts, time.monotonic() - start)
+        if on_attempt is not None:
+            on_attempt(result)
+        if liveness is not None and time.monotonic() >= next_liveness:
+            next_liveness = time.monotonic() + LIVENESS_EVERY
+            reason = await liveness()
+            if reason is not None and dead_seen is not None:
+                return WaitResult(result, attempts, time.monotonic() - start, stopped=reason)
+            dead_seen = reason
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return WaitResult(result, attempts, time.monotonic() - start)
+        await anyio.sleep(min(delay, remaining))
+        delay = min(delay * 2, cap)
+
+
+def not_ready_message(svc: PlannedService, waited: WaitResult, stack: str | None = None) -> str:
+    """A failure that names the service, its last probe result and the next step."""
+    logs = f"omnitron infra logs {svc.name}" + (f" --stack {stack}" if stack else "")
+    if waited.stopped is not None:
+        return (
+            f"service {svc.name} stopped while waiting to become healthy ({waited.stopped}); "
+            f"last probe: {waited.result.detail}. Next: `{logs}`"
+        )
+    return (
+        f"service {svc.name} did not become healthy within its startupTimeout of {svc.startup_timeout_ms / 1000:g}s "
+        f"({waited.attempts} probes); last probe: {waited.result.detail}. "
+        f"Next: `{logs}`, or raise startupTimeout if it is just slow"
+    )
+
+
+class HealthMonitor:
+    """Watches a service that was healthy: probes every ``interval``, unhealthy after ``retries`` failures in a row."""
+
+    def __init__(self, handle: ServiceHandle, checks: list[Check], policy: HealthPolicy) -> None:
+        self.handle = handle
+        self.checks = checks
+        self.policy = policy
+        self.failures = 0
+        self.last: ProbeResult | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.failures <= self.policy.retries
+
+    async def observe(self) -> bool:
+        """Probe once and update the count of consecutive failures; returns :attr:`healthy`."""
+        self.last = await check_once(self.handle, self.checks, self.policy.attempt_timeout)
+        self.failures = 0 if self.last.ok else self.failures + 1
+        return self.healthy
+
+    async def watch(self, on_change: Any) -> None:
+        """Probe forever at ``interval``; ``on_change(healthy, result)`` when health flips."""
+        import anyio
+
+        was = True
+        while True:
+            now = await self.observe()
+            if now != was:
+                on_change(now, self.last)
+                was = now
+            await anyio.sleep(self.policy.interval)
+
+
+@dataclass
+class GateResult:
+    """What the gate saw: per service, its last probe, and warnings for non-critical failures."""
+
+    services: dict[str, WaitResult] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+async def wait_ready(project: Project, plan: Plan, app: str, *, progress: ProgressFn | None = None, session: Session | None = None) -> GateResult:
+    """The gate: wait until every critical service ``app`` uses is healthy.
+
+    Does not provision anything (``infra up`` and ``omnitron run`` do). Raises
+    :class:`~omnitron.errors.ProvisionError` naming each critical service that
+    did not become healthy in time; non-critical ones become warnings.
+    """
+    if app not in plan.apps:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"no app named {app!r}; apps: {', '.join(sorted(plan.apps)) or '(none)'}")
+    if session is None:
+        from .session import Session
+
+        async with Session(project, plan, progress=progress) as own:
+            return await wait_ready(project, plan, app, progress=progress, session=own)
+    return await wait_services(session, plan.services_for(app))
+
+
+async def wait_services(session: Session, services: list[PlannedService]) -> GateResult:
+    """Wait for ``services`` concurrently (see :func:`wait_ready`)."""
+    import anyio
+
+    gate = GateResult()
+    failures: list[str] = []
+
+    async def one(svc: PlannedService) -> None:
+        provider = await session.provider(svc.provider)
+        handle = session.handle(svc, provider)
+        session.progress(svc.name, "waiting", "")
+        waited = await wait_healthy(handle, checks_for(svc, session.plugins.probes), HealthPolicy.of(svc), on_attempt=lambda r: session.progress(svc.name, "waiting", r.detail))
+        gate.services[svc.name] = waited
+        if waited.result.ok:
+            session.progress(svc.name, "ready", waited.result.detail)
+            return
+        message = not_ready_message(svc, waited, session.plan.stack)
+        if svc.critical:
+            session.progress(svc.name, "failed", waited.result.detail)
+            failures.append(message)
+        else:
+            session.progress(svc.name, "degraded", waited.result.detail)
+            gate.warnings.append(f"{message} (non-critical: continuing without it)")
+
+    async with anyio.create_task_group() as tg:
+        for svc in services:
+            tg.start_soon(one, svc)
+    if failures:
+        raise ProvisionError(" | ".join(failures))
+    return gate

@@ -1,0 +1,277 @@
+"""``up``: provision services, gate them on health, prepare them, allocate per-app resources.
+
+Independent services start in parallel; a service waits for the services it
+depends on to be healthy (and prepared) before it starts. For each service:
+
+1. its runtime templates are rendered with real secrets into a
+   :class:`~omnitron.providers.RuntimeSpec` and the provider ensures it runs
+   (recreating it only when its spec hash changed);
+2. the health gate waits for every declared probe (see :mod:`.gate`);
+3. the preset prepares it (databases, extensions, buckets);
+4. each app's allocation on it is made, idempotently, and recorded in the
+   state store, where env rendering reads it back.
+
+A service's ``startupTimeout`` counts from when its provider has started it
+(pulling an image does not eat into it). A service its provider reports dead
+while omnitron waits fails at once.
+
+Before anything starts, every provider must be installed and every host port
+free (or held by this stack's own service).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import OmnitronError, ProvisionError
+from .gate import HealthPolicy, checks_for, not_ready_message, wait_healthy
+from .select import provider_classes, selected
+from .teardown import UNMANAGED
+
+if TYPE_CHECKING:
+    from ..plan import AllocationRequest, Plan, PlannedService
+    from ..project import Project
+    from ..providers import ContainerState, ProgressFn, Provider
+    from .session import Session
+
+
+@dataclass
+class ServiceOutcome:
+    """What happened to one service during ``up``."""
+
+    name: str
+    provider: str
+    critical: bool
+    status: str = "pending"
+    """``ready``, ``failed`` (blocks), ``degraded`` (non-critical, not ready) or ``pending``."""
+    state: ContainerState | None = None
+    probe: str | None = None
+    """Detail of the last health probe."""
+    error: str | None = None
+    seconds: float = 0.0
+    allocations: dict[str, dict[str, str]] = field(default_factory=dict)
+    """App -> values allocated for it on this service."""
+    blocked_by: str | None = None
+    """The dependency whose failure kept this service from starting."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "provider": self.provider,
+            "critical": self.critical,
+            "seconds": round(self.seconds, 3),
+            "probe": self.probe,
+            "error": self.error,
+            "allocations": self.allocations,
+            "state": self.state.model_dump(mode="json") if self.state is not None else None,
+        }
+
+
+@dataclass
+class UpResult:
+    """Outcome of :func:`up` for every service it handled."""
+
+    project: str
+    stack: str
+    services: dict[str, ServiceOutcome] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status in ("ready", "degraded") for o in self.services.values())
+
+    @property
+    def failures(self) -> list[ServiceOutcome]:
+        return [o for o in self.services.values() if o.status == "failed"]
+
+    def error_message(self) -> str:
+        # a service failing only because its dependency failed is implied by that dependency's error
+        primary = [o for o in self.failures if o.blocked_by is None] or self.failures
+        return " | ".join(o.error or f"service {o.name} failed" for o in primary)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+            "services": {n: o.as_dict() for n, o in self.services.items()},
+            "warnings": self.warnings,
+        }
+
+
+async def up(
+    project: Project,
+    plan: Plan,
+    *,
+    services: list[str] | None = None,
+    apps: list[str] | None = None,
+    progress: ProgressFn | None = None,
+    check: bool = True,
+    session: Session | None = None,
+) -> UpResult:
+    """Provision ``services`` (all when ``None``) and what they depend on.
+
+    :param apps: apps whose allocations are made (all apps of the plan when ``None``).
+    :param progress: ``(service, phase, detail)``; phases: pending, pulling, creating,
+        starting, waiting, preparing, ready, failed, degraded.
+    :param check: raise :class:`~omnitron.errors.ProvisionError` when a critical service fails.
+    :param session: an open :class:`~omnitron.engine.session.Session` to reuse.
+    :raises PluginError: a provider the plan needs is not installed.
+    :raises ProvisionError: a host port is taken by something else, or (``check``) a critical service failed.
+    """
+    from .locking import locked
+    from .session import Session
+
+    todo = selected(plan, services)
+    provider_classes(project.plugins, todo)
+    if session is None:
+        async with Session(project, plan, progress=progress) as own:
+            return await up(project, plan, services=services, apps=apps, progress=progress, check=check, session=own)
+    async with locked(project, session.progress):
+        result = await _up_locked(session, todo, apps if apps is not None else list(plan.apps))
+    if check and not result.ok:
+        raise ProvisionError(result.error_message())
+    return result
+
+
+async def _up_locked(session: Session, todo: list[PlannedService], apps: list[str]) -> UpResult:
+    import anyio
+
+    plan = session.plan
+    started = time.monotonic()
+    result = UpResult(plan.project, plan.stack)
+    for svc in todo:
+        result.services[svc.name] = ServiceOutcome(svc.name, svc.provider, svc.critical)
+        session.progress(svc.name, "pending", "")
+    if any(svc.generated for svc in todo):
+        session.ensure_generated()
+    await check_ports(session, todo)
+    done = {svc.name: anyio.Event() for svc in todo}
+    async with anyio.create_task_group() as tg:
+        for svc in todo:
+            tg.start_soon(_provision_service, session, svc, apps, result, done)
+    result.seconds = time.monotonic() - started
+    result.warnings.extend(f"{o.error} (non-critical: continuing without it)" for o in result.services.values() if o.status == "degraded")
+    summary = {n: o.status for n, o in result.services.items()}
+    session.state.log_event(plan.stack, "up", json.dumps(summary, sort_keys=True))
+    return result
+
+
+async def check_ports(session: Session, services: list[PlannedService]) -> None:
+    """Ask each provider whether its services' host ports are free (or already ours)."""
+    by_provider: dict[str, list[PlannedService]] = {}
+    for svc in services:
+        by_provider.setdefault(svc.provider, []).append(svc)
+    problems: list[str] = []
+    for name, svcs in by_provider.items():
+        provider = await session.provider(name)
+        try:
+            problems.extend(await provider.check_ports(svcs))
+        except OmnitronError:
+            raise
+        except Exception as exc:
+            raise ProvisionError(f"{name} provider: cannot check host ports: {type(exc).__name__}: {exc}") from None
+    if problems:
+        fix = f"set portOffsets on stack {session.plan.stack!r} (e.g. portOffsets = 100) to move this stack's host ports, or free the port"
+        raise ProvisionError(f"host port collision: {'; '.join(problems)}. Fix: {fix}")
+
+
+async def _provision_service(session: Session, svc: PlannedService, apps: list[str], result: UpResult, done: dict[str, Any]) -> None:
+    outcome = result.services[svc.name]
+    progress = session.progress
+    start = time.monotonic()
+    try:
+        for dep in svc.depends_on:
+            if dep in done:
+                progress(svc.name, "pending", f"waiting for {dep}")
+                await done[dep].wait()
+                if result.services[dep].status != "ready":
+                    outcome.blocked_by = dep
+                    raise _DependencyFailed(f"waits for {dep}, which is not ready")
+        await _bring_up(session, svc, apps, outcome)
+    except _DependencyFailed as exc:
+        _fail(session, svc, outcome, f"service {svc.name} {exc}")
+    except _NotHealthy as exc:
+        _fail(session, svc, outcome, str(exc))
+    except OmnitronError as exc:
+        text = str(exc)
+        _fail(session, svc, outcome, text if svc.name in text else f"service {svc.name}: {text}")
+    except Exception as exc:  # report, do not crash the other services
+        _fail(session, svc, outcome, f"service {svc.name}: {type(exc).__name__}: {exc}")
+    finally:
+        outcome.seconds = time.monotonic() - start
+        done[svc.name].set()
+
+
+class _DependencyFailed(Exception):
+    pass
+
+
+class _NotHealthy(Exception):
+    pass
+
+
+def _fail(session: Session, svc: PlannedService, outcome: ServiceOutcome, message: str) -> None:
+    outcome.error = message
+    outcome.status = "failed" if svc.critical else "degraded"
+    session.progress(svc.name, outcome.status, outcome.probe or message)
+
+
+async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outcome: ServiceOutcome) -> None:
+    from .render import runtime_spec
+
+    progress = session.progress
+    provider = await session.provider(svc.provider)
+    progress(svc.name, "starting", f"{svc.provider}")
+    outcome.state = await provider.ensure(runtime_spec(session, svc))
+    handle = session.handle(svc, provider)
+    checks = checks_for(svc, session.plugins.probes)
+    progress(svc.name, "waiting", ", ".join(c.name for c in checks) or "no health check")
+    waited = await wait_healthy(handle, checks, HealthPolicy.of(svc), on_attempt=lambda r: progress(svc.name, "waiting", r.detail), liveness=_liveness(provider, svc))
+    outcome.probe = waited.result.detail
+    if not waited.result.ok:
+        raise _NotHealthy(not_ready_message(svc, waited, session.plan.stack))
+    preset = session.plugins.presets.get(svc.preset) if svc.preset else None
+    requests = [a for app in apps if app in session.plan.apps for a in session.plan.apps[app].allocations if a.service == svc.name]
+    if preset is not None:
+        progress(svc.name, "preparing", "")
+        await preset.prepare(handle)
+        for request in requests:
+            progress(svc.name, "preparing", f"{request.kind} {request.name} for {request.app}")
+            values = {k: str(v) for k, v in (await preset.allocate(handle, request)).items()}
+            _record(session, svc, request, values)
+            outcome.allocations[request.app] = values
+    else:
+        for request in requests:
+            _record(session, svc, request, dict(request.values))
+            outcome.allocations[request.app] = dict(request.values)
+    outcome.status = "ready"
+    progress(svc.name, "ready", waited.result.detail)
+
+
+def _liveness(provider: Provider, svc: PlannedService) -> Any:
+    """Why ``svc`` is dead according to its provider, or ``None`` (see :func:`~.gate.wait_healthy`)."""
+    if svc.provider in UNMANAGED:
+        return None
+
+    async def dead() -> str | None:
+        try:
+            state = (await provider.list_managed()).get(svc.name)
+        except Exception:
+            return None  # cannot tell: keep waiting on the probes
+        if state is not None and state.status in ("exited", "dead"):
+            return f"the {svc.provider} provider reports it {state.status}" + (f": {state.error}" if state.error else "")
+        return None
+
+    return dead
+
+
+def _record(session: Session, svc: PlannedService, request: AllocationRequest, values: dict[str, str]) -> None:
+    stack = session.plan.stack
+    if session.state.get_allocation(stack, svc.name, request.kind, request.name) != values:
+        session.state.put_allocation(stack, svc.name, request.app, request.kind, request.name, values)

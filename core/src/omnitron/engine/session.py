@@ -1,0 +1,171 @@
+"""A session: everything one command needs to act on a project's stack.
+
+It opens the state store, the secret resolver and provider instances on
+demand, and closes them when the ``async with`` block ends. Nothing is
+opened that the command does not use, which keeps the no-op paths fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ProvisionError
+from ..providers import ProgressFn, ProviderContext
+from ..runtime import ServiceHandle
+from .select import provider_class
+
+if TYPE_CHECKING:
+    from ..plan import Plan, PlannedService
+    from ..project import Project
+    from ..providers import Provider
+    from ..state import StateStore
+    from ..templating import Renderer
+
+
+def _nothing(service: str, phase: str, detail: str = "") -> None:
+    return None
+
+
+class Session:
+    """One project + stack + plan, with lazily opened resources.
+
+    :param progress: receives ``(service, phase, detail)`` from the engine and providers.
+    """
+
+    def __init__(self, project: Project, plan: Plan, *, progress: ProgressFn | None = None) -> None:
+        self.project = project
+        self.plan = plan
+        self.plugins = project.plugins
+        self.progress: ProgressFn = progress or _nothing
+        self._providers: dict[str, Provider] = {}
+        self._stack = contextlib.AsyncExitStack()
+        self._state: StateStore | None = None
+        self._lock: Any = None
+
+    async def __aenter__(self) -> "Session":
+        await self._stack.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        try:
+            await self._stack.__aexit__(*exc)
+        finally:
+            self._providers.clear()
+            self.close()
+
+    def close(self) -> None:
+        """Close the synchronous resources (the state store); providers close with ``async with``."""
+        if self._state is not None:
+            self._state.close()
+            self._state = None
+
+    # -- shared resources ---------------------------------------------------
+
+    @property
+    def state(self) -> StateStore:
+        if self._state is None:
+            from ..state import StateStore
+
+            self._state = StateStore(self.project.state_dir)
+        return self._state
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        from ..templating import Renderer
+
+        return Renderer(self.plugins.template_functions)
+
+    @cached_property
+    def resolver(self) -> Callable[[str], str]:
+        """Secret store key -> value (raises :class:`LookupError` when not set)."""
+        from ..secrets.resolve import resolver_for
+
+        return resolver_for(self.project)
+
+    def ensure_generated(self) -> Any:
+        """Generate credentials the plan needs and the store lacks (first provision)."""
+        from ..secrets.generate import ensure_generated
+        from ..secrets.resolve import backend_for
+
+        created = ensure_generated(backend_for(self.project), self.plan)
+        if created:
+            self.__dict__.pop("resolver", None)  # read the new values
+        return created
+
+    async def provider(self, name: str) -> Provider:
+        """The session's instance of provider ``name`` (created on first use, once)."""
+        if name in self._providers:
+            return self._providers[name]
+        if self._lock is None:
+            import anyio
+
+            self._lock = anyio.Lock()
+        async with self._lock:
+            if name not in self._providers:
+                self._providers[name] = await self._open_provider(name)
+        return self._providers[name]
+
+    async def _open_provider(self, name: str) -> Provider:
+        svc = next((s for s in self.plan.services if s.provider == name), None)
+        cls = provider_class(self.plugins, svc) if svc is not None else self.plugins.providers.get(name)
+        if cls is None:
+            from .select import PROVIDER_PACKAGES
+
+            raise ProvisionError(f"the {name} provider is not installed: pip install {PROVIDER_PACKAGES.get(name, name)}")
+        ctx = ProviderContext(
+            project=self.plan.project,
+            stack=self.plan.stack,
+            project_dir=self.project.root,
+            state_dir=self.project.stack_dir(self.plan.stack),
+            progress=self.progress,
+            state=self.state,
+        )
+        instance = cls(ctx)
+        await self._stack.enter_async_context(instance)
+        return instance
+
+    # -- per service -----------------------------------------------------------
+
+    def secret_of(self, svc: PlannedService) -> Callable[[str], str]:
+        """Logical secret name of ``svc`` -> value."""
+
+        def secret(logical: str) -> str:
+            key = svc.secrets.get(logical)
+            if key is None:
+                raise LookupError(f"service {svc.name} declares no secret {logical!r}; declared: {', '.join(sorted(svc.secrets)) or '(none)'}")
+            return self.resolver(key)
+
+        return secret
+
+    def handle(self, svc: PlannedService, provider: Provider) -> ServiceHandle:
+        """What presets and probes see of ``svc`` running under ``provider``.
+
+        ``exec`` runs through ``provider.exec``; ``extra`` holds ``plan``,
+        ``redis_db_offset`` (the stack's) and ``provider``.
+        """
+
+        async def exec_(command: list[str]) -> Any:
+            return await provider.exec(svc.name, command)
+
+        return ServiceHandle(
+            service=svc,
+            project=self.plan.project,
+            stack=self.plan.stack,
+            host=svc.host,
+            ports=dict(svc.ports),
+            secret=self.secret_of(svc),
+            exec=exec_,
+            state=self.state,
+            log=lambda msg: self.progress(svc.name, "preparing", msg),
+            extra={"plan": self.plan, "redis_db_offset": self.plan.redis_db_offset, "provider": provider},
+        )
+
+    def allocations_for(self, app: str) -> dict[str, dict[str, str]]:
+        """Service -> ``${alloc:KEY}`` values recorded for ``app`` in this stack."""
+        out: dict[str, dict[str, str]] = {}
+        for row in self.state.allocations(self.plan.stack, app):
+            out.setdefault(row["service"], {}).update({k: str(v) for k, v in row["values"].items()})
+        return out

@@ -1,0 +1,100 @@
+"""``down``: stop everything of this project and stack; with ``volumes``, delete its data too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..plan import Plan
+    from ..project import Project
+    from ..providers import ProgressFn, Provider
+    from .session import Session
+
+UNMANAGED = ("external", "baremetal")
+"""Providers that point at servers omnitron does not run: nothing to stop, no data to delete."""
+
+
+@dataclass
+class DownResult:
+    removed: dict[str, str] = field(default_factory=dict)
+    """Service -> provider, for everything stopped and removed."""
+    data_deleted: bool = False
+    forgotten: list[str] = field(default_factory=list)
+    """Services whose allocations were forgotten (their data is gone)."""
+    untouched: list[str] = field(default_factory=list)
+    """External services: not ours to stop."""
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"removed": self.removed, "dataDeleted": self.data_deleted, "forgotten": self.forgotten, "untouched": self.untouched, "warnings": self.warnings}
+
+
+async def managed_providers(session: Session) -> dict[str, Provider]:
+    """Every provider that may hold something of this stack: those the plan uses, and any other installed one that is available."""
+    out: dict[str, Provider] = {}
+    planned = {svc.provider for svc in session.plan.services}
+    for name, cls in session.plugins.providers.items():
+        if name in UNMANAGED:
+            continue
+        if name not in planned:
+            try:
+                if not await cls.available():
+                    continue
+            except Exception:
+                continue
+        out[name] = await session.provider(name)
+    return out
+
+
+async def down(project: Project, plan: Plan, *, volumes: bool = False, progress: ProgressFn | None = None, session: Session | None = None) -> DownResult:
+    """Stop and remove every service of ``plan``'s project and stack, declared or orphaned.
+
+    :param volumes: also delete their data (volumes, data directories) and forget
+        the allocations recorded for them.
+    """
+    import anyio
+
+    from .locking import locked
+    from .session import Session
+
+    if session is None:
+        async with Session(project, plan, progress=progress) as own:
+            return await down(project, plan, volumes=volumes, progress=progress, session=own)
+    result = DownResult(data_deleted=volumes)
+    result.untouched = [s.name for s in plan.services if s.provider in UNMANAGED]
+    from ..errors import OmnitronError, ProvisionError
+
+    async with locked(project, session.progress):
+        providers = await managed_providers(session)
+        planned = {svc.provider for svc in plan.services}
+        for pname, provider in providers.items():
+            try:
+                managed = await provider.list_managed()
+            except Exception as exc:
+                if pname not in planned:
+                    result.warnings.append(f"{pname} provider: could not list services: {exc}")
+                    continue
+                if isinstance(exc, OmnitronError):
+                    raise
+                raise ProvisionError(f"{pname} provider: cannot list this stack's services: {type(exc).__name__}: {exc}") from None
+
+            async def remove(name: str, provider: Provider = provider, pname: str = pname) -> None:
+                session.progress(name, "starting", "stopping")
+                await provider.stop(name)
+                await provider.remove(name, volumes=volumes)
+                result.removed[name] = pname
+                session.progress(name, "ready", "removed" + (" with its data" if volumes else ""))
+
+            async with anyio.create_task_group() as tg:
+                for name in sorted(managed):
+                    tg.start_soon(remove, name)
+            if volumes:
+                await provider.remove_all_data()
+        if volumes:
+            names = {s.name for s in plan.services if s.provider not in UNMANAGED} | set(result.removed)
+            for name in sorted(names):
+                session.state.forget_service(plan.stack, name)
+            result.forgotten = sorted(names)
+        session.state.log_event(plan.stack, "down", "volumes" if volumes else "")
+    return result

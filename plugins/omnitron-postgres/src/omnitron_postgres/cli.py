@@ -1,0 +1,63 @@
+"""``omnitron infra psql [DATABASE]``: a psql session on the managed PostgreSQL.
+
+Runs the local ``psql`` when it is on PATH (the password goes through
+``PGPASSWORD``, read from the secret store now); otherwise runs psql inside
+the service's container, found by the provider through its labels. The URL
+with the password is printed only with ``--print-url``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import Annotated
+from urllib.parse import quote
+
+from cyclopts import Parameter
+
+from omnitron.cli._common import ProjectOpt, StackOpt
+
+
+def psql(
+    database: str | None = None,
+    *,
+    command: Annotated[str | None, Parameter(name=["--command", "-c"], help="Run one SQL command and exit.")] = None,
+    service: Annotated[str | None, Parameter(name="--service", help="Which postgres service, when the stack has several.")] = None,
+    print_url: Annotated[bool, Parameter(name="--print-url", negative="", help="Print the connection URL, password included, and exit.")] = False,
+    project: ProjectOpt = None,
+    stack: StackOpt = None,
+) -> int:
+    """Open psql against the managed Postgres (DATABASE defaults to postgres)."""
+    import anyio
+
+    from omnitron.cli.infra_run import load_plan
+    from omnitron.engine.clients import exec_in_service, interactive_exec_argv, pick_service, secret_value
+    from omnitron.errors import ProvisionError
+
+    loaded = load_plan(project, stack)
+    svc = pick_service(loaded.plan, "postgres", service)
+    user = str(svc.config.get("user") or "postgres")
+    dbname = database or "postgres"
+    password = secret_value(loaded.project, svc, "password")
+    host, port = svc.host, svc.ports["main"]
+    if print_url:
+        print(f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{quote(dbname, safe='')}")
+        return 0
+    env = {**os.environ, "PGPASSWORD": password}
+    local = shutil.which("psql")
+    if local is not None:
+        url = f"postgresql://{quote(user, safe='')}@{host}:{port}/{quote(dbname, safe='')}"
+        sys.stdout.flush()
+        os.execve(local, [local, url, *(["-c", command] if command is not None else [])], env)
+    inner = ["psql", "-U", user, "-d", dbname]
+    if command is None and sys.stdin.isatty():
+        argv = anyio.run(lambda: interactive_exec_argv(loaded.project, loaded.plan, svc, inner, env_names=("PGPASSWORD",)))
+        if argv is None:
+            raise ProvisionError(f"psql is not installed here and service {svc.name} runs with the {svc.provider} provider: install postgresql-client, or pass -c SQL")
+        sys.stdout.flush()
+        os.execvpe(argv[0], argv, env)
+    sql_text = command if command is not None else sys.stdin.read()
+    result = anyio.run(lambda: exec_in_service(loaded.project, loaded.plan, svc, [*inner, "-c", sql_text]))
+    sys.stdout.write(result.output)
+    return result.exit_code

@@ -1,0 +1,165 @@
+"""The postgres preset at run time, against a real PostgreSQL server.
+
+The server is started from the machine's PostgreSQL binaries and reached
+through the ``external`` provider (stack override), so these tests need no
+Docker engine. Its password is put in the secret store under the key the
+preset's generated credential uses.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from omnitron.testing import unavailable
+
+from omnitron.engine import app_env, up
+from omnitron.engine.session import Session
+from omnitron.errors import ProvisionError
+from omnitron.secrets.resolve import backend_for
+from omnitron.state import StateStore
+from omnitron.testing_servers import ServerUnavailable, start_postgres
+
+psycopg = pytest.importorskip("psycopg")
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def pg():
+    try:
+        server = start_postgres()
+    except ServerUnavailable as exc:
+        unavailable(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("OMNITRON_SECRET_KEY", os.urandom(32).hex())
+    monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
+    monkeypatch.setenv("OMNITRON_PLUGINS", "postgres")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def pg_project(factory, pg, apps=None, *, password=None, **entry):
+    eco = {
+        "project": "shop",
+        "infrastructure": {"services": {"db": {"preset": "postgres", **entry}}},
+        "stacks": {"dev": {"serviceOverrides": {"db": {"external": {"host": pg.host, "ports": {"main": pg.port}}}}}},
+    }
+    project = factory.write(eco, apps)
+    backend_for(project).set("shop/dev/db/password", password or pg.password)
+    return project
+
+
+def admin(pg, dbname="postgres"):
+    return psycopg.connect(host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=dbname, autocommit=True)
+
+
+def extensions_in(pg, dbname) -> set[str]:
+    with admin(pg, dbname) as conn:
+        return {r[0] for r in conn.execute("SELECT extname FROM pg_extension")}
+
+
+async def envs(project, plan, *apps):
+    async with Session(project, plan) as session:
+        return [app_env(session, a) for a in apps]
+
+
+async def test_each_app_gets_its_own_database(omnitron_project, pg):
+    a, b = unique("orders"), unique("billing")
+    project = pg_project(omnitron_project, pg, {a: {"database": True}, b: {"database": True}})
+    plan = project.plan()
+    result = await up(project, plan)
+    assert result.services["db"].allocations == {a: {"database": a, "user": "postgres"}, b: {"database": b, "user": "postgres"}}
+    env_a, env_b = await envs(project, plan, a, b)
+    assert env_a["DATABASE_URL"].endswith(f"/{a}") and env_b["DATABASE_URL"].endswith(f"/{b}")
+    with psycopg.connect(env_a["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("CREATE TABLE only_here (x int)")
+        conn.execute("INSERT INTO only_here VALUES (1)")
+        assert conn.execute("SELECT current_database()").fetchone()[0] == a
+    with psycopg.connect(env_b["DATABASE_URL"], autocommit=True) as conn:
+        assert conn.execute("SELECT current_database()").fetchone()[0] == b
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            conn.execute("SELECT * FROM only_here")
+
+
+async def test_allocations_are_stable_across_runs(omnitron_project, pg):
+    a = unique("shop")
+    project = pg_project(omnitron_project, pg, {a: {"database": True}})
+    await up(project, project.plan())
+    with StateStore(project.state_dir) as state:
+        first = state.allocations("dev")
+    (first_env,) = await envs(project, project.plan(), a)
+    await up(project, project.plan())
+    with StateStore(project.state_dir) as state:
+        assert state.allocations("dev") == first
+    assert (await envs(project, project.plan(), a))[0] == first_env
+
+
+async def test_configured_databases_and_extensions_are_created_idempotently(omnitron_project, pg):
+    reports = unique("Reports")  # mixed case: only a quoted identifier keeps it
+    project = pg_project(omnitron_project, pg, config={"databases": {reports: {"extensions": ["hstore"]}}, "extensions": ["citext"]})
+    for _ in range(2):
+        await up(project, project.plan())
+    with admin(pg) as conn:
+        names = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+    assert reports in names and reports.lower() not in names
+    assert {"citext", "hstore"} <= extensions_in(pg, reports)
+    assert "citext" in extensions_in(pg, "postgres")
+
+
+async def test_app_database_name_and_extensions_from_the_request(omnitron_project, pg):
+    name = unique("Mixed")
+    app = unique("api")
+    project = pg_project(omnitron_project, pg, {app: {"database": {"name": name, "extensions": ["pgcrypto"]}}})
+    await up(project, project.plan())
+    assert "pgcrypto" in extensions_in(pg, name)
+    (env,) = await envs(project, project.plan(), app)
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT current_database()").fetchone()[0] == name
+
+
+async def test_unknown_extension_is_a_clear_error(omnitron_project, pg):
+    project = pg_project(omnitron_project, pg, config={"extensions": ["no_such_extension"]})
+    with pytest.raises(ProvisionError, match="service db: database postgres: cannot create extension no_such_extension"):
+        await up(project, project.plan())
+
+
+async def test_wrong_password_fails_after_startup_timeout_naming_the_service(omnitron_project, pg):
+    project = pg_project(omnitron_project, pg, password="not-the-password", startupTimeout="500ms")
+    with pytest.raises(ProvisionError) as err:
+        await up(project, project.plan())
+    assert "service db did not become healthy" in str(err.value)
+    assert "password authentication failed" in str(err.value)
+
+
+def omnitron(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from omnitron.cli import run; run()", *args], capture_output=True, text=True, timeout=120)
+
+
+async def test_infra_psql_runs_local_psql_with_the_password_from_the_store(omnitron_project, pg):
+    app = unique("web")
+    project = pg_project(omnitron_project, pg, {app: {"database": True}})
+    await up(project, project.plan())
+    res = omnitron("infra", "psql", app, "-c", "SELECT current_database()", "--project", str(project.root))
+    assert res.returncode == 0, res.stderr
+    assert app in res.stdout
+    assert pg.password not in res.stdout + res.stderr
+    url = omnitron("infra", "psql", app, "--print-url", "--project", str(project.root)).stdout.strip()
+    assert pg.password in url
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT current_database()").fetchone()[0] == app

@@ -1,0 +1,80 @@
+"""``omnitron infra redis-cli [ARGS...]``: redis-cli on the managed Redis.
+
+Runs the local ``redis-cli`` with ``-u redis://HOST:PORT/DB`` when it is on
+PATH, the password in ``REDISCLI_AUTH`` (read from the secret store now, never
+on the command line); otherwise runs redis-cli inside the service's container,
+found by the provider through its labels.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import Annotated
+from urllib.parse import quote
+
+from cyclopts import Parameter
+
+from omnitron.cli._common import ProjectOpt, StackOpt
+
+
+def redis_cli(
+    *args: str,
+    db: Annotated[int | None, Parameter(name=["--db", "-n"], help="DB index (default 0).")] = None,
+    app: Annotated[str | None, Parameter(name="--app", help="Use the DB index allocated to this app.")] = None,
+    service: Annotated[str | None, Parameter(name="--service", help="Which redis service, when the stack has several.")] = None,
+    print_url: Annotated[bool, Parameter(name="--print-url", negative="", help="Print the connection URL, password included, and exit.")] = False,
+    project: ProjectOpt = None,
+    stack: StackOpt = None,
+) -> int:
+    """Open redis-cli against the managed Redis; ARGS run one command (e.g. `-- GET key`)."""
+    import anyio
+
+    from omnitron.cli.infra_run import load_plan
+    from omnitron.engine.clients import exec_in_service, interactive_exec_argv, pick_service, secret_value
+    from omnitron.errors import ConfigError, ProvisionError
+
+    loaded = load_plan(project, stack)
+    svc = pick_service(loaded.plan, "redis", service)
+    index = db if db is not None else 0
+    if app is not None:
+        if db is not None:
+            raise ConfigError("give --db or --app, not both")
+        index = _allocated_index(loaded, svc.name, app)
+    password = secret_value(loaded.project, svc, "password")
+    host, port = svc.host, svc.ports["main"]
+    if print_url:
+        print(f"redis://:{quote(password, safe='')}@{host}:{port}/{index}")
+        return 0
+    env = {**os.environ, "REDISCLI_AUTH": password}
+    local = shutil.which("redis-cli")
+    if local is not None:
+        sys.stdout.flush()
+        os.execve(local, [local, "-u", f"redis://{host}:{port}/{index}", *args], env)
+    inner = ["redis-cli", "-n", str(index), *args]
+    if not args:
+        if not sys.stdin.isatty():
+            raise ConfigError("redis-cli is not installed here: give the command to run as arguments (`omnitron infra redis-cli -- PING`)")
+        argv = anyio.run(lambda: interactive_exec_argv(loaded.project, loaded.plan, svc, inner, env_names=("REDISCLI_AUTH",)))
+        if argv is None:
+            raise ProvisionError(f"redis-cli is not installed here and service {svc.name} runs with the {svc.provider} provider: install redis-tools, or give a command")
+        sys.stdout.flush()
+        os.execvpe(argv[0], argv, env)
+    # `env` sets the password and execs redis-cli at once, so it never stays in an argument list
+    result = anyio.run(lambda: exec_in_service(loaded.project, loaded.plan, svc, ["env", f"REDISCLI_AUTH={password}", *inner]))
+    sys.stdout.write(result.output)
+    return result.exit_code
+
+
+def _allocated_index(loaded, service: str, app: str) -> int:
+    from omnitron.errors import ConfigError
+    from omnitron.state import StateStore
+
+    if app not in loaded.plan.apps:
+        raise ConfigError(f"no app named {app!r}; apps: {', '.join(sorted(loaded.plan.apps)) or '(none)'}")
+    with StateStore(loaded.project.state_dir) as state:
+        index = state.indexes(loaded.plan.stack, service).get(app)
+    if index is None:
+        raise ConfigError(f"app {app} has no DB index on {service} yet: run `omnitron infra up` (or `omnitron run {app}`) first")
+    return index

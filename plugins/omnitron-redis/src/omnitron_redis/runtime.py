@@ -1,0 +1,54 @@
+"""Redis once it is healthy: one DB index per app, recorded in the state store.
+
+Indexes are handed out from ``redisDbOffset`` (the stack's) up to the
+server's ``databases`` count, skipping ``reserved`` ones and those held by
+other apps; an app gets the same index on every run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from omnitron.errors import ProvisionError
+
+if TYPE_CHECKING:
+    from omnitron.plan import AllocationRequest
+    from omnitron.runtime import ServiceHandle
+
+
+async def allocate(handle: ServiceHandle, request: AllocationRequest) -> dict[str, str]:
+    """A stable DB index for ``request.app``.
+
+    :returns: ``{"db": "<index>"}`` for ``${alloc:db}``.
+    """
+    if request.kind != "redis_db":
+        raise ProvisionError(f"service {handle.name}: redis cannot allocate a {request.kind!r} (only redis_db)")
+    config = handle.service.config
+    limit = int(config.get("databases") or 16)
+    reserved = {int(i) for i in config.get("reserved") or []}
+    start = int(handle.extra.get("redis_db_offset", 0))
+    if start >= limit:
+        raise ProvisionError(
+            f"service {handle.name}: redisDbOffset {start} leaves no DB index for {request.app}: "
+            f"the server has {limit} databases (0..{limit - 1}); raise config.databases or lower redisDbOffset"
+        )
+    index = handle.state.allocate_index(handle.stack, handle.name, owner=request.app, start=start, limit=limit, reserved=reserved)
+    await _check_index(handle, index, limit)
+    return {"db": str(index)}
+
+
+async def _check_index(handle: ServiceHandle, index: int, limit: int) -> None:
+    """Make sure the server really has DB ``index`` (an external server may have fewer databases)."""
+    import redis.asyncio as aioredis
+    from redis.exceptions import ResponseError
+
+    client = aioredis.Redis(host=handle.host, port=handle.port("main"), password=handle.secret("password"), db=index, socket_timeout=10, socket_connect_timeout=10)
+    try:
+        await client.ping()
+    except ResponseError as exc:
+        raise ProvisionError(
+            f"service {handle.name}: DB index {index} is not available on the server ({exc}); "
+            f"config.databases says {limit}: make it match the server's `databases` setting"
+        ) from None
+    finally:
+        await client.aclose()
