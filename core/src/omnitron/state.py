@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS endpoints (
     last_seen REAL NOT NULL, phantom_since REAL,
     PRIMARY KEY (stack, app, service)
 );
+CREATE TABLE IF NOT EXISTS settings (
+    stack TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (stack, key)
+);
 CREATE TABLE IF NOT EXISTS events (
     ts REAL NOT NULL, stack TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
 );
@@ -175,6 +178,19 @@ class StateStore:
     def delete_process(self, stack: str, service: str) -> None:
         with self.transaction() as c:
             c.execute("DELETE FROM processes WHERE stack=? AND service=?", (stack, service))
+
+    # -- per-stack settings remembered between commands ---------------------------
+
+    def get_setting(self, stack: str, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM settings WHERE stack=? AND key=?", (stack, key)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, stack: str, key: str, value: str | None) -> None:
+        with self.transaction() as c:
+            if value is None:
+                c.execute("DELETE FROM settings WHERE stack=? AND key=?", (stack, key))
+            else:
+                c.execute("INSERT OR REPLACE INTO settings(stack, key, value) VALUES (?,?,?)", (stack, key, value))
 
     # -- endpoints and history ------------------------------------------------
 

@@ -42,6 +42,12 @@ def load_plan(project: Path | None, stack: str | None, provider: str | None = No
     mode = provider or (stack_cfg.provider if stack_cfg is not None else "auto")
     docker_ok: bool | None = None
     reason = ""
+    remembered = last_provider(proj, stack_name) if mode == "auto" else None
+    if remembered is not None:
+        # the stack is up with this provider: keep finding it there until `infra down`
+        plan = proj.plan(stack, provider=remembered)
+        note = f"provider {remembered} (chosen by the last infra up; infra down to choose again)"
+        return Loaded(proj, plan, note)
     if mode == "auto":
         from .infra_cmd import docker_answers
 
@@ -57,6 +63,27 @@ def load_plan(project: Path | None, stack: str | None, provider: str | None = No
     if used:
         note += f"; services run with: {', '.join(used)}"
     return Loaded(proj, plan, note)
+
+
+PROVIDER_SETTING = "provider"
+
+
+def last_provider(proj: Any, stack: str) -> str | None:
+    """The provider choice the last successful ``infra up`` of ``stack`` ran with, if it is still up."""
+    if not (proj.state_dir / "state.db").exists():
+        return None
+    from ..state import StateStore
+
+    with StateStore(proj.state_dir) as state:
+        return state.get_setting(stack, PROVIDER_SETTING)
+
+
+def remember_provider(loaded: Loaded, mode: str | None) -> None:
+    """Record which provider mode ``up`` used (``None`` forgets it, after ``down``)."""
+    from ..state import StateStore
+
+    with StateStore(loaded.project.state_dir) as state:
+        state.set_setting(loaded.plan.stack, PROVIDER_SETTING, mode)
 
 
 def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -118,7 +145,12 @@ def _provision(loaded: Loaded, *, json: bool, services: list[str] | None = None,
 
 def up_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
     """Provision the stack's infrastructure: start what is missing, wait for health, prepare, allocate."""
-    return _provision(load_plan(project, stack, provider), json=json)
+    loaded = load_plan(project, stack, provider)
+    code = _provision(loaded, json=json)
+    local = {s.provider for s in loaded.plan.services if s.provider in ("docker", "process")}
+    if code == 0 and len(local) == 1:
+        remember_provider(loaded, local.pop())
+    return code
 
 
 # -- down ------------------------------------------------------------------------
@@ -130,6 +162,7 @@ def down_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, volumes: Ann
 
     loaded = load_plan(project, stack)
     result = _run(down, loaded.project, loaded.plan, volumes=volumes)
+    remember_provider(loaded, None)
     if json:
         print_json(result.as_dict())
         return 0
