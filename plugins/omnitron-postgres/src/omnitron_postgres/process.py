@@ -143,6 +143,16 @@ class PostgresRecipe(ProcessRecipe):
 
     # -- running ------------------------------------------------------------------
 
+    async def before_start(self, run: ProcessRun) -> None:
+        """Remove lock files of a server that was killed: PostgreSQL refuses to start while their pid exists, even as a zombie."""
+        for lock in (run.data_dir / "postmaster.pid", run.run_dir / f".s.PGSQL.{run.port['main']}.lock"):
+            try:
+                pid = int(lock.read_text().split("\n", 1)[0].strip())
+            except (OSError, ValueError):
+                continue
+            if not _alive(pid):
+                lock.unlink(missing_ok=True)
+
     def command(self, run: ProcessRun) -> list[str]:
         return [
             str(run.binaries["postgres"]), "-D", str(run.data_dir), "-p", str(run.port["main"]),
@@ -217,6 +227,17 @@ class PostgresRecipe(ProcessRecipe):
             await anyio.sleep(0.002 if time.monotonic() - started < 2 else 0.05)
 
 
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not: it only waits to be collected)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return raw[raw.rindex(")") + 2] not in "ZX"
+
+
 async def _copy_into(source: Path, target: Path) -> None:
     """Copy the directory ``source`` to the empty directory ``target`` (through a sibling, renamed in one step)."""
     staging = target.with_name(f".{target.name}.init-{secrets.token_hex(4)}")
@@ -246,10 +267,10 @@ async def _save_template(data_dir: Path, template: Path) -> None:
 
 
 async def _copy_tree(source: Path, target: Path) -> None:
-    """``cp -a`` (reflinks where the filesystem has them), else :func:`shutil.copytree`."""
+    """``cp -a`` (it copies faster than Python does), else :func:`shutil.copytree`."""
     cp = shutil.which("cp")
     if cp is not None:
-        result = await anyio.run_process([cp, "-a", "--reflink=auto", str(source), str(target)], check=False)
+        result = await anyio.run_process([cp, "-a", str(source), str(target)], check=False)
         if result.returncode == 0:
             return
         if target.exists():

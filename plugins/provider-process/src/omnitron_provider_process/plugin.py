@@ -1,0 +1,12 @@
+"""Hook implementations of omnitron-provider-process (the ``process`` entry point)."""
+
+from __future__ import annotations
+
+from omnitron import hookimpl
+
+
+@hookimpl
+def omnitron_add_providers():
+    from .provider import ProcessProvider
+
+    return [ProcessProvider]

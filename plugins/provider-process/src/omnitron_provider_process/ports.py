@@ -1,0 +1,105 @@
+"""Who listens on a TCP port (from ``/proc/net/tcp{,6}`` and ``/proc/<pid>/fd``)."""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+_LISTEN = "0A"
+_WILDCARDS = {"0.0.0.0", "::", "", "*"}
+
+
+def _address(hex_addr: str) -> str:
+    raw = bytes.fromhex(hex_addr)
+    if len(raw) == 4:
+        return str(ipaddress.IPv4Address(raw[::-1]))
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+    addr = ipaddress.IPv6Address(words)
+    return str(addr.ipv4_mapped) if addr.ipv4_mapped else str(addr)
+
+
+def _conflicts(listen: str, bind: str | None) -> bool:
+    return bind is None or bind in _WILDCARDS or listen in _WILDCARDS or listen == bind
+
+
+def listening_inodes(port: int, bind: str | None = None) -> set[str]:
+    """Socket inodes listening on ``port`` on an address that clashes with ``bind`` (any address when ``None``)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10 or fields[3] != _LISTEN:
+                continue
+            addr, _, port_hex = fields[1].rpartition(":")
+            if int(port_hex, 16) == port and _conflicts(_address(addr), bind):
+                inodes.add(fields[9])
+    return inodes
+
+
+def can_bind(port: int, host: str = "127.0.0.1") -> bool | None:
+    """Whether ``host:port`` can be bound now (``None``: cannot tell, e.g. a privileged port)."""
+    target = "0.0.0.0" if host in ("", "*") else host
+    family = socket.AF_INET6 if ":" in target else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((target, port))
+        except PermissionError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            return None
+    return True
+
+
+def is_listening(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something listens on ``port`` where binding ``host`` would clash (a bind test, then ``/proc``, then a connect)."""
+    free = can_bind(port, host)
+    if free is not None:
+        return not free
+    if Path("/proc/net/tcp").exists():
+        return bool(listening_inodes(port, host))
+    target = "127.0.0.1" if host in _WILDCARDS else host
+    family = socket.AF_INET6 if ":" in target else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((target, port)) == 0
+
+
+def listeners(port: int, bind: str | None = None) -> dict[int, str]:
+    """Processes listening on ``port`` (clashing with ``bind``) that this user may see: pid -> command name."""
+    inodes = {f"socket:[{i}]" for i in listening_inodes(port, bind)}
+    found: dict[int, str] = {}
+    if not inodes:
+        return found
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fds = os.scandir(f"/proc/{entry.name}/fd")
+        except OSError:
+            continue
+        with fds:
+            for fd in fds:
+                try:
+                    if os.readlink(fd.path) in inodes:
+                        found[int(entry.name)] = _comm(int(entry.name))
+                        break
+                except OSError:
+                    continue
+    return found
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"

