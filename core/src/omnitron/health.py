@@ -34,8 +34,18 @@ class HealthProbe(ABC):
 
 
 class TcpProbe(HealthProbe):
+    """Healthy when the port accepts a connection that stays open.
+
+    A published Docker port is answered by Docker's proxy even when nothing
+    listens in the container: the proxy accepts, then closes at once. So after
+    connecting the probe waits briefly; a connection closed by the peer within
+    that window counts as not listening.
+    """
+
     name = "tcp"
     spec_model = TcpCheck
+    settle: ClassVar[float] = 0.05
+    """Seconds a fresh connection must stay open."""
 
     async def check(self, spec: TcpCheck, target: ServiceHandle, timeout: float) -> ProbeResult:
         import anyio
@@ -45,7 +55,12 @@ class TcpProbe(HealthProbe):
         try:
             with anyio.fail_after(timeout):
                 stream = await anyio.connect_tcp(target.host, port)
-                await stream.aclose()
+            async with stream:
+                with anyio.move_on_after(self.settle):
+                    try:
+                        await stream.receive(1)
+                    except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
+                        return ProbeResult(False, f"tcp {target.host}:{port}: connection closed at once (nothing listening behind it)")
         except TimeoutError:
             return ProbeResult(False, f"tcp {target.host}:{port}: timed out after {timeout:g}s")
         except OSError as exc:
