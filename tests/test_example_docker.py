@@ -7,33 +7,19 @@ the official images' contracts; only the image name is overridden.
 from __future__ import annotations
 
 import json
-import os
-import random
 import shutil
 import socket
 import subprocess
 import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
 
 from omnitron.testing import unavailable
 
-ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_IMAGE = "omnitron-test/postgres:15"
-REDIS_IMAGE = "omnitron-test/redis:7"
-BASE_IMAGE = "omnitron-test/debian:bookworm"
+from shop_project import BASE_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, Shop, docker, labelled
 
 pytestmark = [pytest.mark.installed_plugins, pytest.mark.docker]
-
-
-def docker(*args: str, check: bool = True) -> str:
-    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
-    if check and result.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -43,51 +29,6 @@ def engine():
     for image in (POSTGRES_IMAGE, REDIS_IMAGE, BASE_IMAGE):
         if not docker("images", "-q", image).strip():
             unavailable(f"test image {image} is missing: run .ci/build-images.sh")
-
-
-def labelled(kind: str, project: str) -> list[str]:
-    args = {"container": ["ps", "-a", "--format", "{{.Names}}"], "volume": ["volume", "ls", "--format", "{{.Name}}"]}[kind]
-    return sorted(filter(None, docker(*args[:-2], "--filter", f"label=omnitron.project={project}", *args[-2:]).splitlines()))
-
-
-class Shop:
-    """A copy of examples/shop with its own project name, ports and secret key."""
-
-    def __init__(self, root: Path, extra_services: dict | None = None, extra_app: dict | None = None) -> None:
-        self.root = root
-        self.project = f"shop{uuid.uuid4().hex[:8]}"
-        shutil.copytree(ROOT / "examples" / "shop" / "apps", root / "apps")
-        self.offset = random.randrange(20, 400) * 100
-        services = {
-            "db": {"preset": "postgres", "config": {"image": POSTGRES_IMAGE, "extensions": ["pgcrypto"]}},
-            "cache": {"preset": "redis", "config": {"image": REDIS_IMAGE, "maxmemory": "64mb"}},
-            **(extra_services or {}),
-        }
-        apps = [{"name": "orders", "command": ["python", "main.py"]}, {"name": "inventory", "command": ["python", "main.py"]}]
-        if extra_app:
-            apps.append(extra_app["ref"])
-            cfg = root / "apps" / extra_app["ref"]["name"] / "config"
-            cfg.mkdir(parents=True)
-            (cfg / "default.json").write_text(json.dumps({"omnitron": extra_app["omnitron"]}))
-        eco = {"project": self.project, "apps": apps, "infrastructure": {"services": services}, "stacks": {"dev": {"portOffsets": self.offset, "provider": "docker"}}}
-        (root / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\necosystem = define_ecosystem({eco!r})\n")
-        self.env = {**os.environ, "OMNITRON_SECRET_KEY": os.urandom(32).hex(), "OMNITRON_CONFIG_DIR": str(root / ".user-config"), "OMNITRON_PROJECT": str(root)}
-        self.env.pop("OMNITRON_PLUGINS", None)
-
-    def __call__(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-c", "from omnitron.cli import run; run()", *args], capture_output=True, text=True, env=self.env, cwd=self.root, timeout=timeout)
-
-    def ok(self, *args: str) -> str:
-        result = self(*args)
-        assert result.returncode == 0, f"omnitron {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}"
-        return result.stdout
-
-    def cleanup(self) -> None:
-        self("infra", "down", "--volumes")
-        for name in labelled("container", self.project):
-            docker("rm", "-f", name, check=False)
-        for name in labelled("volume", self.project):
-            docker("volume", "rm", "-f", name, check=False)
 
 
 @pytest.fixture
