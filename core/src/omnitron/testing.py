@@ -85,7 +85,7 @@ class ProjectFactory:
             import tomllib  # noqa: F401  (toml output uses a tiny writer below)
 
             path = self.root / "omnitron.toml"
-            path.write_text(_to_toml(ecosystem))
+            path.write_text(to_toml(ecosystem))
         else:
             path = self.root / "omnitron.config.py"
             path.write_text(f"from omnitron import define_ecosystem\n\necosystem = define_ecosystem({ecosystem!r})\n")
@@ -128,8 +128,8 @@ def omnitron_cli(capsys: pytest.CaptureFixture[str], omnitron_plugins) -> Iterat
     set_default_manager(None)
 
 
-def _to_toml(data: dict[str, Any]) -> str:
-    """Enough TOML for test projects (inline tables for nested values)."""
+def to_toml(data: dict[str, Any]) -> str:
+    """Enough TOML for test projects: top-level values, ``[table]`` per dict (values inline), ``[[array]]`` for lists of dicts."""
     lines: list[str] = []
     tables: list[tuple[str, Any]] = []
     for key, value in data.items():

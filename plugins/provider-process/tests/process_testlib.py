@@ -19,6 +19,7 @@ from omnitron.plugins import PluginManager
 from omnitron.project import Project
 from omnitron.providers import ProviderContext, RuntimeSpec
 from omnitron.state import StateStore
+from omnitron.testing import to_toml
 from omnitron.templating import Renderer
 from omnitron_postgres.process import PostgresRecipe
 from omnitron_provider_process import ProcessProvider
@@ -62,36 +63,6 @@ def require_source(kind: str, source: str) -> None:
     found = [d for d, _ in candidates(recipe, source) if all((d / b).is_file() for b in recipe.binaries)]
     if not found:
         pytest.skip(f"no {kind} binaries from {source}: {SOURCES[source][kind]}")
-
-
-def _key(key: str) -> str:
-    return key if key.replace("_", "").replace("-", "").isalnum() else json.dumps(key)
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def to_toml(data: dict[str, Any]) -> str:
-    """Top-level values, then one ``[table]`` per top-level dict (its values inline), ``[[array]]`` for lists of dicts."""
-    lines = [f"{_key(k)} = {_value(v)}" for k, v in data.items() if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))]
-    for key, value in data.items():
-        if isinstance(value, dict):
-            lines += ["", f"[{_key(key)}]", *(f"{_key(k)} = {_value(v)}" for k, v in value.items())]
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            for item in value:
-                lines += ["", f"[[{_key(key)}]]", *(f"{_key(k)} = {_value(v)}" for k, v in item.items())]
-    return "\n".join(lines) + "\n"
 
 
 @dataclass
