@@ -237,3 +237,18 @@ def test_no_warnings_from_a_clean_environment():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         PluginManager().plugin_infos()
+
+
+def test_lazy_provider_is_imported_on_first_lookup(site, register_plugin, omnitron_plugins):
+    from omnitron.lazy import LazyClass
+
+    (site / "lazy_provider_mod.py").write_text(
+        "from omnitron.providers import Provider\n\nclass Slow(Provider):\n    name = 'slow'\n"
+    )
+    register_plugin(_plugin_with("omnitron_add_providers", [LazyClass("slow", "lazy_provider_mod:Slow"), LazyClass("liar", "lazy_provider_mod:Slow")]))
+    providers = omnitron_plugins.providers
+    assert "slow" in providers and "lazy_provider_mod" not in sys.modules
+    assert providers["slow"].__name__ == "Slow"
+    assert "lazy_provider_mod" in sys.modules
+    with pytest.raises(PluginError, match="registered as 'liar' but its name is 'slow'"):
+        providers["liar"]

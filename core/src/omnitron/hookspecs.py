@@ -66,9 +66,10 @@ def omnitron_add_presets() -> list[type[Preset]]:
 def omnitron_add_providers() -> list[type[Provider]]:
     """Register providers: what makes a planned service run (``docker``, ``process``, ...).
 
-    :returns: :class:`~omnitron.providers.Provider` subclasses; each
-        ``Provider.name`` must be unique. They are instantiated per command with
-        a :class:`~omnitron.providers.ProviderContext`.
+    :returns: :class:`~omnitron.providers.Provider` subclasses, or
+        :class:`~omnitron.lazy.LazyClass` references imported on first use (for a
+        provider whose module is heavy to import); each ``name`` must be unique.
+        They are instantiated per command with a :class:`~omnitron.providers.ProviderContext`.
 
     Called once, when the first service is provisioned or inspected.
     """

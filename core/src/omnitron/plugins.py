@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.metadata as md
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import ModuleType
@@ -155,9 +156,11 @@ class PluginManager:
         return {name: cls() for name, cls in self._collect("omnitron_add_presets").items()}
 
     @cached_property
-    def providers(self) -> dict[str, type]:
-        """Provider name -> provider class."""
-        return self._collect("omnitron_add_providers")
+    def providers(self) -> Mapping[str, type]:
+        """Provider name -> provider class (a :class:`~omnitron.lazy.LazyClass` is imported on first lookup)."""
+        from .lazy import LazyMapping
+
+        return LazyMapping(self._collect("omnitron_add_providers"))
 
     @cached_property
     def probes(self) -> dict[str, Any]:

@@ -108,13 +108,26 @@ def _register_plugin_commands() -> None:
         _add(target, spec.target, spec.name, spec.help or None)
 
 
+_BUILTIN_INFRA = {"plan", "up", "down", "status", "ps", "logs", "env", "migrate", "reset"}
+
+
+def _wants_plugin_commands(argv: list[str]) -> bool:
+    """Plugin commands are loaded only when the command line may name one (keeps built-ins fast)."""
+    words = [a for a in argv if not a.startswith("-")]
+    if not words:
+        return any(a in ("-h", "--help") for a in argv)
+    if words[0] == "infra":
+        return len(words) < 2 or words[1] not in _BUILTIN_INFRA
+    return words[0] not in {"plugins", "config", "secret", "run"}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``omnitron`` script."""
     from ..errors import OmnitronError
 
     argv = sys.argv[1:] if argv is None else argv
     _register_optional()
-    if argv[:1] in (["infra"], [""]) or not argv or argv[0] in ("-h", "--help"):
+    if _wants_plugin_commands(argv):
         _register_plugin_commands()
     try:
         result = app(argv, result_action="return_value", exit_on_error=False, print_error=True)

@@ -7,6 +7,7 @@ from omnitron import hookimpl
 
 @hookimpl
 def omnitron_add_providers():
-    from .provider import DockerProvider
+    from omnitron.lazy import LazyClass
 
-    return [DockerProvider]
+    # imported on first use: commands that do not touch this provider stay fast
+    return [LazyClass("docker", "omnitron_provider_docker.provider:DockerProvider")]

@@ -7,6 +7,7 @@ from omnitron import hookimpl
 
 @hookimpl
 def omnitron_add_providers():
-    from .provider import ProcessProvider
+    from omnitron.lazy import LazyClass
 
-    return [ProcessProvider]
+    # imported on first use: commands that do not touch this provider stay fast
+    return [LazyClass("process", "omnitron_provider_process.provider:ProcessProvider")]
