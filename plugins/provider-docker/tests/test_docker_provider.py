@@ -229,7 +229,7 @@ async def test_check_ports_reports_a_taken_port_before_anything_starts(sandbox: 
     assert problems == [
         f"port {taken} (service db) is already in use by {problems[0].split('in use by ')[1].split(':')[0]}: set portOffsets in the stack or free the port"
     ]
-    assert f"(pid {os.getpid()})" in problems[0]
+    assert f"pid {os.getpid()} (" in problems[0]
     assert by_label("container", sandbox.name) == []
     assert await provider.check_ports(sandbox.plan().services) == []
 

@@ -16,10 +16,10 @@ from aiodocker.exceptions import DockerError
 from aiodocker.multiplexed import multiplexed_result_stream
 from aiodocker.networks import DockerNetwork
 from aiodocker.volumes import DockerVolume
+from omnitron import hostports
 from omnitron.errors import ProvisionError
 from omnitron.providers import ContainerState, ExecResult, Provider, ProviderContext, RuntimeSpec
 
-from . import host_ports
 from .container_config import Placement, check_spec, create_body, docker_options, runtime_hash
 from .container_state import from_inspect
 from .naming import (
@@ -502,13 +502,13 @@ class DockerProvider(Provider):
         problems: list[str] = []
         for svc in ours:
             for port in sorted(svc.ports.values()):
-                holders = [d for ip, p, d in published if p == port and host_ports.addresses_overlap(ip, svc.bind_address)]
+                holders = [d for ip, p, d in published if p == port and hostports.addresses_overlap(ip, svc.bind_address)]
                 if holders:
                     if all(self._is_same_service(d, svc.name) for d in holders):
                         continue
                     who = ", ".join(self._describe_container(d) for d in holders if not self._is_same_service(d, svc.name))
-                elif local and await anyio.to_thread.run_sync(host_ports.port_in_use, svc.bind_address, port):
-                    who = await anyio.to_thread.run_sync(host_ports.listener_of, port) or "another process"
+                elif local and await anyio.to_thread.run_sync(hostports.is_listening, port, svc.bind_address):
+                    who = await anyio.to_thread.run_sync(hostports.describe_listeners, port, svc.bind_address)
                 else:
                     continue
                 problems.append(f"port {port} (service {svc.name}) is already in use by {who}: set portOffsets in the stack or free the port")

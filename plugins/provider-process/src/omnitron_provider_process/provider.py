@@ -22,13 +22,13 @@ from typing import Any
 
 import anyio
 
+from omnitron import hostports
 from omnitron.errors import ProvisionError
 from omnitron.plan import PlannedService
 from omnitron.process import ProcessRecipe, ProcessRun
 from omnitron.providers import ContainerState, ExecResult, Provider, ProviderContext, RuntimeSpec
 from omnitron.state import ProcessRecord, StateStore
 
-from . import ports as port_info
 from .accounts import Account, service_account
 from .binaries import Located, binary_version, locate, source_mode
 from .command_recipe import CommandRecipe
@@ -251,11 +251,11 @@ class ProcessProvider(Provider):
 
     def _check_free(self, svc: PlannedService) -> None:
         for port_name, port in sorted(svc.ports.items()):
-            if port_info.is_listening(port, svc.bind_address):
+            if hostports.is_listening(port, svc.bind_address):
                 raise ProvisionError(self._busy(svc, port_name, port))
 
     def _busy(self, svc: PlannedService, port_name: str, port: int) -> str:
-        who = ", ".join(f"pid {pid} ({comm})" for pid, comm in sorted(port_info.listeners(port, svc.bind_address).items())) or "a process this user cannot see (or an open connection's local end)"
+        who = hostports.describe_listeners(port, svc.bind_address)
         return (
             f"port {port} (service {svc.name}, port {port_name}) is already in use by {who}: stop it, "
             f"or move this stack's ports with portOffsets (e.g. \"portOffsets\": {{\"{svc.name}\": 1}})"
@@ -370,9 +370,9 @@ class ProcessProvider(Provider):
             rec = self.state.get_process(self.ctx.stack, svc.name)
             ours_pgid = rec.pgid if rec is not None and is_ours(identity_of(rec)) else None
             for port_name, port in sorted(svc.ports.items()):
-                if not port_info.is_listening(port, svc.bind_address):
+                if not hostports.is_listening(port, svc.bind_address):
                     continue
-                if ours_pgid is not None and _all_in_group(port_info.listeners(port, svc.bind_address), ours_pgid):
+                if ours_pgid is not None and _all_in_group(hostports.listeners(port, svc.bind_address), ours_pgid):
                     continue
                 problems.append(self._busy(svc, port_name, port))
         return problems

@@ -1,4 +1,7 @@
-"""Who listens on a TCP port (from ``/proc/net/tcp{,6}`` and ``/proc/<pid>/fd``)."""
+"""Host ports for providers: is one taken, and by whom (``/proc/net/tcp{,6}`` and ``/proc/<pid>/fd``).
+
+Blocking helpers: call them from a worker thread in async code.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,11 @@ def _address(hex_addr: str) -> str:
 
 def _conflicts(listen: str, bind: str | None) -> bool:
     return bind is None or bind in _WILDCARDS or listen in _WILDCARDS or listen == bind
+
+
+def addresses_overlap(a: str, b: str) -> bool:
+    """Whether listening on ``a`` and on ``b`` (same port) would clash."""
+    return _conflicts(a, b)
 
 
 def listening_inodes(port: int, bind: str | None = None) -> set[str]:
@@ -103,3 +111,9 @@ def _comm(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return "?"
+
+
+def describe_listeners(port: int, bind: str | None = None) -> str:
+    """``pid N (name), ...`` of what listens on ``port``, for error messages."""
+    found = listeners(port, bind)
+    return ", ".join(f"pid {pid} ({comm})" for pid, comm in sorted(found.items())) or "a process this user cannot see (or an open connection's local end)"
