@@ -73,6 +73,8 @@ class ProviderContext:
     progress: ProgressFn = lambda service, phase, detail: None
     state: Any = None
     """The project's :class:`~omnitron.state.StateStore`."""
+    plugins: Any = None
+    """The :class:`~omnitron.plugins.PluginManager` of the command (presets, recipes)."""
 
 
 class Provider(ABC):

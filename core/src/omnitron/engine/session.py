@@ -122,6 +122,7 @@ class Session:
             state_dir=self.project.stack_dir(self.plan.stack),
             progress=self.progress,
             state=self.state,
+            plugins=self.plugins,
         )
         instance = cls(ctx)
         await self._stack.enter_async_context(instance)

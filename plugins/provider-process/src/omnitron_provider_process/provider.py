@@ -74,9 +74,9 @@ class ProcessProvider(Provider):
 
     def _presets(self) -> dict[str, Any]:
         if self._plugins is None:
-            from omnitron.plugins import PluginManager
+            from omnitron.plugins import default_manager
 
-            self._plugins = PluginManager()
+            self._plugins = self.ctx.plugins or default_manager()
         return self._plugins.presets
 
     def recipe_for(self, service: PlannedService) -> ProcessRecipe:
