@@ -153,4 +153,19 @@ def _cyclopts_error() -> type[BaseException]:
 
 
 def run() -> None:
-    sys.exit(main())
+    """The ``omnitron`` script: :func:`main`, then a fast exit.
+
+    Every command closes what it opened (clients, stores, files) before it
+    returns, so after flushing the standard streams the interpreter's own
+    teardown is skipped: with a Docker client and database drivers loaded it
+    costs about 0.2 s on every command.
+    """
+    import os
+
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    os._exit(code)
