@@ -39,3 +39,26 @@ class KVPlugin:
     @hookimpl
     def omnitron_add_presets(self):
         return [KVPreset]
+
+
+class BucketPreset(Preset):
+    """A small preset serving the ``s3`` shorthand: it passes the request through unchanged."""
+
+    name = "buckets"
+    service_type = "storage"
+    shorthand = "s3"
+
+    def expand(self, config, ctx):
+        return ServiceRequirement(type="storage", ports={"api": 9000}, docker=DockerServiceConfig(image="s3:1"))
+
+    def bind_app(self, app, request, service):
+        return AppBinding(
+            env={"S3_BUCKET": "${alloc:bucket}", "S3_ENDPOINT": "http://${host}:${port:api}"},
+            allocation=AllocationRequest(app=app, service=service, kind="bucket", name=request.bucket, values={"bucket": request.bucket}, params={"quota": request.quota, "public": request.public}),
+        )
+
+
+class BucketPlugin:
+    @hookimpl
+    def omnitron_add_presets(self):
+        return [BucketPreset]

@@ -345,3 +345,23 @@ def test_plan_is_deterministic(omnitron_project, kv):
     a = plan(omnitron_project, eco, apps).model_dump()
     b = plan(omnitron_project, eco, apps).model_dump()
     assert a == b
+
+
+@pytest.fixture
+def buckets(register_plugin):
+    from _kv import BucketPlugin
+
+    register_plugin(BucketPlugin(), name="buckets-test")
+
+
+def test_s3_true_asks_for_a_default_bucket_named_after_the_app(omnitron_project, buckets):
+    p = plan(omnitron_project, {}, {"Web_App": {"s3": True}})
+    alloc = p.apps["Web_App"].allocations[0]
+    assert (alloc.kind, alloc.name, alloc.params["public"]) == ("bucket", "web-app", False)
+    assert p.service("buckets").auto
+
+
+def test_s3_named_bucket_with_quota(omnitron_project, buckets):
+    p = plan(omnitron_project, {}, {"web": {"s3": {"bucket": "uploads", "quota": "10gb"}}})
+    alloc = p.apps["web"].allocations[0]
+    assert (alloc.name, alloc.params["quota"]) == ("uploads", 10_000_000_000)

@@ -161,6 +161,8 @@ class Planner:
             if value is False:
                 continue
             request = model() if value is True else value
+            if isinstance(request, S3Request) and request.bucket is None:
+                request = request.model_copy(update={"bucket": default_bucket(app.name)})
             dialect = getattr(request, "dialect", None)
             preset = self._shorthand_preset(kind, dialect, file)
             if request.dedicated:
@@ -509,6 +511,12 @@ class Planner:
                 self._render(template, svc, app=None, variable=var, alloc={})
             except TemplateError as exc:
                 raise TemplateError(exc.message, file=decl.file, path=decl.path) from None
+
+
+def default_bucket(app: str) -> str:
+    """The bucket ``"s3": true`` asks for: the app's name made a valid S3 bucket name."""
+    name = "".join(c if c.isalnum() or c in ".-" else "-" for c in app.lower()).strip(".-")
+    return (name or "app").ljust(3, "0")[:63]
 
 
 def context_for(svc: PlannedService | None, *, app: str | None, alloc: Mapping[str, str], secret: Any = None) -> TemplateContext:
