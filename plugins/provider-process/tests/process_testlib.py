@@ -19,7 +19,7 @@ from omnitron.plugins import PluginManager
 from omnitron.project import Project
 from omnitron.providers import ProviderContext, RuntimeSpec
 from omnitron.state import StateStore
-from omnitron.testing import to_toml
+from omnitron.testing import to_toml, unavailable
 from omnitron.templating import Renderer
 from omnitron_postgres.process import PostgresRecipe
 from omnitron_provider_process import ProcessProvider
@@ -62,7 +62,7 @@ def require_source(kind: str, source: str) -> None:
     recipe = RECIPES[kind]()
     found = [d for d, _ in candidates(recipe, source) if all((d / b).is_file() for b in recipe.binaries)]
     if not found:
-        pytest.skip(f"no {kind} binaries from {source}: {SOURCES[source][kind]}")
+        unavailable(f"no {kind} binaries from {source}: {SOURCES[source][kind]}")
 
 
 @dataclass
