@@ -54,6 +54,8 @@ class Shop:
         (root / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\necosystem = define_ecosystem({eco!r})\n")
         self.env = {**os.environ, "OMNITRON_SECRET_KEY": os.urandom(32).hex(), "OMNITRON_CONFIG_DIR": str(root / ".user-config"), "OMNITRON_PROJECT": str(root)}
         self.env.pop("OMNITRON_PLUGINS", None)
+        # the apps' command is `python main.py`: the interpreter running the tests, with their drivers
+        self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
     def __call__(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-c", "from omnitron.cli import run; run()", *args], capture_output=True, text=True, env=self.env, cwd=self.root, timeout=timeout)

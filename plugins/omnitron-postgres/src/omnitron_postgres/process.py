@@ -30,6 +30,7 @@ import os
 import secrets
 import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -111,8 +112,12 @@ class PostgresRecipe(ProcessRecipe):
         user = self.superuser(run)
         template = self.template_dir(run, user)
         if template is not None and (template / "data" / "PG_VERSION").is_file():
-            run.log(f"copying the initialised template {template}")
-            await _copy_into(template / "data", run.data_dir)
+            if _take_spare(template, run.data_dir):
+                run.log(f"took a ready copy of the initialised template {template}")
+            else:
+                run.log(f"copying the initialised template {template}")
+                await _copy_into(template / "data", run.data_dir)
+            _refill_spare(template)
             return
         run.log("initdb (first time for this version; later data directories copy its result)")
         await run.call(
@@ -128,6 +133,8 @@ class PostgresRecipe(ProcessRecipe):
                 await _save_template(run.data_dir, template)
             except OSError as exc:
                 run.log(f"could not keep a template in {template}: {exc}")
+            else:
+                _refill_spare(template)
 
     def template_dir(self, run: ProcessRun, user: str) -> Path | None:
         """``<cache>/pg-templates/<version>-<user>-<digest>``: one per version, superuser and binary build."""
@@ -247,6 +254,37 @@ async def _copy_into(source: Path, target: Path) -> None:
     finally:
         if staging.exists():
             await anyio.to_thread.run_sync(shutil.rmtree, staging)
+
+
+SPARE = "spare"
+"""A ready copy of ``template/data`` beside it, moved into place by the next cold start."""
+
+
+def _take_spare(template: Path, target: Path) -> bool:
+    """Move the template's spare copy onto the empty ``target`` (instant on one filesystem)."""
+    try:
+        os.rename(template / SPARE, target)
+    except OSError:  # no spare yet, taken by a concurrent start, or another filesystem
+        return False
+    return True
+
+
+def _refill_spare(template: Path) -> None:
+    """Make the next spare copy in the background (``cp -a`` to a staging name, renamed when complete).
+
+    Detached so the command that used the spare does not wait for the copy;
+    a spare that already exists, or a failed copy, leaves nothing behind.
+    """
+    cp = shutil.which("cp")
+    if cp is None or (template / SPARE).exists():
+        return
+    staging = template / f".spare-{secrets.token_hex(4)}"
+    # the shell puts the copy in the background and exits at once: nothing is left for us to wait on
+    script = '(cp -a "$1" "$2" && mv -T "$2" "$3" 2>/dev/null || rm -rf "$2") </dev/null >/dev/null 2>&1 &'
+    subprocess.run(
+        ["sh", "-c", script, "refill", str(template / "data"), str(staging), str(template / SPARE)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, check=False,
+    )
 
 
 async def _save_template(data_dir: Path, template: Path) -> None:
