@@ -80,13 +80,16 @@ def noop_up() -> tuple[list[float], list[float]]:
     os.environ.setdefault("OMNITRON_SECRET_KEY", os.urandom(32).hex())
     os.environ["OMNITRON_CONFIG_DIR"] = str(root / "user-config")
 
+    held: list[socket.socket] = []
+
     def accept() -> None:
+        # a real server keeps the connection open (the tcp probe counts an instant close as nothing listening)
         while True:
             try:
                 conn, _ = server.accept()
             except OSError:
                 return
-            conn.close()
+            held.append(conn)
 
     threading.Thread(target=accept, daemon=True).start()
     warm: list[float] = []

@@ -44,7 +44,7 @@ class TcpProbe(HealthProbe):
 
     name = "tcp"
     spec_model = TcpCheck
-    settle: ClassVar[float] = 0.05
+    settle: ClassVar[float] = 0.015
     """Seconds a fresh connection must stay open."""
 
     async def check(self, spec: TcpCheck, target: ServiceHandle, timeout: float) -> ProbeResult:
