@@ -9,17 +9,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import aiodocker
-import aiohttp
 import anyio
-from aiodocker.exceptions import DockerError
-from aiodocker.multiplexed import multiplexed_result_stream
-from aiodocker.networks import DockerNetwork
-from aiodocker.volumes import DockerVolume
 from omnitron import hostports
 from omnitron.errors import ProvisionError
 from omnitron.providers import ContainerState, ExecResult, Provider, ProviderContext, RuntimeSpec
 
+from . import engine_reads
 from .container_config import Placement, check_spec, create_body, docker_options, runtime_hash
 from .container_state import from_inspect
 from .naming import (
@@ -43,16 +38,49 @@ from .naming import (
 if TYPE_CHECKING:
     from omnitron.plan import PlannedService
 
-SOCKET_PATHS = (Path("/var/run/docker.sock"), Path("/run/docker.sock"))
+SOCKET_PATHS = engine_reads.SOCKET_PATHS
 AVAILABLE_TIMEOUT = 0.5
 STOP_TIMEOUT_S = 10
-ENGINE_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_connect=10)
+
+
+class _NotLoaded(Exception):
+    """Stands for aiodocker's and aiohttp's errors until they are imported (nothing can raise them before)."""
+
+
+# aiodocker and aiohttp are imported by _load_client() on the first call that needs
+# them (anything that changes the engine's state, streams, or a remote engine):
+# reads of a local engine go through engine_reads, so a no-op `infra up` skips them.
+aiodocker: Any = None
+aiohttp: Any = None
+DockerError: Any = _NotLoaded
+ClientError: Any = _NotLoaded
+DockerNetwork: Any = None
+DockerVolume: Any = None
+multiplexed_result_stream: Any = None
+ENGINE_TIMEOUT: Any = None
 """Engine calls; streams (logs, pulls, exec output, stop) have no total timeout."""
+
+
+def _load_client() -> None:
+    global aiodocker, aiohttp, DockerError, ClientError, DockerNetwork, DockerVolume, multiplexed_result_stream, ENGINE_TIMEOUT
+    if aiodocker is not None:
+        return
+    import aiodocker as _aiodocker
+    import aiohttp as _aiohttp
+    from aiodocker.exceptions import DockerError as _DockerError
+    from aiodocker.multiplexed import multiplexed_result_stream as _stream
+    from aiodocker.networks import DockerNetwork as _DockerNetwork
+    from aiodocker.volumes import DockerVolume as _DockerVolume
+
+    aiohttp, DockerError, ClientError = _aiohttp, _DockerError, _aiohttp.ClientError
+    DockerNetwork, DockerVolume, multiplexed_result_stream = _DockerNetwork, _DockerVolume, _stream
+    ENGINE_TIMEOUT = _aiohttp.ClientTimeout(total=120, sock_connect=10)
+    aiodocker = _aiodocker
 PULL_PROGRESS_INTERVAL = 0.5
 NO_ENGINE_HINT = "start Docker (or set DOCKER_HOST), or use the process provider (--provider process)"
 
 
-def _engine_error(what: str, exc: DockerError) -> ProvisionError:
+def _engine_error(what: str, exc: Any) -> ProvisionError:
     if exc.status == 900:
         return ProvisionError(f"{what}: no Docker engine answers ({exc.message}): {NO_ENGINE_HINT}")
     return ProvisionError(f"{what}: {exc.message}")
@@ -63,9 +91,9 @@ def _docker_errors(what: str) -> Iterator[None]:
     """Turn the engine's errors into one-line :class:`ProvisionError` s saying what was being done."""
     try:
         yield
-    except DockerError as exc:
+    except (DockerError, engine_reads.EngineReadError) as exc:
         raise _engine_error(what, exc) from None
-    except aiohttp.ClientError as exc:
+    except ClientError as exc:
         raise ProvisionError(f"{what}: the Docker engine connection failed ({type(exc).__name__}: {exc})") from None
 
 
@@ -82,7 +110,7 @@ class DockerProvider(Provider):
 
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(ctx)
-        self._docker: aiodocker.Docker | None = None
+        self._docker: Any = None
         self._closed = False
         self._network_lock = anyio.Lock()
         self._networks: set[str] = set()
@@ -94,6 +122,10 @@ class DockerProvider(Provider):
         """Whether an engine answers (``DOCKER_HOST`` or the local socket) within half a second."""
         if not os.environ.get("DOCKER_HOST") and not any(p.is_socket() for p in SOCKET_PATHS):
             return False
+        local = engine_reads.local_socket()
+        if local is not None:
+            return await anyio.to_thread.run_sync(lambda: engine_reads.ping(local, timeout=AVAILABLE_TIMEOUT))
+        _load_client()
         try:
             with anyio.fail_after(AVAILABLE_TIMEOUT):
                 async with aiodocker.Docker() as docker:
@@ -102,9 +134,10 @@ class DockerProvider(Provider):
             return False
         return True
 
-    def _client(self) -> aiodocker.Docker:
+    def _client(self) -> Any:
         if self._closed:
             raise RuntimeError("this DockerProvider is closed")
+        _load_client()
         if self._docker is None:
             try:
                 self._docker = aiodocker.Docker(timeout=ENGINE_TIMEOUT)
@@ -125,16 +158,26 @@ class DockerProvider(Provider):
 
     # -- lookups by label ----------------------------------------------------
 
-    async def _list_containers(self, labels: dict[str, str], *, all: bool = True) -> list[dict[str, Any]]:
-        docker = self._client()
+    async def _list_containers(self, labels: dict[str, str] | None, *, all: bool = True) -> list[dict[str, Any]]:
+        """Containers carrying every one of ``labels`` (all containers when ``None``)."""
+        if self._closed:
+            raise RuntimeError("this DockerProvider is closed")
+        filters = label_filter(labels) if labels else {}
+        local = engine_reads.local_socket()
         with _docker_errors("listing containers"):
-            found = await docker.containers.list(all=all, filters=label_filter(labels))
+            if local is not None:
+                return await anyio.to_thread.run_sync(lambda: engine_reads.list_containers(local, filters, all=all))
+            found = await self._client().containers.list(all=all, filters=filters)
         return [c._container for c in found]
 
     async def _service_containers(self, service: str) -> list[dict[str, Any]]:
         return await self._list_containers(service_labels(self.ctx.project, self.ctx.stack, service))
 
     async def _inspect(self, container_id: str) -> dict[str, Any] | None:
+        local = engine_reads.local_socket()
+        if local is not None:
+            with _docker_errors(f"inspecting container {container_id[:12]}"):
+                return await anyio.to_thread.run_sync(engine_reads.inspect_container, local, container_id)
         docker = self._client()
         try:
             container = await docker.containers.get(container_id)
@@ -490,9 +533,8 @@ class DockerProvider(Provider):
         ours = [s for s in services if s.provider == self.name and s.ports]
         if not ours:
             return []
-        docker = self._client()
         with _docker_errors("listing running containers"):
-            running = [c._container for c in await docker.containers.list()]
+            running = await self._list_containers(None, all=False)
         published: list[tuple[str, int, dict[str, Any]]] = []
         for data in running:
             for port in data.get("Ports") or []:
