@@ -179,14 +179,18 @@ def port_closed(port: int) -> bool:
 
 
 def files_containing(root: Path, needle: bytes) -> list[Path]:
-    """Regular files below ``root`` whose bytes contain ``needle``."""
+    """Regular files below ``root`` whose bytes contain ``needle``.
+
+    The tree may change while it is read (the template's spare copy is refilled
+    in the background): files and directories that vanish are passed over.
+    """
     hits: list[Path] = []
-    if not root.exists():
-        return hits
-    for path in root.rglob("*"):
-        try:
-            if stat.S_ISREG(path.lstat().st_mode) and needle in path.read_bytes():
-                hits.append(path)
-        except OSError:
-            continue
+    for directory, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(directory) / name
+            try:
+                if stat.S_ISREG(path.lstat().st_mode) and needle in path.read_bytes():
+                    hits.append(path)
+            except OSError:
+                continue
     return hits
