@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,14 +24,11 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from omnitron.hostports import free_port
 
 PASSWORD = "bench-Pass_1"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def docker(*args: str) -> str:

@@ -27,7 +27,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,22 +36,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
+from omnitron.hostports import free_port
 
 
-def free_port() -> int:
-    """A free port below the ephemeral range, so no client connection of this run takes it as its local port."""
-    import random
-
-    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for _ in range(200):
-        port = random.randrange(max(1024, low - 12000), low)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 def reachable_dir(prefix: str, parent: str) -> Path:

@@ -158,7 +158,3 @@ def http_service(port: int, *, delay: float = 0.0, **extra) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from _engine_support import ChildProcessPlugin, ChildProcessProvider, free_port, http_service
+from _engine_support import ChildProcessPlugin, ChildProcessProvider, http_service
+from omnitron.hostports import free_port
 from omnitron.secrets.resolve import backend_for
 from omnitron.state import StateStore
 

@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from _engine_support import ChildProcessPlugin, ChildProcessProvider, free_port, http_service
+from _engine_support import ChildProcessPlugin, ChildProcessProvider, http_service
+from omnitron.hostports import free_port
 from omnitron.engine import app_env, down, status, up, wait_ready
 from omnitron.engine.gate import HealthMonitor, HealthPolicy, checks_for
 from omnitron.engine.progress import Timeline

@@ -117,3 +117,25 @@ def describe_listeners(port: int, bind: str | None = None) -> str:
     """``pid N (name), ...`` of what listens on ``port``, for error messages."""
     found = listeners(port, bind)
     return ", ".join(f"pid {pid} ({comm})" for pid, comm in sorted(found.items())) or "a process this user cannot see (or an open connection's local end)"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on ``host`` now, below the ephemeral range when the kernel says where it starts.
+
+    Ports the kernel hands to outgoing connections are avoided, so none of
+    them takes the port between this call and the server binding it.
+    """
+    import random
+
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 0
+    if low > 2048:
+        for _ in range(200):
+            port = random.randrange(max(1024, low - 12000), low)
+            if can_bind(port, host):
+                return port
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]

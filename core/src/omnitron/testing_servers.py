@@ -22,6 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from .hostports import free_port
 
 READY_TIMEOUT = 30.0
 
@@ -55,10 +56,6 @@ class NativeServer:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_port(host: str, port: int, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,10 +80,6 @@ def plugins() -> PluginManager:
     return pm
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

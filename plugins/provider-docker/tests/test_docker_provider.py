@@ -14,11 +14,11 @@ from docker_testlib import (
     Sandbox,
     by_label,
     docker_cli,
-    free_port,
     inspect,
     postgres_toml,
     redis_toml,
 )
+from omnitron.hostports import free_port
 from omnitron.errors import ProvisionError
 
 from omnitron_provider_docker import DockerProvider

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from omnitron.plan import PlannedService
 from omnitron.planner import context_for, runtime_templates
@@ -34,20 +33,6 @@ def _reachable_tempdir(prefix: str) -> Path:
     return path
 
 
-def free_port() -> int:
-    """A free port below the ephemeral range (so no outgoing connection takes it as its local port meanwhile)."""
-    import random
-
-    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for _ in range(200):
-        port = random.randrange(max(1024, low - 12000), low)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 SOURCES = {

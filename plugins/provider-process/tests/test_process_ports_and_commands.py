@@ -14,7 +14,8 @@ from omnitron.errors import ProvisionError
 from omnitron.plugins import PluginManager
 from omnitron_provider_process import ProcessProvider
 from omnitron_provider_process.paths import MAX_RUN_DIR, safe_name, service_paths, short_runtime_root
-from process_testlib import free_port, group_gone, port_closed, redis_eco, require_source
+from process_testlib import group_gone, port_closed, redis_eco, require_source
+from omnitron.hostports import free_port
 
 pytestmark = pytest.mark.anyio
 

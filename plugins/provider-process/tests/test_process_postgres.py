@@ -12,7 +12,8 @@ import pytest
 
 from omnitron.errors import ProvisionError
 
-from process_testlib import files_containing, free_port, group_gone, port_closed, postgres_eco, require_source, wait_dead
+from process_testlib import files_containing, group_gone, port_closed, postgres_eco, require_source, wait_dead
+from omnitron.hostports import free_port
 
 pytestmark = pytest.mark.anyio
 

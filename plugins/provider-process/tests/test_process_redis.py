@@ -13,7 +13,8 @@ from redis.exceptions import AuthenticationError, ResponseError
 from redis.retry import Retry
 
 from omnitron_redis.process import RedisRecipe, config_from_args, quote
-from process_testlib import files_containing, free_port, group_gone, port_closed, redis_eco, require_source, wait_dead
+from process_testlib import files_containing, group_gone, port_closed, redis_eco, require_source, wait_dead
+from omnitron.hostports import free_port
 
 pytestmark = pytest.mark.anyio
 

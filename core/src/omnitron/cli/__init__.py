@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("omnitron: interrupted", file=sys.stderr)
         return 130
-    except _cyclopts_error() as exc:  # type: ignore[misc]
+    except _cyclopts_error():  # type: ignore[misc]
         return 2
     if isinstance(result, bool) or result is None:
         return 0

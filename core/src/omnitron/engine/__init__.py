@@ -47,7 +47,9 @@ _EXPORTS = {
     "LiveView": "progress",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["DownResult", "GateResult", "HealthMonitor", "HealthPolicy", "LiveView", "PlainView", "ServiceOutcome", "Session", "Timeline", "UpResult", "app_env", "check_once", "checks_for", "down", "logs", "runtime_spec", "status", "up", "wait_healthy", "wait_ready"]
+
+__all__ = ["DownResult", "GateResult", "HealthMonitor", "HealthPolicy", "LiveView", "PlainView", "ServiceOutcome", "Session", "Timeline", "UpResult", "app_env", "check_once", "checks_for", "down", "logs", "runtime_spec", "status", "up", "wait_healthy", "wait_ready"]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ._base import Model, Name, Port
-from .service import BareMetalServiceConfig, DockerOptions, ServiceEntry, ServiceRequirement
+from .service import BareMetalServiceConfig, DockerOptions, ServiceEntry
 
 LEGACY_PRESETS: dict[str, str] = {
     "postgres": "postgres",
