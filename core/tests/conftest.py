@@ -18,3 +18,14 @@ def _core_only(monkeypatch, request):
     """Core tests see built-ins and the plugins they register, not whatever is installed."""
     if "installed_plugins" not in request.keywords:
         monkeypatch.setenv("OMNITRON_PLUGINS", "")
+
+
+# CI explores a fixed set of examples (reproducible); local runs explore new ones each time.
+import os  # noqa: E402
+
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, max_examples=300)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
+settings.register_profile("long", max_examples=5000)

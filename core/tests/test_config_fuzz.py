@@ -26,7 +26,7 @@ scalars = st.one_of(
 values = st.recursive(scalars, lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(KEYS), children, max_size=4), max_leaves=20)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(eco=st.dictionaries(st.sampled_from(["infrastructure", "stacks", "apps", "project", "defaultStack", "secrets"]), values, max_size=4), app=values)
 def test_generated_configs_raise_only_config_errors(eco, app):
     pm = PluginManager(load_entrypoints=False)

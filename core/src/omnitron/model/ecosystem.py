@@ -37,7 +37,10 @@ class InfrastructureConfig(Model):
         if not legacy:
             return data
         data = dict(data)
-        services = dict(data.pop("services", None) or {})
+        services = data.pop("services", None) or {}
+        if not isinstance(services, dict):
+            raise ValueError("services: expected a map of service name to service")
+        services = dict(services)
         for key in legacy:
             value = data.pop(key)
             if key == "containers":
