@@ -52,6 +52,7 @@ CASES = {
     "no ecosystem in config": ({"omnitron.config.py": "x = 1\n"}, "omnitron.config.py: no ecosystem declared"),
     "toml syntax": ({"omnitron.toml": "[infrastructure\n"}, "omnitron.toml: invalid TOML"),
     "toml wrong type": ({"omnitron.toml": "[stacks.dev]\nportOffsets = 'ten'\n"}, "omnitron.toml: stacks.dev.portOffsets: "),
+    "legacy keys with services not a map": (eco_py("{'infrastructure': {'services': 1, 'redis': {}}}"), "omnitron.config.py: infrastructure: services: expected a map of service name to service"),
     "unknown stack port offset target": (eco_py("{'stacks': {'dev': {'portOffsets': {'nope': 10}}}}"), "omnitron.config.py: stacks.dev.portOffsets.nope: unknown service 'nope'"),
 }
 
