@@ -55,6 +55,8 @@ def test_two_apps_on_native_processes(shop):
     assert "ready" in out
     services = processes(shop)
     assert {s["provider"] for s in services.values()} == {"process"}, services
+    planned = json.loads(shop.ok("infra", "plan", "--json"))  # auto keeps the provider of the last up
+    assert {s["provider"] for s in planned["services"]} == {"process"}
     assert "holds 1 order(s)" in shop.ok("run", "orders")
     inventory = shop.ok("run", "inventory")
     assert "sees the orders table: False" in inventory and "sees orders' counter: False" in inventory

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from cyclopts import Parameter
 
-from ._common import JsonOpt, ProjectOpt, StackOpt, console, load_project, print_json
+from ._common import JsonOpt, ProjectOpt, StackOpt, console, print_json
 
 ProviderOpt = Annotated[Literal["auto", "docker", "process"] | None, Parameter(name="--provider", help="Override the stack's provider choice.")]
 ShowSecretsOpt = Annotated[bool, Parameter(name="--show-secrets", negative="", help="Print secret values instead of ****.")]
@@ -34,8 +34,11 @@ def plan(*, project: ProjectOpt = None, stack: StackOpt = None, provider: Provid
     """Show the plan: each service with provider, image, host ports and order; each app's env."""
     from ..env import render_plan_env
 
-    proj = load_project(project)
-    the_plan = proj.plan(stack, provider=provider, docker_available=docker_answers())
+    from .infra_run import load_plan
+
+    # the same provider choice as up/status/run (including the one remembered from the last up)
+    loaded = load_plan(project, stack, provider)
+    proj, the_plan = loaded.project, loaded.plan
     envs = render_plan_env(proj, the_plan, show_secrets=show_secrets)
     if json:
         data = the_plan.model_dump(mode="json")
@@ -57,6 +60,7 @@ def plan(*, project: ProjectOpt = None, stack: StackOpt = None, provider: Provid
         ports = ", ".join(f"{k}={svc.bind_address if svc.provider in ('docker', 'process') else svc.host}:{v}" for k, v in svc.ports.items())
         table.add_row(str(i), svc.name + (" (auto)" if svc.auto else ""), svc.preset or "-", svc.provider, image or "-", ports or "-", ", ".join(svc.depends_on) or "-", "yes" if svc.critical else "no", svc.spec_hash[:8])
     out.print(table)
+    out.print(loaded.provider_note)
     for name, env in envs.items():
         app = the_plan.apps[name]
         out.print(f"[bold]app {name}[/bold] uses {', '.join(app.services) or 'nothing'}")
