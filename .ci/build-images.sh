@@ -8,6 +8,10 @@
 #   bash .ci/build-images.sh            # build what changed
 #   bash .ci/build-images.sh --force    # rebuild everything
 #   VERBOSE=1 bash .ci/build-images.sh  # stream build output
+#   ONLY=postgres,redis bash .ci/build-images.sh  # just these images/<name>/
+#
+# Every images/<name>/ holding a Dockerfile is built, tagged with the one line
+# in images/<name>/tag; Dockerfiles build FROM the base image ($BASE_TAG).
 #
 # Each image carries the label omnitron.test.hash = sha256 over its build
 # files (and its base image's hash); an image whose tag already carries the
@@ -22,6 +26,7 @@ PG_TAG=${PG_TAG:-omnitron-test/postgres:15}
 REDIS_TAG=${REDIS_TAG:-omnitron-test/redis:7}
 FORCE=0
 [ "${1:-}" = --force ] && FORCE=1
+ONLY=${ONLY:-}   # comma-separated image directory names to build (default: all)
 # legacy builder: Debian's docker.io (20.10) has no buildx plugin
 export DOCKER_BUILDKIT=0
 
@@ -109,8 +114,19 @@ build_image() {   # tag dir
     say "$tag: built in $(elapsed "$t")"
 }
 
-build_image "$PG_TAG" images/postgres
-build_image "$REDIS_TAG" images/redis
+# every images/<name>/ with a Dockerfile is an image; its tag is in images/<name>/tag
+# (one line, e.g. omnitron-test/postgres:15). Adding an image is adding a directory.
+for dir in images/*/; do
+    dir=${dir%/}
+    [ -f "$dir/Dockerfile" ] || continue
+    [ -n "$ONLY" ] && [[ ",$ONLY," != *",$(basename "$dir"),"* ]] && continue
+    case "$(basename "$dir")" in
+        postgres) tag=$PG_TAG ;;
+        redis) tag=$REDIS_TAG ;;
+        *) tag=$(tr -d ' \n' <"$dir/tag") ;;
+    esac
+    build_image "$tag" "$dir"
+done
 
 # drop superseded (now untagged) builds of these images
 docker image prune -f --filter "label=$LABEL" >/dev/null 2>&1 || true
