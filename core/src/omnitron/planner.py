@@ -64,6 +64,18 @@ class PlanOptions:
 
 
 @dataclass
+class _Binding:
+    """What an app shorthand binds the app to, before planning."""
+
+    service: str
+    env: dict[str, str]
+    allocation: AllocationRequest | None
+    where: str
+    credentials: dict[str, Any] = field(default_factory=dict)
+    """Logical name -> :class:`~omnitron.presets.Credential` generated for this app alone."""
+
+
+@dataclass
 class _Decl:
     """A service declaration before planning."""
 
@@ -89,7 +101,7 @@ class Planner:
             raise PlanError(f"unknown stack {self.stack_name!r}; declared: {', '.join(sorted(self.eco.stacks))}", file=self.eco_file, path="stacks")
         self.stack: StackConfig = self.eco.stacks[self.stack_name]
         self.decls: dict[str, _Decl] = {}
-        self.bindings: dict[str, list[tuple[str, dict[str, str], AllocationRequest | None, str]]] = {}
+        self.bindings: dict[str, list[_Binding]] = {}
         self.app_services: dict[str, list[str]] = {a: [] for a in project.apps}
 
     # -- entry ----------------------------------------------------------
@@ -172,7 +184,7 @@ class Planner:
             else:
                 name = self._shared_service(kind, preset, request.service, file)
             binding = preset.bind_app(app.name, request, name)
-            self.bindings.setdefault(app.name, []).append((name, binding.env, binding.allocation, f"omnitron.{kind}"))
+            self.bindings.setdefault(app.name, []).append(_Binding(name, binding.env, binding.allocation, f"omnitron.{kind}", dict(binding.credentials)))
             if name not in self.app_services[app.name]:
                 self.app_services[app.name].append(name)
 
@@ -219,7 +231,9 @@ class Planner:
             base = self.decls[svc]
             self.decls[key] = _Decl(key, base.entry, base.file, base.path, app=app)
             self.app_services[app] = [key if s == svc else s for s in self.app_services[app]]
-            self.bindings[app] = [(key if s == svc else s, env, alloc, where) for s, env, alloc, where in self.bindings.get(app, [])]
+            for binding in self.bindings.get(app, []):
+                if binding.service == svc:
+                    binding.service = key
 
     # -- one service ------------------------------------------------------
 
@@ -462,23 +476,25 @@ class Planner:
         env: dict[str, EnvBinding] = {}
         env_source: dict[str, str] = {}
         allocations: list[AllocationRequest] = []
+        generated: list[GeneratedSecret] = []
         used = [s for s in self.app_services[app.name] if s in services]
-        bound = {name for name, *_ in self.bindings.get(app.name, [])}
+        bound = {b.service for b in self.bindings.get(app.name, [])}
 
-        def add(var: str, template: str, service: str, where: str) -> None:
+        def add(var: str, template: str, service: str, where: str, secrets: dict[str, str] | None = None) -> None:
             if var in env and env[var].template != template:
                 raise PlanError(f"env {var} is injected by both {env_source[var]!r} and {service!r}", file=file, path=where)
-            env[var] = EnvBinding(template=template, service=service)
+            env[var] = EnvBinding(template=template, service=service, secrets=secrets or {})
             env_source[var] = service
 
-        for name, bind_env, alloc, where in self.bindings.get(app.name, []):
+        for binding in self.bindings.get(app.name, []):
+            name = binding.service
             if name not in services:
                 continue
-            for var, template in bind_env.items():
-                add(var, template, name, where)
-            if alloc is not None:
-                alloc = alloc.model_copy(update={"service": name})
-                allocations.append(alloc)
+            own = self._app_credentials(app.name, name, binding.credentials, generated)
+            for var, template in binding.env.items():
+                add(var, template, name, binding.where, own)
+            if binding.allocation is not None:
+                allocations.append(binding.allocation.model_copy(update={"service": name, "secrets": own}))
         for name in used:
             if name in bound:
                 continue
@@ -487,7 +503,7 @@ class Planner:
         for var, binding in env.items():
             svc = services[binding.service] if binding.service else None
             alloc_values = next((a.values for a in allocations if a.service == binding.service), {})
-            self._render(binding.template, svc, app=app.name, variable=var, alloc=alloc_values)
+            self._render(binding.template, svc, app=app.name, variable=var, alloc=alloc_values, secrets=binding.secrets)
         ref = next(r for r in self.eco.apps if r.name == app.name)
         return AppPlan(
             name=app.name,
@@ -495,12 +511,22 @@ class Planner:
             services=used,
             env=dict(sorted(env.items())),
             allocations=allocations,
+            generated=generated,
             migrate=list(app.config.migrate) if app.config.migrate else None,
             command=ref.command,
         )
 
-    def _render(self, template: str, svc: PlannedService | None, *, app: str | None, variable: str, alloc: Mapping[str, str]) -> str:
-        ctx = context_for(svc, app=app, alloc=alloc)
+    def _app_credentials(self, app: str, service: str, credentials: dict[str, Any], generated: list[GeneratedSecret]) -> dict[str, str]:
+        """Store keys of the credentials generated for ``app`` alone on ``service`` (logical name -> key)."""
+        keys: dict[str, str] = {}
+        for logical, cred in sorted(credentials.items()):
+            key = f"{self.project.name}/{self.stack_name}/{service}/apps/{app}/{logical}"
+            keys[logical] = key
+            generated.append(GeneratedSecret(key=key, length=cred.length, alphabet=cred.alphabet))
+        return keys
+
+    def _render(self, template: str, svc: PlannedService | None, *, app: str | None, variable: str, alloc: Mapping[str, str], secrets: Mapping[str, str] | None = None) -> str:
+        ctx = context_for(svc, app=app, alloc=alloc, secrets=secrets)
         return self.renderer.render(template, ctx, variable=variable, mask_secrets=True)
 
     def _check_service_templates(self, svc: PlannedService) -> None:
@@ -519,14 +545,18 @@ def default_bucket(app: str) -> str:
     return (name or "app").ljust(3, "0")[:63]
 
 
-def context_for(svc: PlannedService | None, *, app: str | None, alloc: Mapping[str, str], secret: Any = None) -> TemplateContext:
-    """The template context of ``svc`` as seen from ``app``."""
+def context_for(svc: PlannedService | None, *, app: str | None, alloc: Mapping[str, str], secret: Any = None, secrets: Mapping[str, str] | None = None) -> TemplateContext:
+    """The template context of ``svc`` as seen from ``app``.
+
+    :param secrets: logical name -> store key of credentials generated for ``app``
+        alone (an app's own database password); they win over the service's.
+    """
     ctx = TemplateContext(
         app=app,
         service=svc.name if svc else None,
         host=svc.host if svc else "localhost",
         ports=dict(svc.ports) if svc else {},
-        secrets=dict(svc.secrets) if svc else {},
+        secrets={**(svc.secrets if svc else {}), **(secrets or {})},
         alloc=dict(alloc),
     )
     if secret is not None:
