@@ -13,7 +13,7 @@ Groups:
   :class:`AppBinding`, :class:`ExpandContext`, :class:`AllocationRequest`;
 - providers: :class:`Provider`, :class:`ProviderContext`, :class:`RuntimeSpec`,
   :class:`ContainerState`, :class:`InfrastructureState`, :class:`ExecResult`,
-  :data:`ProgressFn`, :class:`LazyClass`;
+  :data:`ProgressFn`, :class:`LazyClass`, :class:`StateStore` (allocations recorded per stack);
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
   :class:`ProbeResult`, :class:`ProcessRecipe`, :class:`ProcessRun`,
   :func:`wait_for_ports`;
@@ -22,7 +22,7 @@ Groups:
 - secrets: :class:`SecretBackend`, :class:`SecretContext`;
 - config models: :class:`ServiceRequirement`, :class:`DockerServiceConfig`,
   :class:`DockerOptions`, :class:`HealthCheck`, :class:`VolumeMount`,
-  :class:`ProcessConfig`, :data:`Port`, :data:`Size`, :data:`Duration`,
+  :class:`ProcessConfig`, :data:`Port`, :data:`Size`, :data:`BucketName`, :data:`Duration`,
   :func:`parse_size`, :func:`parse_duration`;
 - errors: :class:`OmnitronError`, :class:`ConfigError`, :class:`PlanError`,
   :class:`TemplateError`, :class:`PluginError`, :class:`ProvisionError`, :class:`SecretError`;
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from .health import HealthProbe, ProbeResult
     from .lazy import LazyClass
     from .model import (
+        BucketName,
         DockerOptions,
         DockerServiceConfig,
         Duration,
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from .providers import ContainerState, ExecResult, InfrastructureState, ProgressFn, Provider, ProviderContext, RuntimeSpec
     from .runtime import ServiceHandle
     from .secrets.base import SecretBackend, SecretContext
+    from .state import StateStore
     from .templating import MASK, PENDING, TemplateContext, TemplateFunction
 
 # public name -> "module:attribute" (relative to this package)
@@ -88,6 +90,7 @@ _EXPORTS: dict[str, str] = {
     "ExecResult": "providers:ExecResult",
     "ProgressFn": "providers:ProgressFn",
     "LazyClass": "lazy:LazyClass",
+    "StateStore": "state:StateStore",
     # running services
     "ServiceHandle": "runtime:ServiceHandle",
     "HealthProbe": "health:HealthProbe",
@@ -116,6 +119,7 @@ _EXPORTS: dict[str, str] = {
     "ProcessConfig": "model:ProcessConfig",
     "Port": "model:Port",
     "Size": "model:Size",
+    "BucketName": "model:BucketName",
     "Duration": "model:Duration",
     "parse_size": "model:parse_size",
     "parse_duration": "model:parse_duration",

@@ -20,6 +20,8 @@ class ProbeResult:
     ok: bool
     detail: str
     elapsed_ms: float = 0.0
+    note: str | None = None
+    """What the probe learned about a healthy server (``SeaweedFS 4.48``), shown by ``infra status``."""
 
 
 class HealthProbe(ABC):

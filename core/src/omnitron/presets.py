@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from .model import ServiceRequirement, ServiceType
-    from .plan import AllocationRequest
+    from .plan import AllocationRequest, PlannedService
     from .process import ProcessRecipe
     from .runtime import ServiceHandle
 
@@ -70,7 +70,7 @@ class Preset(ABC):
     """A named, versioned service template.
 
     Subclasses set the class attributes and implement :meth:`expand`; the
-    runtime hooks (:meth:`prepare`, :meth:`allocate`) have no-op defaults.
+    runtime hooks (:meth:`prepare`, :meth:`allocate`, :meth:`maintain`) have no-op defaults.
     """
 
     name: ClassVar[str]
@@ -120,6 +120,20 @@ class Preset(ABC):
         """
         return dict(request.values)
 
+    async def maintain(self, service: ServiceHandle) -> None:
+        """A periodic chore on the running service (an S3 quota sweep); no-op by default.
+
+        Called by ``infra up`` after :meth:`prepare` and the allocations, and on every
+        reconcile tick by the daemon. Must be idempotent and quick.
+        """
+
     def process_recipe(self) -> ProcessRecipe | None:
         """How to run this service as a native process, or ``None`` if it cannot be."""
         return None
+
+    def process_recipe_for(self, service: PlannedService) -> ProcessRecipe | None:
+        """The recipe that runs ``service`` (its ``config`` may choose among several servers).
+
+        The process provider asks this when it starts a service; the default is :meth:`process_recipe`.
+        """
+        return self.process_recipe()

@@ -30,6 +30,8 @@ class ContainerState(BaseModel):
     error: str | None = None
     provider: str = ""
     spec_hash: str | None = None
+    note: str | None = None
+    """What the health probe says about the running server (which server it is), when it has something to say."""
 
 
 class InfrastructureState(BaseModel):

@@ -29,6 +29,8 @@ class ServiceHandle:
     exec: Callable[[list[str]], Awaitable[ExecResult]]
     state: Any = None
     log: Callable[[str], None] = lambda msg: None
+    warn: Callable[[str], None] = lambda msg: None
+    """Something the user must know (a public bucket): ``infra up`` prints it as a warning after its run."""
     extra: dict[str, Any] = field(default_factory=dict)
     resolve: Callable[[str], str] | None = None
     """Secret store key -> value (for :meth:`request_secret`)."""

@@ -189,23 +189,25 @@ def _camel(data: dict[str, Any]) -> dict[str, Any]:
     return {to_camel(k): v for k, v in data.items()}
 
 
-def state_json(state: Any) -> dict[str, Any]:
-    """``InfrastructureState`` as the spec spells it (camelCase keys)."""
+def state_json(state: Any, allocations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``InfrastructureState`` as the spec spells it (camelCase keys), with the stack's recorded allocations."""
     return {
         "services": {name: _camel(st.model_dump(mode="json")) for name, st in state.services.items()},
         "ready": state.ready,
         "lastReconciled": state.last_reconciled,
+        "allocations": allocations or [],
     }
 
 
 def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
     """What runs for this stack, whether it is healthy, and whether the stack is ready."""
-    from ..engine.inspect import status
+    from ..engine.inspect import recorded_allocations, status
 
     loaded = load_plan(project, stack, provider)
     state = _run(status, loaded.project, loaded.plan)
+    allocations = recorded_allocations(loaded.project, loaded.plan)
     if json:
-        print_json(state_json(state))
+        print_json(state_json(state, allocations))
         return 0
     from rich.table import Table
 
@@ -216,8 +218,15 @@ def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: 
     for name, st in state.services.items():
         ports = ", ".join(f"{k}={v}" for k, v in (st.ports or {}).items())
         style = "green" if st.status == "running" and st.health in ("healthy", None) else "red" if st.status != "running" or st.health == "unhealthy" else ""
-        table.add_row(name, st.provider, f"[{style}]{st.status}[/{style}]" if style else st.status, st.health or "-", ports or "-", st.image or "-", st.started_at or "-", st.error or "")
+        table.add_row(name, st.provider, f"[{style}]{st.status}[/{style}]" if style else st.status, st.health or "-", ports or "-", st.image or "-", st.started_at or "-", st.error or st.note or "")
     out.print(table)
+    if allocations:
+        held = Table(title="allocations")
+        for col in ("service", "kind", "name", "app", "values"):
+            held.add_column(col, overflow="fold")
+        for row in allocations:
+            held.add_row(row["service"], row["kind"], row["name"], row["app"], ", ".join(f"{k}={v}" for k, v in sorted(row["values"].items()) if v != ""))
+        out.print(held)
     if state.last_reconciled:
         out.print(f"last reconciled: {state.last_reconciled}")
     return 0

@@ -128,7 +128,8 @@ async def check_once(handle: ServiceHandle, checks: list[Check], timeout: float)
             tg.start_soon(one, i)
     failed = [r for r in results if not r.ok]
     shown = failed or results
-    return ProbeResult(not failed, "; ".join(r.detail for r in shown), max(r.elapsed_ms for r in results))
+    notes = "; ".join(r.note for r in results if r.note) or None
+    return ProbeResult(not failed, "; ".join(r.detail for r in shown), max(r.elapsed_ms for r in results), note=notes)
 
 
 LIVENESS_EVERY = 1.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, ProvisionError
 from ..providers import ContainerState, InfrastructureState, RuntimeSpec
@@ -62,7 +62,7 @@ async def status(project: Project, plan: Plan, *, probe: bool = True, session: S
             hc = svc.health_check
             timeout = min(STATUS_PROBE_TIMEOUT, (hc.timeout if hc else 10_000) / 1000)
             result = await check_once(handle, checks_for(svc, session.plugins.probes), timeout)
-            st = st.model_copy(update={"health": "healthy" if result.ok else "unhealthy", "error": None if result.ok else result.detail})
+            st = st.model_copy(update={"health": "healthy" if result.ok else "unhealthy", "error": None if result.ok else result.detail, "note": result.note if result.ok else None})
         if st.provider and st.provider != svc.provider and st.status != "not_found":
             note = f"runs with the {st.provider} provider, the plan says {svc.provider} (pass --provider {st.provider})"
             st = st.model_copy(update={"error": (st.error + "; " if st.error else "") + note})
@@ -84,6 +84,16 @@ async def status(project: Project, plan: Plan, *, probe: bool = True, session: S
     last = max((t for t in (session.state.last_event(plan.stack, "up"), session.state.last_event(plan.stack, "down")) if t is not None), default=None)
     stamp = _dt.datetime.fromtimestamp(last, _dt.timezone.utc).isoformat(timespec="seconds") if last else None
     return InfrastructureState(services=ordered, ready=ready, last_reconciled=stamp)
+
+
+def recorded_allocations(project: Project, plan: Plan) -> list[dict[str, Any]]:
+    """Per-app resources recorded for ``plan``'s stack (databases, DB indexes, buckets), each with its owner app."""
+    if not (project.state_dir / "state.db").exists():
+        return []
+    from ..state import StateStore
+
+    with StateStore(project.state_dir) as state:
+        return state.allocations(plan.stack)
 
 
 async def logs(session: Session, service: str | None, *, follow: bool, tail: int | None, write: Callable[[str], None]) -> None:

@@ -9,7 +9,10 @@ depends on to be healthy (and prepared) before it starts. For each service:
 2. the health gate waits for every declared probe (see :mod:`.gate`);
 3. the preset prepares it (databases, extensions, buckets);
 4. each app's allocation on it is made, idempotently, and recorded in the
-   state store, where env rendering reads it back.
+   state store, where env rendering reads it back;
+5. the preset's periodic chore runs once (:meth:`~omnitron.presets.Preset.maintain`).
+
+What a preset warns about (``ServiceHandle.warn``) is in :attr:`UpResult.warnings`.
 
 A service's ``startupTimeout`` counts from when its provider has started it
 (pulling an image does not eat into it). A service its provider reports dead
@@ -56,6 +59,8 @@ class ServiceOutcome:
     """App -> values allocated for it on this service."""
     blocked_by: str | None = None
     """The dependency whose failure kept this service from starting."""
+    warnings: list[str] = field(default_factory=list)
+    """What the preset warned about while preparing it."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -156,6 +161,7 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
         for svc in todo:
             tg.start_soon(_provision_service, session, svc, apps, result, done)
     result.seconds = time.monotonic() - started
+    result.warnings.extend(f"service {o.name}: {w}" for o in result.services.values() for w in o.warnings)
     result.warnings.extend(f"{o.error} (non-critical: continuing without it)" for o in result.services.values() if o.status == "degraded")
     summary = {n: o.status for n, o in result.services.items()}
     session.state.log_event(plan.stack, "up", json.dumps(summary, sort_keys=True))
@@ -230,6 +236,7 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     progress(svc.name, "starting", f"{svc.provider}")
     outcome.state = await provider.ensure(runtime_spec(session, svc))
     handle = session.handle(svc, provider)
+    handle.warn = outcome.warnings.append
     checks = checks_for(svc, session.plugins.probes)
     progress(svc.name, "waiting", ", ".join(c.name for c in checks) or "no health check")
     waited = await wait_healthy(handle, checks, HealthPolicy.of(svc), on_attempt=lambda r: progress(svc.name, "waiting", r.detail), liveness=_liveness(provider, svc))
@@ -246,6 +253,7 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
             values = {k: str(v) for k, v in (await preset.allocate(handle, request)).items()}
             _record(session, svc, request, values)
             outcome.allocations[request.app] = values
+        await preset.maintain(handle)
     else:
         for request in requests:
             _record(session, svc, request, dict(request.values))

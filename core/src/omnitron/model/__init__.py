@@ -1,6 +1,6 @@
 """Pydantic models: the single source of truth for every config shape."""
 
-from ._base import Duration, Model, Port, Size, parse_duration, parse_size
+from ._base import BucketName, Duration, Model, Port, Size, parse_duration, parse_size
 from .app import AppConfig, DatabaseRequest, RedisRequest, S3Request
 from .ecosystem import (
     LEGACY_PRESETS,
@@ -35,7 +35,7 @@ from .service import (
 )
 
 __all__ = [
-    "LEGACY_PRESETS", "AppConfig", "AppRef", "BareMetalServer", "BareMetalServiceConfig", "Capabilities",
+    "LEGACY_PRESETS", "AppConfig", "AppRef", "BareMetalServer", "BareMetalServiceConfig", "BucketName", "Capabilities",
     "CommandCheck", "ContainerHealthCheck", "DatabaseRequest", "DockerNetworkConfig", "DockerOptions",
     "DockerServiceConfig", "Duration", "EcosystemConfig", "ExternalService", "HealthCheck", "HttpCheck",
     "InfrastructureConfig", "Model", "Port", "PresetService", "ProcessConfig", "RedisRequest",

@@ -99,6 +99,23 @@ def parse_size(value: Any) -> int:
 Size = Annotated[int, BeforeValidator(parse_size), PlainSerializer(int)]
 """A size in bytes; files may write ``"10gb"``, ``"512mb"``, ``"1GiB"``."""
 
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def check_bucket_name(value: str) -> str:
+    """An S3 bucket name as S3 accepts it: 3-63 lowercase letters, digits, ``.`` and ``-``."""
+    if not isinstance(value, str) or not _BUCKET_RE.match(value) or ".." in value or _IPV4_RE.match(value) or value.startswith("xn--"):
+        raise ValueError(
+            f"invalid bucket name {value!r}: S3 bucket names are 3-63 lowercase letters, digits, '.' and '-', "
+            "start and end with a letter or digit, and are not IP addresses"
+        )
+    return value
+
+
+BucketName = Annotated[str, AfterValidator(check_bucket_name)]
+"""An S3 bucket name (``uploads``, ``shop-media``); ``My_Bucket`` is refused."""
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=63)]
 """A service, app or stack name: letters, digits, ``_``, ``.`` and ``-``."""

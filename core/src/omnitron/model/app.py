@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ._base import Model, Name, Size
+from ._base import BucketName, Model, Name, Size
 from .service import Command, ServiceEntry
 
 
@@ -33,11 +33,14 @@ class RedisRequest(Model):
 class S3Request(Model):
     """``"s3": {...}``: a bucket on the shared object store."""
 
-    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
+    bucket: BucketName | None = None
     """Bucket name; ``<app>`` when absent."""
     quota: Size | None = None
+    """Most bytes the bucket may hold (``10gb``); none when absent (or the service's ``quota``)."""
     public: bool = False
-    """Buckets are private unless this says otherwise."""
+    """Buckets are private unless this says otherwise; ``true`` allows anonymous read, never write."""
+    aws_env: bool = False
+    """Also inject ``AWS_ENDPOINT_URL_S3``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_DEFAULT_REGION``."""
     dedicated: bool = False
     service: Name | None = None
 

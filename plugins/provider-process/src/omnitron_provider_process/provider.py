@@ -87,7 +87,7 @@ class ProcessProvider(Provider):
             name = service.preset
         if name is not None:
             preset = self._presets().get(name)
-            recipe = preset.process_recipe() if preset is not None else None
+            recipe = preset.process_recipe_for(service) if preset is not None else None
             if recipe is None:
                 raise ProvisionError(f"service {service.name}: no installed preset {name!r} with a process recipe; install its plugin or use the docker provider")
             return recipe

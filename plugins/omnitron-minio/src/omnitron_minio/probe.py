@@ -1,0 +1,52 @@
+"""The ``minio`` health probe: MinIO's ``GET /minio/health/live`` on the API port, and which server answered.
+
+A SeaweedFS server has no ``/minio/health/...``: it answers as SeaweedFS
+(``Server`` header), so its own ``/healthz`` decides. The result's note names
+the server (``SeaweedFS 4.48``), which ``infra status`` shows.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from omnitron.api import HealthProbe, PresetConfig, ProbeResult
+
+from .server import identify
+
+LIVE = "/minio/health/live"
+
+
+class S3Check(PresetConfig):
+    port: str = "api"
+
+
+class S3Probe(HealthProbe):
+    name = "minio"
+    spec_model = S3Check
+
+    async def check(self, spec: Any, target: Any, timeout: float) -> ProbeResult:
+        import httpx
+
+        if isinstance(spec, dict):
+            spec = S3Check.model_validate(spec)
+        host = f"[{target.host}]" if ":" in target.host else target.host
+        base = f"http://{host}:{target.port(spec.port)}"
+        start = time.perf_counter()
+        try:
+            async with httpx.AsyncClient(timeout=timeout) as client:
+                response = await client.get(base + LIVE)
+                info = identify(response.headers.get("server"))
+                path = LIVE
+                if info.kind == "seaweedfs" and response.status_code != 200:
+                    path = "/healthz"
+                    response = await client.get(base + path)
+                elif info.kind == "other" and response.status_code == 200:
+                    # a MinIO-contract front (the test stand-in's proxy): the S3 answers say who serves
+                    info = identify((await client.get(base + "/")).headers.get("server"))
+        except httpx.HTTPError as exc:
+            return ProbeResult(False, f"GET {base}{LIVE}: {type(exc).__name__}: {exc}")
+        elapsed = (time.perf_counter() - start) * 1000
+        if response.status_code != 200:
+            return ProbeResult(False, f"GET {base}{path}: status {response.status_code} ({info.label})")
+        return ProbeResult(True, f"GET {base}{path}: 200 ({info.label})", elapsed, note=f"S3 server: {info.label}")
