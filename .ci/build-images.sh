@@ -4,6 +4,7 @@
 #   omnitron-test/debian:bookworm   debootstrap minbase (images/base.sh)
 #   omnitron-test/postgres:15       images/postgres/  (official postgres contract)
 #   omnitron-test/redis:7           images/redis/     (official redis contract)
+#   omnitron-test/minio:RELEASE...  images/minio/     (official MinIO contract, served by SeaweedFS)
 #
 #   bash .ci/build-images.sh            # build what changed
 #   bash .ci/build-images.sh --force    # rebuild everything
@@ -12,6 +13,9 @@
 #
 # Every images/<name>/ holding a Dockerfile is built, tagged with the one line
 # in images/<name>/tag; Dockerfiles build FROM the base image ($BASE_TAG).
+# An image directory with a wheels.txt (pinned requirements) is built from a
+# temporary copy holding those wheels in wheels/, downloaded with the host's
+# pip (build containers may not reach PyPI); the pins are part of the hash.
 #
 # Each image carries the label omnitron.test.hash = sha256 over its build
 # files (and its base image's hash); an image whose tag already carries the
@@ -109,9 +113,25 @@ build_image() {   # tag dir
         return
     fi
     say "$tag: building (${hash:0:12})..."
+    local context=$dir
+    if [ -f "$dir/wheels.txt" ]; then
+        context=$(stage_wheels "$dir")
+    fi
     run_logged "$(basename "$dir")" \
-        docker build --pull=false --label "$LABEL=$hash" "${add_host_args[@]}" -t "$tag" "$dir"
+        docker build --pull=false --label "$LABEL=$hash" "${add_host_args[@]}" -t "$tag" "$context"
     say "$tag: built in $(elapsed "$t")"
+}
+
+# a copy of image directory $1 with the wheels its wheels.txt pins in wheels/; prints the copy's path
+stage_wheels() {
+    local dir=$1 context pip
+    context=$build_log_dir/context-$(basename "$dir")
+    rm -rf "$context"
+    cp -a "$dir" "$context"
+    pip=$(command -v pip3 || command -v pip || true)
+    [ -n "$pip" ] || { say "$(basename "$dir"): pip is needed to download the wheels in wheels.txt" >&2; return 1; }
+    "$pip" download -q --disable-pip-version-check --no-deps --only-binary=:all: -d "$context/wheels" -r "$dir/wheels.txt" >&2
+    printf '%s\n' "$context"
 }
 
 # every images/<name>/ with a Dockerfile is an image; its tag is in images/<name>/tag

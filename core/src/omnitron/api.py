@@ -13,7 +13,7 @@ Groups:
   :class:`AppBinding`, :class:`ExpandContext`, :class:`AllocationRequest`;
 - providers: :class:`Provider`, :class:`ProviderContext`, :class:`RuntimeSpec`,
   :class:`ContainerState`, :class:`InfrastructureState`, :class:`ExecResult`,
-  :data:`ProgressFn`, :class:`LazyClass`, :class:`StateStore` (allocations recorded per stack);
+  :data:`ProgressFn`, :class:`LazyClass`, :class:`StateStore` (allocations recorded per stack), :func:`free_port`;
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
   :class:`ProbeResult`, :class:`ProcessRecipe`, :class:`ProcessRun`,
   :func:`wait_for_ports`;
@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from .runtime import ServiceHandle
     from .secrets.base import SecretBackend, SecretContext
     from .state import StateStore
+    from .hostports import free_port
     from .templating import MASK, PENDING, TemplateContext, TemplateFunction
 
 # public name -> "module:attribute" (relative to this package)
@@ -91,6 +92,7 @@ _EXPORTS: dict[str, str] = {
     "ProgressFn": "providers:ProgressFn",
     "LazyClass": "lazy:LazyClass",
     "StateStore": "state:StateStore",
+    "free_port": "hostports:free_port",
     # running services
     "ServiceHandle": "runtime:ServiceHandle",
     "HealthProbe": "health:HealthProbe",
