@@ -19,6 +19,7 @@ CORE = "./core"
 PLUGINS = {
     "postgres": "plugins/omnitron-postgres",
     "redis": "plugins/omnitron-redis",
+    "minio": "plugins/omnitron-minio",
     "secrets-env": "plugins/omnitron-secrets-env",
     "provider-docker": "plugins/provider-docker",
     "provider-process": "plugins/provider-process",
@@ -27,9 +28,18 @@ PLUGINS = {
 PLUGIN_TEST_EXTRAS: dict[str, list[str]] = {
     "postgres": ["./plugins/provider-process"],
     "redis": ["./plugins/provider-process"],
+    "minio": ["./plugins/provider-process", "./plugins/provider-docker"],
     "provider-docker": ["./plugins/omnitron-postgres", "./plugins/omnitron-redis"],
     "provider-process": ["./plugins/omnitron-postgres[embedded]", "./plugins/omnitron-redis[embedded]"],
 }
+
+# extras of the package itself, installed in its own session and in e2e (servers shipped in wheels)
+PLUGIN_OWN_EXTRAS: dict[str, str] = {"minio": "embedded"}
+
+
+def _editable(name: str, path: str) -> str:
+    extra = PLUGIN_OWN_EXTRAS.get(name)
+    return f"./{path}[{extra}]" if extra else f"./{path}"
 
 
 def _pytest(session: nox.Session, *paths: str) -> None:
@@ -46,7 +56,7 @@ def core(session: nox.Session) -> None:
 for _name, _path in PLUGINS.items():
 
     def _session(session: nox.Session, _name: str = _name, _path: str = _path) -> None:
-        session.install(*TEST_DEPS, "-e", CORE, "-e", f"./{_path}", *PLUGIN_TEST_EXTRAS.get(_name, []))
+        session.install(*TEST_DEPS, "-e", CORE, "-e", _editable(_name, _path), *PLUGIN_TEST_EXTRAS.get(_name, []))
         _pytest(session, f"{_path}/tests")
 
     _session.__doc__ = f"{_path} alone with the core."
@@ -56,5 +66,5 @@ for _name, _path in PLUGINS.items():
 @nox.session(python="3.11")
 def e2e(session: nox.Session) -> None:
     """Every package together: cross-package and end-to-end tests (tests/)."""
-    session.install(*TEST_DEPS, "-e", CORE, *(f"-e./{p}" for p in PLUGINS.values()), "-e", ".", "hatchling", "tomli-w")
+    session.install(*TEST_DEPS, "-e", CORE, *(f"-e{_editable(n, p)}" for n, p in PLUGINS.items()), "-e", ".", "hatchling", "tomli-w")
     _pytest(session, "tests")

@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_IMAGE = "omnitron-test/postgres:15"
 REDIS_IMAGE = "omnitron-test/redis:7"
+MINIO_IMAGE = "omnitron-test/minio:RELEASE.2025-04-22T22-12-26Z"
 BASE_IMAGE = "omnitron-test/debian:bookworm"
 
 
@@ -42,6 +43,7 @@ class Shop:
         services = {
             "db": {"preset": "postgres", "config": {"image": POSTGRES_IMAGE, "extensions": ["pgcrypto"]}},
             "cache": {"preset": "redis", "config": {"image": REDIS_IMAGE, "maxmemory": "64mb"}},
+            "storage": {"preset": "minio", "config": {"image": MINIO_IMAGE, "quota": "1gb"}},
             **(extra_services or {}),
         }
         apps = [{"name": "orders", "command": ["python", "main.py"]}, {"name": "inventory", "command": ["python", "main.py"]}]

@@ -17,7 +17,7 @@ import pytest
 
 from omnitron.testing import unavailable
 
-from shop_project import BASE_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, Shop, docker, labelled
+from shop_project import BASE_IMAGE, MINIO_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, Shop, docker, labelled
 
 pytestmark = [pytest.mark.installed_plugins, pytest.mark.docker]
 
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.installed_plugins, pytest.mark.docker]
 def engine():
     if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
         unavailable("no Docker engine answers: run .ci/docker-up.sh")
-    for image in (POSTGRES_IMAGE, REDIS_IMAGE, BASE_IMAGE):
+    for image in (POSTGRES_IMAGE, REDIS_IMAGE, MINIO_IMAGE, BASE_IMAGE):
         if not docker("images", "-q", image).strip():
             unavailable(f"test image {image} is missing: run .ci/build-images.sh")
 
@@ -41,12 +41,12 @@ def shop(tmp_path):
 def test_two_apps_get_their_own_database_and_redis_index(shop):
     out = shop.ok("infra", "up")
     assert "ready" in out
-    assert len(labelled("container", shop.project)) == 2
+    assert len(labelled("container", shop.project)) == 3
     orders = shop.ok("run", "orders")
-    assert "orders: database orders holds 1 order(s)" in orders
+    assert "orders: database orders holds 1 order(s)" in orders and "bucket receipts holds 1 receipt(s)" in orders
     inventory = shop.ok("run", "inventory")
     assert "inventory: database inventory has 10 widget(s); sees the orders table: False" in inventory
-    assert "sees orders' counter: False" in inventory
+    assert "sees orders' counter: False" in inventory and "reads the orders' receipts: False" in inventory
     env_orders = json.loads(shop.ok("infra", "env", "orders", "--format", "json", "--show-secrets"))
     env_inventory = json.loads(shop.ok("infra", "env", "inventory", "--format", "json", "--show-secrets"))
     assert env_orders["DATABASE_URL"].endswith(f":{5432 + shop.offset}/orders")
@@ -63,6 +63,8 @@ def test_two_apps_get_their_own_database_and_redis_index(shop):
     assert {s["status"] for s in status["services"].values()} == {"running"}
     ports = {name: svc["ports"] for name, svc in status["services"].items()}
     assert ports["db"] == {"main": 5432 + shop.offset}
+    assert ports["storage"] == {"api": 9000 + shop.offset, "console": 9001 + shop.offset}
+    assert {a["name"]: a["app"] for a in status["allocations"] if a["kind"] == "bucket"} == {"receipts": "orders", "inventory": "inventory"}
 
 
 def test_second_up_changes_nothing(shop):
@@ -70,7 +72,7 @@ def test_second_up_changes_nothing(shop):
     before = docker("ps", "-q", "--no-trunc", "--filter", f"label=omnitron.project={shop.project}").split()
     shop.ok("infra", "up")
     after = docker("ps", "-q", "--no-trunc", "--filter", f"label=omnitron.project={shop.project}").split()
-    assert sorted(before) == sorted(after) and len(after) == 2
+    assert sorted(before) == sorted(after) and len(after) == 3
 
 
 def test_data_survives_down_and_up_and_volumes_delete_it(shop):
@@ -78,7 +80,7 @@ def test_data_survives_down_and_up_and_volumes_delete_it(shop):
     shop.ok("run", "orders")
     shop.ok("infra", "down")
     assert labelled("container", shop.project) == []
-    assert len(labelled("volume", shop.project)) == 2
+    assert len(labelled("volume", shop.project)) == 3
     shop.ok("infra", "up")
     assert "holds 2 order(s)" in shop.ok("run", "orders")
     shop.ok("infra", "down", "--volumes")

@@ -57,13 +57,18 @@ def test_two_apps_on_native_processes(shop):
     assert {s["provider"] for s in services.values()} == {"process"}, services
     planned = json.loads(shop.ok("infra", "plan", "--json"))  # auto keeps the provider of the last up
     assert {s["provider"] for s in planned["services"]} == {"process"}
-    assert "holds 1 order(s)" in shop.ok("run", "orders")
+    orders = shop.ok("run", "orders")
+    assert "holds 1 order(s)" in orders and "bucket receipts holds 1 receipt(s)" in orders
     inventory = shop.ok("run", "inventory")
     assert "sees the orders table: False" in inventory and "sees orders' counter: False" in inventory
+    assert "reads the orders' receipts: False" in inventory
     orders_env = json.loads(shop.ok("infra", "env", "orders", "--format", "json", "--show-secrets"))
     inventory_env = json.loads(shop.ok("infra", "env", "inventory", "--format", "json", "--show-secrets"))
     assert orders_env["DATABASE_URL"].endswith("/orders") and inventory_env["DATABASE_URL"].endswith("/inventory")
     assert orders_env["REDIS_URL"].rsplit("/", 1)[1] != inventory_env["REDIS_URL"].rsplit("/", 1)[1]
+    assert orders_env["S3_BUCKET"] == "receipts" and inventory_env["S3_BUCKET"] == "inventory"
+    assert orders_env["AWS_ACCESS_KEY_ID"] == orders_env["S3_ACCESS_KEY"] != inventory_env["S3_ACCESS_KEY"]
+    assert services["storage"]["note"].startswith("S3 server: SeaweedFS")
 
 
 def test_data_survives_down_and_up_and_volumes_delete_it(shop):
@@ -71,10 +76,12 @@ def test_data_survives_down_and_up_and_volumes_delete_it(shop):
     shop.ok("run", "orders")
     shop.ok("infra", "down")
     shop.ok("infra", "up", "--provider", "process")
-    assert "holds 2 order(s)" in shop.ok("run", "orders")
+    again = shop.ok("run", "orders")
+    assert "holds 2 order(s)" in again and "holds 2 receipt(s)" in again
     shop.ok("infra", "down", "--volumes")
     shop.ok("infra", "up", "--provider", "process")
-    assert "holds 1 order(s)" in shop.ok("run", "orders")
+    fresh = shop.ok("run", "orders")
+    assert "holds 1 order(s)" in fresh and "holds 1 receipt(s)" in fresh
 
 
 def test_killed_service_is_restarted_by_the_next_up_and_down_leaves_nothing(shop):

