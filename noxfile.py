@@ -24,11 +24,12 @@ PLUGINS = {
     "provider-docker": "plugins/provider-docker",
     "provider-process": "plugins/provider-process",
 }
-# extra packages a plugin's tests use (never another omnitron package unless listed)
+# extra packages a plugin's tests use (never another omnitron package unless listed); boto3 is the
+# apps' S3 client in the minio tests and the example (the preset itself signs its own few requests)
 PLUGIN_TEST_EXTRAS: dict[str, list[str]] = {
     "postgres": ["./plugins/provider-process"],
     "redis": ["./plugins/provider-process"],
-    "minio": ["./plugins/provider-process", "./plugins/provider-docker"],
+    "minio": ["./plugins/provider-process", "./plugins/provider-docker", "boto3>=1.34"],
     "provider-docker": ["./plugins/omnitron-postgres", "./plugins/omnitron-redis"],
     "provider-process": ["./plugins/omnitron-postgres[embedded]", "./plugins/omnitron-redis[embedded]"],
 }
@@ -66,5 +67,5 @@ for _name, _path in PLUGINS.items():
 @nox.session(python="3.11")
 def e2e(session: nox.Session) -> None:
     """Every package together: cross-package and end-to-end tests (tests/)."""
-    session.install(*TEST_DEPS, "-e", CORE, *(f"-e{_editable(n, p)}" for n, p in PLUGINS.items()), "-e", ".", "hatchling", "tomli-w")
+    session.install(*TEST_DEPS, "-e", CORE, *(f"-e{_editable(n, p)}" for n, p in PLUGINS.items()), "-e", ".", "hatchling", "tomli-w", "boto3>=1.34")
     _pytest(session, "tests")

@@ -147,3 +147,21 @@ def test_seaweedfs_quotas_round_up_to_mebibytes_and_end_with_the_sweep():
         "s3.bucket.quota -name=c -op=set -sizeMB=4",
         "s3.bucket.quota.enforce -apply",
     ]
+
+
+def test_sigv4_signs_the_documented_example():
+    """AWS's published SigV4 example for S3 (``GET /test.txt`` with a ``Range`` header) gives its published signature."""
+    from datetime import UTC, datetime
+
+    from omnitron_minio.sigv4 import sign
+
+    headers = sign(
+        "GET", "examplebucket.s3.amazonaws.com", "/test.txt", "", {"Range": "bytes=0-9"}, b"",
+        access_key="AKIAIOSFODNN7EXAMPLE", secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        region="us-east-1", service="s3", now=datetime(2013, 5, 24, tzinfo=UTC),
+    )
+    assert headers["Authorization"] == (
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+        "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+    )

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 from omnitron.api import ProvisionError
 
 from .admin import S3Admin, bucket_only_policy, policy_name
-from .s3api import in_thread
 
 TIMEOUT = 15.0
 
@@ -41,8 +40,10 @@ class MinioServerAdmin(S3Admin):
     async def _call(self, what: str, fn: Any) -> Any:
         from minio.error import MinioAdminException
 
+        import anyio
+
         try:
-            return await in_thread(fn)
+            return await anyio.to_thread.run_sync(fn)
         except MinioAdminException as exc:
             raise ProvisionError(f"service {self.handle.name}: MinIO admin API, {what}: {exc}") from None
         except OSError as exc:

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import math
-import xml.etree.ElementTree as ET
 from typing import ClassVar
 
 from omnitron.api import ProvisionError
 
 from .admin import S3Admin, bucket_only_policy, policy_name
+from .s3api import Client, S3Error, xml_values
 
 IAM_VERSION = "2010-05-08"
 SHELL = 'printf "%s\\n" "$@" | exec timeout 60 weed shell -master="$SEAWEED_MASTER" -filer="$SEAWEED_FILER"'
@@ -33,30 +33,9 @@ SHELL = 'printf "%s\\n" "$@" | exec timeout 60 weed shell -master="$SEAWEED_MAST
 SHELL_CHECK = '[ -n "$SEAWEED_MASTER" ] && [ -n "$SEAWEED_FILER" ] || { echo "error: SEAWEED_MASTER and SEAWEED_FILER are not set where the server runs"; exit 3; }; '
 
 
-class IamError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}" if message else code)
-        self.status = status
-        self.code = code
-
-
-def _strip(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _parse_error(body: str) -> tuple[str, str]:
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        return "", body.strip()[:200]
-    code = next((el.text or "" for el in root.iter() if _strip(el.tag) == "Code"), "")
-    message = next((el.text or "" for el in root.iter() if _strip(el.tag) == "Message"), "")
-    return code, message
-
-
-def access_key_ids(body: str) -> list[str]:
+def access_key_ids(body: bytes) -> list[str]:
     """The ``AccessKeyId`` values of a ``ListAccessKeys`` response."""
-    return [el.text or "" for el in ET.fromstring(body).iter() if _strip(el.tag) == "AccessKeyId"]
+    return xml_values(body, "AccessKeyId")
 
 
 def quota_commands(quotas: dict[str, int | None]) -> list[str]:
@@ -74,36 +53,29 @@ def quota_commands(quotas: dict[str, int | None]) -> list[str]:
 class SeaweedAdmin(S3Admin):
     kind: ClassVar[str] = "seaweedfs"
 
-    async def iam(self, action: str, **params: str) -> str:
-        """One IAM API call; the response body (XML), or :class:`IamError`."""
+    async def iam(self, action: str, **params: str) -> bytes:
+        """One IAM API call (a signed form POST to the S3 port); the response body (XML), or :class:`S3Error`."""
         import httpx
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
         from urllib.parse import urlencode
 
-        body = urlencode({"Action": action, "Version": IAM_VERSION, **params})
-        request = AWSRequest(method="POST", url=f"{self.root.endpoint}/", data=body, headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
-        SigV4Auth(Credentials(self.root.user, self.root.password), "iam", self.root.region).add_auth(request)
+        body = urlencode({"Action": action, "Version": IAM_VERSION, **params}).encode()
+        root = Client(self.root.endpoint, self.root.user, self.root.password, self.root.region)
         try:
-            async with httpx.AsyncClient(timeout=15) as client:
-                response = await client.post(request.url, content=body.encode(), headers=dict(request.headers.items()))
+            response = await root.request("POST", "/", body=body, service="iam", headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
         except httpx.HTTPError as exc:
             raise ProvisionError(f"service {self.handle.name}: SeaweedFS IAM API at {self.root.endpoint}: {type(exc).__name__}: {exc}") from None
-        if response.status_code >= 300:
-            raise IamError(response.status_code, *_parse_error(response.text))
-        return response.text
+        return response.content
 
-    async def _iam(self, what: str, action: str, **params: str) -> str:
+    async def _iam(self, what: str, action: str, **params: str) -> bytes:
         try:
             return await self.iam(action, **params)
-        except IamError as exc:
+        except S3Error as exc:
             raise ProvisionError(f"service {self.handle.name}: SeaweedFS IAM {action} ({what}): {exc}") from None
 
     async def ensure_user(self, user: str, access_key: str, secret_key: str, bucket: str) -> None:
         try:
             await self.iam("GetUser", UserName=user)
-        except IamError as exc:
+        except S3Error as exc:
             if exc.code != "NoSuchEntity" and exc.status != 404:
                 raise ProvisionError(f"service {self.handle.name}: SeaweedFS IAM GetUser ({user}): {exc}") from None
             await self._iam(f"user {user}", "CreateUser", UserName=user)

@@ -24,6 +24,9 @@ def s3(
     json: JsonOpt = False,
 ) -> int:
     """ls: the buckets (owner app, access, quota); ls BUCKET: its objects."""
+    import anyio
+    import httpx
+
     from omnitron.api import ProvisionError, load_stack, pick_service, print_json, secret_value
 
     from . import s3api
@@ -34,13 +37,13 @@ def s3(
     config = MinioConfig.model_validate(svc.config)
     host = f"[{svc.host}]" if ":" in svc.host else svc.host
     endpoint = f"http://{host}:{svc.ports['api']}"
-    client = s3api.client(endpoint, secret_value(loaded.project, svc, "root_user"), secret_value(loaded.project, svc, "root_password"), config.region, retries=1)
-    from botocore.exceptions import BotoCoreError, ClientError
-
+    client = s3api.Client(endpoint, secret_value(loaded.project, svc, "root_user"), secret_value(loaded.project, svc, "root_password"), config.region)
     try:
-        rows = s3api.objects(client, bucket) if bucket else _buckets(client, loaded, svc.name, config)
-    except (ClientError, BotoCoreError) as exc:
-        raise ProvisionError(f"service {svc.name} at {endpoint}: {s3api.error_code(exc)}: {exc} (is it up? `omnitron infra up`)") from None
+        rows = anyio.run(client.objects, bucket) if bucket else anyio.run(_buckets, client, loaded, svc.name, config)
+    except s3api.S3Error as exc:
+        raise ProvisionError(f"service {svc.name} at {endpoint}: {exc}") from None
+    except httpx.HTTPError as exc:
+        raise ProvisionError(f"service {svc.name} at {endpoint}: {type(exc).__name__}: {exc} (is it up? `omnitron infra up`)") from None
     if json:
         print_json(rows)
     else:
@@ -48,7 +51,7 @@ def s3(
     return 0
 
 
-def _buckets(client: Any, loaded: Any, service: str, config: Any) -> list[dict[str, Any]]:
+async def _buckets(client: Any, loaded: Any, service: str, config: Any) -> list[dict[str, Any]]:
     from omnitron.api import StateStore
 
     from . import s3api
@@ -59,23 +62,12 @@ def _buckets(client: Any, loaded: Any, service: str, config: Any) -> list[dict[s
             owned = {r["name"]: r for r in state.allocations(loaded.plan.stack) if r["service"] == service and r["kind"] == "bucket"}
     declared = {spec.name: spec for spec in config.bucket_specs()}
     rows = []
-    for name in s3api.bucket_names(client):
+    for name in await client.bucket_names():
         row = owned.get(name)
         quota = (row["values"].get("quota") if row else None) or (declared[name].quota if name in declared else None) or config.quota
-        rows.append({
-            "bucket": name,
-            "app": row["app"] if row else None,
-            "access": "public-read" if _is_public(client, name) else "private",
-            "quota": int(quota) if quota else None,
-        })
+        public = s3api.grants_anonymous(await client.policy(name))
+        rows.append({"bucket": name, "app": row["app"] if row else None, "access": "public-read" if public else "private", "quota": int(quota) if quota else None})
     return rows
-
-
-def _is_public(client: Any, name: str) -> bool:
-    from . import s3api
-
-    policy = s3api.current_policy(client, name)
-    return policy is not None and any(st.get("Principal") in ("*", {"AWS": "*"}, {"AWS": ["*"]}) for st in policy.get("Statement", []))
 
 
 def _table(rows: list[dict[str, Any]], bucket: str | None) -> None:

