@@ -3,6 +3,7 @@
 from omnitron import hookimpl
 from omnitron.model import DockerServiceConfig, ServiceRequirement
 from omnitron.plan import AllocationRequest
+from omnitron.health import HealthProbe, ProbeResult
 from omnitron.presets import AppBinding, Credential, Preset, PresetConfig
 
 
@@ -97,3 +98,49 @@ class AccountsPlugin:
     @hookimpl
     def omnitron_add_presets(self):
         return [AccountsPreset]
+
+
+class ChoresPreset(Preset):
+    """A preset whose ``prepare`` warns and whose ``maintain`` chore is recorded; its probe notes what answered."""
+
+    name = "chores"
+    service_type = "storage"
+    shorthand = "s3"
+    calls: list[str] = []
+
+    def expand(self, config, ctx):
+        from omnitron.model import HealthCheck
+
+        return ServiceRequirement(type="storage", ports={"main": 7300}, docker=DockerServiceConfig(image="chores:1"), health_check=HealthCheck.model_validate({"noting": {}}))
+
+    def bind_app(self, app, request, service):
+        return AppBinding(env={"BUCKET": "${alloc:bucket}"}, allocation=AllocationRequest(app=app, service=service, kind="bucket", name=request.bucket, values={"bucket": request.bucket}))
+
+    async def prepare(self, service):
+        self.calls.append("prepare")
+        service.warn("bucket media is public")
+
+    async def allocate(self, service, request):
+        self.calls.append(f"allocate {request.name}")
+        return dict(request.values)
+
+    async def maintain(self, service):
+        self.calls.append("maintain")
+
+
+class NotingProbe(HealthProbe):
+    name = "noting"
+    spec_model = PresetConfig
+
+    async def check(self, spec, target, timeout):
+        return ProbeResult(True, "answered", note="server: Chores 1.0")
+
+
+class ChoresPlugin:
+    @hookimpl
+    def omnitron_add_presets(self):
+        return [ChoresPreset]
+
+    @hookimpl
+    def omnitron_add_health_probes(self):
+        return [NotingProbe]

@@ -131,13 +131,32 @@ def test_status_json_has_the_infrastructure_state_shape(omnitron_project, omnitr
     assert before["services"]["api"]["status"] == "not_found"
     assert omnitron_cli("infra", "up", "--project", str(project.root)).code == 0
     after = omnitron_cli("infra", "ps", "--project", str(project.root), "--json").json()
-    assert set(after) == {"services", "ready", "lastReconciled"}
+    assert set(after) == {"services", "ready", "lastReconciled", "allocations"}
+    assert after["allocations"] == []
     api = after["services"]["api"]
     assert {"name", "image", "status", "containerId", "ports", "health", "startedAt", "error"} <= set(api)
     assert api["status"] == "running" and api["health"] == "healthy"
     assert after["ready"] is True and after["lastReconciled"]
     table = omnitron_cli("infra", "status", "--project", str(project.root))
     assert "api" in table.out and "running" in table.out and "ready" in table.out
+
+
+def test_status_lists_each_allocation_with_its_owner_app(omnitron_project, omnitron_cli, register_plugin, procs):
+    from _kv import ChoresPlugin
+
+    register_plugin(ChoresPlugin(), name="chores")
+    port = free_port()
+    services = {"storage": {"preset": "chores"}, "api": http_service(port)}
+    eco = {**proc_eco(services), "stacks": {"dev": {"provider": "process", "serviceOverrides": {"storage": {"external": {"host": "127.0.0.1", "ports": {"main": port}}}}}}}
+    project = omnitron_project.write(eco, {"web": {"s3": True}, "jobs": {"s3": {"bucket": "queue"}}})
+    up = omnitron_cli("infra", "up", "--project", str(project.root))
+    assert up.code == 0 and "warning: service storage: bucket media is public" in up.out
+    state = omnitron_cli("infra", "status", "--project", str(project.root), "--json").json()
+    held = sorted((a["service"], a["kind"], a["name"], a["app"]) for a in state["allocations"])
+    assert held == [("storage", "bucket", "queue", "jobs"), ("storage", "bucket", "web", "web")]
+    assert state["services"]["storage"]["note"] == "server: Chores 1.0"
+    table = omnitron_cli("infra", "status", "--project", str(project.root)).out
+    assert "allocations" in table and "queue" in table and "jobs" in table and "server: Chores 1.0" in table
 
 
 def test_down_and_down_volumes(omnitron_project, omnitron_cli, procs):

@@ -289,6 +289,24 @@ async def test_apps_get_credentials_of_their_own(omnitron_project, register_plug
     assert web not in project.plan().model_dump_json()
 
 
+async def test_presets_warn_chores_run_after_allocations_and_probes_note_the_server(omnitron_project, register_plugin, procs):
+    from _kv import ChoresPlugin, ChoresPreset
+
+    register_plugin(ChoresPlugin(), name="chores")
+    ChoresPreset.calls.clear()
+    port = free_port()
+    services = {"storage": {"preset": "chores"}, "api": http_service(port)}
+    project = omnitron_project.write(eco(services, overrides={"storage": external(port)}), {"web": {"s3": True}, "jobs": {"s3": {"bucket": "queue"}}})
+    result = await up(project, project.plan())
+    assert ChoresPreset.calls[0] == "prepare" and ChoresPreset.calls[-1] == "maintain"
+    assert sorted(ChoresPreset.calls[1:-1]) == ["allocate queue", "allocate web"]
+    assert result.warnings == ["service storage: bucket media is public"]
+    assert result.as_dict()["warnings"] == result.warnings
+    state = await status(project, project.plan())
+    assert state.services["storage"].note == "server: Chores 1.0"
+    assert state.services["api"].note is None
+
+
 # -- the gate and health ------------------------------------------------------
 
 
