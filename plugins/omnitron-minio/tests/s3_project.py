@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,25 @@ def refused(call: Any, *codes: str) -> str:
         assert code in codes or str(status) in codes, f"expected {codes}, got {code} ({status})"
         return code
     raise AssertionError(f"expected the call to be refused with {codes}, but it succeeded")
+
+
+def fill_past_quota(project: S3Project, client: Any, bucket: str, *, within: float = 60.0) -> None:
+    """Write 2.5 MB (random, so no compression shrinks it) into ``bucket`` and run ``infra up`` until a PUT fails.
+
+    The quota sweep (the preset's ``maintain``) runs on every ``infra up``; the
+    server reports a bucket's usage within seconds, so the first sweeps may not
+    see it yet.
+    """
+    client.put_object(Bucket=bucket, Key="big.bin", Body=os.urandom(2_500_000))
+    deadline = time.monotonic() + within
+    while True:
+        project.up()
+        try:
+            client.put_object(Bucket=bucket, Key="small.txt", Body=b"x")
+        except Exception:
+            return
+        assert time.monotonic() < deadline, f"a write past the quota still succeeds after {within:g} s of sweeps"
+        time.sleep(1)
 
 
 def require_weed() -> None:

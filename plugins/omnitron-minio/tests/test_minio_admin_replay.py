@@ -26,8 +26,8 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 
 from omnitron.api import PlannedService, ProvisionError, ServiceHandle
-from omnitron_minio.admin import RootAccess, admin_for, bucket_only_policy
-from omnitron_minio.server import detect
+from omnitron_minio.admin import RootAccess, bucket_only_policy
+from omnitron_minio.server import admin_for, detect
 
 pytestmark = pytest.mark.anyio
 

@@ -14,7 +14,7 @@ import pytest
 from omnitron_minio.admin import bucket_only_policy
 from omnitron_minio.admin_seaweedfs import quota_commands
 from omnitron_minio.config import DEFAULT_IMAGE
-from omnitron_minio.process import NativeRecipe
+from omnitron_minio.preset import native_recipe
 from omnitron_minio.server import identify
 
 
@@ -116,13 +116,13 @@ def test_bad_app_s3_request_is_one_line_naming_file_and_field(omnitron_project, 
 
 def test_native_server_choice(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert NativeRecipe.choose("auto").kind == "seaweedfs"
-    assert NativeRecipe.choose("minio").kind == "minio"
+    assert native_recipe("auto").kind == "seaweedfs"
+    assert native_recipe("minio").kind == "minio"
     binary = tmp_path / "minio"
     binary.write_text("#!/bin/sh\nexit 1\n")
     os.chmod(binary, stat.S_IRWXU)
-    assert NativeRecipe.choose("auto").kind == "minio"
-    assert NativeRecipe.choose("seaweedfs").kind == "seaweedfs"
+    assert native_recipe("auto").kind == "minio"
+    assert native_recipe("seaweedfs").kind == "seaweedfs"
 
 
 def test_server_kind_from_the_server_header():

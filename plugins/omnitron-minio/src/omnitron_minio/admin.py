@@ -1,8 +1,8 @@
 """Administering an S3 server: per-app users confined to one bucket, and bucket quotas.
 
 The S3 API has no users or quotas, so this is where the two server kinds
-differ. :class:`S3Admin` is the interface; :func:`admin_for` picks the
-implementation for the server :func:`~.server.detect` found:
+differ. :class:`S3Admin` is the interface; :func:`~.server.admin_for` picks
+the implementation for the server :func:`~.server.detect` found:
 
 - MinIO: its admin API (:mod:`.admin_minio`, through the ``minio`` SDK's
   ``MinioAdmin``): users, canned policies, hard bucket quotas;
@@ -17,12 +17,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from omnitron.api import ProvisionError
-
 if TYPE_CHECKING:
     from omnitron.api import ServiceHandle
-
-    from .server import ServerInfo
 
 BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketVersions")
 OBJECT_ACTIONS = (
@@ -81,19 +77,3 @@ class S3Admin(ABC):
     @abstractmethod
     async def enforce_quotas(self, quotas: dict[str, int | None]) -> None:
         """Give each bucket its quota in bytes (``None``: no quota) and make the server enforce them."""
-
-
-def admin_for(info: ServerInfo, root: RootAccess, handle: ServiceHandle) -> S3Admin:
-    """The administration of the server ``info`` describes."""
-    if info.kind == "minio":
-        from .admin_minio import MinioServerAdmin
-
-        return MinioServerAdmin(root, handle)
-    if info.kind == "seaweedfs":
-        from .admin_seaweedfs import SeaweedAdmin
-
-        return SeaweedAdmin(root, handle)
-    raise ProvisionError(
-        f"service {handle.name}: the S3 server at {root.endpoint} answers as {info.label!r}; omnitron administers "
-        "per-app users and quotas on MinIO and SeaweedFS only"
-    )

@@ -97,11 +97,20 @@ class MinioPreset(Preset):
         await maintain(service)
 
     def process_recipe(self) -> Any:
-        from .process import NativeRecipe
-
-        return NativeRecipe.choose("auto")
+        return native_recipe("auto")
 
     def process_recipe_for(self, service: Any) -> Any:
-        from .process import NativeRecipe
+        return native_recipe(str((service.config or {}).get("server") or "auto"))
 
-        return NativeRecipe.choose(str((service.config or {}).get("server") or "auto"))
+
+def native_recipe(server: str) -> Any:
+    """The recipe for ``config.server`` (``auto``: MinIO when a ``minio`` binary is on PATH, else SeaweedFS)."""
+    import shutil
+
+    if server == "minio" or (server == "auto" and shutil.which("minio")):
+        from .process_minio import MinioRecipe
+
+        return MinioRecipe()
+    from .process_seaweedfs import SeaweedRecipe
+
+    return SeaweedRecipe()

@@ -15,7 +15,6 @@ for MinIO; SeaweedFS takes them as its admin identity from
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import ClassVar
 
@@ -53,16 +52,6 @@ class NativeRecipe(ProcessRecipe):
 
     kind: ClassVar[str]
     label: ClassVar[str]
-
-    @staticmethod
-    def choose(server: str) -> NativeRecipe:
-        """The recipe for ``config.server`` (``auto``: MinIO when ``minio`` is on PATH, else SeaweedFS)."""
-        from .process_minio import MinioRecipe
-        from .process_seaweedfs import SeaweedRecipe
-
-        if server == "minio" or (server == "auto" and shutil.which("minio")):
-            return MinioRecipe()
-        return SeaweedRecipe()
 
     def is_initialised(self, run: ProcessRun) -> bool:
         return (run.data_dir / MARKER).is_file()

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from omnitron.api import ProvisionError
 
 from . import s3api
-from .admin import RootAccess, admin_for
+from .admin import RootAccess
 from .config import BucketSpec, MinioConfig
-from .server import ServerInfo, detect
+from .server import ServerInfo, admin_for, detect
 
 if TYPE_CHECKING:
     from omnitron.api import AllocationRequest, ServiceHandle

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from omnitron.api import ProvisionError
+
+if TYPE_CHECKING:
+    from omnitron.api import ServiceHandle
+
+    from .admin import RootAccess, S3Admin
 
 Kind = Literal["minio", "seaweedfs", "other"]
 _VERSION = re.compile(r"^v?\d+(\.\d+)+")
@@ -57,3 +62,19 @@ async def detect(endpoint: str, *, timeout: float = 10.0) -> ServerInfo:
     except httpx.HTTPError as exc:
         raise ProvisionError(f"S3 endpoint {endpoint}: {type(exc).__name__}: {exc}") from None
     return identify(response.headers.get("server"))
+
+
+def admin_for(info: ServerInfo, root: RootAccess, handle: ServiceHandle) -> S3Admin:
+    """The administration of the server ``info`` describes."""
+    if info.kind == "minio":
+        from .admin_minio import MinioServerAdmin
+
+        return MinioServerAdmin(root, handle)
+    if info.kind == "seaweedfs":
+        from .admin_seaweedfs import SeaweedAdmin
+
+        return SeaweedAdmin(root, handle)
+    raise ProvisionError(
+        f"service {handle.name}: the S3 server at {root.endpoint} answers as {info.label!r}; omnitron administers "
+        "per-app users and quotas on MinIO and SeaweedFS only"
+    )
