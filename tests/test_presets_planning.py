@@ -64,9 +64,20 @@ def test_redis_dedicated(omnitron_project):
     assert [s.name for s in p.services] == ["web/redis"]
 
 
-def test_s3_true_needs_the_minio_preset(omnitron_project):
+def test_s3_true_needs_the_minio_preset(omnitron_project, monkeypatch):
+    from omnitron.plugins import PluginManager
+
+    monkeypatch.setenv("OMNITRON_DISABLE_PLUGINS", "minio")
+    omnitron_project.plugins = PluginManager()
     with pytest.raises(PlanError, match="install omnitron-minio"):
         plan(omnitron_project, {}, {"web": {"s3": {"bucket": "uploads", "quota": "10gb"}}})
+
+
+def test_s3_true_adds_a_shared_minio_with_a_bucket_per_app(omnitron_project):
+    p = plan(omnitron_project, {}, {"web": {"s3": True}, "jobs": {"s3": {"bucket": "queue", "quota": "10gb"}}})
+    assert [s.name for s in p.services] == ["minio"] and p.service("minio").auto
+    assert {a: p.apps[a].allocations[0].name for a in ("web", "jobs")} == {"web": "web", "jobs": "queue"}
+    assert p.apps["jobs"].allocations[0].params["quota"] == 10_000_000_000
 
 
 def test_shared_postgres_is_added_when_an_app_needs_one(omnitron_project):

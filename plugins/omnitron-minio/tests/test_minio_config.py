@@ -165,3 +165,34 @@ def test_sigv4_signs_the_documented_example():
         "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
         "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
     )
+
+
+def test_native_minio_gets_the_official_command_line_and_its_root_identity_through_the_environment(tmp_path):
+    """The MinIO recipe's command (a ``minio`` binary cannot be had here to run it)."""
+    from omnitron.api import PlannedService, ProcessRun, RuntimeSpec
+    from omnitron_minio.process_minio import MinioRecipe
+
+    svc = PlannedService(name="storage", preset="minio", provider="process", host="127.0.0.1", ports={"api": 29000, "console": 29001}, config={"server": "minio", "region": "eu-west-1"})
+    spec = RuntimeSpec(service=svc, env={"MINIO_ROOT_USER": "root", "MINIO_ROOT_PASSWORD": "s3cr3t-password"})
+    run = ProcessRun(spec=spec, data_dir=tmp_path / "data", run_dir=tmp_path / "run", binaries={"minio": tmp_path / "minio"}, port=dict(svc.ports))
+    recipe = MinioRecipe()
+    command = recipe.command(run)
+    assert command == [str(tmp_path / "minio"), "server", str(tmp_path / "data"), "--address", "127.0.0.1:29000", "--console-address", "127.0.0.1:29001"]
+    assert "s3cr3t-password" not in " ".join(command)
+    assert recipe.env(run) == {"MINIO_ROOT_USER": "root", "MINIO_ROOT_PASSWORD": "s3cr3t-password", "MINIO_UPDATE": "off", "MINIO_SITE_REGION": "eu-west-1"}
+
+
+def test_a_data_directory_made_by_one_server_is_refused_to_the_other(tmp_path):
+    import anyio
+
+    from omnitron.api import PlannedService, ProcessRun, ProvisionError, RuntimeSpec
+    from omnitron_minio.process import write_marker
+    from omnitron_minio.process_minio import MinioRecipe
+
+    svc = PlannedService(name="storage", preset="minio", provider="process", host="127.0.0.1", ports={"api": 29000, "console": 29001}, config={"server": "auto"})
+    data = tmp_path / "data"
+    data.mkdir()
+    write_marker(data, {"server": "seaweedfs", "ports": {}})
+    run = ProcessRun(spec=RuntimeSpec(service=svc), data_dir=data, run_dir=tmp_path / "run", port=dict(svc.ports))
+    with pytest.raises(ProvisionError, match=r"holds seaweedfs data, but this start runs MinIO \(config.server = 'auto'\): set config.server to 'seaweedfs'"):
+        anyio.run(MinioRecipe().before_start, run)
