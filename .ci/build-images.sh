@@ -124,13 +124,12 @@ build_image() {   # tag dir
 
 # a copy of image directory $1 with the wheels its wheels.txt pins in wheels/; prints the copy's path
 stage_wheels() {
-    local dir=$1 context pip
+    local dir=$1 context
     context=$build_log_dir/context-$(basename "$dir")
     rm -rf "$context"
     cp -a "$dir" "$context"
-    pip=$(command -v pip3 || command -v pip || true)
-    [ -n "$pip" ] || { say "$(basename "$dir"): pip is needed to download the wheels in wheels.txt" >&2; return 1; }
-    "$pip" download -q --disable-pip-version-check --no-deps --only-binary=:all: -d "$context/wheels" -r "$dir/wheels.txt" >&2
+    python3 -m pip --version >/dev/null 2>&1 || { say "$(basename "$dir"): python3 -m pip is needed to download the wheels in wheels.txt" >&2; return 1; }
+    python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: -d "$context/wheels" -r "$dir/wheels.txt" >&2
     printf '%s\n' "$context"
 }
 
