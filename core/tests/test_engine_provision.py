@@ -15,7 +15,8 @@ import pytest
 from _engine_support import ChildProcessPlugin, ChildProcessProvider, http_service
 from omnitron.hostports import free_port
 from omnitron.engine import app_env, down, status, up, wait_ready
-from omnitron.engine.gate import HealthMonitor, HealthPolicy, checks_for
+from omnitron.engine.gate import HealthPolicy, checks_for
+from omnitron.engine.monitor import HealthMonitor
 from omnitron.engine.progress import Timeline
 from omnitron.engine.session import Session
 from omnitron.errors import ConfigError, PluginError, ProvisionError

@@ -4,6 +4,8 @@ import pytest
 
 from omnitron.errors import ConfigError, PlanError
 
+pytestmark = pytest.mark.usefixtures("stand_in_providers")
+
 SEARCH = {
     "type": "daemon",
     "ports": {"http": 9200},
@@ -310,12 +312,12 @@ def test_provider_choice(omnitron_project, kv):
     with pytest.raises(PlanError, match="cannot run as a native process"):
         plan(omnitron_project, eco)
     native = {"ports": {"p": 4000}, "process": {"command": ["./server", "--port", "4000"]}}
-    p = plan(omnitron_project, {"infrastructure": {"services": {"native": native, "search": SEARCH}}}, docker_available=False)
+    p = plan(omnitron_project, {"infrastructure": {"services": {"native": native, "search": SEARCH}}}, available={"docker": False})
     assert p.service("native").provider == "process"
     assert p.service("search").provider == "docker"  # nothing else can run it
-    p = plan(omnitron_project, {"infrastructure": {"services": {"native": {**native, "docker": {"image": "n"}}}}}, docker_available=True)
+    p = plan(omnitron_project, {"infrastructure": {"services": {"native": {**native, "docker": {"image": "n"}}}}}, available={"docker": True})
     assert p.service("native").provider == "docker"
-    p = plan(omnitron_project, {"infrastructure": {"services": {"native": {**native, "docker": {"image": "n"}}}}}, docker_available=True, provider="process")
+    p = plan(omnitron_project, {"infrastructure": {"services": {"native": {**native, "docker": {"image": "n"}}}}}, available={"docker": True}, provider="process")
     assert p.service("native").provider == "process"
 
 

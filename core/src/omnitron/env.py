@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .planner import context_for
+from .plan import context_for
 from .templating import MASK, Renderer
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .plan import PlannedService
+    from .plan import Plan, PlannedService
     from .providers import ExecResult
 
 
@@ -18,6 +18,9 @@ class ServiceHandle:
     :param secret: resolves a logical secret name of the service to its value.
     :param exec: runs a command where the service runs (inside its container).
     :param state: the project's state store (allocations are recorded there).
+    :param redis_db_offset: the stack's ``redisDbOffset``: the first DB index a Redis-like preset hands to apps.
+    :param plan: the whole plan of the stack (a gateway preset reads the other services and apps from it).
+    :param provider: the provider instance running the service.
     """
 
     service: PlannedService
@@ -29,7 +32,11 @@ class ServiceHandle:
     exec: Callable[[list[str]], Awaitable[ExecResult]]
     state: Any = None
     log: Callable[[str], None] = lambda msg: None
+    redis_db_offset: int = 0
+    plan: Plan | None = None
+    provider: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    """Anything else a plugin passes along (the engine puts nothing here)."""
 
     @property
     def name(self) -> str:

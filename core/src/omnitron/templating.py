@@ -13,6 +13,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import ClassVar
 from urllib.parse import quote
 
@@ -132,8 +133,12 @@ class _Call:
     """Percent-encode the result (userinfo or path of a URL)."""
 
 
-def parse(template: str) -> list[_Literal | _Call]:
-    """Split a template into literals and calls; raises ``ValueError`` on bad syntax."""
+@lru_cache(maxsize=4096)
+def parse(template: str) -> tuple[_Literal | _Call, ...]:
+    """Split a template into literals and calls; raises ``ValueError`` on bad syntax.
+
+    Cached: the same templates are rendered for every app and every command.
+    """
     parts: list[_Literal | _Call] = []
     pos = 0
     url = bool(_URL_START.match(template))
@@ -158,7 +163,7 @@ def parse(template: str) -> list[_Literal | _Call]:
         raise ValueError("unterminated placeholder '${' (write '$${' for a literal)")
     if rest:
         parts.append(_Literal(rest))
-    return parts
+    return tuple(parts)
 
 
 def _in_userinfo_or_path(template: str, index: int) -> bool:
@@ -239,10 +244,3 @@ class Renderer:
             else:
                 out.append(quote(value, safe="") if part.encode and value not in _MARKERS else value)
         return "".join(out)
-
-    def is_secret(self, template: str) -> bool:
-        try:
-            parts = parse(template)
-        except ValueError:
-            return False
-        return any(isinstance(p, _Call) and p.func in self.functions and self.functions[p.func].secret for p in parts)

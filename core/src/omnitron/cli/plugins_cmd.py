@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import JsonOpt, console, print_json
+from .options import JsonOpt, console, print_json
 
 
 def list_plugins(*, json: JsonOpt = False) -> int:

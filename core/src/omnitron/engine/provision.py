@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from ..errors import OmnitronError, ProvisionError
 from .gate import HealthPolicy, checks_for, not_ready_message, wait_healthy
 from .select import provider_classes, selected
-from .teardown import UNMANAGED
 
 if TYPE_CHECKING:
     from ..plan import AllocationRequest, Plan, PlannedService
@@ -232,7 +231,7 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     handle = session.handle(svc, provider)
     checks = checks_for(svc, session.plugins.probes)
     progress(svc.name, "waiting", ", ".join(c.name for c in checks) or "no health check")
-    waited = await wait_healthy(handle, checks, HealthPolicy.of(svc), on_attempt=lambda r: progress(svc.name, "waiting", r.detail), liveness=_liveness(provider, svc))
+    waited = await wait_healthy(handle, checks, HealthPolicy.of(svc), on_attempt=lambda r: progress(svc.name, "waiting", r.detail), liveness=_liveness(session, provider, svc))
     outcome.probe = waited.result.detail
     if not waited.result.ok:
         raise _NotHealthy(not_ready_message(svc, waited, session.plan.stack))
@@ -254,9 +253,9 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     progress(svc.name, "ready", waited.result.detail)
 
 
-def _liveness(provider: Provider, svc: PlannedService) -> Any:
+def _liveness(session: Session, provider: Provider, svc: PlannedService) -> Any:
     """Why ``svc`` is dead according to its provider, or ``None`` (see :func:`~.gate.wait_healthy`)."""
-    if svc.provider in UNMANAGED:
+    if not session.manages(svc.provider):
         return None
 
     async def dead() -> str | None:

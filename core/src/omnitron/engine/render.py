@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..planner import context_for
+from ..plan import context_for
 from ..providers import RuntimeSpec
 
 if TYPE_CHECKING:
@@ -17,15 +17,19 @@ if TYPE_CHECKING:
 
 
 def runtime_spec(session: Session, svc: PlannedService) -> RuntimeSpec:
-    """``svc`` with its container/process env and command rendered (``${secret:...}`` resolved)."""
-    source = svc.docker if svc.provider == "docker" else svc.process if svc.provider == "process" else None
+    """``svc`` with its container/process env and command rendered (``${secret:...}`` resolved), and its preset's process recipe."""
+    source = svc.runtime_config
+    recipe = None
+    if svc.process is not None and svc.process.recipe:
+        preset = session.plugins.presets.get(svc.process.recipe)
+        recipe = preset.process_recipe() if preset is not None else None
     if source is None or (not source.env and not source.command):
-        return RuntimeSpec(service=svc)
+        return RuntimeSpec(service=svc, recipe=recipe)
     ctx = context_for(svc, app=None, alloc={}, secret=session.resolver)
     render = session.renderer.render
     env = {key: render(value, ctx, variable=key) for key, value in source.env.items()}
     command = [render(arg, ctx, variable=f"command[{i}]") for i, arg in enumerate(source.command)] if source.command else None
-    return RuntimeSpec(service=svc, env=env, command=command)
+    return RuntimeSpec(service=svc, env=env, command=command, recipe=recipe)
 
 
 def app_env(session: Session, app: str, *, reveal: bool = True) -> dict[str, str]:

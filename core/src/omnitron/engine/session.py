@@ -78,6 +78,14 @@ class Session:
 
         return Renderer(self.plugins.template_functions)
 
+    def describe(self, provider: str) -> Any:
+        """What provider ``provider`` says of itself (:class:`~omnitron.providers.ProviderDescriptor`)."""
+        return self.plugins.providers[provider].describe()
+
+    def manages(self, provider: str) -> bool:
+        """Whether omnitron runs what ``provider`` provides (``False`` for external servers and unknown providers)."""
+        return provider in self.plugins.providers and self.plugins.providers[provider].manages_lifecycle
+
     @cached_property
     def resolver(self) -> Callable[[str], str]:
         """Secret store key -> value (raises :class:`LookupError` when not set)."""
@@ -112,9 +120,9 @@ class Session:
         svc = next((s for s in self.plan.services if s.provider == name), None)
         cls = provider_class(self.plugins, svc) if svc is not None else self.plugins.providers.get(name)
         if cls is None:
-            from .select import PROVIDER_PACKAGES
+            from ..install_hints import provider_package
 
-            raise ProvisionError(f"the {name} provider is not installed: pip install {PROVIDER_PACKAGES.get(name, name)}")
+            raise ProvisionError(f"the {name} provider is not installed: pip install {provider_package(name) or name}")
         ctx = ProviderContext(
             project=self.plan.project,
             stack=self.plan.stack,
@@ -142,11 +150,7 @@ class Session:
         return secret
 
     def handle(self, svc: PlannedService, provider: Provider) -> ServiceHandle:
-        """What presets and probes see of ``svc`` running under ``provider``.
-
-        ``exec`` runs through ``provider.exec``; ``extra`` holds ``plan``,
-        ``redis_db_offset`` (the stack's) and ``provider``.
-        """
+        """What presets and probes see of ``svc`` running under ``provider`` (``exec`` runs through ``provider.exec``)."""
 
         async def exec_(command: list[str]) -> Any:
             return await provider.exec(svc.name, command)
@@ -161,7 +165,9 @@ class Session:
             exec=exec_,
             state=self.state,
             log=lambda msg: self.progress(svc.name, "preparing", msg),
-            extra={"plan": self.plan, "redis_db_offset": self.plan.redis_db_offset, "provider": provider},
+            redis_db_offset=self.plan.redis_db_offset,
+            plan=self.plan,
+            provider=provider,
         )
 
     def allocations_for(self, app: str) -> dict[str, dict[str, str]]:
