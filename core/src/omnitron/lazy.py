@@ -1,4 +1,4 @@
-"""Registering a class without importing it: ``LazyClass("docker", "pkg.module:DockerProvider")``.
+"""Registering a class without importing it: ``LazyClass("swarm", "pkg.module:SwarmProvider")``.
 
 A hook that hands omnitron a heavy class (a provider importing a Docker client)
 can return a :class:`LazyClass` instead; the plugin manager imports it the

@@ -1,4 +1,4 @@
-"""How a preset says it can run as a native process (used by the process provider).
+"""What a provider is handed to run a service (:class:`RuntimeSpec`), and how a preset runs as a native process.
 
 A preset returns a :class:`ProcessRecipe` from ``Preset.process_recipe()``.
 The process provider finds the binaries, initialises the data directory once,
@@ -24,9 +24,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from .providers import RuntimeSpec
+    from .plan import PlannedService
 
 _VERSION = re.compile(r"(?<![\w.])v?=?(\d+(?:\.\d+)*)")
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """A planned service with its runtime templates rendered (secrets included).
+
+    Lives only in memory: it is handed to the provider and dropped.
+    """
+
+    service: PlannedService
+    env: dict[str, str] = field(default_factory=dict)
+    """Env of the container / process itself (``POSTGRES_PASSWORD``, ...)."""
+    command: list[str] | None = None
+    stdin: bytes | None = None
+    """Config fed on stdin (process provider), so it never touches disk."""
+    recipe: ProcessRecipe | None = None
+    """The preset's process recipe, resolved once by the engine (``None``: the service's own ``process.command``)."""
 
 
 @dataclass

@@ -25,11 +25,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
+from .process import RuntimeSpec
+from .runtime import ExecResult
+
 if TYPE_CHECKING:
     from .model import ServiceRequirement
     from .plan import PlannedService
     from .presets import Preset
-    from .process import ProcessRecipe
+
+__all__ = [
+    "ContainerState", "ExecResult", "InfrastructureState", "PlannedAddress", "ProgressFn", "Provider", "ProviderContext",
+    "ProviderDescriptor", "RuntimeSpec",
+]
 
 Status = Literal["not_found", "created", "running", "paused", "restarting", "exited", "dead"]
 Health = Literal["healthy", "unhealthy", "starting", "none"]
@@ -53,29 +60,6 @@ class InfrastructureState(BaseModel):
     services: dict[str, ContainerState] = {}
     ready: bool = False
     last_reconciled: str | None = None
-
-
-@dataclass(frozen=True)
-class RuntimeSpec:
-    """A planned service with its runtime templates rendered (secrets included).
-
-    Lives only in memory: it is handed to the provider and dropped.
-    """
-
-    service: PlannedService
-    env: dict[str, str] = field(default_factory=dict)
-    """Env of the container / process itself (``POSTGRES_PASSWORD``, ...)."""
-    command: list[str] | None = None
-    stdin: bytes | None = None
-    """Config fed on stdin (process provider), so it never touches disk."""
-    recipe: ProcessRecipe | None = None
-    """The preset's process recipe, resolved once by the engine (``None``: the service's own ``process.command``)."""
-
-
-@dataclass
-class ExecResult:
-    exit_code: int
-    output: str
 
 
 ProgressFn = Callable[[str, str, str], None]
@@ -146,6 +130,11 @@ class Provider(ABC):
     - :meth:`can_run`: pure, whether it can run a requirement;
     - :attr:`data_noun`: what ``reset`` destroys of a service (``its volumes``).
 
+    Reading the description must stay cheap (``infra plan`` reads every
+    installed provider's): a provider whose code is heavy to import keeps this
+    class light and names a subclass holding the methods in
+    :attr:`implementation`; making an instance imports it then.
+
     **Doing the work**: an instance is an async resource for one project and
     stack (use it with ``async with`` or call :meth:`aclose`).
     """
@@ -157,6 +146,20 @@ class Provider(ABC):
     manages_lifecycle: ClassVar[bool] = True
     auto_priority: ClassVar[int | None] = None
     data_noun: ClassVar[str] = "its data"
+    implementation: ClassVar[str | None] = None
+    """``"package.module:Class"``, a subclass with the methods, imported when the first instance is made."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Provider":
+        target = cls.__dict__.get("implementation")
+        if target:
+            from importlib import import_module
+
+            module, _, attr = target.partition(":")
+            impl = getattr(import_module(module), attr)
+            if not (isinstance(impl, type) and issubclass(impl, cls)):
+                raise TypeError(f"{cls.__name__}.implementation {target!r} is not a subclass of {cls.__name__}")
+            return super().__new__(impl)
+        return super().__new__(cls)
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx

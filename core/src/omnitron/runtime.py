@@ -1,4 +1,4 @@
-"""What presets and probes see of a running service."""
+"""What presets and probes see of a running service, and what a command run where it runs returns."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .plan import Plan, PlannedService
-    from .providers import ExecResult
+
+
+@dataclass
+class ExecResult:
+    exit_code: int
+    output: str
 
 
 @dataclass

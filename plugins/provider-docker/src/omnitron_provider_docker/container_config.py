@@ -8,9 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from omnitron.errors import ConfigError, ProvisionError
-from omnitron.model import ContainerHealthCheck, DockerOptions
-from omnitron.providers import RuntimeSpec
+from omnitron.api import ConfigError, ContainerHealthCheck, DockerOptions, ProvisionError, RuntimeSpec
 
 from .naming import (
     LABEL_PORT_PREFIX,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omnitron.providers import ContainerState
+from omnitron.api import ContainerState
 
 from .naming import LABEL_PORT_PREFIX, LABEL_SERVICE, LABEL_SPEC_HASH
 
