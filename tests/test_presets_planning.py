@@ -19,7 +19,7 @@ def env_of(project_plan, plugins, app, secret=None, alloc=None):
 
 def test_spec_ecosystem_example(omnitron_project):
     eco = {"infrastructure": {"services": {"db": {"preset": "postgres", "config": {"databases": {"main": {}, "ledger": {}}}}, "cache": {"preset": "redis"}}}}
-    p = plan(omnitron_project, eco, docker_available=True)
+    p = plan(omnitron_project, eco, available={"docker": True})
     db = p.service("db")
     assert db.docker.image == "postgres:16"
     assert db.ports == {"main": 5432}

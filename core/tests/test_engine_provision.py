@@ -23,18 +23,7 @@ from omnitron.errors import ConfigError, PluginError, ProvisionError
 from omnitron.secrets.resolve import backend_for
 from omnitron.state import StateStore
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def secret_key(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("OMNITRON_SECRET_KEY", os.urandom(32).hex())
-    monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("omnitron_isolated")]
 
 
 @pytest.fixture

@@ -367,3 +367,44 @@ def test_s3_named_bucket_with_quota(omnitron_project, buckets):
     p = plan(omnitron_project, {}, {"web": {"s3": {"bucket": "uploads", "quota": "10gb"}}})
     alloc = p.apps["web"].allocations[0]
     assert (alloc.name, alloc.params["quota"]) == ("uploads", 10_000_000_000)
+
+
+@pytest.mark.parametrize("where", ["stack", "option"])
+def test_an_unknown_provider_is_an_error_listing_the_installed_ones(omnitron_project, where):
+    eco = {"infrastructure": {"services": {"search": SEARCH}}, "stacks": {"dev": {"provider": "nope"} if where == "stack" else {}}}
+    with pytest.raises(PlanError) as info:
+        plan(omnitron_project, eco, **({"provider": "nope"} if where == "option" else {}))
+    assert "unknown provider 'nope'; installed providers: baremetal, docker, external, process" in str(info.value)
+    assert str(info.value).startswith("omnitron.config.py: stacks.dev.provider:" if where == "stack" else "--provider:")
+
+
+def test_a_provider_not_installed_names_its_package(omnitron_project, omnitron_plugins):
+    omnitron_plugins.unregister("stand-in-providers")
+    from omnitron.errors import PluginError
+
+    eco = {"infrastructure": {"services": {"search": SEARCH}}, "stacks": {"dev": {"provider": "docker"}}}
+    with pytest.raises(PluginError, match=r"service search runs with the docker provider, which is not installed: pip install omnitron-provider-docker; installed providers: external"):
+        plan(omnitron_project, eco)
+    with pytest.raises(PluginError, match=r"service search: no installed provider can run it: pip install omnitron-provider-docker"):
+        plan(omnitron_project, {"infrastructure": {"services": {"search": SEARCH}}})
+
+
+def test_a_provider_named_nowhere_in_the_core_runs_what_it_describes(omnitron_project, register_plugin):
+    """The planner knows providers only by what they say of themselves."""
+    from omnitron import hookimpl
+    from _providers import DockerStandIn
+
+    class Swarmish(DockerStandIn):
+        name = "swarmish"
+        auto_priority = None  # only when a stack names it
+
+    class Plugin:
+        @hookimpl
+        def omnitron_add_providers(self):
+            return [Swarmish]
+
+    register_plugin(Plugin(), name="swarmish")
+    eco = {"infrastructure": {"services": {"search": SEARCH}}, "stacks": {"dev": {}, "prod": {"type": "cluster", "provider": "swarmish"}}}
+    assert plan(omnitron_project, eco).service("search").provider == "docker"
+    prod = plan(omnitron_project, eco, stack="prod").service("search")
+    assert prod.provider == "swarmish" and prod.docker.image == "elasticsearch:8.11.0" and prod.ports == {"http": 9200}

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from omnitron.errors import ConfigError, ProvisionError
-from omnitron.model import DockerOptions
-from omnitron.plan import PlannedService
-from omnitron.providers import RuntimeSpec
+from omnitron.api import ConfigError, DockerOptions, PlannedService, ProvisionError, RuntimeSpec
 
 from omnitron_provider_docker.container_config import Placement, create_body, memory_bytes, runtime_hash
 from omnitron_provider_docker.container_state import from_inspect

@@ -18,8 +18,7 @@ from docker_testlib import (
     postgres_toml,
     redis_toml,
 )
-from omnitron.hostports import free_port
-from omnitron.errors import ProvisionError
+from omnitron.api import free_port, ProvisionError
 
 from omnitron_provider_docker import DockerProvider
 
