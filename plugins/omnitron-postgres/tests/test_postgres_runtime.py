@@ -8,7 +8,6 @@ preset's generated credential uses.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid

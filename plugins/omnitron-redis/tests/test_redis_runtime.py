@@ -7,7 +7,6 @@ store under the key the preset's generated credential uses.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid

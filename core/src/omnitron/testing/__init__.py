@@ -33,7 +33,7 @@ import pytest
 
 from .helpers import plugin_manager, provider_context, render_runtime_spec
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # noqa: F401  (names resolved lazily by __getattr__)
     from ..cli import main
     from ..engine import Session, app_env, up
     from ..env import render_app_env

@@ -9,6 +9,7 @@ no-op ``infra up`` skips them. Until then the module-level names stand in.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,10 +76,10 @@ async def engine_available(timeout: float) -> bool:
     local = engine_reads.local_socket()
     if local is not None:
         return await anyio.to_thread.run_sync(lambda: engine_reads.ping(local, timeout=timeout))
-    client.load_client()
+    load_client()
     try:
         with anyio.fail_after(timeout):
-            async with client.aiodocker.Docker() as docker:
+            async with aiodocker.Docker() as docker:
                 await docker.version()
     except Exception:
         return False
