@@ -64,14 +64,23 @@ def omnitron_add_presets() -> list[type[Preset]]:
 
 @hookspec
 def omnitron_add_providers() -> list[type[Provider]]:
-    """Register providers: what makes a planned service run (``docker``, ``process``, ...).
+    """Register providers: what makes a planned service run (containers, native processes, remote servers).
+
+    A provider describes itself with class attributes the planner reads as
+    plain data (:class:`~omnitron.providers.ProviderDescriptor`): ``runs_from``
+    (the part of a requirement it runs: ``docker``, ``process``,
+    ``bare_metal``, or ``None``), ``assigns_host_ports``, ``manages_lifecycle``,
+    ``auto_priority`` (``None``: only when a stack or ``--provider`` names it),
+    ``is_available()``, a pure ``can_run(requirement, preset)``, ``data_noun``;
+    see :class:`~omnitron.providers.Provider`. Keep the class cheap to import
+    (``implementation`` names a subclass with the heavy methods).
 
     :returns: :class:`~omnitron.providers.Provider` subclasses, or
-        :class:`~omnitron.lazy.LazyClass` references imported on first use (for a
-        provider whose module is heavy to import); each ``name`` must be unique.
-        They are instantiated per command with a :class:`~omnitron.providers.ProviderContext`.
+        :class:`~omnitron.lazy.LazyClass` references imported on first use;
+        each ``name`` must be unique. They are instantiated per command with a
+        :class:`~omnitron.providers.ProviderContext`.
 
-    Called once, when the first service is provisioned or inspected.
+    Called once, when a plan is made (the planner reads every provider's description).
     """
 
 

@@ -53,36 +53,42 @@ def delays(first: float, cap: float, factor: float = 2.0) -> Iterator[float]:
         delay = min(delay * factor, cap)
 
 
-def _attempts(timeout: float) -> tuple[float, float]:
-    started = time.monotonic()
-    return started, started + timeout
+class _Schedule:
+    """When the next attempt is due: the one place the deadline and the backoff are kept."""
+
+    def __init__(self, timeout: float, first: float, cap: float, factor: float) -> None:
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+        self.waits = delays(first, max(first, cap), factor)
+        self.number = 0
+
+    def attempt(self) -> Attempt:
+        self.number += 1
+        return Attempt(self.number, self.started, self.deadline)
+
+    def pause(self) -> float | None:
+        """Seconds to wait before the next attempt, or ``None`` when the deadline has passed."""
+        remaining = self.deadline - time.monotonic()
+        return None if remaining <= 0 else min(next(self.waits), remaining)
 
 
 async def attempts(timeout: float, *, first: float = 0.01, cap: float = 0.1, factor: float = 2.0) -> AsyncIterator[Attempt]:
     """Attempts until ``timeout`` seconds have passed, sleeping (anyio) with backoff between them."""
     import anyio
 
-    started, deadline = _attempts(timeout)
-    waits = delays(first, max(first, cap), factor)
-    number = 0
+    schedule = _Schedule(timeout, first, cap, factor)
     while True:
-        number += 1
-        yield Attempt(number, started, deadline)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        yield schedule.attempt()
+        if (pause := schedule.pause()) is None:
             return
-        await anyio.sleep(min(next(waits), remaining))
+        await anyio.sleep(pause)
 
 
 def attempts_sync(timeout: float, *, first: float = 0.01, cap: float = 0.1, factor: float = 2.0) -> Iterator[Attempt]:
     """The blocking twin of :func:`attempts` (``time.sleep`` between attempts)."""
-    started, deadline = _attempts(timeout)
-    waits = delays(first, max(first, cap), factor)
-    number = 0
+    schedule = _Schedule(timeout, first, cap, factor)
     while True:
-        number += 1
-        yield Attempt(number, started, deadline)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        yield schedule.attempt()
+        if (pause := schedule.pause()) is None:
             return
-        time.sleep(min(next(waits), remaining))
+        time.sleep(pause)

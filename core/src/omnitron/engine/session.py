@@ -78,10 +78,6 @@ class Session:
 
         return Renderer(self.plugins.template_functions)
 
-    def describe(self, provider: str) -> Any:
-        """What provider ``provider`` says of itself (:class:`~omnitron.providers.ProviderDescriptor`)."""
-        return self.plugins.providers[provider].describe()
-
     def manages(self, provider: str) -> bool:
         """Whether omnitron runs what ``provider`` provides (``False`` for external servers and unknown providers)."""
         return provider in self.plugins.providers and self.plugins.providers[provider].manages_lifecycle
