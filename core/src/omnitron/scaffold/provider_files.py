@@ -41,7 +41,7 @@ class _Detached(subprocess.Popen):
 
 class ${Camel}Provider(Provider):
     name = "$name"
-    runs_from = "process"        # the part of a requirement it runs: ``process.command``
+    runs_from = 'process'        # the part of a requirement it runs: ``process.command``
     assigns_host_ports = True    # host ports are this machine's: offsets and collisions apply
     manages_lifecycle = True     # down and reset stop and remove what it runs
     auto_priority = None         # only when a stack (or --provider) names it
@@ -148,7 +148,7 @@ class TestContract(ProviderContract):
         holder = {}
 
         def make_spec(name, port, variant):
-            service = {"ports": {"main": port}, "process": {"command": [sys.executable, "-c", SERVER, "$${port:main}"], "env": {"V": str(variant)}}}
+            service = {"ports": {"main": port}, 'process': {"command": [sys.executable, "-c", SERVER, "$${port:main}"], "env": {"V": str(variant)}}}
             project = omnitron_project.write({"infrastructure": {"services": {name: service}}, "stacks": {"dev": {"provider": "$name"}}})
             holder["project"] = project
             return render_runtime_spec(project.plan().service(name), project.plugins, lambda key: "")
