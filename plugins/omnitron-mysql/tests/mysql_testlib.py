@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -105,21 +105,23 @@ class Stack:
     factory: ProjectFactory
     port: int
     """The host port of the ``db`` service (3306 moved by the stack's ``portOffsets``)."""
-    used: list[str] = field(default_factory=list)
+    project: Any = None
+    """The :class:`~omnitron.project.Project` written last."""
 
-    def write(self, apps: dict[str, dict[str, Any]], *, db: dict[str, Any] | None = None, declare: bool = True, stacks: dict[str, Any] | None = None) -> None:
-        """Write the project: a ``db`` mysql service (unless ``declare`` is false), ``apps`` and their needs."""
+    def write(self, apps: dict[str, dict[str, Any]], *, db: dict[str, Any] | None = None, entry: dict[str, Any] | None = None,
+              declare: bool = True, stacks: dict[str, Any] | None = None) -> None:
+        """Write the project: a ``db`` mysql service with ``config=db`` and ``entry``'s keys (unless ``declare`` is false), and ``apps``."""
         services: dict[str, Any] = {}
         if declare:
             config = dict(db or {})
             if self.provider == "docker":
                 config.setdefault("image", IMAGE)
-            services["db"] = {"preset": "mysql", "config": config}
+            services["db"] = {"preset": "mysql", "config": config, **(entry or {})}
         eco: dict[str, Any] = {"project": self.name, "infrastructure": {"services": services}}
         eco["stacks"] = stacks or {"dev": {"portOffsets": self.port - 3306}}
         if self.provider == "docker" and not declare:
             eco["stacks"]["dev"]["serviceOverrides"] = {"mysql": {"docker": {"image": IMAGE}}}
-        self.factory.write(eco, apps)
+        self.project = self.factory.write(eco, apps)
 
     def run(self, *args: str, expect: int | None = 0) -> Any:
         result = self.cli(*args, "--project", str(self.root))

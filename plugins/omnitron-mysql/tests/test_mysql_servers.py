@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
+import anyio
 import pymysql
 import pytest
 
+from omnitron.api import ProviderContext, ProvisionError, ServiceHandle
+from omnitron_mysql.preset import MysqlPreset
 from mysql_testlib import ACCESS_DENIED, by_label, connect_url, omnitron_subprocess, query
 
 APPS = {"web_1": {"database": {"dialect": "mysql"}}, "webx1": {"database": {"dialect": "mysql"}}}
@@ -119,3 +122,44 @@ def test_special_characters_in_passwords_are_url_encoded_and_work(stack):
     assert sql.returncode == 0 and "root@" in sql.stdout, sql.stderr
     inside = omnitron_subprocess("infra", "mysql", "odd", "-c", "SELECT 2", "--project", str(stack.root), path="/nonexistent")
     assert inside.returncode == 0 and inside.stdout.split() == ["2", "2"], inside.stdout + inside.stderr
+
+
+def test_the_official_first_start_variables_work_with_both_providers(stack):
+    env = {"MYSQL_DATABASE": "legacy", "MYSQL_USER": "old_app", "MYSQL_PASSWORD": "old-Secret_1"}
+    stack.write({}, entry={"docker": {"env": env}})
+    stack.up()
+    with connect_url(f"mysql://old_app:old-Secret_1@127.0.0.1:{stack.port}/legacy") as conn:
+        query(conn, "CREATE TABLE t (x int)")
+        assert query(conn, "SELECT DATABASE(), CURRENT_USER()") == [("legacy", "old_app@%")]
+
+
+def test_dump_runs_mysqldump_where_the_service_runs(stack, omnitron_plugins):
+    stack.write({"keep": {"database": {"dialect": "mysql"}}})
+    stack.up()
+    with connect_url(stack.url("keep")) as conn:
+        query(conn, "CREATE TABLE items (id int primary key, name varchar(20), raw blob)")
+        query(conn, "INSERT INTO items VALUES (1, 'kept', x'00ff')")
+        query(conn, "CREATE TRIGGER items_guard BEFORE INSERT ON items FOR EACH ROW SET NEW.name = UPPER(NEW.name)")
+    password = stack.secret(f"{stack.name}/dev/db/password")
+    svc = stack.project.plan(provider=stack.provider).service("db")
+
+    async def dump(database):
+        ctx = ProviderContext(project=stack.name, stack="dev", project_dir=stack.root, state_dir=stack.project.stack_dir("dev"), plugins=omnitron_plugins)
+        async with omnitron_plugins.providers[stack.provider](ctx) as provider:
+
+            async def exec_(command):
+                return await provider.exec("db", command)
+
+            handle = ServiceHandle(service=svc, project=stack.name, stack="dev", host=svc.host, ports=dict(svc.ports), secret=lambda name: password, exec=exec_)
+            return await MysqlPreset().dump(handle, database)
+
+    text = anyio.run(dump, "keep")
+    assert "dump" in text.split("\n", 2)[1].lower() and text.rstrip().splitlines()[-1].startswith("-- Dump completed")
+    assert "Warning" not in text and "mysqldump:" not in text and "mariadb-dump:" not in text
+    assert "CREATE DATABASE" in text and "`keep`" in text
+    assert "CREATE TABLE `items`" in text and "(1,'kept',0x00FF)" in text
+    assert "items_guard" in text
+    assert password not in text
+    with pytest.raises(ProvisionError, match="dumping database no_such_db failed") as failed:
+        anyio.run(dump, "no_such_db")
+    assert "no_such_db" in str(failed.value).split("failed", 1)[1]

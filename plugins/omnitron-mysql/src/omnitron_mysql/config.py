@@ -91,13 +91,13 @@ class MysqlConfig(PresetConfig):
     image: Annotated[str, Field(min_length=1)] | None = None
     """Full image name; ``mysql:<version>`` (``mariadb:<version>``) when absent."""
     port: Port = 3306
-    databases: dict[Annotated[str, Field(pattern=IDENTIFIER, max_length=MAX_DATABASE_NAME)], DatabaseOptions] = {}
-    """Databases created after the server is healthy (``CREATE DATABASE IF NOT EXISTS``)."""
     charset: Charset = "utf8mb4"
     """The server's character set (``--character-set-server``), and of every database omnitron creates."""
     collation: Collation | None = None
     """The server's collation; absent: the server's default for ``charset``
     (MySQL 8.4: ``utf8mb4_0900_ai_ci``, MariaDB: ``utf8mb4_general_ci``)."""
+    databases: dict[Annotated[str, Field(pattern=IDENTIFIER, max_length=MAX_DATABASE_NAME)], DatabaseOptions] = {}
+    """Databases created after the server is healthy (``CREATE DATABASE IF NOT EXISTS``)."""
     sql_mode: list[str] | None = Field(default=None, alias="sqlMode")
     """SQL modes (``["STRICT_TRANS_TABLES", "NO_ZERO_DATE"]`` or ``"ANSI,NO_ZERO_DATE"``); ``""`` for none;
     absent: the server's default."""
@@ -108,6 +108,17 @@ class MysqlConfig(PresetConfig):
     @classmethod
     def _collation(cls, value: str | None, info: ValidationInfo) -> str | None:
         return _check_collation(value, info.data.get("charset"))
+
+    @field_validator("databases")
+    @classmethod
+    def _database_collations(cls, value: dict[str, DatabaseOptions], info: ValidationInfo) -> dict[str, DatabaseOptions]:
+        for name, options in value.items():
+            if options.collation and not options.charset:
+                try:
+                    _check_collation(options.collation, info.data.get("charset"))
+                except ValueError as exc:
+                    raise ValueError(f"database {name}: {exc}") from None
+        return value
 
     @field_validator("sql_mode", mode="before")
     @classmethod
