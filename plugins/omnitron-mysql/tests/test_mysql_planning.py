@@ -145,3 +145,14 @@ def test_allocation_request_carries_the_app_credential(project):
     request = AllocationRequest.model_validate(plan_of(cli)["apps"]["web"]["allocations"][0])
     assert request.secrets == {"password": "shop/dev/db/apps/web/password"}
     assert (request.kind, request.service) == ("database", "db")
+
+
+def test_infra_mysql_says_which_service_when_it_cannot_choose(project):
+    cli = project({"cache": {"ports": {"main": 1}, "docker": {"image": "x"}}})
+    none = cli("infra", "mysql", "-c", "SELECT 1")
+    assert (none.code, none.err.strip()) == (2, "omnitron: stack dev has no mysql/mariadb service")
+    cli = project({"one": {"preset": "mysql"}, "two": {"preset": "mariadb", "config": {"port": 3307}}})
+    several = cli("infra", "mysql", "-c", "SELECT 1")
+    assert several.code == 2 and "several mysql/mariadb services (one, two): choose one with --service" in several.err
+    wrong = cli("infra", "mysql", "--service", "three", "-c", "SELECT 1")
+    assert wrong.code == 2 and "no mysql/mariadb service named 'three' in stack dev; mysql/mariadb services: one, two" in wrong.err

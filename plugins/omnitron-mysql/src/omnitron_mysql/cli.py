@@ -14,35 +14,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 from urllib.parse import quote
 
 from cyclopts import Parameter
 
 from omnitron.api import ProjectOpt, StackOpt
 
-if TYPE_CHECKING:
-    from omnitron.api import Plan, PlannedService
-
 PRESETS = ("mysql", "mariadb")
-
-
-def pick(plan: Plan, wanted: str | None) -> PlannedService:
-    """The stack's one MySQL or MariaDB service, or the one named ``wanted``."""
-    from omnitron.api import ConfigError
-
-    candidates = [s for s in plan.services if s.preset in PRESETS]
-    names = ", ".join(s.name for s in candidates) or "(none)"
-    if wanted is not None:
-        for svc in candidates:
-            if svc.name == wanted:
-                return svc
-        raise ConfigError(f"no mysql or mariadb service named {wanted!r} in stack {plan.stack}; such services: {names}")
-    if not candidates:
-        raise ConfigError(f"stack {plan.stack} has no mysql or mariadb service")
-    if len(candidates) > 1:
-        raise ConfigError(f"stack {plan.stack} has several mysql/mariadb services ({names}): choose one with --service")
-    return candidates[0]
 
 
 def mysql(
@@ -57,12 +36,12 @@ def mysql(
     """Open a MySQL client as root on the managed server (DATABASE: the one to use)."""
     import anyio
 
-    from omnitron.api import ProvisionError, exec_in_service, interactive_exec_argv, load_stack, secret_value
+    from omnitron.api import ProvisionError, exec_in_service, interactive_exec_argv, load_stack, pick_service, secret_value
 
     from .client import in_service
 
     loaded = load_stack(project, stack)
-    svc = pick(loaded.plan, service)
+    svc = pick_service(loaded.plan, PRESETS, service)
     password = secret_value(loaded.project, svc, "password")
     host, port = svc.host, svc.ports["main"]
     if print_url:
