@@ -46,11 +46,13 @@ def query(conn: pymysql.Connection, sql: str, *args: Any) -> list[tuple[Any, ...
 
 
 def omnitron_subprocess(*args: str, path: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """The real ``omnitron`` script in a child process (for commands that exec a client)."""
+    """The installed ``omnitron`` script in a child process (for commands that exec a client), ``PATH`` replaced by ``path``."""
     env = dict(os.environ)
     if path is not None:
         env["PATH"] = path
-    return subprocess.run([sys.executable, "-c", "from omnitron.cli import run; run()", *args], capture_output=True, text=True, timeout=timeout, env=env)
+    script = Path(sys.executable).with_name("omnitron")
+    assert script.is_file(), f"the omnitron script is not installed beside {sys.executable}"
+    return subprocess.run([str(script), *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def docker_cli(*args: str, check: bool = True) -> str:
