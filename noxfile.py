@@ -19,6 +19,7 @@ CORE = "./core"
 PLUGINS = {
     "postgres": "plugins/omnitron-postgres",
     "redis": "plugins/omnitron-redis",
+    "mysql": "plugins/omnitron-mysql",
     "secrets-env": "plugins/omnitron-secrets-env",
     "provider-docker": "plugins/provider-docker",
     "provider-process": "plugins/provider-process",
@@ -27,6 +28,7 @@ PLUGINS = {
 PLUGIN_TEST_EXTRAS: dict[str, list[str]] = {
     "postgres": ["./plugins/provider-process"],
     "redis": ["./plugins/provider-process"],
+    "mysql": ["./plugins/provider-process", "./plugins/provider-docker"],
     "provider-docker": ["./plugins/omnitron-postgres", "./plugins/omnitron-redis"],
     "provider-process": ["./plugins/omnitron-postgres[embedded]", "./plugins/omnitron-redis[embedded]"],
 }

@@ -42,6 +42,7 @@ PRESET_PACKAGES: dict[str, str] = {
     "openresty": "omnitron-openresty",
     "tor": "omnitron-tor",
     "mysql": "omnitron-mysql",
+    "mariadb": "omnitron-mysql",
 }
 SHORTHAND_DEFAULT_PRESET = {"database": "postgres", "redis": "redis", "s3": "minio"}
 DEFAULT_STARTUP_TIMEOUT_MS = 120_000
@@ -193,8 +194,13 @@ class Planner:
             if preset.shorthand == kind and (kind != "database" or dialect in preset.dialects):
                 return preset
         if kind == "database":
-            package = PRESET_PACKAGES.get(dialect or "", f"a plugin providing a {dialect!r} database preset")
-            raise PlanError(f"no installed preset serves dialect {dialect!r}: install {package}", file=file, path="omnitron.database.dialect" if dialect != "postgres" else "omnitron.database")
+            package = PRESET_PACKAGES.get(dialect or "")
+            installed = sorted({d for p in self.presets.values() if p.shorthand == kind for d in p.dialects})
+            hint = f" (install {package})" if package else ""
+            raise PlanError(
+                f"no installed preset serves dialect {dialect!r}{hint}; installed dialects: {', '.join(installed) or '(none)'}",
+                file=file, path="omnitron.database.dialect" if dialect != "postgres" else "omnitron.database",
+            )
         package = PRESET_PACKAGES[SHORTHAND_DEFAULT_PRESET[kind]]
         raise PlanError(f"no installed preset serves the {kind!r} shorthand: install {package}", file=file, path=f"omnitron.{kind}")
 
