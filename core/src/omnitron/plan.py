@@ -94,6 +94,8 @@ class AppPlan(PlanModel):
     allocations: list[AllocationRequest] = []
     migrate: list[str] | None = None
     command: list[str] | None = None
+    ports: dict[str, int] = {}
+    """Ports the app listens on (declared), on 127.0.0.1."""
 
 
 class Plan(PlanModel):

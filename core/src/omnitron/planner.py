@@ -108,10 +108,7 @@ class Planner:
         self._assign_ports(services)
         ordered = self._order(services)
         apps = {name: self._plan_app(app, services) for name, app in self.project.apps.items()}
-        for svc in ordered:
-            self._check_service_templates(svc)
-            svc.spec_hash = spec_hash(svc, self.options.file_digests)
-        return Plan(
+        plan = Plan(
             project=self.project.name,
             stack=self.stack_name,
             stack_type=self.stack.type,
@@ -121,6 +118,13 @@ class Planner:
             services=ordered,
             apps=apps,
         )
+        # templates are checked against the whole plan: a function may read other services and apps
+        for app_plan in apps.values():
+            self._check_app_env(plan, app_plan)
+        for svc in ordered:
+            self._check_service_templates(plan, svc)
+            svc.spec_hash = spec_hash(svc, self.options.file_digests)
+        return plan
 
     # -- declarations from apps -------------------------------------------
 
@@ -484,10 +488,8 @@ class Planner:
                 continue
             for var, template in services[name].env.items():
                 add(var, template, name, f"omnitron.services.{name}")
-        for var, binding in env.items():
-            svc = services[binding.service] if binding.service else None
-            alloc_values = next((a.values for a in allocations if a.service == binding.service), {})
-            self._render(binding.template, svc, app=app.name, variable=var, alloc=alloc_values)
+        for var, template in app.config.env.items():
+            env[var] = EnvBinding(template=template)  # the app's own env wins over injected values
         ref = next(r for r in self.eco.apps if r.name == app.name)
         return AppPlan(
             name=app.name,
@@ -497,18 +499,29 @@ class Planner:
             allocations=allocations,
             migrate=list(app.config.migrate) if app.config.migrate else None,
             command=ref.command,
+            ports={**app.config.ports, **ref.ports},
         )
 
-    def _render(self, template: str, svc: PlannedService | None, *, app: str | None, variable: str, alloc: Mapping[str, str]) -> str:
-        ctx = context_for(svc, app=app, alloc=alloc)
-        return self.renderer.render(template, ctx, variable=variable, mask_secrets=True)
+    def _check_app_env(self, plan: Plan, app: AppPlan) -> None:
+        """Render ``app``'s env (masked); services a value depends on become services the app uses."""
+        for var, binding in app.env.items():
+            svc = plan.service(binding.service) if binding.service else None
+            alloc_values = next((a.values for a in app.allocations if a.service == binding.service), {})
+            ctx = context_for(svc, app=app.name, alloc=alloc_values, plan=plan)
+            try:
+                self.renderer.render(binding.template, ctx, variable=var, mask_secrets=True)
+            except TemplateError as exc:
+                if binding.service is not None:
+                    raise
+                raise TemplateError(exc.message, file=self._app_file(self.project.apps[app.name]), path=f"omnitron.env.{var}") from None
+            app.services.extend(sorted(n for n in ctx.needs if n not in app.services and n != binding.service))
 
-    def _check_service_templates(self, svc: PlannedService) -> None:
+    def _check_service_templates(self, plan: Plan, svc: PlannedService) -> None:
         decl = self.decls[svc.name]
         runtime = runtime_templates(svc)
         for var, template in runtime.items():
             try:
-                self._render(template, svc, app=None, variable=var, alloc={})
+                self.renderer.render(template, context_for(svc, app=None, alloc={}, plan=plan), variable=var, mask_secrets=True)
             except TemplateError as exc:
                 raise TemplateError(exc.message, file=decl.file, path=decl.path) from None
 
@@ -519,8 +532,19 @@ def default_bucket(app: str) -> str:
     return (name or "app").ljust(3, "0")[:63]
 
 
-def context_for(svc: PlannedService | None, *, app: str | None, alloc: Mapping[str, str], secret: Any = None) -> TemplateContext:
-    """The template context of ``svc`` as seen from ``app``."""
+def context_for(
+    svc: PlannedService | None,
+    *,
+    app: str | None,
+    alloc: Mapping[str, str],
+    secret: Any = None,
+    plan: Plan | None = None,
+    facts: Mapping[str, Mapping[str, str]] | None = None,
+) -> TemplateContext:
+    """The template context of ``svc`` as seen from ``app``.
+
+    :param facts: service -> facts recorded in the state store (none at plan time).
+    """
     ctx = TemplateContext(
         app=app,
         service=svc.name if svc else None,
@@ -528,6 +552,8 @@ def context_for(svc: PlannedService | None, *, app: str | None, alloc: Mapping[s
         ports=dict(svc.ports) if svc else {},
         secrets=dict(svc.secrets) if svc else {},
         alloc=dict(alloc),
+        plan=plan,
+        facts=dict(facts or {}),
     )
     if secret is not None:
         ctx.secret = secret
