@@ -7,6 +7,7 @@
   :class:`~omnitron.project.Project` using the same plugin manager.
 - ``omnitron_cli``: run the ``omnitron`` CLI in-process, returning exit code, stdout, stderr.
 - :func:`unavailable`: skip when a real server is missing, fail when the run requires it.
+- :func:`free_port`: a TCP port nothing listens on now (tests run side by side: never a fixed port).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from typing import Any
 
 import pytest
 
+from .hostports import free_port
+
+__all__ = ["CliResult", "ProjectFactory", "free_port", "to_toml", "unavailable"]
 
 def unavailable(reason: str) -> None:
     """Skip a test whose real server cannot be had here; fail instead when it must be.
