@@ -135,9 +135,10 @@ async def test_the_apps_own_env_wins_over_an_injected_value_and_names_its_field_
     port = free_port()
     services = {"api": http_service(port)}
     eco = {"project": "facts", "infrastructure": {"services": services}, "stacks": {"dev": {"provider": "process"}}}
-    project = omnitron_project.write(eco, {"web": {"services": {"api": True}, "env": {"SVC_URL": "http://override", "MODE": "demo"}}})
+    project = omnitron_project.write(eco, {"web": {"services": {"api": True}, "ports": {"http": 8080}, "env": {"SVC_URL": "http://override", "SELF": "http://${host}:${port:http}"}}})
     async with Session(project, project.plan()) as session:
-        assert app_env(session, "web") == {"MODE": "demo", "SVC_URL": "http://override"}
+        # the app's own env sees the app's host and declared ports
+        assert app_env(session, "web") == {"SELF": "http://127.0.0.1:8080", "SVC_URL": "http://override"}
     bad = omnitron_project.write(eco, {"web": {"env": {"URL": "${nope:x}"}}})
     with pytest.raises(ConfigError, match=r"^apps/web/config/default.json: omnitron\.env\.URL: .*unknown template function \$\{nope\}"):
         bad.plan()

@@ -76,6 +76,9 @@ class PlannedService(PlanModel):
     """The preset's validated config."""
     auto: bool = False
     """Added by the planner because an app needed it and none was declared."""
+    rendered_digest: str = ""
+    """Digest of its runtime templates as rendered at plan time (secrets masked): part of the spec hash, so a
+    value resolved through the plan (another service's port, an app's declared port) recreates it when it changes."""
     spec_hash: str = ""
 
 

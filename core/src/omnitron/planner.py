@@ -518,12 +518,14 @@ class Planner:
 
     def _check_service_templates(self, plan: Plan, svc: PlannedService) -> None:
         decl = self.decls[svc.name]
-        runtime = runtime_templates(svc)
-        for var, template in runtime.items():
+        rendered: dict[str, str] = {}
+        for var, template in runtime_templates(svc).items():
             try:
-                self.renderer.render(template, context_for(svc, app=None, alloc={}, plan=plan), variable=var, mask_secrets=True)
+                rendered[var] = self.renderer.render(template, context_for(svc, app=None, alloc={}, plan=plan), variable=var, mask_secrets=True)
             except TemplateError as exc:
                 raise TemplateError(exc.message, file=decl.file, path=decl.path) from None
+        blob = json.dumps(rendered, sort_keys=True, separators=(",", ":"))
+        svc.rendered_digest = hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def default_bucket(app: str) -> str:
@@ -543,13 +545,17 @@ def context_for(
 ) -> TemplateContext:
     """The template context of ``svc`` as seen from ``app``.
 
+    Without a service (an app's own env), ``${host}`` and ``${port:NAME}`` are
+    the app's: 127.0.0.1 and its declared ports.
+
     :param facts: service -> facts recorded in the state store (none at plan time).
     """
+    own = plan.apps[app].ports if svc is None and plan is not None and app in plan.apps else None
     ctx = TemplateContext(
         app=app,
         service=svc.name if svc else None,
-        host=svc.host if svc else "localhost",
-        ports=dict(svc.ports) if svc else {},
+        host=svc.host if svc else "127.0.0.1" if own is not None else "localhost",
+        ports=dict(svc.ports) if svc else dict(own or {}),
         secrets=dict(svc.secrets) if svc else {},
         alloc=dict(alloc),
         plan=plan,
@@ -590,6 +596,7 @@ def spec_hash(svc: PlannedService, file_digests: Mapping[str, str]) -> str:
         "secrets": svc.secrets,
         "version": svc.version,
         "network_mode": svc.network_mode,
+        "rendered": svc.rendered_digest,
     }
     mounts = {}
     if svc.docker is not None:

@@ -53,7 +53,8 @@ class AppConfig(Model):
     infrastructure: dict[Name, ServiceEntry] = {}
     """Custom services of this app, merged with the ecosystem's."""
     env: dict[str, str] = {}
-    """Extra env of the app, rendered against no service (``${onion:shop}``, plugin functions); wins over injected values."""
+    """Extra env of the app; wins over injected values. ``${host}``/``${port:NAME}`` are the app's own
+    (127.0.0.1, its declared ``ports``); plugin functions such as ``${onion:shop}`` work too."""
     ports: dict[Name, Port] = {}
     """Ports the app listens on, by name (``{"http": 3000}``); the ecosystem's app entry may override them."""
     migrate: Command | None = None
