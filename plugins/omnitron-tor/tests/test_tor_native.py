@@ -122,3 +122,17 @@ def test_a_config_tor_rejects_fails_the_up_with_tors_reason(project):
     result = project("infra", "up")
     assert result.returncode == 1
     assert "tor exited while starting" in result.stdout and "Unknown option 'NoSuchOption'" in result.stdout, result.stdout
+
+
+def test_status_is_unhealthy_while_a_hostname_file_is_missing(project):
+    shop(project)
+    project.ok("infra", "up")
+    assert project.status()["health"] == "healthy"
+    hostname = project.data_dir() / "hs_blog" / "hostname"
+    saved = hostname.read_bytes()
+    hostname.unlink()
+    state = project.status()
+    assert state["status"] == "running" and state["health"] == "unhealthy"
+    assert "no hostname yet for hidden service blog" in state["error"]
+    hostname.write_bytes(saved)
+    assert project.status()["health"] == "healthy"

@@ -124,3 +124,22 @@ def test_defences_can_be_turned_off_one_by_one(switch):
     keys = {key for key, _ in lines}
     assert ("HiddenServiceEnableIntroDoSDefense" in keys) is not ("introDoSDefense" in switch)
     assert ("HiddenServicePoWDefensesEnabled" in keys) is not ("powDefense" in switch)
+
+
+def test_a_tor_that_does_not_know_a_defence_runs_without_it(omnitron_project, tmp_path):
+    """Only one tor version is installed here. An older one is stood in for by a script that answers
+    ``--list-torrc-options`` with the real tor's list minus the proof-of-work options (as tor before 0.4.8)."""
+    known = subprocess.run([tor_binary(), "--list-torrc-options"], capture_output=True, text=True, timeout=60).stdout
+    older = "\n".join(line for line in known.splitlines() if not line.startswith("HiddenServicePoW"))
+    old_tor = tmp_path / "old" / "tor"
+    old_tor.parent.mkdir()
+    old_tor.write_text(f"#!/bin/sh\ncat <<'EOF'\n{older}\nEOF\n")
+    old_tor.chmod(0o755)
+    plan = plan_for(omnitron_project, FULL, apps={"web": {"ports": {"http": 18080}}})
+    notes: list[str] = []
+    for binary, keeps_pow in ((Path(tor_binary()), True), (old_tor, False)):
+        run = ProcessRun(spec=RuntimeSpec(service=plan.service("tor"), command=rendered_args(plan)), data_dir=tmp_path / "data", run_dir=tmp_path / "run", binaries={"tor": binary}, log=notes.append)
+        text = TorRecipe().stdin(run).decode()
+        assert ("HiddenServicePoWDefensesEnabled 1" in text) is keeps_pow
+        assert text.count("HiddenServiceEnableIntroDoSDefense 1") == 2
+    assert notes == ["tor does not know HiddenServicePoWDefensesEnabled: left out"]

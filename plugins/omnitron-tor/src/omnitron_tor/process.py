@@ -65,7 +65,7 @@ class TorRecipe(ProcessRecipe):
         if known:
             skipped = sorted({key for key, _ in lines if key in OPTIONAL and key not in known})
             if skipped:
-                run.log(f"tor {run.version or ''} does not know {', '.join(skipped)}: left out".replace("  ", " "))
+                run.log(f"tor{' ' + run.version if run.version else ''} does not know {', '.join(skipped)}: left out")
                 lines = [(k, v) for k, v in lines if k not in skipped]
         return lines
 
