@@ -27,6 +27,7 @@ DENIED = [
     ("ControlPort 9051", "use config.controlPort"),
     ("HiddenServiceNonAnonymousMode 1", "non-anonymous hidden services reveal the server"),
     ("DataDirectoryGroupReadable 1", "keys stay readable by tor's user only"),
+    ("SafeLogging 0", "addresses stay scrubbed from the logs"),
     ("HiddenServicePort 22 127.0.0.1:22", "declared in config.hiddenServices"),
     ("__OwningControllerProcess 1", "internal ones"),
     ("%include /etc/tor/more", "every line must be visible"),
@@ -47,7 +48,7 @@ def test_a_line_that_undoes_the_hardening_is_refused_naming_file_and_field(proje
 
 
 def test_lines_that_keep_the_hardening_pass(project):
-    project.write({"extraTorrc": ["ExitRelay 0", "ORPort 0", "DNSPort 127.0.0.1:5353", "NumEntryGuards 3", "# note"]})
+    project.write({"extraTorrc": ["ExitRelay 0", "ORPort 0", "DNSPort 127.0.0.1:5353", "SafeLogging 1", "HiddenServiceSingleHopMode 0", "NumEntryGuards 3", "# note"]})
     assert project.plan().code == 0
 
 

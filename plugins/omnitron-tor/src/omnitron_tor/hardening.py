@@ -41,14 +41,14 @@ RELAY = {
 """Options that would make tor a relay, an exit or a bridge -> why not."""
 
 WEAKENING = {
-    "hiddenservicesinglehopmode": "single-hop (non-anonymous) hidden services reveal the server",
-    "hiddenservicenonanonymousmode": "non-anonymous hidden services reveal the server",
-    "datadirectorygroupreadable": "the hidden service keys stay readable by tor's user only",
-    "cookieauthfilegroupreadable": "the control cookie stays readable by tor's user only",
-    "controlportfilegroupreadable": "control files stay readable by tor's user only",
-    "safelogging": "addresses stay scrubbed from the logs",
+    "hiddenservicesinglehopmode": ("0", "single-hop (non-anonymous) hidden services reveal the server"),
+    "hiddenservicenonanonymousmode": ("0", "non-anonymous hidden services reveal the server"),
+    "datadirectorygroupreadable": ("0", "the hidden service keys stay readable by tor's user only"),
+    "cookieauthfilegroupreadable": ("0", "the control cookie stays readable by tor's user only"),
+    "controlportfilegroupreadable": ("0", "control files stay readable by tor's user only"),
+    "safelogging": ("1", "addresses stay scrubbed from the logs"),
 }
-"""Options that would weaken privacy or key protection -> why not."""
+"""Options that would weaken privacy or key protection -> (the one safe value, why not another)."""
 
 LISTENERS = {"transport", "natdport", "dnsport", "httptunnelport", "metricsport"}
 """Listeners allowed only on a loopback address."""
@@ -69,10 +69,17 @@ def check_extra_line(line: str) -> str:
         raise ValueError(f"{line!r}: options starting with __ are tor's internal ones and would bypass the checks")
     if key.startswith("hiddenservice") and key not in WEAKENING:
         raise ValueError(f"{line!r}: hidden services are declared in config.hiddenServices (each one gets the DoS defences)")
-    reason = MANAGED.get(key) or WEAKENING.get(key) or _relay_reason(key, value) or _listener_reason(key, value)
+    reason = MANAGED.get(key) or _weakening_reason(key, value) or _relay_reason(key, value) or _listener_reason(key, value)
     if reason:
         raise ValueError(f"{line!r} would undo the hardening: {reason}")
     return line
+
+
+def _weakening_reason(key: str, value: str) -> str | None:
+    if key not in WEAKENING:
+        return None
+    safe, reason = WEAKENING[key]
+    return None if value.strip() == safe else reason
 
 
 def _relay_reason(key: str, value: str) -> str | None:

@@ -1,7 +1,7 @@
 """Running tor as a native process (the process provider's recipe): Debian's ``tor``.
 
 What it needs from the runtime spec (the engine renders it like the
-container's command): ``command``, tor's rendered arguments
+container's command): ``command`` (required), tor's rendered arguments
 (``--Option value`` pairs, see :mod:`.torrc`). They become a torrc with the
 paths moved onto the service's data directory, written to ``tor -f -`` on
 stdin: the control password's hash is neither in the process's arguments nor
@@ -24,7 +24,7 @@ from typing import ClassVar
 from omnitron.api import ProcessRecipe, ProcessRun, ProvisionError, wait_for_ports
 
 from .config import TorConfig
-from .torrc import DATA_ROOT, OPTIONAL, Line, parse_args, relocate, torrc_lines, torrc_text
+from .torrc import DATA_ROOT, OPTIONAL, Line, parse_args, relocate, torrc_text
 
 STARTED = "Bootstrapped "
 """What tor logs once it accepted its config and opened its listeners (offline too)."""
@@ -55,12 +55,10 @@ class TorRecipe(ProcessRecipe):
     uses_run_dir: ClassVar[bool] = False
 
     def lines(self, run: ProcessRun) -> list[Line]:
-        """The torrc lines: the rendered command's, else the preset config's, with paths on the data directory."""
-        if run.spec.command:
-            lines = parse_args(list(run.spec.command))
-        else:
-            lines = torrc_lines(TorConfig.model_validate(run.spec.service.config))
-        lines = relocate(lines, str(run.data_dir), source=DATA_ROOT)
+        """The torrc lines of the rendered command, with the paths on the data directory."""
+        if not run.spec.command:
+            raise ProvisionError(f"service {run.name}: no rendered tor command in its runtime spec (the engine renders the preset's)")
+        lines = relocate(parse_args(list(run.spec.command)), str(run.data_dir), source=DATA_ROOT)
         known = known_options(run.binaries["tor"]) if "tor" in run.binaries else frozenset()
         if known:
             skipped = sorted({key for key, _ in lines if key in OPTIONAL and key not in known})

@@ -14,6 +14,7 @@ the host's network.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -79,5 +80,5 @@ def _app_port(app: AppPlan, port: str | None) -> int:
     raise LookupError(f"app {app.name} declares no port {port!r}; ports: {_names(ports)}")
 
 
-def _names(mapping: object) -> str:
-    return ", ".join(sorted(mapping)) or "(none)"  # type: ignore[call-overload]
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(sorted(names)) or "(none)"
