@@ -35,7 +35,7 @@ def render_app_env(
         svc = plan.service(binding.service) if binding.service else None
         alloc = dict(next((a.values for a in app_plan.allocations if a.service == binding.service), {}))
         alloc.update(allocations.get(binding.service or "", {}))
-        ctx = context_for(svc, app=app, alloc=alloc, secret=secret or (lambda key: MASK), plan=plan, facts=facts)
+        ctx = context_for(svc, app=app, alloc=alloc, secret=secret or (lambda key: MASK), secrets=binding.secrets, plan=plan, facts=facts)
         out[var] = renderer.render(binding.template, ctx, variable=var, mask_secrets=mask_secrets or secret is None)
     return out
 

@@ -31,6 +31,10 @@ class AllocationRequest(PlanModel):
     """``${alloc:KEY}`` values known at plan time (the database name)."""
     params: dict[str, Any] = {}
     """Anything else the preset needs (quota, extensions, public)."""
+    secrets: dict[str, str] = {}
+    """Logical name -> secret store key of the credentials generated for this app alone
+    (:attr:`~omnitron.presets.AppBinding.credentials`); read with
+    :meth:`~omnitron.runtime.ServiceHandle.request_secret`."""
 
 
 class GeneratedSecret(PlanModel):
@@ -86,6 +90,8 @@ class EnvBinding(PlanModel):
     template: str
     service: str | None = None
     """Service the template is rendered against (its host, ports, secrets)."""
+    secrets: dict[str, str] = {}
+    """Logical name -> store key of credentials generated for the app alone; they win over the service's."""
 
 
 class AppPlan(PlanModel):
@@ -95,6 +101,8 @@ class AppPlan(PlanModel):
     """Services the app uses directly (the gate also waits on their dependencies)."""
     env: dict[str, EnvBinding] = {}
     allocations: list[AllocationRequest] = []
+    generated: list[GeneratedSecret] = []
+    """Credentials generated for this app alone (its own database user's password, its access key)."""
     migrate: list[str] | None = None
     command: list[str] | None = None
     ports: dict[str, int] = {}

@@ -64,6 +64,18 @@ class PlanOptions:
 
 
 @dataclass
+class _Binding:
+    """What an app shorthand binds the app to, before planning."""
+
+    service: str
+    env: dict[str, str]
+    allocation: AllocationRequest | None
+    where: str
+    credentials: dict[str, Any] = field(default_factory=dict)
+    """Logical name -> :class:`~omnitron.presets.Credential` generated for this app alone."""
+
+
+@dataclass
 class _Decl:
     """A service declaration before planning."""
 
@@ -89,7 +101,7 @@ class Planner:
             raise PlanError(f"unknown stack {self.stack_name!r}; declared: {', '.join(sorted(self.eco.stacks))}", file=self.eco_file, path="stacks")
         self.stack: StackConfig = self.eco.stacks[self.stack_name]
         self.decls: dict[str, _Decl] = {}
-        self.bindings: dict[str, list[tuple[str, dict[str, str], AllocationRequest | None, str]]] = {}
+        self.bindings: dict[str, list[_Binding]] = {}
         self.app_services: dict[str, list[str]] = {a: [] for a in project.apps}
 
     # -- entry ----------------------------------------------------------
@@ -176,7 +188,7 @@ class Planner:
             else:
                 name = self._shared_service(kind, preset, request.service, file)
             binding = preset.bind_app(app.name, request, name)
-            self.bindings.setdefault(app.name, []).append((name, binding.env, binding.allocation, f"omnitron.{kind}"))
+            self.bindings.setdefault(app.name, []).append(_Binding(name, binding.env, binding.allocation, f"omnitron.{kind}", dict(binding.credentials)))
             if name not in self.app_services[app.name]:
                 self.app_services[app.name].append(name)
 
@@ -223,7 +235,9 @@ class Planner:
             base = self.decls[svc]
             self.decls[key] = _Decl(key, base.entry, base.file, base.path, app=app)
             self.app_services[app] = [key if s == svc else s for s in self.app_services[app]]
-            self.bindings[app] = [(key if s == svc else s, env, alloc, where) for s, env, alloc, where in self.bindings.get(app, [])]
+            for binding in self.bindings.get(app, []):
+                if binding.service == svc:
+                    binding.service = key
 
     # -- one service ------------------------------------------------------
 
@@ -466,23 +480,25 @@ class Planner:
         env: dict[str, EnvBinding] = {}
         env_source: dict[str, str] = {}
         allocations: list[AllocationRequest] = []
+        generated: list[GeneratedSecret] = []
         used = [s for s in self.app_services[app.name] if s in services]
-        bound = {name for name, *_ in self.bindings.get(app.name, [])}
+        bound = {b.service for b in self.bindings.get(app.name, [])}
 
-        def add(var: str, template: str, service: str, where: str) -> None:
+        def add(var: str, template: str, service: str, where: str, secrets: dict[str, str] | None = None) -> None:
             if var in env and env[var].template != template:
                 raise PlanError(f"env {var} is injected by both {env_source[var]!r} and {service!r}", file=file, path=where)
-            env[var] = EnvBinding(template=template, service=service)
+            env[var] = EnvBinding(template=template, service=service, secrets=secrets or {})
             env_source[var] = service
 
-        for name, bind_env, alloc, where in self.bindings.get(app.name, []):
+        for binding in self.bindings.get(app.name, []):
+            name = binding.service
             if name not in services:
                 continue
-            for var, template in bind_env.items():
-                add(var, template, name, where)
-            if alloc is not None:
-                alloc = alloc.model_copy(update={"service": name})
-                allocations.append(alloc)
+            own = self._app_credentials(app.name, name, binding.credentials, generated)
+            for var, template in binding.env.items():
+                add(var, template, name, binding.where, own)
+            if binding.allocation is not None:
+                allocations.append(binding.allocation.model_copy(update={"service": name, "secrets": own}))
         for name in used:
             if name in bound:
                 continue
@@ -497,17 +513,27 @@ class Planner:
             services=used,
             env=dict(sorted(env.items())),
             allocations=allocations,
+            generated=generated,
             migrate=list(app.config.migrate) if app.config.migrate else None,
             command=ref.command,
             ports={**app.config.ports, **ref.ports},
         )
+
+    def _app_credentials(self, app: str, service: str, credentials: dict[str, Any], generated: list[GeneratedSecret]) -> dict[str, str]:
+        """Store keys of the credentials generated for ``app`` alone on ``service`` (logical name -> key)."""
+        keys: dict[str, str] = {}
+        for logical, cred in sorted(credentials.items()):
+            key = f"{self.project.name}/{self.stack_name}/{service}/apps/{app}/{logical}"
+            keys[logical] = key
+            generated.append(GeneratedSecret(key=key, length=cred.length, alphabet=cred.alphabet))
+        return keys
 
     def _check_app_env(self, plan: Plan, app: AppPlan) -> None:
         """Render ``app``'s env (masked); services a value depends on become services the app uses."""
         for var, binding in app.env.items():
             svc = plan.service(binding.service) if binding.service else None
             alloc_values = next((a.values for a in app.allocations if a.service == binding.service), {})
-            ctx = context_for(svc, app=app.name, alloc=alloc_values, plan=plan)
+            ctx = context_for(svc, app=app.name, alloc=alloc_values, secrets=binding.secrets, plan=plan)
             try:
                 self.renderer.render(binding.template, ctx, variable=var, mask_secrets=True)
             except TemplateError as exc:
@@ -540,6 +566,7 @@ def context_for(
     app: str | None,
     alloc: Mapping[str, str],
     secret: Any = None,
+    secrets: Mapping[str, str] | None = None,
     plan: Plan | None = None,
     facts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> TemplateContext:
@@ -548,6 +575,8 @@ def context_for(
     Without a service (an app's own env), ``${host}`` and ``${port:NAME}`` are
     the app's: 127.0.0.1 and its declared ports.
 
+    :param secrets: logical name -> store key of credentials generated for ``app``
+        alone (an app's own database password); they win over the service's.
     :param facts: service -> facts recorded in the state store (none at plan time).
     """
     own = plan.apps[app].ports if svc is None and plan is not None and app in plan.apps else None
@@ -556,7 +585,7 @@ def context_for(
         service=svc.name if svc else None,
         host=svc.host if svc else "127.0.0.1" if own is not None else "localhost",
         ports=dict(svc.ports) if svc else dict(own or {}),
-        secrets=dict(svc.secrets) if svc else {},
+        secrets={**(svc.secrets if svc else {}), **(secrets or {})},
         alloc=dict(alloc),
         plan=plan,
         facts=dict(facts or {}),

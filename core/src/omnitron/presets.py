@@ -41,10 +41,17 @@ class AppBinding:
     :param env: env templates injected into the app, rendered against the service.
     :param allocation: what to allocate for the app on the service (a database,
         a DB index, a bucket), or ``None``.
+    :param credentials: secrets generated for this app alone on first provision
+        (its own database user's password, its own access key), by logical name.
+        They are stored under ``<project>/<stack>/<service>/apps/<app>/<name>`` in the
+        secret backend; ``env`` templates use them as ``${secret:NAME}`` (they win
+        over the service's secrets of the same name) and :meth:`Preset.allocate`
+        reads them with :meth:`~omnitron.runtime.ServiceHandle.request_secret`.
     """
 
     env: dict[str, str]
     allocation: AllocationRequest | None = None
+    credentials: dict[str, Credential] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

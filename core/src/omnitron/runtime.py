@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .plan import PlannedService
+    from .plan import AllocationRequest, PlannedService
     from .providers import ExecResult
 
 
@@ -30,6 +30,17 @@ class ServiceHandle:
     state: Any = None
     log: Callable[[str], None] = lambda msg: None
     extra: dict[str, Any] = field(default_factory=dict)
+    resolve: Callable[[str], str] | None = None
+    """Secret store key -> value (for :meth:`request_secret`)."""
+
+    def request_secret(self, request: AllocationRequest, logical: str) -> str:
+        """The value of a credential generated for ``request.app`` alone (see ``AppBinding.credentials``)."""
+        key = request.secrets.get(logical)
+        if key is None:
+            raise LookupError(f"service {self.name}: app {request.app} has no generated credential {logical!r}; has: {', '.join(sorted(request.secrets)) or '(none)'}")
+        if self.resolve is None:
+            raise LookupError(f"service {self.name}: no secret resolver to read {key!r}")
+        return self.resolve(key)
 
     @property
     def name(self) -> str:

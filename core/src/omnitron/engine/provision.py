@@ -149,7 +149,7 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
     for svc in todo:
         result.services[svc.name] = ServiceOutcome(svc.name, svc.provider, svc.critical)
         session.progress(svc.name, "pending", "")
-    if any(svc.generated for svc in todo):
+    if any(svc.generated for svc in todo) or any(plan.apps[a].generated for a in apps if a in plan.apps):
         session.ensure_generated()
     await check_ports(session, todo)
     done = {svc.name: anyio.Event() for svc in todo}

@@ -162,6 +162,7 @@ class Session:
             state=self.state,
             log=lambda msg: self.progress(svc.name, "preparing", msg),
             extra={"plan": self.plan, "redis_db_offset": self.plan.redis_db_offset, "provider": provider},
+            resolve=lambda key: self.resolver(key),
         )
 
     def facts(self) -> dict[str, dict[str, str]]:
