@@ -23,6 +23,7 @@ PLUGINS = {
     "secrets-env": "plugins/omnitron-secrets-env",
     "provider-docker": "plugins/provider-docker",
     "provider-process": "plugins/provider-process",
+    "tor": "plugins/omnitron-tor",
 }
 # extra packages a plugin's tests use (never another omnitron package unless listed)
 PLUGIN_TEST_EXTRAS: dict[str, list[str]] = {
@@ -31,6 +32,7 @@ PLUGIN_TEST_EXTRAS: dict[str, list[str]] = {
     "mysql": ["./plugins/provider-process", "./plugins/provider-docker"],
     "provider-docker": ["./plugins/omnitron-postgres", "./plugins/omnitron-redis"],
     "provider-process": ["./plugins/omnitron-postgres[embedded]", "./plugins/omnitron-redis[embedded]"],
+    "tor": ["./plugins/provider-process", "./plugins/provider-docker", "stem>=1.8"],
 }
 
 

@@ -30,7 +30,7 @@ Groups:
   :data:`StackOpt`, :data:`JsonOpt`, :data:`ProviderOpt`, :func:`print_json`,
   :func:`console`, and the use cases a command calls: :func:`load_stack`,
   :func:`pick_service`, :func:`secret_value`, :func:`exec_in_service`,
-  :func:`interactive_exec_argv`.
+  :func:`interactive_exec_argv`, :func:`recorded_facts`.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from .providers import ContainerState, ExecResult, InfrastructureState, ProgressFn, Provider, ProviderContext, RuntimeSpec
     from .runtime import ServiceHandle
     from .secrets.base import SecretBackend, SecretContext
+    from .state import recorded_facts
     from .templating import MASK, PENDING, TemplateContext, TemplateFunction
 
 # public name -> "module:attribute" (relative to this package)
@@ -140,6 +141,7 @@ _EXPORTS: dict[str, str] = {
     "secret_value": "engine.clients:secret_value",
     "exec_in_service": "engine.clients:exec_in_service",
     "interactive_exec_argv": "engine.clients:interactive_exec_argv",
+    "recorded_facts": "state:recorded_facts",
 }
 
 __all__ = ["hookimpl", *sorted(_EXPORTS)]

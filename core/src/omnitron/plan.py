@@ -80,6 +80,9 @@ class PlannedService(PlanModel):
     """The preset's validated config."""
     auto: bool = False
     """Added by the planner because an app needed it and none was declared."""
+    rendered_digest: str = ""
+    """Digest of its runtime templates as rendered at plan time (secrets masked): part of the spec hash, so a
+    value resolved through the plan (another service's port, an app's declared port) recreates it when it changes."""
     spec_hash: str = ""
 
 
@@ -102,6 +105,8 @@ class AppPlan(PlanModel):
     """Credentials generated for this app alone (its own database user's password, its access key)."""
     migrate: list[str] | None = None
     command: list[str] | None = None
+    ports: dict[str, int] = {}
+    """Ports the app listens on (declared), on 127.0.0.1."""
 
 
 class Plan(PlanModel):

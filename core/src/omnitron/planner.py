@@ -121,10 +121,7 @@ class Planner:
         self._assign_ports(services)
         ordered = self._order(services)
         apps = {name: self._plan_app(app, services) for name, app in self.project.apps.items()}
-        for svc in ordered:
-            self._check_service_templates(svc)
-            svc.spec_hash = spec_hash(svc, self.options.file_digests)
-        return Plan(
+        plan = Plan(
             project=self.project.name,
             stack=self.stack_name,
             stack_type=self.stack.type,
@@ -134,6 +131,13 @@ class Planner:
             services=ordered,
             apps=apps,
         )
+        # templates are checked against the whole plan: a function may read other services and apps
+        for app_plan in apps.values():
+            self._check_app_env(plan, app_plan)
+        for svc in ordered:
+            self._check_service_templates(plan, svc)
+            svc.spec_hash = spec_hash(svc, self.options.file_digests)
+        return plan
 
     # -- declarations from apps -------------------------------------------
 
@@ -506,10 +510,8 @@ class Planner:
                 continue
             for var, template in services[name].env.items():
                 add(var, template, name, f"omnitron.services.{name}")
-        for var, binding in env.items():
-            svc = services[binding.service] if binding.service else None
-            alloc_values = next((a.values for a in allocations if a.service == binding.service), {})
-            self._render(binding.template, svc, app=app.name, variable=var, alloc=alloc_values, secrets=binding.secrets)
+        for var, template in app.config.env.items():
+            env[var] = EnvBinding(template=template)  # the app's own env wins over injected values
         ref = next(r for r in self.eco.apps if r.name == app.name)
         return AppPlan(
             name=app.name,
@@ -520,6 +522,7 @@ class Planner:
             generated=generated,
             migrate=list(app.config.migrate) if app.config.migrate else None,
             command=ref.command,
+            ports={**app.config.ports, **ref.ports},
         )
 
     def _app_credentials(self, app: str, service: str, credentials: dict[str, Any], generated: list[GeneratedSecret]) -> dict[str, str]:
@@ -531,18 +534,30 @@ class Planner:
             generated.append(GeneratedSecret(key=key, length=cred.length, alphabet=cred.alphabet))
         return keys
 
-    def _render(self, template: str, svc: PlannedService | None, *, app: str | None, variable: str, alloc: Mapping[str, str], secrets: Mapping[str, str] | None = None) -> str:
-        ctx = context_for(svc, app=app, alloc=alloc, secrets=secrets)
-        return self.renderer.render(template, ctx, variable=variable, mask_secrets=True)
-
-    def _check_service_templates(self, svc: PlannedService) -> None:
-        decl = self.decls[svc.name]
-        runtime = runtime_templates(svc)
-        for var, template in runtime.items():
+    def _check_app_env(self, plan: Plan, app: AppPlan) -> None:
+        """Render ``app``'s env (masked); services a value depends on become services the app uses."""
+        for var, binding in app.env.items():
+            svc = plan.service(binding.service) if binding.service else None
+            alloc_values = next((a.values for a in app.allocations if a.service == binding.service), {})
+            ctx = context_for(svc, app=app.name, alloc=alloc_values, secrets=binding.secrets, plan=plan)
             try:
-                self._render(template, svc, app=None, variable=var, alloc={})
+                self.renderer.render(binding.template, ctx, variable=var, mask_secrets=True)
+            except TemplateError as exc:
+                if binding.service is not None:
+                    raise
+                raise TemplateError(exc.message, file=self._app_file(self.project.apps[app.name]), path=f"omnitron.env.{var}") from None
+            app.services.extend(sorted(n for n in ctx.needs if n not in app.services and n != binding.service))
+
+    def _check_service_templates(self, plan: Plan, svc: PlannedService) -> None:
+        decl = self.decls[svc.name]
+        rendered: dict[str, str] = {}
+        for var, template in runtime_templates(svc).items():
+            try:
+                rendered[var] = self.renderer.render(template, context_for(svc, app=None, alloc={}, plan=plan), variable=var, mask_secrets=True)
             except TemplateError as exc:
                 raise TemplateError(exc.message, file=decl.file, path=decl.path) from None
+        blob = json.dumps(rendered, sort_keys=True, separators=(",", ":"))
+        svc.rendered_digest = hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def default_bucket(app: str) -> str:
@@ -551,19 +566,35 @@ def default_bucket(app: str) -> str:
     return (name or "app").ljust(3, "0")[:63]
 
 
-def context_for(svc: PlannedService | None, *, app: str | None, alloc: Mapping[str, str], secret: Any = None, secrets: Mapping[str, str] | None = None) -> TemplateContext:
+def context_for(
+    svc: PlannedService | None,
+    *,
+    app: str | None,
+    alloc: Mapping[str, str],
+    secret: Any = None,
+    secrets: Mapping[str, str] | None = None,
+    plan: Plan | None = None,
+    facts: Mapping[str, Mapping[str, str]] | None = None,
+) -> TemplateContext:
     """The template context of ``svc`` as seen from ``app``.
+
+    Without a service (an app's own env), ``${host}`` and ``${port:NAME}`` are
+    the app's: 127.0.0.1 and its declared ports.
 
     :param secrets: logical name -> store key of credentials generated for ``app``
         alone (an app's own database password); they win over the service's.
+    :param facts: service -> facts recorded in the state store (none at plan time).
     """
+    own = plan.apps[app].ports if svc is None and plan is not None and app in plan.apps else None
     ctx = TemplateContext(
         app=app,
         service=svc.name if svc else None,
-        host=svc.host if svc else "localhost",
-        ports=dict(svc.ports) if svc else {},
+        host=svc.host if svc else "127.0.0.1" if own is not None else "localhost",
+        ports=dict(svc.ports) if svc else dict(own or {}),
         secrets={**(svc.secrets if svc else {}), **(secrets or {})},
         alloc=dict(alloc),
+        plan=plan,
+        facts=dict(facts or {}),
     )
     if secret is not None:
         ctx.secret = secret
@@ -600,6 +631,7 @@ def spec_hash(svc: PlannedService, file_digests: Mapping[str, str]) -> str:
         "secrets": svc.secrets,
         "version": svc.version,
         "network_mode": svc.network_mode,
+        "rendered": svc.rendered_digest,
     }
     mounts = {}
     if svc.docker is not None:

@@ -1,8 +1,9 @@
 """The project's state store: one SQLite database under ``.omnitron/``.
 
 Holds per-app allocations (database names, Redis DB indexes, buckets), the
-processes the process provider supervises, endpoints handed to apps (for the
-phantom janitor) and a history of runs. Every write is one transaction, so a
+processes the process provider supervises, service facts (public values a
+preset recorded once its service ran, such as a hidden service's hostname),
+endpoints handed to apps (for the phantom janitor) and a history of runs. Every write is one transaction, so a
 killed run leaves it consistent. :func:`project_lock` keeps two ``infra up``
 runs from racing. No secret value is ever stored here.
 """
@@ -43,6 +44,10 @@ CREATE TABLE IF NOT EXISTS endpoints (
 );
 CREATE TABLE IF NOT EXISTS settings (
     stack TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (stack, key)
+);
+CREATE TABLE IF NOT EXISTS facts (
+    stack TEXT NOT NULL, service TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, recorded_at REAL NOT NULL,
+    PRIMARY KEY (stack, service, key)
 );
 CREATE TABLE IF NOT EXISTS events (
     ts REAL NOT NULL, stack TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
@@ -149,10 +154,30 @@ class StateStore:
         return {o: i for o, i in self._conn.execute("SELECT owner, idx FROM indexes WHERE stack=? AND service=?", (stack, service))}
 
     def forget_service(self, stack: str, service: str) -> None:
-        """Drop allocations and indexes of a service whose data was deleted."""
+        """Drop allocations, indexes and facts of a service whose data was deleted."""
         with self.transaction() as c:
             c.execute("DELETE FROM allocations WHERE stack=? AND service=?", (stack, service))
             c.execute("DELETE FROM indexes WHERE stack=? AND service=?", (stack, service))
+            c.execute("DELETE FROM facts WHERE stack=? AND service=?", (stack, service))
+
+    # -- service facts ----------------------------------------------------------
+
+    def put_facts(self, stack: str, service: str, facts: dict[str, str]) -> None:
+        """Replace every fact of ``service`` with ``facts`` (public values only, never secrets)."""
+        now = time.time()
+        with self.transaction() as c:
+            c.execute("DELETE FROM facts WHERE stack=? AND service=?", (stack, service))
+            c.executemany(
+                "INSERT INTO facts(stack, service, key, value, recorded_at) VALUES (?,?,?,?,?)",
+                [(stack, service, key, str(value), now) for key, value in sorted(facts.items())],
+            )
+
+    def facts(self, stack: str) -> dict[str, dict[str, str]]:
+        """Service -> its recorded facts, for every service of ``stack``."""
+        out: dict[str, dict[str, str]] = {}
+        for service, key, value in self._conn.execute("SELECT service, key, value FROM facts WHERE stack=? ORDER BY service, key", (stack,)):
+            out.setdefault(service, {})[key] = value
+        return out
 
     # -- processes ------------------------------------------------------------
 
@@ -211,6 +236,14 @@ class StateStore:
     def last_event(self, stack: str, action: str) -> float | None:
         row = self._conn.execute("SELECT MAX(ts) FROM events WHERE stack=? AND action=?", (stack, action)).fetchone()
         return row[0] if row and row[0] is not None else None
+
+
+def recorded_facts(state_dir: Path, stack: str) -> dict[str, dict[str, str]]:
+    """Service -> facts recorded for ``stack`` under ``state_dir``; ``{}`` when nothing ran yet (no store is created)."""
+    if not (state_dir / "state.db").exists():
+        return {}
+    with StateStore(state_dir) as state:
+        return state.facts(stack)
 
 
 @contextlib.contextmanager

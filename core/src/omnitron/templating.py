@@ -13,10 +13,13 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
 
 from .errors import TemplateError
+
+if TYPE_CHECKING:
+    from .plan import Plan
 
 _PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 _FUNC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -25,7 +28,7 @@ _URL_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 MASK = "****"
 """Shown instead of a secret value."""
 PENDING = "<pending>"
-"""Shown for a value only known once the service runs (an allocated Redis DB index)."""
+"""Shown for a value only known once the service runs (an allocated Redis DB index, a recorded fact)."""
 _MARKERS = (MASK, PENDING)
 
 
@@ -46,6 +49,16 @@ class TemplateContext:
     secret: Callable[[str], str] = lambda key: MASK
     """Store key -> value."""
     alloc: Mapping[str, str] = field(default_factory=dict)
+    plan: Plan | None = None
+    """The whole plan, read-only: other services' host ports, apps' declared ports."""
+    facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Service -> facts its preset recorded once it ran (a hostname); empty when not known yet.
+
+    A function whose value is a fact not recorded yet returns :data:`PENDING`.
+    """
+    needs: set[str] = field(default_factory=set)
+    """Services a rendered value depends on (a function adds the service whose fact it read);
+    the planner makes the app use them, so ``omnitron run`` brings them up first."""
     extra: dict[str, object] = field(default_factory=dict)
 
 

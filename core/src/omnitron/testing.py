@@ -7,7 +7,7 @@
   :class:`~omnitron.project.Project` using the same plugin manager.
 - ``omnitron_cli``: run the ``omnitron`` CLI in-process, returning exit code, stdout, stderr.
 - :func:`unavailable`: skip when a real server is missing, fail when the run requires it.
-- :func:`free_port`: a TCP port nothing listens on, for a test's server.
+- :func:`free_port`: a TCP port nothing listens on now (tests run side by side: never a fixed port).
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .hostports import free_port
+
+__all__ = ["CliResult", "ProjectFactory", "free_port", "to_toml", "unavailable"]
 
 
 def unavailable(reason: str) -> None:
@@ -32,13 +36,6 @@ def unavailable(reason: str) -> None:
     if os.environ.get("OMNITRON_REQUIRE_SERVICES") == "1":
         pytest.fail(f"required for this run (OMNITRON_REQUIRE_SERVICES=1): {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now (see :func:`omnitron.hostports.free_port`)."""
-    from .hostports import free_port as pick
-
-    return pick()
 
 
 @pytest.fixture

@@ -354,6 +354,7 @@ def _what_reset_destroys(loaded: Loaded) -> list[str]:
     lines: list[str] = []
     with StateStore(loaded.project.state_dir) as state:
         allocations = state.allocations(plan.stack)
+        facts = state.facts(plan.stack)
         for svc in plan.services:
             if svc.provider == "external":
                 lines.append(f"{svc.name}: external ({svc.host}), not touched")
@@ -362,7 +363,10 @@ def _what_reset_destroys(loaded: Loaded) -> list[str]:
             held = [f"{a['kind']} {a['name']} ({a['app']})" for a in allocations if a["service"] == svc.name]
             indexes = state.indexes(plan.stack, svc.name)
             held += [f"index {i} ({o})" for o, i in sorted(indexes.items(), key=lambda x: x[1]) if not any(a["service"] == svc.name and a["app"] == o and a["kind"] == "redis_db" for a in allocations)]
-            lines.append(f"{svc.name} ({svc.provider}): {data}" + (f", with {', '.join(held)}" if held else ""))
+            line = f"{svc.name} ({svc.provider}): {data}" + (f", with {', '.join(held)}" if held else "")
+            if facts.get(svc.name):
+                line += "; gone for good with it: " + ", ".join(f"{key} {value}" for key, value in facts[svc.name].items())
+            lines.append(line)
     return lines
 
 
@@ -373,7 +377,7 @@ def reset_cmd(*, yes: YesOpt = False, project: ProjectOpt = None, stack: StackOp
     if not yes:
         out.print(f"[bold red]infra reset[/bold red] deletes all data of project {loaded.plan.project}, stack {loaded.plan.stack}, irreversibly:")
         for line in _what_reset_destroys(loaded):
-            out.print(f"  - {line}")
+            out.print(f"  - {line}", soft_wrap=True)  # never break an address or a name
         out.print("Back up first (`omnitron backup create`), then run `omnitron infra reset --yes`. Nothing was changed.")
         return 1
 

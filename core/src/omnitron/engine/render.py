@@ -21,7 +21,7 @@ def runtime_spec(session: Session, svc: PlannedService) -> RuntimeSpec:
     source = svc.docker if svc.provider == "docker" else svc.process if svc.provider == "process" else None
     if source is None or (not source.env and not source.command):
         return RuntimeSpec(service=svc)
-    ctx = context_for(svc, app=None, alloc={}, secret=session.resolver)
+    ctx = context_for(svc, app=None, alloc={}, secret=session.resolver, plan=session.plan, facts=session.facts())
     render = session.renderer.render
     env = {key: render(value, ctx, variable=key) for key, value in source.env.items()}
     command = [render(arg, ctx, variable=f"command[{i}]") for i, arg in enumerate(source.command)] if source.command else None
@@ -39,4 +39,5 @@ def app_env(session: Session, app: str, *, reveal: bool = True) -> dict[str, str
         secret=session.resolver if reveal else None,
         allocations=session.allocations_for(app),
         mask_secrets=not reveal,
+        facts=session.facts(),
     )

@@ -165,6 +165,10 @@ class Session:
             resolve=lambda key: self.resolver(key),
         )
 
+    def facts(self) -> dict[str, dict[str, str]]:
+        """Service -> facts recorded for this stack (read now: ``up`` records new ones)."""
+        return self.state.facts(self.plan.stack)
+
     def allocations_for(self, app: str) -> dict[str, dict[str, str]]:
         """Service -> ``${alloc:KEY}`` values recorded for ``app`` in this stack."""
         out: dict[str, dict[str, str]] = {}
