@@ -62,3 +62,38 @@ class BucketPlugin:
     @hookimpl
     def omnitron_add_presets(self):
         return [BucketPreset]
+
+
+class AccountsPreset(Preset):
+    """A preset serving the ``database`` shorthand (dialect ``acct``) that gives each app a user of its own.
+
+    Its ``allocate`` records the app's generated password it was handed, so tests
+    can compare it with what the app's env gets.
+    """
+
+    name = "accounts"
+    service_type = "database"
+    shorthand = "database"
+    dialects = ("acct",)
+    credentials = {"password": Credential(length=24)}
+    seen: list[tuple[str, str]] = []
+
+    def expand(self, config, ctx):
+        return ServiceRequirement(type="database", ports={"main": 7100}, docker=DockerServiceConfig(image="acct:1"))
+
+    def bind_app(self, app, request, service):
+        return AppBinding(
+            env={"ACCT_URL": "acct://${alloc:user}:${secret:password}@${host}:${port:main}/${alloc:user}"},
+            allocation=AllocationRequest(app=app, service=service, kind="account", name=app, values={"user": app}),
+            credentials={"password": Credential(length=20, alphabet="hex")},
+        )
+
+    async def allocate(self, service, request):
+        self.seen.append((request.app, service.request_secret(request, "password")))
+        return dict(request.values)
+
+
+class AccountsPlugin:
+    @hookimpl
+    def omnitron_add_presets(self):
+        return [AccountsPreset]

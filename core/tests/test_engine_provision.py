@@ -249,6 +249,36 @@ async def test_generated_credentials_and_allocations_are_recorded(omnitron_proje
     assert backend_for(project).get("shop/dev/kv/token") == token
 
 
+async def test_apps_get_credentials_of_their_own(omnitron_project, register_plugin, procs):
+    from _kv import AccountsPlugin, AccountsPreset
+
+    register_plugin(AccountsPlugin(), name="accounts")
+    AccountsPreset.seen.clear()
+    port = free_port()
+    services = {"db": {"preset": "accounts"}, "api": http_service(port)}
+    project = omnitron_project.write(
+        eco(services, overrides={"db": external(port)}),
+        {"web": {"database": {"dialect": "acct"}}, "admin": {"database": {"dialect": "acct"}}},
+    )
+    plan = project.plan()
+    assert [g.key for g in plan.apps["web"].generated] == ["shop/dev/db/apps/web/password"]
+    assert plan.apps["web"].allocations[0].secrets == {"password": "shop/dev/db/apps/web/password"}
+    await up(project, plan)
+    backend = backend_for(project)
+    web, admin = backend.get("shop/dev/db/apps/web/password"), backend.get("shop/dev/db/apps/admin/password")
+    assert web and admin and web != admin and len(web) == 20 and int(web, 16) >= 0
+    # the service's own credential is another secret again
+    assert backend.get("shop/dev/db/password") not in (web, admin)
+    assert sorted(AccountsPreset.seen) == sorted([("web", web), ("admin", admin)])
+    async with Session(project, plan) as session:
+        assert app_env(session, "web")["ACCT_URL"] == f"acct://web:{web}@127.0.0.1:{port}/web"
+        assert app_env(session, "admin")["ACCT_URL"] == f"acct://admin:{admin}@127.0.0.1:{port}/admin"
+        assert app_env(session, "web", reveal=False)["ACCT_URL"] == f"acct://web:****@127.0.0.1:{port}/web"
+    await up(project, project.plan())
+    assert backend.get("shop/dev/db/apps/web/password") == web
+    assert web not in project.plan().model_dump_json()
+
+
 # -- the gate and health ------------------------------------------------------
 
 

@@ -254,6 +254,18 @@ def test_shorthand_without_preset_names_the_package(omnitron_project):
     assert "apps/web/config/default.json: omnitron.s3" in str(info.value)
 
 
+def test_unknown_dialect_names_the_field_and_the_installed_dialects(omnitron_project, register_plugin):
+    from _kv import AccountsPlugin
+
+    with pytest.raises(PlanError) as none:
+        plan(omnitron_project, {}, {"web": {"database": {"dialect": "mysql"}}})
+    assert str(none.value) == "apps/web/config/default.json: omnitron.database.dialect: no installed preset serves dialect 'mysql' (install omnitron-mysql); installed dialects: (none)"
+    register_plugin(AccountsPlugin(), name="accounts")
+    with pytest.raises(PlanError) as unknown:
+        plan(omnitron_project, {}, {"web": {"database": {"dialect": "oracle"}}})
+    assert str(unknown.value) == "apps/web/config/default.json: omnitron.database.dialect: no installed preset serves dialect 'oracle'; installed dialects: acct"
+
+
 def test_preset_expansion_credentials_and_shorthand(omnitron_project, kv):
     p = plan(omnitron_project, {"project": "shop", "infrastructure": {"services": {"cache": {"preset": "kv"}}}}, {"web": {"redis": True}})
     svc = p.service("cache")

@@ -36,7 +36,8 @@ Groups:
   :data:`StackOpt`, :data:`JsonOpt`, :data:`ProviderOpt`, :func:`print_json`,
   :func:`console`, and the use cases a command calls: :func:`load_stack`
   (a :class:`Stack`), :func:`pick_service`, :func:`secret_value`,
-  :func:`exec_in_service`, :func:`interactive_exec_argv`, :func:`recorded_index`.
+  :func:`exec_in_service`, :func:`interactive_exec_argv`, :func:`recorded_index`,
+  :func:`recorded_facts`.
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ _EXPORTS: dict[str, str] = {
     "load_stack": "usecases.loading:load_stack",
     "Stack": "usecases.loading:Stack",
     "recorded_index": "usecases.apps:recorded_index",
+    "recorded_facts": "state:recorded_facts",
     "pick_service": "engine.clients:pick_service",
     "secret_value": "engine.clients:secret_value",
     "exec_in_service": "engine.clients:exec_in_service",

@@ -15,6 +15,7 @@ PRESET_PACKAGES: dict[str, str] = {
     "openresty": "omnitron-openresty",
     "tor": "omnitron-tor",
     "mysql": "omnitron-mysql",
+    "mariadb": "omnitron-mysql",
 }
 """Preset name -> distribution providing it."""
 

@@ -39,6 +39,10 @@ class AllocationRequest(PlanModel):
     """``${alloc:KEY}`` values known at plan time (the database name)."""
     params: dict[str, Any] = {}
     """Anything else the preset needs (quota, extensions, public)."""
+    secrets: dict[str, str] = {}
+    """Logical name -> secret store key of the credentials generated for this app alone
+    (:attr:`~omnitron.presets.AppBinding.credentials`); read with
+    :meth:`~omnitron.runtime.ServiceHandle.request_secret`."""
 
 
 class GeneratedSecret(PlanModel):
@@ -85,6 +89,9 @@ class PlannedService(PlanModel):
     """The preset's validated config."""
     auto: bool = False
     """Added by the planner because an app needed it and none was declared."""
+    rendered_digest: str = ""
+    """Digest of its runtime templates as rendered at plan time (secrets masked): part of the spec hash, so a
+    value resolved through the plan (another service's port, an app's declared port) recreates it when it changes."""
     spec_hash: str = ""
 
     @property
@@ -101,6 +108,8 @@ class EnvBinding(PlanModel):
     template: str
     service: str | None = None
     """Service the template is rendered against (its host, ports, secrets)."""
+    secrets: dict[str, str] = {}
+    """Logical name -> store key of credentials generated for the app alone; they win over the service's."""
 
 
 class AppPlan(PlanModel):
@@ -110,8 +119,12 @@ class AppPlan(PlanModel):
     """Services the app uses directly (the gate also waits on their dependencies)."""
     env: dict[str, EnvBinding] = {}
     allocations: list[AllocationRequest] = []
+    generated: list[GeneratedSecret] = []
+    """Credentials generated for this app alone (its own database user's password, its access key)."""
     migrate: list[str] | None = None
     command: list[str] | None = None
+    ports: dict[str, int] = {}
+    """Ports the app listens on (declared), on 127.0.0.1."""
 
 
 class Plan(PlanModel):
@@ -144,15 +157,35 @@ class Plan(PlanModel):
         return [s for s in self.services if s.name in wanted]
 
 
-def context_for(svc: PlannedService | None, *, app: str | None, alloc: Mapping[str, str], secret: Callable[[str], str] | None = None) -> TemplateContext:
-    """The template context of ``svc`` as seen from ``app`` (``secret``: store key -> value; masked when ``None``)."""
+def context_for(
+    svc: PlannedService | None,
+    *,
+    app: str | None,
+    alloc: Mapping[str, str],
+    secret: Callable[[str], str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    plan: Plan | None = None,
+    facts: Mapping[str, Mapping[str, str]] | None = None,
+) -> TemplateContext:
+    """The template context of ``svc`` as seen from ``app`` (``secret``: store key -> value; masked when ``None``).
+
+    Without a service (an app's own env), ``${host}`` and ``${port:NAME}`` are
+    the app's: 127.0.0.1 and its declared ports.
+
+    :param secrets: logical name -> store key of credentials generated for ``app``
+        alone (an app's own database password); they win over the service's.
+    :param facts: service -> facts recorded in the state store (none at plan time).
+    """
+    own = plan.apps[app].ports if svc is None and plan is not None and app in plan.apps else None
     ctx = TemplateContext(
         app=app,
         service=svc.name if svc else None,
-        host=svc.host if svc else "localhost",
-        ports=dict(svc.ports) if svc else {},
-        secrets=dict(svc.secrets) if svc else {},
+        host=svc.host if svc else "127.0.0.1" if own is not None else "localhost",
+        ports=dict(svc.ports) if svc else dict(own or {}),
+        secrets={**(svc.secrets if svc else {}), **(secrets or {})},
         alloc=dict(alloc),
+        plan=plan,
+        facts=dict(facts or {}),
     )
     if secret is not None:
         ctx.secret = secret

@@ -41,10 +41,17 @@ class AppBinding:
     :param env: env templates injected into the app, rendered against the service.
     :param allocation: what to allocate for the app on the service (a database,
         a DB index, a bucket), or ``None``.
+    :param credentials: secrets generated for this app alone on first provision
+        (its own database user's password, its own access key), by logical name.
+        They are stored under ``<project>/<stack>/<service>/apps/<app>/<name>`` in the
+        secret backend; ``env`` templates use them as ``${secret:NAME}`` (they win
+        over the service's secrets of the same name) and :meth:`Preset.allocate`
+        reads them with :meth:`~omnitron.runtime.ServiceHandle.request_secret`.
     """
 
     env: dict[str, str]
     allocation: AllocationRequest | None = None
+    credentials: dict[str, Credential] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,11 +107,21 @@ class Preset(ABC):
         """
         raise NotImplementedError(f"preset {self.name!r} does not serve an app shorthand")
 
-    async def prepare(self, service: ServiceHandle) -> None:
+    async def prepare(self, service: ServiceHandle) -> dict[str, str] | None:
         """Called once the service is healthy: create databases, extensions, buckets.
 
         Must be idempotent: it runs on every ``infra up``.
+
+        :returns: the service's *facts*, or ``None`` to record none: public values
+            known only once the service runs (a hidden service's hostname, a
+            generated node id). They replace the service's previous facts in the
+            state store and reach every template context of the plan as
+            ``ctx.facts[service]``, so a template function can render them in any
+            app's env; until recorded, such a function renders
+            :data:`~omnitron.templating.PENDING`. ``down --volumes`` forgets them.
+            Never return a secret: facts are stored and shown in plain text.
         """
+        return None
 
     async def allocate(self, service: ServiceHandle, request: AllocationRequest) -> dict[str, str]:
         """Make ``request`` exist on the running service, idempotently.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .plan import Plan, PlannedService
+    from .plan import AllocationRequest, Plan, PlannedService
 
 
 @dataclass
@@ -26,6 +26,7 @@ class ServiceHandle:
     :param redis_db_offset: the stack's ``redisDbOffset``: the first DB index a Redis-like preset hands to apps.
     :param plan: the whole plan of the stack (a gateway preset reads the other services and apps from it).
     :param provider: the provider instance running the service.
+    :param resolve: secret store key -> value (for :meth:`request_secret`).
     """
 
     service: PlannedService
@@ -42,6 +43,16 @@ class ServiceHandle:
     provider: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
     """Anything else a plugin passes along (the engine puts nothing here)."""
+    resolve: Callable[[str], str] | None = None
+
+    def request_secret(self, request: AllocationRequest, logical: str) -> str:
+        """The value of a credential generated for ``request.app`` alone (see ``AppBinding.credentials``)."""
+        key = request.secrets.get(logical)
+        if key is None:
+            raise LookupError(f"service {self.name}: app {request.app} has no generated credential {logical!r}; has: {', '.join(sorted(request.secrets)) or '(none)'}")
+        if self.resolve is None:
+            raise LookupError(f"service {self.name}: no secret resolver to read {key!r}")
+        return self.resolve(key)
 
     @property
     def name(self) -> str:

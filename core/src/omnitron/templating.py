@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from .errors import TemplateError
@@ -26,7 +26,7 @@ _URL_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 MASK = "****"
 """Shown instead of a secret value."""
 PENDING = "<pending>"
-"""Shown for a value only known once the service runs (an allocated Redis DB index)."""
+"""Shown for a value only known once the service runs (an allocated Redis DB index, a recorded fact)."""
 _MARKERS = (MASK, PENDING)
 
 
@@ -47,6 +47,17 @@ class TemplateContext:
     secret: Callable[[str], str] = lambda key: MASK
     """Store key -> value."""
     alloc: Mapping[str, str] = field(default_factory=dict)
+    plan: Any = None
+    """The whole plan (an :class:`omnitron.plan.Plan`, not imported here: the plan module builds contexts), read-only:
+    other services' host ports, apps' declared ports; ``None`` outside a plan."""
+    facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Service -> facts its preset recorded once it ran (a hostname); empty when not known yet.
+
+    A function whose value is a fact not recorded yet returns :data:`PENDING`.
+    """
+    needs: set[str] = field(default_factory=set)
+    """Services a rendered value depends on (a function adds the service whose fact it read);
+    the planner makes the app use them, so ``omnitron run`` brings them up first."""
     extra: dict[str, object] = field(default_factory=dict)
 
 

@@ -82,7 +82,7 @@ def reset_cmd(*, yes: YesOpt = False, project: ProjectOpt = None, stack: StackOp
         out = console()
         out.print(f"[bold red]infra reset[/bold red] deletes all data of project {loaded.plan.project}, stack {loaded.plan.stack}, irreversibly:")
         for line in what_reset_destroys(loaded):
-            out.print(f"  - {line}")
+            out.print(f"  - {line}", soft_wrap=True)  # never break an address or a name
         out.print("Back up first (`omnitron backup create`), then run `omnitron infra reset --yes`. Nothing was changed.")
         return 1
     return _provision(loaded, lambda progress: reset(loaded, progress=progress), json=json)

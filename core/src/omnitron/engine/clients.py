@@ -21,18 +21,20 @@ if TYPE_CHECKING:
     from ..providers import ExecResult
 
 
-def pick_service(plan: Plan, preset: str, wanted: str | None = None) -> PlannedService:
-    """The one service of ``preset`` in the plan, or the one named ``wanted``."""
-    candidates = [s for s in plan.services if s.preset == preset]
+def pick_service(plan: Plan, preset: str | tuple[str, ...], wanted: str | None = None) -> PlannedService:
+    """The one service of ``preset`` (or of any of several presets) in the plan, or the one named ``wanted``."""
+    presets = (preset,) if isinstance(preset, str) else tuple(preset)
+    kind = "/".join(presets)
+    candidates = [s for s in plan.services if s.preset in presets]
     if wanted is not None:
         for svc in candidates:
             if svc.name == wanted:
                 return svc
-        raise ConfigError(f"no {preset} service named {wanted!r} in stack {plan.stack}; {preset} services: {', '.join(s.name for s in candidates) or '(none)'}")
+        raise ConfigError(f"no {kind} service named {wanted!r} in stack {plan.stack}; {kind} services: {', '.join(s.name for s in candidates) or '(none)'}")
     if not candidates:
-        raise ConfigError(f"stack {plan.stack} has no {preset} service")
+        raise ConfigError(f"stack {plan.stack} has no {kind} service")
     if len(candidates) > 1:
-        raise ConfigError(f"stack {plan.stack} has several {preset} services ({', '.join(s.name for s in candidates)}): choose one with --service")
+        raise ConfigError(f"stack {plan.stack} has several {kind} services ({', '.join(s.name for s in candidates)}): choose one with --service")
     return candidates[0]
 
 

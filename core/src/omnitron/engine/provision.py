@@ -7,7 +7,8 @@ depends on to be healthy (and prepared) before it starts. For each service:
    :class:`~omnitron.providers.RuntimeSpec` and the provider ensures it runs
    (recreating it only when its spec hash changed);
 2. the health gate waits for every declared probe (see :mod:`.gate`);
-3. the preset prepares it (databases, extensions, buckets);
+3. the preset prepares it (databases, extensions, buckets) and the facts it
+   returns (a hostname known only now) are recorded in the state store;
 4. each app's allocation on it is made, idempotently, and recorded in the
    state store, where env rendering reads it back.
 
@@ -147,7 +148,7 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
     for svc in todo:
         result.services[svc.name] = ServiceOutcome(svc.name, svc.provider, svc.critical)
         session.progress(svc.name, "pending", "")
-    if any(svc.generated for svc in todo):
+    if any(svc.generated for svc in todo) or any(plan.apps[a].generated for a in apps if a in plan.apps):
         session.ensure_generated()
     await check_ports(session, todo)
     done = {svc.name: anyio.Event() for svc in todo}
@@ -239,7 +240,9 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     requests = [a for app in apps if app in session.plan.apps for a in session.plan.apps[app].allocations if a.service == svc.name]
     if preset is not None:
         progress(svc.name, "preparing", "")
-        await preset.prepare(handle)
+        facts = await preset.prepare(handle)
+        if facts is not None:
+            session.state.put_facts(session.plan.stack, svc.name, {str(k): str(v) for k, v in facts.items()})
         for request in requests:
             progress(svc.name, "preparing", f"{request.kind} {request.name} for {request.app}")
             values = {k: str(v) for k, v in (await preset.allocate(handle, request)).items()}

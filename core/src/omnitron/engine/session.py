@@ -164,7 +164,12 @@ class Session:
             redis_db_offset=self.plan.redis_db_offset,
             plan=self.plan,
             provider=provider,
+            resolve=lambda key: self.resolver(key),
         )
+
+    def facts(self) -> dict[str, dict[str, str]]:
+        """Service -> facts recorded for this stack (read now: ``up`` records new ones)."""
+        return self.state.facts(self.plan.stack)
 
     def allocations_for(self, app: str) -> dict[str, dict[str, str]]:
         """Service -> ``${alloc:KEY}`` values recorded for ``app`` in this stack."""

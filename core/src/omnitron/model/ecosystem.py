@@ -108,6 +108,8 @@ class AppRef(Model):
     """Directory holding ``config/default.json``; ``apps/<name>`` when absent."""
     command: list[str] | None = None
     """Default command for ``omnitron run APP`` when none is given."""
+    ports: dict[Name, Port] = {}
+    """Ports the app listens on, by name; merged over the ``ports`` of the app's own config."""
 
 
 class SecretsConfig(Model):

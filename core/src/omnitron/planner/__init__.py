@@ -11,9 +11,11 @@ One module per stage, run in this order by :func:`draft_plan`:
 2. :mod:`.services`: expand each one (presets, overrides) and choose its provider (:mod:`.choose`);
 3. :mod:`.ports`: host ports (offsets, collisions);
 4. :mod:`.order`: dependencies resolved and ordered;
-5. :mod:`.apps`: each app's env bindings and allocations;
+5. :mod:`.apps`: each app's env bindings, allocations and own credentials;
 
-then :func:`~.hashing.hash_plan` gives every service its spec hash.
+then, against the whole plan, every app's env and every service's runtime
+templates are rendered once (:mod:`.checks`, secrets masked), and
+:func:`~.hashing.hash_plan` gives every service its spec hash.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from ..loader import LoadedProject
 from ..plan import Plan, context_for, runtime_templates
 from .apps import plan_app
-from .checks import check_runtime_templates
+from .checks import check_app_env, check_runtime_templates
 from .choose import validate_choice
 from .declarations import collect, default_bucket
 from .hashing import hash_plan, mounted_files, spec_hash
@@ -48,9 +50,7 @@ def draft_plan(project: LoadedProject, plugins: Any, options: PlanOptions | None
     assign_ports(ctx, services)
     ordered = in_order(ctx, services)
     apps = {name: plan_app(ctx, app, services) for name, app in project.apps.items()}
-    for svc in ordered:
-        check_runtime_templates(ctx, svc)
-    return Plan(
+    plan = Plan(
         project=project.name,
         stack=ctx.stack_name,
         stack_type=ctx.stack.type,
@@ -60,6 +60,12 @@ def draft_plan(project: LoadedProject, plugins: Any, options: PlanOptions | None
         services=ordered,
         apps=apps,
     )
+    # templates are checked against the whole plan: a function may read other services and apps
+    for app_plan in apps.values():
+        check_app_env(ctx, plan, app_plan)
+    for svc in ordered:
+        check_runtime_templates(ctx, plan, svc)
+    return plan
 
 
 def make_plan(project: LoadedProject, plugins: Any, options: PlanOptions | None = None) -> Plan:

@@ -80,7 +80,7 @@ def _app_shorthands(ctx: PlanContext, app: LoadedApp) -> None:
         else:
             name = _shared_service(ctx, kind, preset, request.service, file)
         binding = preset.bind_app(app.name, request, name)
-        ctx.bindings.setdefault(app.name, []).append(Binding(name, binding.env, binding.allocation, f"omnitron.{kind}"))
+        ctx.bindings.setdefault(app.name, []).append(Binding(name, binding.env, binding.allocation, f"omnitron.{kind}", dict(binding.credentials)))
         _uses(ctx, app.name, name)
 
 
@@ -89,9 +89,11 @@ def _shorthand_preset(ctx: PlanContext, kind: str, dialect: str | None, file: st
         if preset.shorthand == kind and (kind != "database" or dialect in preset.dialects):
             return preset
     if kind == "database":
-        package = PRESET_PACKAGES.get(dialect or "", f"a plugin providing a {dialect!r} database preset")
+        package = PRESET_PACKAGES.get(dialect or "")
+        installed = sorted({d for p in ctx.presets.values() if p.shorthand == kind for d in p.dialects})
+        hint = f" (install {package})" if package else ""
         path = "omnitron.database.dialect" if dialect != "postgres" else "omnitron.database"
-        raise PlanError(f"no installed preset serves dialect {dialect!r}: install {package}", file=file, path=path)
+        raise PlanError(f"no installed preset serves dialect {dialect!r}{hint}; installed dialects: {', '.join(installed) or '(none)'}", file=file, path=path)
     package = PRESET_PACKAGES[SHORTHAND_PRESETS[kind]]
     raise PlanError(f"no installed preset serves the {kind!r} shorthand: install {package}", file=file, path=f"omnitron.{kind}")
 
@@ -131,7 +133,9 @@ def _app_scoped_overrides(ctx: PlanContext) -> None:
         base = ctx.decls[svc]
         ctx.decls[key] = Decl(key, base.entry, base.file, base.path, app=app)
         ctx.app_services[app] = [key if s == svc else s for s in ctx.app_services[app]]
-        ctx.bindings[app] = [Binding(key if b.service == svc else b.service, b.env, b.allocation, b.where) for b in ctx.bindings.get(app, [])]
+        for binding in ctx.bindings.get(app, []):
+            if binding.service == svc:
+                binding.service = key
 
 
 def _same(a: Any, b: Any) -> bool:

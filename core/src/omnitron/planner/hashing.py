@@ -2,9 +2,10 @@
 
 It covers everything that, changed, needs the service recreated: its
 provider, run config, ports, bind address, preset config, secret keys (not
-values), version, network mode, and a digest of every bind-mounted file. The
-digests are an input: the project reads the files (:func:`mounted_files` says
-which) before this pure step.
+values), version, network mode, its runtime templates as rendered at plan time
+(secrets masked, :func:`rendered_digest`), and a digest of every bind-mounted
+file. The file digests are an input: the project reads the files
+(:func:`mounted_files` says which) before this pure step.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ def mounted_files(plan: Plan) -> list[str]:
     return sorted({vol.source for svc in plan.services if svc.docker is not None for vol in svc.docker.volumes if vol.type == "bind"})
 
 
+def rendered_digest(rendered: Mapping[str, str]) -> str:
+    """A digest of a service's runtime templates as rendered at plan time (variable -> value, secrets masked)."""
+    blob = json.dumps(dict(rendered), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
 def spec_hash(svc: PlannedService, file_digests: Mapping[str, str]) -> str:
     """A stable digest of everything that, changed, needs ``svc`` recreated."""
     parts = {name: part.model_dump(mode="json") if (part := getattr(svc, name)) is not None else None for name in RUN_PARTS}
@@ -34,6 +41,7 @@ def spec_hash(svc: PlannedService, file_digests: Mapping[str, str]) -> str:
         "secrets": svc.secrets,
         "version": svc.version,
         "network_mode": svc.network_mode,
+        "rendered": svc.rendered_digest,
         "mounts": {vol.source: file_digests.get(vol.source, "") for vol in (svc.docker.volumes if svc.docker else []) if vol.type == "bind"},
     }
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..loader import LoadedApp, LoadedProject
     from ..model import PresetService, ServiceRequirement, StackConfig
     from ..plan import AllocationRequest
-    from ..presets import Preset
+    from ..presets import Credential, Preset
     from ..providers import ProviderDescriptor
 
 
@@ -53,6 +53,8 @@ class Binding:
     allocation: AllocationRequest | None
     where: str
     """Dotted path of the shorthand in the app's config (for errors)."""
+    credentials: dict[str, Credential] = field(default_factory=dict)
+    """Logical name -> credential generated for this app alone (``AppBinding.credentials``)."""
 
 
 class PlanContext:

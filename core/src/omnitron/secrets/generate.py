@@ -1,4 +1,4 @@
-"""Credentials omnitron generates on first provision (presets' ``credentials``)."""
+"""Credentials omnitron generates on first provision (presets' ``credentials``, and apps' own from ``AppBinding.credentials``)."""
 
 from __future__ import annotations
 
@@ -29,14 +29,16 @@ def ensure_generated(backend: SecretBackend, plan: Plan) -> list[str]:
     :returns: the keys created now, in plan order.
     """
     created: list[str] = []
-    for svc in plan.services:
-        for spec in svc.generated:
+    owners = [(f"service {svc.name}", svc.generated) for svc in plan.services]
+    owners += [(f"app {app.name}", app.generated) for app in plan.apps.values()]
+    for owner, specs in owners:
+        for spec in specs:
             if spec.key in created or backend.get(spec.key) is not None:
                 continue
             value = generate_value(spec)
             try:
                 backend.set(spec.key, value)
             except SecretError as exc:
-                raise SecretError(f"service {svc.name}: cannot store generated credential {spec.key!r}: {exc}") from None
+                raise SecretError(f"{owner}: cannot store generated credential {spec.key!r}: {exc}") from None
             created.append(spec.key)
     return created

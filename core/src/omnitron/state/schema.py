@@ -26,14 +26,18 @@ CREATE TABLE IF NOT EXISTS endpoints (
 CREATE TABLE IF NOT EXISTS settings (
     stack TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (stack, key)
 );
+CREATE TABLE IF NOT EXISTS facts (
+    stack TEXT NOT NULL, service TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, recorded_at REAL NOT NULL,
+    PRIMARY KEY (stack, service, key)
+);
 CREATE TABLE IF NOT EXISTS events (
     ts REAL NOT NULL, stack TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
 );
 """
 
-VERSION = 1
+VERSION = 2
 """1: per-provider records (``provider_records``); a provider's own older table is moved there by
-:meth:`~omnitron.state.StateStore.import_legacy_table`."""
+:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``)."""
 
 
 def upgrade(conn: sqlite3.Connection) -> None:

@@ -1,8 +1,10 @@
 """The project's state store: one SQLite database under ``.omnitron/``.
 
 Holds per-app allocations (database names, Redis DB indexes, buckets),
-per-provider records of what each provider runs (:mod:`.records`), endpoints
-handed to apps (:mod:`.endpoints`, for the phantom janitor), settings
+per-provider records of what each provider runs (:mod:`.records`), service
+facts (:mod:`.facts`: public values a preset recorded once its service ran,
+such as a hidden service's hostname), endpoints handed to apps
+(:mod:`.endpoints`, for the phantom janitor), settings
 remembered per stack and a history of runs. Every write is one transaction,
 so a killed run leaves it consistent. No secret value is ever stored here.
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from ..errors import OmnitronError
 from .endpoints import EndpointsMixin
+from .facts import FactsMixin
 from .records import RecordsMixin
 from .schema import upgrade
 
@@ -26,7 +29,7 @@ class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-class StateStore(RecordsMixin, EndpointsMixin):
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:
@@ -108,10 +111,11 @@ class StateStore(RecordsMixin, EndpointsMixin):
         return {o: i for o, i in self._conn.execute("SELECT owner, idx FROM indexes WHERE stack=? AND service=?", (stack, service))}
 
     def forget_service(self, stack: str, service: str) -> None:
-        """Drop allocations and indexes of a service whose data was deleted."""
+        """Drop allocations, indexes and facts of a service whose data was deleted."""
         with self.transaction() as c:
             c.execute("DELETE FROM allocations WHERE stack=? AND service=?", (stack, service))
             c.execute("DELETE FROM indexes WHERE stack=? AND service=?", (stack, service))
+            c.execute("DELETE FROM facts WHERE stack=? AND service=?", (stack, service))
 
     # -- per-stack settings remembered between commands ---------------------------
 
@@ -135,3 +139,11 @@ class StateStore(RecordsMixin, EndpointsMixin):
     def last_event(self, stack: str, action: str) -> float | None:
         row = self._conn.execute("SELECT MAX(ts) FROM events WHERE stack=? AND action=?", (stack, action)).fetchone()
         return row[0] if row and row[0] is not None else None
+
+
+def recorded_facts(state_dir: Path, stack: str) -> dict[str, dict[str, str]]:
+    """Service -> facts recorded for ``stack`` under ``state_dir``; ``{}`` when nothing ran yet (no store is created)."""
+    if not (state_dir / "state.db").exists():
+        return {}
+    with StateStore(state_dir) as state:
+        return state.facts(stack)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..plan import PlannedService
+    from ..plan import Plan, PlannedService
     from ..plugins import PluginManager
     from ..project import Project
     from ..providers import ProgressFn, ProviderContext, RuntimeSpec
@@ -27,12 +27,17 @@ def plugin_manager(*plugins: Any, **named: Any) -> PluginManager:
     return pm
 
 
-def render_runtime_spec(svc: PlannedService, plugins: PluginManager, secret: Callable[[str], str]) -> RuntimeSpec:
-    """What the engine hands a provider for ``svc``: env and command rendered with ``secret`` (store key -> value), the recipe resolved."""
+def render_runtime_spec(
+    svc: PlannedService, plugins: PluginManager, secret: Callable[[str], str], *, plan: Plan | None = None, facts: Mapping[str, Mapping[str, str]] | None = None
+) -> RuntimeSpec:
+    """What the engine hands a provider for ``svc``: env and command rendered with ``secret`` (store key -> value), the recipe resolved.
+
+    Templates reading the plan (another service's port) or recorded service facts need ``plan`` and ``facts``.
+    """
     from ..engine.render import render_runtime_spec as render
     from ..templating import Renderer
 
-    return render(svc, Renderer(plugins.template_functions), secret, plugins.presets)
+    return render(svc, Renderer(plugins.template_functions), secret, plugins.presets, plan=plan, facts=facts)
 
 
 def provider_context(project: Project, stack: str = "dev", *, progress: ProgressFn | None = None, state: Any = None) -> ProviderContext:

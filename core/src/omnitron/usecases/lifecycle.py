@@ -62,13 +62,14 @@ async def reset(stack: Stack, *, progress: ProgressFn | None = None, on_wiped: C
 
 
 def what_reset_destroys(stack: Stack) -> list[str]:
-    """One line per service: what ``reset`` deletes of it (its data and what is allocated on it), or that it is not touched."""
+    """One line per service: what ``reset`` deletes of it (its data, what is allocated on it, the facts recorded of it), or that it is not touched."""
     from ..state import StateStore
 
     plan = stack.plan
     lines: list[str] = []
     with StateStore(stack.project.state_dir) as state:
         allocations = state.allocations(plan.stack)
+        facts = state.facts(plan.stack)
         for svc in plan.services:
             descriptor = stack.describe(svc.provider)
             if descriptor is None or not descriptor.manages_lifecycle:
@@ -77,7 +78,10 @@ def what_reset_destroys(stack: Stack) -> list[str]:
             held = [f"{a['kind']} {a['name']} ({a['app']})" for a in allocations if a["service"] == svc.name]
             indexed = {(a["app"]) for a in allocations if a["service"] == svc.name and a["kind"] == "redis_db"}
             held += [f"index {i} ({o})" for o, i in sorted(state.indexes(plan.stack, svc.name).items(), key=lambda x: x[1]) if o not in indexed]
-            lines.append(f"{svc.name} ({svc.provider}): {descriptor.data_noun}" + (f", with {', '.join(held)}" if held else ""))
+            line = f"{svc.name} ({svc.provider}): {descriptor.data_noun}" + (f", with {', '.join(held)}" if held else "")
+            if facts.get(svc.name):
+                line += "; gone for good with it: " + ", ".join(f"{key} {value}" for key, value in facts[svc.name].items())
+            lines.append(line)
     return lines
 
 

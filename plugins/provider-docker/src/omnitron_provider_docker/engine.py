@@ -292,7 +292,12 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
                     published.append((port.get("IP", ""), int(port["PublicPort"]), data))
         local = self._engine_is_local()
         problems: list[str] = []
+        # a container of ours on the host network listens on its ports itself: they are its own
+        on_host = [d for d in running if (d.get("HostConfig") or {}).get("NetworkMode") == "host"]
+        host_network = {svc.name for svc in ours if any(self._is_same_service(d, svc.name) for d in on_host)}
         for svc in ours:
+            if svc.name in host_network:
+                continue
             for port in sorted(svc.ports.values()):
                 holders = [d for ip, p, d in published if p == port and addresses_overlap(ip, svc.bind_address)]
                 if holders:
