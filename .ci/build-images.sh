@@ -4,6 +4,8 @@
 #   omnitron-test/debian:bookworm   debootstrap minbase (images/base.sh)
 #   omnitron-test/postgres:15       images/postgres/  (official postgres contract)
 #   omnitron-test/redis:7           images/redis/     (official redis contract)
+#   omnitron-test/mysql:8.4         images/mysql/     (official mysql contract, on MariaDB)
+#   omnitron-test/tor:0.4           images/tor/       (the contract the tor preset's image follows)
 #   omnitron-test/minio:RELEASE...  images/minio/     (official MinIO contract, served by SeaweedFS)
 #
 #   bash .ci/build-images.sh            # build what changed

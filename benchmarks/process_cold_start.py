@@ -84,12 +84,8 @@ def redis_ping(port: int, password: str) -> Callable[[], bool]:
 
 class Bench:
     def __init__(self, runs: int, parent: str) -> None:
-        from omnitron.planner import context_for, runtime_templates
-        from omnitron.plugins import PluginManager
-        from omnitron.project import Project
-        from omnitron.providers import ProviderContext, RuntimeSpec
-        from omnitron.state import StateStore
-        from omnitron.templating import Renderer
+        from omnitron.api import ProviderContext, StateStore
+        from omnitron.testing import PluginManager, Project, render_runtime_spec
         from omnitron_provider_process import ProcessProvider
 
         self.runs = runs
@@ -106,18 +102,12 @@ class Bench:
         project = Project(self.root / "omnitron.toml", plugins)
         process_plan = project.plan(provider="process")
         self.secrets: dict[str, str] = {}
-        renderer = Renderer(plugins.template_functions)
         self.specs = {}
         for name in ("db", "cache"):
             svc = process_plan.service(name)
-            templates = runtime_templates(svc)
             for key in svc.secrets.values():
                 self.secrets.setdefault(key, secrets.token_urlsafe(24))
-            ctx = context_for(svc, app=None, alloc={}, secret=self.secrets.__getitem__)
-            rendered = {k: renderer.render(v, ctx, variable=k) for k, v in templates.items()}
-            command = [rendered[f"command[{i}]"] for i in range(sum(k.startswith("command[") for k in rendered))] or None
-            env = {k: v for k, v in rendered.items() if not k.startswith("command[")}
-            self.specs[name] = RuntimeSpec(service=svc, env=env, command=command)
+            self.specs[name] = render_runtime_spec(svc, plugins, self.secrets.__getitem__)
         self.pg_password = self.specs["db"].env["POSTGRES_PASSWORD"]
         self.redis_password = self.specs["cache"].command[2]
         self.state = StateStore(project.state_dir)

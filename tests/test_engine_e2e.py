@@ -6,7 +6,6 @@ reached through the ``external`` provider.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -17,7 +16,7 @@ import pytest
 from omnitron.secrets.resolve import backend_for
 from omnitron.state import StateStore
 from omnitron.testing import unavailable
-from omnitron.testing_servers import ServerUnavailable, start_postgres, start_redis
+from omnitron_test_servers import ServerUnavailable, start_postgres, start_redis
 
 pytestmark = pytest.mark.installed_plugins
 
@@ -39,9 +38,7 @@ def servers():
 
 
 @pytest.fixture(autouse=True)
-def environment(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("OMNITRON_SECRET_KEY", os.urandom(32).hex())
-    monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
+def environment(monkeypatch, omnitron_isolated):
     monkeypatch.setenv("OMNITRON_PLUGINS", "postgres,redis")
 
 

@@ -19,7 +19,7 @@ def env_of(project_plan, plugins, app, secret=None, alloc=None):
 
 def test_spec_ecosystem_example(omnitron_project):
     eco = {"infrastructure": {"services": {"db": {"preset": "postgres", "config": {"databases": {"main": {}, "ledger": {}}}}, "cache": {"preset": "redis"}}}}
-    p = plan(omnitron_project, eco, docker_available=True)
+    p = plan(omnitron_project, eco, available={"docker": True})
     db = p.service("db")
     assert db.docker.image == "postgres:16"
     assert db.ports == {"main": 5432}
@@ -45,9 +45,15 @@ def test_database_dedicated_plans_a_postgres_for_the_app(omnitron_project):
     assert p.apps["web"].env["DATABASE_URL"].service == "web/postgres"
 
 
-def test_database_mysql_without_preset_says_which_package(omnitron_project):
-    with pytest.raises(PlanError, match=r"apps/web/config/default.json: omnitron.database.dialect: no installed preset serves dialect 'mysql': install omnitron-mysql"):
+def test_database_mysql_without_preset_says_which_package(omnitron_project, monkeypatch):
+    monkeypatch.setenv("OMNITRON_DISABLE_PLUGINS", "mysql")
+    with pytest.raises(PlanError, match=r"apps/web/config/default.json: omnitron.database.dialect: no installed preset serves dialect 'mysql' \(install omnitron-mysql\); installed dialects: postgres, postgresql$"):
         plan(omnitron_project, {}, {"web": {"database": {"dialect": "mysql"}}})
+
+
+def test_unknown_dialect_names_the_installed_ones(omnitron_project):
+    with pytest.raises(PlanError, match=r"omnitron.database.dialect: no installed preset serves dialect 'oracle'; installed dialects: mariadb, mysql, postgres, postgresql$"):
+        plan(omnitron_project, {}, {"web": {"database": {"dialect": "oracle"}}})
 
 
 def test_redis_true_asks_for_a_db_index(omnitron_project):

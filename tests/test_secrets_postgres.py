@@ -45,7 +45,7 @@ def user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(cfg))
     monkeypatch.delenv("OMNITRON_SECRET_KEY", raising=False)
     monkeypatch.delenv("OMNITRON_PROJECT", raising=False)
-    monkeypatch.setenv("OMNITRON_PLUGINS", "postgres")
+    monkeypatch.setenv("OMNITRON_PLUGINS", "postgres,docker")  # planned for docker; nothing runs
     return cfg
 
 
@@ -59,7 +59,7 @@ def root(tmp_path: Path) -> Path:
 
 
 def web_env(project: Project) -> dict[str, str]:
-    plan = project.plan(docker_available=True)
+    plan = project.plan(available={"docker": True})
     return render_app_env(plan, "web", Renderer(project.plugins.template_functions), secret=resolver_for(project))
 
 
@@ -79,10 +79,10 @@ def test_password_with_url_specials_round_trips_through_database_url(root: Path)
 def test_generated_postgres_password_is_stored_once(root: Path) -> None:
     project = Project.discover(root)
     backend = backend_for(project)
-    assert ensure_generated(backend, project.plan(docker_available=True)) == ["shop/dev/db/password"]
+    assert ensure_generated(backend, project.plan(available={"docker": True})) == ["shop/dev/db/password"]
     password = backend.get("shop/dev/db/password")
     assert password is not None and len(password) == 32
-    assert ensure_generated(backend, project.plan(docker_available=True)) == []
+    assert ensure_generated(backend, project.plan(available={"docker": True})) == []
     assert backend.get("shop/dev/db/password") == password
 
 
@@ -93,7 +93,7 @@ def test_no_plaintext_secret_on_disk_after_a_whole_cycle(root: Path, user_config
     assert main(["secret", "set", "search_api_key", "--project", str(root)]) == 0
     assert main(["secret", "set", "extra", extra, "--project", str(root)]) == 0
     project = Project.discover(root)
-    generated = ensure_generated(backend_for(project), project.plan(docker_available=True))
+    generated = ensure_generated(backend_for(project), project.plan(available={"docker": True}))
     password = backend_for(project).get(generated[0])
     assert password is not None
     env = web_env(project)

@@ -34,6 +34,10 @@ class Child:
 
 class ChildProcessProvider(Provider):
     name = "process"
+    runs_from = "process"
+    assigns_host_ports = True
+    auto_priority = 10
+    data_noun = "its data directory"
     children: ClassVar[dict[tuple[str, str], Child]] = {}
     starts: ClassVar[list[str]] = []
     data_removed: ClassVar[list[str]] = []

@@ -13,6 +13,22 @@ def kv(register_plugin):
     return KVPreset
 
 
+@pytest.fixture
+def stand_in_providers(register_plugin, omnitron_plugins):
+    """docker, process and baremetal as they describe themselves (plans only; see _providers.py).
+
+    In-process commands (``omnitron.cli.main``) use the same plugin manager.
+    """
+    from _providers import StandInProviders
+
+    from omnitron.plugins import set_default_manager
+
+    register_plugin(StandInProviders(), name="stand-in-providers")
+    set_default_manager(omnitron_plugins)
+    yield
+    set_default_manager(None)
+
+
 @pytest.fixture(autouse=True)
 def _core_only(monkeypatch, request):
     """Core tests see built-ins and the plugins they register, not whatever is installed."""

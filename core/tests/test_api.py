@@ -26,3 +26,10 @@ def test_import_loads_no_heavy_module():
     code = "import sys, omnitron.api; print(sorted(m for m in ('pydantic', 'cyclopts', 'anyio', 'rich') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_the_type_checking_names_match_the_exports():
+    import omnitron._api_types as types
+
+    assert sorted(types.__all__) == sorted(api.__all__)
+    assert all(getattr(types, name) is getattr(api, name) for name in api.__all__)

@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from omnitron import __version__
+
+pytestmark = pytest.mark.usefixtures("stand_in_providers")
 
 
 def test_version_lists_plugins(omnitron_cli, capsys):

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("stand_in_providers")
+
 SEARCH = {"ports": {"http": 9200}, "env": {"SEARCH_URL": "http://${host}:${port:http}"}, "docker": {"image": "es:8"}}
 
 

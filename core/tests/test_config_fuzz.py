@@ -12,6 +12,7 @@ from omnitron.plugins import PluginManager
 from omnitron.project import Project
 
 from _kv import KVPlugin
+from _providers import StandInProviders
 
 KEYS = [
     "services", "preset", "config", "ports", "env", "dependsOn", "docker", "image", "command", "variants", "critical",
@@ -31,13 +32,14 @@ values = st.recursive(scalars, lambda children: st.lists(children, max_size=3) |
 def test_generated_configs_raise_only_config_errors(eco, app):
     pm = PluginManager(load_entrypoints=False)
     pm.register(KVPlugin(), name="kv-test")
+    pm.register(StandInProviders(), name="stand-in-providers")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\necosystem = define_ecosystem({eco!r})\n")
         (root / "apps" / "web" / "config").mkdir(parents=True)
         (root / "apps" / "web" / "config" / "default.json").write_text(json.dumps({"omnitron": app}))
         try:
-            Project(root / "omnitron.config.py", pm).plan(docker_available=True)
+            Project(root / "omnitron.config.py", pm).plan(available={"docker": True})
         except ConfigError as exc:
             text = str(exc)
             assert "\n" not in text and text
@@ -48,11 +50,12 @@ def test_generated_configs_raise_only_config_errors(eco, app):
 def test_structurally_valid_configs_plan_or_fail_cleanly(eco):
     pm = PluginManager(load_entrypoints=False)
     pm.register(KVPlugin(), name="kv-test")
+    pm.register(StandInProviders(), name="stand-in-providers")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\necosystem = define_ecosystem({eco!r})\n")
         try:
-            plan = Project(root / "omnitron.config.py", pm).plan(docker_available=True)
+            plan = Project(root / "omnitron.config.py", pm).plan(available={"docker": True})
         except ConfigError as exc:
             assert "\n" not in str(exc)
             return

@@ -21,11 +21,7 @@ from omnitron.hostports import free_port
 from omnitron.secrets.resolve import backend_for
 from omnitron.state import StateStore
 
-
-@pytest.fixture(autouse=True)
-def secret_key(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("OMNITRON_SECRET_KEY", os.urandom(32).hex())
-    monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
+pytestmark = pytest.mark.usefixtures("omnitron_isolated")
 
 
 @pytest.fixture

@@ -15,25 +15,15 @@ import pytest
 from _engine_support import ChildProcessPlugin, ChildProcessProvider, http_service
 from omnitron.hostports import free_port
 from omnitron.engine import app_env, down, status, up, wait_ready
-from omnitron.engine.gate import HealthMonitor, HealthPolicy, checks_for
+from omnitron.engine.gate import HealthPolicy, checks_for
+from omnitron.engine.monitor import HealthMonitor
 from omnitron.engine.progress import Timeline
 from omnitron.engine.session import Session
 from omnitron.errors import ConfigError, PluginError, ProvisionError
 from omnitron.secrets.resolve import backend_for
 from omnitron.state import StateStore
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def secret_key(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("OMNITRON_SECRET_KEY", os.urandom(32).hex())
-    monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("omnitron_isolated")]
 
 
 @pytest.fixture

@@ -13,11 +13,6 @@ from omnitron.providers import ExecResult
 from omnitron.runtime import ServiceHandle
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 def handle(port: int, exec_result: ExecResult | None = None) -> ServiceHandle:
     svc = PlannedService(name="svc", provider="docker", host="127.0.0.1", ports={"main": port}, target_ports={"main": 80})
 

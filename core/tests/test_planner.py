@@ -4,6 +4,8 @@ import pytest
 
 from omnitron.errors import ConfigError, PlanError
 
+pytestmark = pytest.mark.usefixtures("stand_in_providers")
+
 SEARCH = {
     "type": "daemon",
     "ports": {"http": 9200},
@@ -252,6 +254,18 @@ def test_shorthand_without_preset_names_the_package(omnitron_project):
     assert "apps/web/config/default.json: omnitron.s3" in str(info.value)
 
 
+def test_unknown_dialect_names_the_field_and_the_installed_dialects(omnitron_project, register_plugin):
+    from _kv import AccountsPlugin
+
+    with pytest.raises(PlanError) as none:
+        plan(omnitron_project, {}, {"web": {"database": {"dialect": "mysql"}}})
+    assert str(none.value) == "apps/web/config/default.json: omnitron.database.dialect: no installed preset serves dialect 'mysql' (install omnitron-mysql); installed dialects: (none)"
+    register_plugin(AccountsPlugin(), name="accounts")
+    with pytest.raises(PlanError) as unknown:
+        plan(omnitron_project, {}, {"web": {"database": {"dialect": "oracle"}}})
+    assert str(unknown.value) == "apps/web/config/default.json: omnitron.database.dialect: no installed preset serves dialect 'oracle'; installed dialects: acct"
+
+
 def test_preset_expansion_credentials_and_shorthand(omnitron_project, kv):
     p = plan(omnitron_project, {"project": "shop", "infrastructure": {"services": {"cache": {"preset": "kv"}}}}, {"web": {"redis": True}})
     svc = p.service("cache")
@@ -310,12 +324,12 @@ def test_provider_choice(omnitron_project, kv):
     with pytest.raises(PlanError, match="cannot run as a native process"):
         plan(omnitron_project, eco)
     native = {"ports": {"p": 4000}, "process": {"command": ["./server", "--port", "4000"]}}
-    p = plan(omnitron_project, {"infrastructure": {"services": {"native": native, "search": SEARCH}}}, docker_available=False)
+    p = plan(omnitron_project, {"infrastructure": {"services": {"native": native, "search": SEARCH}}}, available={"docker": False})
     assert p.service("native").provider == "process"
     assert p.service("search").provider == "docker"  # nothing else can run it
-    p = plan(omnitron_project, {"infrastructure": {"services": {"native": {**native, "docker": {"image": "n"}}}}}, docker_available=True)
+    p = plan(omnitron_project, {"infrastructure": {"services": {"native": {**native, "docker": {"image": "n"}}}}}, available={"docker": True})
     assert p.service("native").provider == "docker"
-    p = plan(omnitron_project, {"infrastructure": {"services": {"native": {**native, "docker": {"image": "n"}}}}}, docker_available=True, provider="process")
+    p = plan(omnitron_project, {"infrastructure": {"services": {"native": {**native, "docker": {"image": "n"}}}}}, available={"docker": True}, provider="process")
     assert p.service("native").provider == "process"
 
 
@@ -365,3 +379,44 @@ def test_s3_named_bucket_with_quota(omnitron_project, buckets):
     p = plan(omnitron_project, {}, {"web": {"s3": {"bucket": "uploads", "quota": "10gb"}}})
     alloc = p.apps["web"].allocations[0]
     assert (alloc.name, alloc.params["quota"]) == ("uploads", 10_000_000_000)
+
+
+@pytest.mark.parametrize("where", ["stack", "option"])
+def test_an_unknown_provider_is_an_error_listing_the_installed_ones(omnitron_project, where):
+    eco = {"infrastructure": {"services": {"search": SEARCH}}, "stacks": {"dev": {"provider": "nope"} if where == "stack" else {}}}
+    with pytest.raises(PlanError) as info:
+        plan(omnitron_project, eco, **({"provider": "nope"} if where == "option" else {}))
+    assert "unknown provider 'nope'; installed providers: baremetal, docker, external, process" in str(info.value)
+    assert str(info.value).startswith("omnitron.config.py: stacks.dev.provider:" if where == "stack" else "--provider:")
+
+
+def test_a_provider_not_installed_names_its_package(omnitron_project, omnitron_plugins):
+    omnitron_plugins.unregister("stand-in-providers")
+    from omnitron.errors import PluginError
+
+    eco = {"infrastructure": {"services": {"search": SEARCH}}, "stacks": {"dev": {"provider": "docker"}}}
+    with pytest.raises(PluginError, match=r"service search runs with the docker provider, which is not installed: pip install omnitron-provider-docker; installed providers: external"):
+        plan(omnitron_project, eco)
+    with pytest.raises(PluginError, match=r"service search: no installed provider can run it: pip install omnitron-provider-docker"):
+        plan(omnitron_project, {"infrastructure": {"services": {"search": SEARCH}}})
+
+
+def test_a_provider_named_nowhere_in_the_core_runs_what_it_describes(omnitron_project, register_plugin):
+    """The planner knows providers only by what they say of themselves."""
+    from omnitron import hookimpl
+    from _providers import DockerStandIn
+
+    class Swarmish(DockerStandIn):
+        name = "swarmish"
+        auto_priority = None  # only when a stack names it
+
+    class Plugin:
+        @hookimpl
+        def omnitron_add_providers(self):
+            return [Swarmish]
+
+    register_plugin(Plugin(), name="swarmish")
+    eco = {"infrastructure": {"services": {"search": SEARCH}}, "stacks": {"dev": {}, "prod": {"type": "cluster", "provider": "swarmish"}}}
+    assert plan(omnitron_project, eco).service("search").provider == "docker"
+    prod = plan(omnitron_project, eco, stack="prod").service("search")
+    assert prod.provider == "swarmish" and prod.docker.image == "elasticsearch:8.11.0" and prod.ports == {"http": 9200}

@@ -252,3 +252,22 @@ def test_lazy_provider_is_imported_on_first_lookup(site, register_plugin, omnitr
     assert "lazy_provider_mod" in sys.modules
     with pytest.raises(PluginError, match="registered as 'liar' but its name is 'slow'"):
         providers["liar"]
+
+
+def test_a_misspelled_hook_is_an_error_naming_the_plugin(omnitron_plugins):
+    from omnitron import hookimpl
+
+    class Typo:
+        @hookimpl
+        def omnitron_add_preset(self):  # the hook is omnitron_add_presets
+            return []
+
+    with pytest.raises(PluginError, match=r"plugin 'typo' .*implements omnitron_add_preset, which is not an omnitron hook \(misspelled\?\); hooks: .*omnitron_add_presets"):
+        omnitron_plugins.register(Typo(), name="typo")
+    assert "typo" not in [name for name, _ in omnitron_plugins._pm.list_name_plugin()]
+
+
+def test_a_misspelled_hook_of_an_entry_point_names_its_distribution(site):
+    make_dist(site, "omnitron-typo", "0.3", {"typo": "typo_plugin"}, {"typo_plugin": "from omnitron import hookimpl\n\n@hookimpl\ndef omnitron_add_provider():\n    return []\n"})
+    with pytest.raises(PluginError, match=r"plugin 'typo' \(omnitron-typo 0.3\) implements omnitron_add_provider"):
+        PluginManager().presets

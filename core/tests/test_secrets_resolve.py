@@ -19,6 +19,8 @@ from omnitron.secrets.generate import ensure_generated, generate_value
 from omnitron.secrets.resolve import backend_for, resolver_for
 from omnitron.templating import Renderer
 
+pytestmark = pytest.mark.usefixtures("stand_in_providers")
+
 SEARCH = {
     "ports": {"main": 7700},
     "env": {"SEARCH_API_KEY": "${secret:api_key}", "SEARCH_URL": "http://${host}:${port:main}"},
@@ -44,7 +46,7 @@ def project(omnitron_project, kv) -> Project:
 
 
 def web_env(project: Project) -> dict[str, str]:
-    plan = project.plan(docker_available=True)
+    plan = project.plan(available={"docker": True})
     return render_app_env(plan, "web", Renderer(project.plugins.template_functions), secret=resolver_for(project))
 
 
@@ -62,7 +64,7 @@ def test_unknown_backend_names_file_field_and_installed(omnitron_project) -> Non
 
 
 def test_missing_secret_names_app_variable_store_key_and_fix(project: Project) -> None:
-    ensure_generated(backend_for(project), project.plan(docker_available=True))
+    ensure_generated(backend_for(project), project.plan(available={"docker": True}))
     with pytest.raises(TemplateError) as exc:
         web_env(project)
     msg = str(exc.value)
@@ -82,21 +84,21 @@ def test_plain_string_secret_in_config_is_refused(omnitron_project, capsys: pyte
 
 
 def test_ensure_generated_creates_once_and_reuses(project: Project) -> None:
-    plan = project.plan(docker_available=True)
+    plan = project.plan(available={"docker": True})
     backend = backend_for(project)
     assert [g.key for g in plan.service("cache").generated] == ["shop/dev/cache/token"]
     assert ensure_generated(backend, plan) == ["shop/dev/cache/token"]
     token = backend.get("shop/dev/cache/token")
     assert token is not None and len(token) == 16
     assert set(token) <= set(string.ascii_letters + string.digits + "-_")
-    assert ensure_generated(backend, project.plan(docker_available=True)) == []
+    assert ensure_generated(backend, project.plan(available={"docker": True})) == []
     assert backend.get("shop/dev/cache/token") == token
 
 
 def test_ensure_generated_keeps_a_value_set_by_hand(project: Project) -> None:
     backend = backend_for(project)
     backend.set("shop/dev/cache/token", "chosen-by-ops")
-    assert ensure_generated(backend, project.plan(docker_available=True)) == []
+    assert ensure_generated(backend, project.plan(available={"docker": True})) == []
     assert backend.get("shop/dev/cache/token") == "chosen-by-ops"
 
 

@@ -13,24 +13,31 @@ Groups:
   :class:`AppBinding`, :class:`ExpandContext`, :class:`AllocationRequest`;
 - providers: :class:`Provider`, :class:`ProviderContext`, :class:`RuntimeSpec`,
   :class:`ContainerState`, :class:`InfrastructureState`, :class:`ExecResult`,
-  :data:`ProgressFn`, :class:`LazyClass`, :class:`StateStore` (allocations recorded per stack), :func:`free_port`;
+  :data:`ProgressFn`, :class:`LazyClass`, and how a provider describes itself:
+  :class:`ProviderDescriptor`, :class:`PlannedAddress`; what it may record:
+  :class:`StateStore` (its per-provider records); host ports:
+  :func:`is_listening`, :func:`port_listeners`, :func:`describe_listeners`,
+  :func:`addresses_overlap`, :func:`free_port`; waiting: :func:`poll_attempts`,
+  :func:`poll_attempts_sync`;
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
   :class:`ProbeResult`, :class:`ProcessRecipe`, :class:`ProcessRun`,
   :func:`wait_for_ports`;
-- the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`;
+- the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`,
+  :func:`context_for`, :func:`runtime_templates`;
 - env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :data:`MASK`, :data:`PENDING`;
 - secrets: :class:`SecretBackend`, :class:`SecretContext`;
 - config models: :class:`ServiceRequirement`, :class:`DockerServiceConfig`,
-  :class:`DockerOptions`, :class:`HealthCheck`, :class:`VolumeMount`,
+  :class:`DockerOptions`, :class:`ContainerHealthCheck`, :class:`HealthCheck`, :class:`VolumeMount`,
   :class:`ProcessConfig`, :data:`Port`, :data:`Size`, :data:`BucketName`, :data:`Duration`,
   :func:`parse_size`, :func:`parse_duration`;
 - errors: :class:`OmnitronError`, :class:`ConfigError`, :class:`PlanError`,
   :class:`TemplateError`, :class:`PluginError`, :class:`ProvisionError`, :class:`SecretError`;
 - commands: :class:`CommandSpec`, the shared options :data:`ProjectOpt`,
   :data:`StackOpt`, :data:`JsonOpt`, :data:`ProviderOpt`, :func:`print_json`,
-  :func:`console`, and the use cases a command calls: :func:`load_stack`,
-  :func:`pick_service`, :func:`secret_value`, :func:`exec_in_service`,
-  :func:`interactive_exec_argv`.
+  :func:`console`, and the use cases a command calls: :func:`load_stack`
+  (a :class:`Stack`), :func:`pick_service`, :func:`secret_value`,
+  :func:`exec_in_service`, :func:`interactive_exec_argv`, :func:`recorded_index`,
+  :func:`recorded_facts`.
 """
 
 from __future__ import annotations
@@ -40,38 +47,8 @@ from typing import TYPE_CHECKING, Any
 
 from .hookspecs import hookimpl
 
-if TYPE_CHECKING:
-    from .cli._common import JsonOpt, ProjectOpt, StackOpt, console, print_json
-    from .cli.infra_run import ProviderOpt
-    from .cli.infra_run import load_plan as load_stack
-    from .cli_registry import CommandSpec
-    from .engine.clients import exec_in_service, interactive_exec_argv, pick_service, secret_value
-    from .errors import ConfigError, OmnitronError, PlanError, PluginError, ProvisionError, SecretError, TemplateError
-    from .health import HealthProbe, ProbeResult
-    from .lazy import LazyClass
-    from .model import (
-        BucketName,
-        DockerOptions,
-        DockerServiceConfig,
-        Duration,
-        HealthCheck,
-        Port,
-        ProcessConfig,
-        ServiceRequirement,
-        Size,
-        VolumeMount,
-        parse_duration,
-        parse_size,
-    )
-    from .plan import AllocationRequest, AppPlan, Plan, PlannedService
-    from .presets import AppBinding, Credential, ExpandContext, Preset, PresetConfig
-    from .process import ProcessRecipe, ProcessRun, wait_for_ports
-    from .providers import ContainerState, ExecResult, InfrastructureState, ProgressFn, Provider, ProviderContext, RuntimeSpec
-    from .runtime import ServiceHandle
-    from .secrets.base import SecretBackend, SecretContext
-    from .state import StateStore
-    from .hostports import free_port
-    from .templating import MASK, PENDING, TemplateContext, TemplateFunction
+if TYPE_CHECKING:  # the names as a type checker sees them (resolved lazily below)
+    from ._api_types import *  # noqa: F403
 
 # public name -> "module:attribute" (relative to this package)
 _EXPORTS: dict[str, str] = {
@@ -91,8 +68,16 @@ _EXPORTS: dict[str, str] = {
     "ExecResult": "providers:ExecResult",
     "ProgressFn": "providers:ProgressFn",
     "LazyClass": "lazy:LazyClass",
+    "ProviderDescriptor": "providers:ProviderDescriptor",
+    "PlannedAddress": "providers:PlannedAddress",
     "StateStore": "state:StateStore",
+    "is_listening": "hostports:is_listening",
+    "port_listeners": "hostports:listeners",
+    "describe_listeners": "hostports:describe_listeners",
+    "addresses_overlap": "hostports:addresses_overlap",
     "free_port": "hostports:free_port",
+    "poll_attempts": "poll:attempts",
+    "poll_attempts_sync": "poll:attempts_sync",
     # running services
     "ServiceHandle": "runtime:ServiceHandle",
     "HealthProbe": "health:HealthProbe",
@@ -104,6 +89,8 @@ _EXPORTS: dict[str, str] = {
     "Plan": "plan:Plan",
     "PlannedService": "plan:PlannedService",
     "AppPlan": "plan:AppPlan",
+    "context_for": "plan:context_for",
+    "runtime_templates": "plan:runtime_templates",
     # templates
     "TemplateFunction": "templating:TemplateFunction",
     "TemplateContext": "templating:TemplateContext",
@@ -116,6 +103,7 @@ _EXPORTS: dict[str, str] = {
     "ServiceRequirement": "model:ServiceRequirement",
     "DockerServiceConfig": "model:DockerServiceConfig",
     "DockerOptions": "model:DockerOptions",
+    "ContainerHealthCheck": "model:ContainerHealthCheck",
     "HealthCheck": "model:HealthCheck",
     "VolumeMount": "model:VolumeMount",
     "ProcessConfig": "model:ProcessConfig",
@@ -135,13 +123,16 @@ _EXPORTS: dict[str, str] = {
     "SecretError": "errors:SecretError",
     # commands
     "CommandSpec": "cli_registry:CommandSpec",
-    "ProjectOpt": "cli._common:ProjectOpt",
-    "StackOpt": "cli._common:StackOpt",
-    "JsonOpt": "cli._common:JsonOpt",
-    "ProviderOpt": "cli.infra_run:ProviderOpt",
-    "print_json": "cli._common:print_json",
-    "console": "cli._common:console",
-    "load_stack": "cli.infra_run:load_plan",
+    "ProjectOpt": "cli.options:ProjectOpt",
+    "StackOpt": "cli.options:StackOpt",
+    "JsonOpt": "cli.options:JsonOpt",
+    "ProviderOpt": "cli.options:ProviderOpt",
+    "print_json": "cli.options:print_json",
+    "console": "cli.options:console",
+    "load_stack": "usecases.loading:load_stack",
+    "Stack": "usecases.loading:Stack",
+    "recorded_index": "usecases.apps:recorded_index",
+    "recorded_facts": "state:recorded_facts",
     "pick_service": "engine.clients:pick_service",
     "secret_value": "engine.clients:secret_value",
     "exec_in_service": "engine.clients:exec_in_service",

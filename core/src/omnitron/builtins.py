@@ -28,6 +28,6 @@ def omnitron_add_secret_backends():
 
 @hookimpl
 def omnitron_add_providers():
-    from .engine.external import ExternalProvider
+    from .external import ExternalProvider
 
     return [ExternalProvider]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .planner import context_for
+from .plan import context_for
 from .templating import MASK, Renderer
 
 if TYPE_CHECKING:
@@ -20,11 +20,13 @@ def render_app_env(
     secret=None,
     allocations: dict[str, dict[str, str]] | None = None,
     mask_secrets: bool = False,
+    facts: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, str]:
     """``app``'s env vars, rendered.
 
     :param secret: store key -> value; ``None`` renders secrets as ``****``.
     :param allocations: service -> ``${alloc:KEY}`` values for this app (from the state store).
+    :param facts: service -> facts recorded in the state store (``<pending>`` where missing).
     """
     app_plan = plan.apps[app]
     allocations = allocations or {}
@@ -33,17 +35,20 @@ def render_app_env(
         svc = plan.service(binding.service) if binding.service else None
         alloc = dict(next((a.values for a in app_plan.allocations if a.service == binding.service), {}))
         alloc.update(allocations.get(binding.service or "", {}))
-        ctx = context_for(svc, app=app, alloc=alloc, secret=secret or (lambda key: MASK), secrets=binding.secrets)
+        ctx = context_for(svc, app=app, alloc=alloc, secret=secret or (lambda key: MASK), secrets=binding.secrets, plan=plan, facts=facts)
         out[var] = renderer.render(binding.template, ctx, variable=var, mask_secrets=mask_secrets or secret is None)
     return out
 
 
 def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False) -> dict[str, dict[str, str]]:
     """Every app's env for display: secrets masked unless ``show_secrets``."""
+    from .state import recorded_facts
+
     renderer = Renderer(project.plugins.template_functions)
     secret = None
     if show_secrets:
         from .secrets.resolve import resolver_for
 
         secret = resolver_for(project)
-    return {name: render_app_env(plan, name, renderer, secret=secret) for name in plan.apps}
+    facts = recorded_facts(project.state_dir, plan.stack)
+    return {name: render_app_env(plan, name, renderer, secret=secret, facts=facts) for name in plan.apps}

@@ -53,7 +53,9 @@ def omnitron_add_presets() -> list[type[Preset]]:
     A preset turns a short declaration into a full
     :class:`~omnitron.model.ServiceRequirement`, says what an app shorthand
     (``"database": true``) allocates and injects, and prepares the running
-    service (databases, buckets) once it is healthy.
+    service (databases, buckets) once it is healthy; ``prepare`` may return
+    *service facts* (public values known only then, such as a hostname),
+    recorded in the state store and handed to every template context.
 
     :returns: :class:`~omnitron.presets.Preset` subclasses; each
         ``Preset.name`` must be unique across all plugins.
@@ -64,14 +66,23 @@ def omnitron_add_presets() -> list[type[Preset]]:
 
 @hookspec
 def omnitron_add_providers() -> list[type[Provider]]:
-    """Register providers: what makes a planned service run (``docker``, ``process``, ...).
+    """Register providers: what makes a planned service run (containers, native processes, remote servers).
+
+    A provider describes itself with class attributes the planner reads as
+    plain data (:class:`~omnitron.providers.ProviderDescriptor`): ``runs_from``
+    (the part of a requirement it runs: ``docker``, ``process``,
+    ``bare_metal``, or ``None``), ``assigns_host_ports``, ``manages_lifecycle``,
+    ``auto_priority`` (``None``: only when a stack or ``--provider`` names it),
+    ``is_available()``, a pure ``can_run(requirement, preset)``, ``data_noun``;
+    see :class:`~omnitron.providers.Provider`. Keep the class cheap to import
+    (``implementation`` names a subclass with the heavy methods).
 
     :returns: :class:`~omnitron.providers.Provider` subclasses, or
-        :class:`~omnitron.lazy.LazyClass` references imported on first use (for a
-        provider whose module is heavy to import); each ``name`` must be unique.
-        They are instantiated per command with a :class:`~omnitron.providers.ProviderContext`.
+        :class:`~omnitron.lazy.LazyClass` references imported on first use;
+        each ``name`` must be unique. They are instantiated per command with a
+        :class:`~omnitron.providers.ProviderContext`.
 
-    Called once, when the first service is provisioned or inspected.
+    Called once, when a plan is made (the planner reads every provider's description).
     """
 
 
@@ -99,7 +110,13 @@ def omnitron_add_template_functions() -> list[type[TemplateFunction]]:
     ``host``, ``port``, ``secret`` and ``alloc`` are built in.
 
     :returns: :class:`~omnitron.templating.TemplateFunction` subclasses; their
-        ``render`` must be pure (no I/O): what they need comes in the context.
+        ``render`` must be pure (no I/O): what they need comes in the context,
+        which holds the whole plan (``ctx.plan``) and the *service facts*
+        recorded so far (``ctx.facts``: service -> values its preset's
+        ``prepare`` returned, such as a hidden service's hostname). A function
+        reading a fact adds its service to ``ctx.needs`` (an app whose env uses
+        it then depends on that service, so ``omnitron run`` brings it up
+        first) and renders ``PENDING`` while the fact is not recorded yet.
 
     Called once, when a plan is made.
     """

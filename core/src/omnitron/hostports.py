@@ -1,6 +1,10 @@
-"""Host ports for providers: is one taken, and by whom (``/proc/net/tcp{,6}`` and ``/proc/<pid>/fd``).
+"""Host ports for providers: is one taken, and by whom.
 
-Blocking helpers: call them from a worker thread in async code.
+Blocking helpers: call them from a worker thread in async code. Whether a
+port is taken is a bind test (then ``/proc/net/tcp{,6}``); which of our own
+processes listens is read from ``/proc`` (:func:`listeners`, on every ``up``);
+who else holds a port, for an error message, comes from psutil
+(:func:`describe_listeners`), whose ~50 ms import only that error path pays.
 """
 
 from __future__ import annotations
@@ -113,9 +117,28 @@ def _comm(pid: int) -> str:
         return "?"
 
 
+def _psutil_listeners(port: int, bind: str | None) -> dict[int, str]:
+    import psutil
+
+    found: dict[int, str] = {}
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.status != psutil.CONN_LISTEN or not conn.laddr or conn.laddr.port != port or conn.pid is None:
+            continue
+        if _conflicts(conn.laddr.ip.removeprefix("::ffff:"), bind):
+            try:
+                found[conn.pid] = psutil.Process(conn.pid).name()
+            except psutil.Error:
+                found[conn.pid] = "?"
+    return found
+
+
 def describe_listeners(port: int, bind: str | None = None) -> str:
     """``pid N (name), ...`` of what listens on ``port``, for error messages."""
-    found = listeners(port, bind)
+    try:
+        found = _psutil_listeners(port, bind)
+    except Exception:  # psutil cannot see the sockets here: read /proc ourselves
+        found = {}
+    found = found or listeners(port, bind)
     return ", ".join(f"pid {pid} ({comm})" for pid, comm in sorted(found.items())) or "a process this user cannot see (or an open connection's local end)"
 
 

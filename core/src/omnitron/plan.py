@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -12,6 +14,12 @@ from .model import (
     HealthCheck,
     ProcessConfig,
 )
+from .templating import TemplateContext
+
+
+@dataclass(frozen=True)
+class RunPart:
+    """Marks a field of :class:`PlannedService` as a part a provider may run from (``Provider.runs_from``)."""
 
 
 class PlanModel(BaseModel):
@@ -54,7 +62,7 @@ class PlannedService(PlanModel):
     type: str | None = None
     description: str | None = None
     provider: str
-    """``docker``, ``process``, ``baremetal`` or ``external``."""
+    """The installed provider chosen for it (``external`` for a stack's external override)."""
     host: str
     """Host apps connect to."""
     bind_address: str = "127.0.0.1"
@@ -62,9 +70,10 @@ class PlannedService(PlanModel):
     """Host-side ports apps connect to (offsets applied)."""
     target_ports: dict[str, int] = {}
     """Ports inside the container / the process listens on, as declared."""
-    docker: DockerOptions | None = None
-    process: ProcessConfig | None = None
-    bare_metal: BareMetalServiceConfig | None = None
+    docker: Annotated[DockerOptions | None, RunPart()] = None
+    process: Annotated[ProcessConfig | None, RunPart()] = None
+    bare_metal: Annotated[BareMetalServiceConfig | None, RunPart()] = None
+    """Of these run parts only the chosen provider's is kept."""
     env: dict[str, str] = {}
     """Env templates this service injects into every app using it."""
     secrets: dict[str, str] = {}
@@ -80,7 +89,19 @@ class PlannedService(PlanModel):
     """The preset's validated config."""
     auto: bool = False
     """Added by the planner because an app needed it and none was declared."""
+    rendered_digest: str = ""
+    """Digest of its runtime templates as rendered at plan time (secrets masked): part of the spec hash, so a
+    value resolved through the plan (another service's port, an app's declared port) recreates it when it changes."""
     spec_hash: str = ""
+
+    @property
+    def runtime_config(self) -> DockerOptions | ProcessConfig | None:
+        """The run section of its provider that carries the service's own env and command (container or process)."""
+        return self.docker if self.docker is not None else self.process
+
+
+RUN_PARTS: tuple[str, ...] = tuple(name for name, f in PlannedService.model_fields.items() if any(isinstance(m, RunPart) for m in f.metadata))
+"""Names of the parts of a service providers run from, as fields of the requirement and the planned service."""
 
 
 class EnvBinding(PlanModel):
@@ -102,6 +123,8 @@ class AppPlan(PlanModel):
     """Credentials generated for this app alone (its own database user's password, its access key)."""
     migrate: list[str] | None = None
     command: list[str] | None = None
+    ports: dict[str, int] = {}
+    """Ports the app listens on (declared), on 127.0.0.1."""
 
 
 class Plan(PlanModel):
@@ -132,3 +155,49 @@ class Plan(PlanModel):
             wanted.add(name)
             stack.extend(self.service(name).depends_on)
         return [s for s in self.services if s.name in wanted]
+
+
+def context_for(
+    svc: PlannedService | None,
+    *,
+    app: str | None,
+    alloc: Mapping[str, str],
+    secret: Callable[[str], str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    plan: Plan | None = None,
+    facts: Mapping[str, Mapping[str, str]] | None = None,
+) -> TemplateContext:
+    """The template context of ``svc`` as seen from ``app`` (``secret``: store key -> value; masked when ``None``).
+
+    Without a service (an app's own env), ``${host}`` and ``${port:NAME}`` are
+    the app's: 127.0.0.1 and its declared ports.
+
+    :param secrets: logical name -> store key of credentials generated for ``app``
+        alone (an app's own database password); they win over the service's.
+    :param facts: service -> facts recorded in the state store (none at plan time).
+    """
+    own = plan.apps[app].ports if svc is None and plan is not None and app in plan.apps else None
+    ctx = TemplateContext(
+        app=app,
+        service=svc.name if svc else None,
+        host=svc.host if svc else "127.0.0.1" if own is not None else "localhost",
+        ports=dict(svc.ports) if svc else dict(own or {}),
+        secrets={**(svc.secrets if svc else {}), **(secrets or {})},
+        alloc=dict(alloc),
+        plan=plan,
+        facts=dict(facts or {}),
+    )
+    if secret is not None:
+        ctx.secret = secret
+    return ctx
+
+
+def runtime_templates(svc: PlannedService) -> dict[str, str]:
+    """Templates of the service's own runtime (container/process env and command), by a display name."""
+    source = svc.runtime_config
+    if source is None:
+        return {}
+    out = dict(source.env)
+    for i, arg in enumerate(source.command or []):
+        out[f"command[{i}]"] = arg
+    return out

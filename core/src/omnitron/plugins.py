@@ -2,11 +2,14 @@
 
 Nothing else in omnitron calls ``pm.hook.*``: it asks this facade for
 presets, providers, probes, secret backends, template functions and commands,
-each a name -> object map built once. Entry points in the ``omnitron`` group
-are loaded on first use; ``OMNITRON_PLUGINS`` (comma-separated allowlist) and
+each a :class:`~omnitron.registry.Registry` built once. The core's built-ins
+register first, then entry points in the ``omnitron`` group, loaded on first
+use; ``OMNITRON_PLUGINS`` (comma-separated allowlist) and
 ``OMNITRON_DISABLE_PLUGINS`` (blocklist) choose which. A plugin that fails to
-import is reported as a warning and skipped; two plugins providing the same
-name is a :class:`~omnitron.errors.PluginError` naming both distributions.
+import is reported as a warning and skipped; a plugin implementing a hook
+omnitron does not have (a misspelled ``omnitron_*`` name) or two plugins
+providing the same name is a :class:`~omnitron.errors.PluginError` naming the
+distributions.
 """
 
 from __future__ import annotations
@@ -18,25 +21,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from . import builtins, hookspecs
 from .errors import PluginError
 from .hookspecs import PROJECT
+from .registry import Kind, Registry
+
+if TYPE_CHECKING:
+    from .providers import ProviderDescriptor
 
 ENTRY_POINT_GROUP = "omnitron"
 
-# hook name -> (kind shown to users, attribute holding the provided name)
-_KINDS: dict[str, tuple[str, str]] = {
-    "omnitron_add_presets": ("presets", "name"),
-    "omnitron_add_providers": ("providers", "name"),
-    "omnitron_add_health_probes": ("probes", "name"),
-    "omnitron_add_template_functions": ("template_functions", "name"),
-    "omnitron_add_secret_backends": ("secret_backends", "name"),
-    "omnitron_add_commands": ("commands", "name"),
+KINDS: dict[str, Kind] = {
+    "presets": Kind("omnitron_add_presets", "presets", instantiate=True),
+    "providers": Kind("omnitron_add_providers", "providers"),
+    "probes": Kind("omnitron_add_health_probes", "probes", instantiate=True),
+    "template_functions": Kind("omnitron_add_template_functions", "template_functions", instantiate=True),
+    "secret_backends": Kind("omnitron_add_secret_backends", "secret_backends"),
+    "commands": Kind("omnitron_add_commands", "commands", key=lambda spec: f"{spec.group} {spec.name}".strip()),
 }
+"""Attribute of :class:`PluginManager` -> the kind it holds."""
 
 
 class PluginLoadWarning(UserWarning):
@@ -52,13 +59,7 @@ class PluginInfo:
     provides: dict[str, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "distribution": self.distribution,
-            "version": self.version,
-            "hooks": self.hooks,
-            "provides": self.provides,
-        }
+        return {"name": self.name, "distribution": self.distribution, "version": self.version, "hooks": self.hooks, "provides": self.provides}
 
 
 def _split_env(name: str) -> set[str] | None:
@@ -82,12 +83,27 @@ class PluginManager:
     # -- registration ---------------------------------------------------
 
     def register(self, plugin: ModuleType | object, name: str | None = None, *, distribution: tuple[str, str] | None = None) -> str:
-        """Register a plugin object or module (tests and built-ins use this)."""
+        """Register a plugin object or module (tests and built-ins use this).
+
+        :raises PluginError: ``name`` is taken, or the plugin implements a hook
+            omnitron does not have (a misspelling) or with the wrong arguments.
+        """
         self._invalidate()
-        plugin_name = self._pm.register(plugin, name=name)
+        try:
+            plugin_name = self._pm.register(plugin, name=name)
+        except ValueError as exc:
+            raise PluginError(f"plugin {name!r} cannot be registered: {exc}") from None
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin {name or plugin!r}{_from(distribution)}: {exc}") from None
         if plugin_name is None:
             raise PluginError(f"plugin {name!r} is already registered")
         self._dists[plugin_name] = distribution or (plugin_name, "0")
+        unknown = sorted(c.name for c in self._pm.get_hookcallers(plugin) or [] if not c.has_spec())
+        if unknown:
+            self._pm.unregister(name=plugin_name)
+            self._dists.pop(plugin_name, None)
+            known = ", ".join(sorted(h for h in dir(hookspecs) if h.startswith(f"{PROJECT}_")))
+            raise PluginError(f"plugin {plugin_name!r}{_from(distribution)} implements {', '.join(unknown)}, which is not an omnitron hook (misspelled?); hooks: {known}")
         return plugin_name
 
     def unregister(self, name: str) -> None:
@@ -102,9 +118,7 @@ class PluginManager:
         allow = _split_env("OMNITRON_PLUGINS")
         deny = _split_env("OMNITRON_DISABLE_PLUGINS") or set()
         for ep in sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            if (allow is not None and ep.name not in allow) or ep.name in deny:
-                continue
-            if self._pm.has_plugin(ep.name):
+            if (allow is not None and ep.name not in allow) or ep.name in deny or self._pm.has_plugin(ep.name):
                 continue
             dist = ep.dist.name if ep.dist else ep.name
             version = ep.dist.version if ep.dist else "0"
@@ -119,100 +133,72 @@ class PluginManager:
         self._invalidate()
 
     def _invalidate(self) -> None:
-        for attr in ("presets", "providers", "probes", "template_functions", "secret_backends", "commands"):
+        for attr in KINDS:
             self.__dict__.pop(attr, None)
 
     # -- collection -----------------------------------------------------
 
-    def _collect(self, hook_name: str) -> dict[str, Any]:
+    def _registry(self, attr: str) -> Registry:
         self.load_entrypoints()
-        kind, attr = _KINDS[hook_name]
-        found: dict[str, Any] = {}
-        owner: dict[str, str] = {}
-        hook = getattr(self._pm.hook, hook_name)
+        kind = KINDS[attr]
+        hook = getattr(self._pm.hook, kind.hook)
         # get_hookimpls() lists in registration order: built-ins come first
-        for impl in hook.get_hookimpls():
-            plugin_name = self._pm.get_name(impl.plugin) or "?"
-            items = impl.function() or []
-            for item in items:
-                name = getattr(item, attr)
-                if name in found:
-                    a = self._describe(owner[name])
-                    b = self._describe(plugin_name)
-                    raise PluginError(f"{kind[:-1].replace('_', ' ')} {name!r} is provided by both {a} and {b}; uninstall one or disable it with OMNITRON_DISABLE_PLUGINS")
-                found[name] = item
-                owner[name] = plugin_name
-        self._owners = getattr(self, "_owners", {})
-        self._owners[hook_name] = owner
-        return found
+        contributions = [(self._pm.get_name(impl.plugin) or "?", impl.function()) for impl in hook.get_hookimpls()]
+        return Registry.collect(kind, contributions, self._describe)
 
     def _describe(self, plugin_name: str) -> str:
         dist, version = self._dists.get(plugin_name, (plugin_name, "?"))
         return f"{dist} {version} (plugin {plugin_name!r})"
 
     @cached_property
-    def presets(self) -> dict[str, Any]:
+    def presets(self) -> Registry:
         """Preset name -> preset instance."""
-        return {name: cls() for name, cls in self._collect("omnitron_add_presets").items()}
+        return self._registry("presets")
 
     @cached_property
-    def providers(self) -> Mapping[str, type]:
+    def providers(self) -> Registry:
         """Provider name -> provider class (a :class:`~omnitron.lazy.LazyClass` is imported on first lookup)."""
-        from .lazy import LazyMapping
-
-        return LazyMapping(self._collect("omnitron_add_providers"))
+        return self._registry("providers")
 
     @cached_property
-    def probes(self) -> dict[str, Any]:
-        return {name: cls() for name, cls in self._collect("omnitron_add_health_probes").items()}
+    def probes(self) -> Registry:
+        return self._registry("probes")
 
     @cached_property
-    def template_functions(self) -> dict[str, Any]:
-        return {name: cls() for name, cls in self._collect("omnitron_add_template_functions").items()}
+    def template_functions(self) -> Registry:
+        return self._registry("template_functions")
 
     @cached_property
-    def secret_backends(self) -> dict[str, type]:
-        return self._collect("omnitron_add_secret_backends")
+    def secret_backends(self) -> Registry:
+        return self._registry("secret_backends")
 
     @cached_property
-    def commands(self) -> dict[str, Any]:
-        items = []
-        self.load_entrypoints()
-        for impl in self._pm.hook.omnitron_add_commands.get_hookimpls():
-            items.extend(impl.function() or [])
-        seen: dict[tuple[str, str], Any] = {}
-        for spec in items:
-            key = (spec.group, spec.name)
-            if key in seen:
-                raise PluginError(f"command {' '.join(filter(None, key))!r} is registered twice")
-            seen[key] = spec
-        return {f"{g} {n}".strip(): s for (g, n), s in seen.items()}
+    def commands(self) -> Registry:
+        """``"group name"`` -> :class:`~omnitron.cli_registry.CommandSpec`."""
+        return self._registry("commands")
+
+    def provider_descriptors(self, available: Mapping[str, bool] | None = None) -> dict[str, ProviderDescriptor]:
+        """What every installed provider says of itself (imports each provider class)."""
+        available = available or {}
+        return {name: self.providers[name].describe(available=available.get(name)) for name in self.providers}
 
     # -- introspection --------------------------------------------------
 
     def plugin_infos(self) -> list[PluginInfo]:
         """Every loaded plugin with its version, hooks and what it provides."""
-        self.load_entrypoints()
-        for hook_name in _KINDS:
-            if hook_name != "omnitron_add_commands":
-                self._collect(hook_name)
+        registries = {attr: getattr(self, attr) for attr in KINDS}
         infos: list[PluginInfo] = []
         for plugin_name, plugin in self._pm.list_name_plugin():
             dist, version = self._dists.get(plugin_name, (plugin_name, "?"))
             hooks = sorted(h.name for h in self._pm.get_hookcallers(plugin) or [])
-            provides: dict[str, list[str]] = {}
-            for hook_name, (kind, _) in _KINDS.items():
-                if hook_name == "omnitron_add_commands":
-                    if hook_name in hooks:
-                        specs = getattr(plugin, hook_name)() or []
-                        provides[kind] = sorted(f"{s.group} {s.name}".strip() for s in specs)
-                    continue
-                names = sorted(n for n, o in self._owners.get(hook_name, {}).items() if o == plugin_name)
-                if names:
-                    provides[kind] = names
+            provides = {kind.label: names for attr, kind in KINDS.items() if (names := registries[attr].names_of(plugin_name))}
             infos.append(PluginInfo(plugin_name, dist, version, hooks, provides))
         infos.sort(key=lambda i: (i.name != "omnitron", i.name))
         return infos
+
+
+def _from(distribution: tuple[str, str] | None) -> str:
+    return f" ({distribution[0]} {distribution[1]})" if distribution else ""
 
 
 _override: PluginManager | None = None

@@ -107,11 +107,21 @@ class Preset(ABC):
         """
         raise NotImplementedError(f"preset {self.name!r} does not serve an app shorthand")
 
-    async def prepare(self, service: ServiceHandle) -> None:
+    async def prepare(self, service: ServiceHandle) -> dict[str, str] | None:
         """Called once the service is healthy: create databases, extensions, buckets.
 
         Must be idempotent: it runs on every ``infra up``.
+
+        :returns: the service's *facts*, or ``None`` to record none: public values
+            known only once the service runs (a hidden service's hostname, a
+            generated node id). They replace the service's previous facts in the
+            state store and reach every template context of the plan as
+            ``ctx.facts[service]``, so a template function can render them in any
+            app's env; until recorded, such a function renders
+            :data:`~omnitron.templating.PENDING`. ``down --volumes`` forgets them.
+            Never return a secret: facts are stored and shown in plain text.
         """
+        return None
 
     async def allocate(self, service: ServiceHandle, request: AllocationRequest) -> dict[str, str]:
         """Make ``request`` exist on the running service, idempotently.
@@ -121,11 +131,7 @@ class Preset(ABC):
         return dict(request.values)
 
     async def maintain(self, service: ServiceHandle) -> None:
-        """A periodic chore on the running service (an S3 quota sweep); no-op by default.
-
-        Called by ``infra up`` after :meth:`prepare` and the allocations, and on every
-        reconcile tick by the daemon. Must be idempotent and quick.
-        """
+        """A periodic chore: called by `infra up` after the service is prepared and its allocations made, and by the daemon on every reconcile tick; must be idempotent and cheap when nothing is to do."""
 
     def process_recipe(self) -> ProcessRecipe | None:
         """How to run this service as a native process, or ``None`` if it cannot be."""
@@ -134,6 +140,7 @@ class Preset(ABC):
     def process_recipe_for(self, service: PlannedService) -> ProcessRecipe | None:
         """The recipe that runs ``service`` (its ``config`` may choose among several servers).
 
-        The process provider asks this when it starts a service; the default is :meth:`process_recipe`.
+        The engine asks this when it renders the service's runtime spec for a provider
+        (:attr:`RuntimeSpec.recipe`); the default is :meth:`process_recipe`.
         """
         return self.process_recipe()

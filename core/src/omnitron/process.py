@@ -1,4 +1,4 @@
-"""How a preset says it can run as a native process (used by the process provider).
+"""What a provider is handed to run a service (:class:`RuntimeSpec`), and how a preset runs as a native process.
 
 A preset returns a :class:`ProcessRecipe` from ``Preset.process_recipe()``.
 The process provider finds the binaries, initialises the data directory once,
@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +24,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from .providers import RuntimeSpec
+    from .plan import PlannedService
 
 _VERSION = re.compile(r"(?<![\w.])v?=?(\d+(?:\.\d+)*)")
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """A planned service with its runtime templates rendered (secrets included).
+
+    Lives only in memory: it is handed to the provider and dropped.
+    """
+
+    service: PlannedService
+    env: dict[str, str] = field(default_factory=dict)
+    """Env of the container / process itself (``POSTGRES_PASSWORD``, ...)."""
+    command: list[str] | None = None
+    stdin: bytes | None = None
+    """Config fed on stdin (process provider), so it never touches disk."""
+    recipe: ProcessRecipe | None = None
+    """The preset's process recipe, resolved once by the engine (``None``: the service's own ``process.command``)."""
 
 
 @dataclass
@@ -182,15 +198,12 @@ class ProcessRecipe(ABC):
 
 async def wait_for_ports(run: ProcessRun) -> None:
     """Poll ``run``'s ports until each accepts a TCP connection; fail if the process exits or the startup timeout passes."""
-    import anyio
-
     from .errors import ProvisionError
+    from .poll import attempts
 
     host = "127.0.0.1" if run.bind_address in ("0.0.0.0", "", "*") else ("::1" if run.bind_address == "::" else run.bind_address)
-    started = time.monotonic()
-    deadline = started + run.startup_timeout
     pending = dict(run.port)
-    while pending:
+    async for _ in attempts(run.startup_timeout, first=0.002, cap=0.01, factor=1.5):
         for port_name, port in list(pending.items()):
             if _accepts(host, port):
                 del pending[port_name]
@@ -198,10 +211,8 @@ async def wait_for_ports(run: ProcessRun) -> None:
             return
         if not run.is_running():
             raise ProvisionError(f"service {run.name}: the process exited while starting: {run.log_tail() or 'no output'} (log: {run.log_path})")
-        if time.monotonic() > deadline:
-            ports = ", ".join(f"{n}={p}" for n, p in sorted(pending.items()))
-            raise ProvisionError(f"service {run.name}: not listening on {host} ({ports}) after {run.startup_timeout:g}s; log: {run.log_path}")
-        await anyio.sleep(0.002 if time.monotonic() - started < 2 else 0.05)
+    ports = ", ".join(f"{n}={p}" for n, p in sorted(pending.items()))
+    raise ProvisionError(f"service {run.name}: not listening on {host} ({ports}) after {run.startup_timeout:g}s; log: {run.log_path}")
 
 
 def _accepts(host: str, port: int) -> bool:

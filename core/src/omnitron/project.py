@@ -1,21 +1,22 @@
 """A project on disk: where its config is, its state directory, its plugins, its plan.
 
-The thin I/O layer around the pure planner: it finds and reads files, asks
-whether a Docker engine answers, digests mounted config files, then calls
-:func:`~omnitron.planner.make_plan`.
+The thin I/O layer around the pure planner: it finds and reads files, hands
+the planner what the installed providers say of themselves, and digests the
+mounted config files the draft plan names before its spec hashes are computed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
 from .errors import ConfigError
 from .loader import CONFIG_FILES, LoadedProject, find_config, load_project
 from .plan import Plan
-from .planner import PlanOptions, make_plan, spec_hash
+from .planner import PlanOptions, draft_plan, hash_plan, mounted_files
 from .plugins import PluginManager
 
 STATE_DIRNAME = ".omnitron"
@@ -74,21 +75,15 @@ class Project:
     def default_stack(self) -> str:
         return self.loaded.ecosystem.default_stack
 
-    def plan(self, stack: str | None = None, *, provider: str | None = None, docker_available: bool | None = None) -> Plan:
-        """Plan ``stack``; spec hashes include digests of bind-mounted files."""
-        options = PlanOptions(stack=stack, environ=dict(os.environ), docker_available=docker_available, provider=provider)
-        plan = make_plan(self.loaded, self.plugins, options)
-        digests: dict[str, str] = {}
-        for svc in plan.services:
-            if svc.docker is None:
-                continue
-            for vol in svc.docker.volumes:
-                if vol.type == "bind":
-                    digests[vol.source] = digest_path(Path(vol.source))
-        if digests:
-            for svc in plan.services:
-                svc.spec_hash = spec_hash(svc, digests)
-        return plan
+    def plan(self, stack: str | None = None, *, provider: str | None = None, available: Mapping[str, bool] | None = None) -> Plan:
+        """Plan ``stack``; spec hashes include digests of bind-mounted files.
+
+        :param provider: ``--provider`` (overrides the stack's choice).
+        :param available: provider name -> whether it can work here now (what ``auto`` prefers).
+        """
+        options = PlanOptions(stack=stack, environ=dict(os.environ), provider=provider, providers=self.plugins.provider_descriptors(available))
+        draft = draft_plan(self.loaded, self.plugins, options)
+        return hash_plan(draft, {source: digest_path(Path(source)) for source in mounted_files(draft)})
 
 
 def digest_path(path: Path) -> str:

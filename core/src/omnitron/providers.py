@@ -1,4 +1,19 @@
-"""The provider interface (``docker``, ``process``, ``baremetal``, ...) and the state it reports."""
+"""The provider interface: what makes a planned service run, how a provider describes itself, and the state it reports.
+
+A provider is a class registered with ``omnitron_add_providers``. Its class
+attributes and classmethods *describe* it, so the core never names one: the
+planner receives these descriptions as plain data (:class:`ProviderDescriptor`)
+and picks a provider per service; ``down``, ``reset``, ``status`` and the
+client shells read them to know what the provider owns. Its instance methods
+(``ensure``, ``list_managed``, ``stop``, ``remove``, ``logs``, ``exec``, ...)
+do the work, asynchronously, for one project and stack.
+
+What crosses the boundary: a :class:`RuntimeSpec` in (the planned service with
+its runtime templates rendered, secrets included; it lives only in memory),
+:class:`ContainerState` out. Nothing else: a provider finds what it manages by
+project + stack + service identity (labels, recorded records), never by names
+it guesses, and never touches what it did not create.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +25,21 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
+from .process import RuntimeSpec
+from .runtime import ExecResult
+
 if TYPE_CHECKING:
+    from .model import ServiceRequirement
     from .plan import PlannedService
+    from .presets import Preset
+
+__all__ = [
+    "Allocation", "ContainerState", "ExecResult", "InfrastructureState", "PlannedAddress", "ProgressFn", "Provider", "ProviderContext",
+    "ProviderDescriptor", "RuntimeSpec",
+]
 
 Status = Literal["not_found", "created", "running", "paused", "restarting", "exited", "dead"]
 Health = Literal["healthy", "unhealthy", "starting", "none"]
-
 
 class ContainerState(BaseModel):
     """State of one managed service (a container, a process, a remote server)."""
@@ -34,31 +58,22 @@ class ContainerState(BaseModel):
     """What the health probe says about the running server (which server it is), when it has something to say."""
 
 
+class Allocation(BaseModel):
+    """A per-app resource recorded on a service (a database, a Redis DB index, a bucket), with the app that owns it."""
+
+    service: str
+    kind: str
+    name: str
+    app: str
+    values: dict[str, Any] = {}
+
+
 class InfrastructureState(BaseModel):
     services: dict[str, ContainerState] = {}
     ready: bool = False
     last_reconciled: str | None = None
-
-
-@dataclass(frozen=True)
-class RuntimeSpec:
-    """A planned service with its runtime templates rendered (secrets included).
-
-    Lives only in memory: it is handed to the provider and dropped.
-    """
-
-    service: PlannedService
-    env: dict[str, str] = field(default_factory=dict)
-    """Env of the container / process itself (``POSTGRES_PASSWORD``, ...)."""
-    command: list[str] | None = None
-    stdin: bytes | None = None
-    """Config fed on stdin (process provider), so it never touches disk."""
-
-
-@dataclass
-class ExecResult:
-    exit_code: int
-    output: str
+    allocations: list[Allocation] = []
+    """What the stack's apps hold on its services, as recorded."""
 
 
 ProgressFn = Callable[[str, str, str], None]
@@ -71,33 +86,147 @@ class ProviderContext:
     stack: str
     project_dir: Path
     state_dir: Path
-    """``<project>/.omnitron/<stack>``: where a provider may keep data and logs."""
+    """``<project>/.omnitron/stacks/<stack>``: where a provider may keep data and logs."""
     progress: ProgressFn = lambda service, phase, detail: None
     state: Any = None
-    """The project's :class:`~omnitron.state.StateStore`."""
+    """The project's :class:`~omnitron.state.StateStore` (per-provider records live there)."""
     plugins: Any = None
-    """The :class:`~omnitron.plugins.PluginManager` of the command (presets, recipes)."""
+    """The :class:`~omnitron.plugins.PluginManager` of the command."""
+
+
+@dataclass(frozen=True)
+class PlannedAddress:
+    """Where apps reach a service, when the provider knows it at plan time (a remote server)."""
+
+    host: str
+    ports: dict[str, int] = field(default_factory=dict)
+    """Ports that differ from the declared ones (by port name)."""
+
+
+@dataclass(frozen=True)
+class ProviderDescriptor:
+    """What the planner and the engine know of an installed provider: plain data and two pure functions.
+
+    Built by :meth:`Provider.describe` from the class's attributes.
+    """
+
+    name: str
+    runs_from: str | None
+    assigns_host_ports: bool
+    manages_lifecycle: bool
+    auto_priority: int | None
+    data_noun: str
+    can_run: Callable[[ServiceRequirement, Preset | None], bool]
+    cannot_run: Callable[[ServiceRequirement, Preset | None], str]
+    planned_address: Callable[[ServiceRequirement], PlannedAddress | None]
+    available: bool | None = None
+    """The answer of :meth:`Provider.is_available` when it was asked (``auto``), else ``None``."""
 
 
 class Provider(ABC):
     """Makes planned services run, and finds them again later.
 
-    A provider is an async resource: use it with ``async with`` or call
-    :meth:`aclose`. Everything it manages it finds by project+stack+service
-    identity (labels for Docker, the state store for processes), never by
-    guessing names.
+    **Describing itself** (class attributes and classmethods, read without an
+    instance; see :class:`ProviderDescriptor`):
+
+    - :attr:`name`: what ``--provider`` and a stack's ``provider`` say;
+    - :attr:`runs_from`: the part of a requirement it runs from (a field of
+      :class:`~omnitron.model.ServiceRequirement`: ``docker``, ``process``,
+      ``bare_metal``), or ``None`` for one that runs nothing (``external``);
+    - :attr:`assigns_host_ports`: host ports are chosen here (port offsets,
+      collision checks between services, the stack's bind address);
+    - :attr:`manages_lifecycle`: omnitron runs what it provides, so ``down`` and
+      ``reset`` stop and remove it and a dead one fails the gate at once;
+    - :attr:`auto_priority`: ``auto`` picks, per service, the available provider
+      with the highest priority that :meth:`can_run` it (``None``: never chosen
+      by ``auto``, only when a stack or ``--provider`` names it);
+    - :meth:`is_available`: a cheap check that it can work here now (asked for ``auto``);
+    - :meth:`can_run`: pure, whether it can run a requirement;
+    - :attr:`data_noun`: what ``reset`` destroys of a service (``its volumes``).
+
+    Reading the description must stay cheap (``infra plan`` reads every
+    installed provider's): a provider whose code is heavy to import keeps this
+    class light and names a subclass holding the methods in
+    :attr:`implementation`; making an instance imports it then.
+
+    **Doing the work**: an instance is an async resource for one project and
+    stack (use it with ``async with`` or call :meth:`aclose`).
     """
 
     name: ClassVar[str]
     install_hint: ClassVar[str] = ""
+    runs_from: ClassVar[str | None] = None
+    assigns_host_ports: ClassVar[bool] = False
+    manages_lifecycle: ClassVar[bool] = True
+    auto_priority: ClassVar[int | None] = None
+    data_noun: ClassVar[str] = "its data"
+    implementation: ClassVar[str | None] = None
+    """``"package.module:Class"``, a subclass with the methods, imported when the first instance is made."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Provider":
+        target = cls.__dict__.get("implementation")
+        if target:
+            from importlib import import_module
+
+            module, _, attr = target.partition(":")
+            impl = getattr(import_module(module), attr)
+            if not (isinstance(impl, type) and issubclass(impl, cls)):
+                raise TypeError(f"{cls.__name__}.implementation {target!r} is not a subclass of {cls.__name__}")
+            return super().__new__(impl)
+        return super().__new__(cls)
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
 
+    # -- describing itself (pure, no instance) ----------------------------------
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """Whether this provider can work on this machine now; cheap and synchronous (``auto`` asks it)."""
+        return True
+
     @classmethod
     async def available(cls) -> bool:
-        """Whether this provider can work on this machine now (``auto`` asks it)."""
-        return True
+        """The async form of :meth:`is_available` (a provider may check more thoroughly here)."""
+        return cls.is_available()
+
+    @classmethod
+    def can_run(cls, requirement: ServiceRequirement, preset: Preset | None) -> bool:
+        """Whether this provider can run ``requirement`` (pure).
+
+        ``requirement`` is what the stack makes of the declaration: overrides
+        applied, the docker variant chosen, and a ``process`` section when the
+        preset has a process recipe. The default: it has the :attr:`runs_from` part.
+        """
+        return cls.runs_from is not None and getattr(requirement, cls.runs_from, None) is not None
+
+    @classmethod
+    def cannot_run(cls, requirement: ServiceRequirement, preset: Preset | None) -> str:
+        """Why :meth:`can_run` said no, for a plan error when this provider was asked for explicitly."""
+        what = (cls.runs_from or "").replace("_", " ")
+        return f"has no {what} config, so the {cls.name} provider cannot run it"
+
+    @classmethod
+    def planned_address(cls, requirement: ServiceRequirement) -> PlannedAddress | None:
+        """Host (and ports) apps connect to, when known at plan time (pure); ``None``: ``127.0.0.1`` and the planned ports."""
+        return None
+
+    @classmethod
+    def describe(cls, *, available: bool | None = None) -> ProviderDescriptor:
+        return ProviderDescriptor(
+            name=cls.name,
+            runs_from=cls.runs_from,
+            assigns_host_ports=cls.assigns_host_ports,
+            manages_lifecycle=cls.manages_lifecycle,
+            auto_priority=cls.auto_priority,
+            data_noun=cls.data_noun,
+            can_run=cls.can_run,
+            cannot_run=cls.cannot_run,
+            planned_address=cls.planned_address,
+            available=available,
+        )
+
+    # -- doing the work ------------------------------------------------------------
 
     @abstractmethod
     async def ensure(self, spec: RuntimeSpec) -> ContainerState:
@@ -122,7 +251,15 @@ class Provider(ABC):
 
     @abstractmethod
     async def exec(self, name: str, command: list[str], *, timeout: float | None = None) -> ExecResult:
-        """Run ``command`` where the service runs (inside the container)."""
+        """Run ``command`` where the service runs (inside the container), output captured."""
+
+    async def interactive_argv(self, name: str, command: list[str], *, env_names: tuple[str, ...] = ()) -> list[str] | None:
+        """An argv that runs ``command`` interactively where the service runs (``docker exec -it ...``), or ``None``.
+
+        ``env_names`` are passed by name only: their values come from the
+        environment of whoever runs the argv, never from an argument list.
+        """
+        return None
 
     async def check_ports(self, services: list[PlannedService]) -> list[str]:
         """Problems with host ports (taken by something not ours), one line each."""

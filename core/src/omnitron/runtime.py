@@ -1,4 +1,4 @@
-"""What presets and probes see of a running service."""
+"""What presets and probes see of a running service, and what a command run where it runs returns."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .plan import AllocationRequest, PlannedService
-    from .providers import ExecResult
+    from .plan import AllocationRequest, Plan, PlannedService
+
+
+@dataclass
+class ExecResult:
+    exit_code: int
+    output: str
 
 
 @dataclass
@@ -18,6 +23,11 @@ class ServiceHandle:
     :param secret: resolves a logical secret name of the service to its value.
     :param exec: runs a command where the service runs (inside its container).
     :param state: the project's state store (allocations are recorded there).
+    :param warn: something the user must know (a public bucket): ``infra up`` prints it as a warning after its run.
+    :param redis_db_offset: the stack's ``redisDbOffset``: the first DB index a Redis-like preset hands to apps.
+    :param plan: the whole plan of the stack (a gateway preset reads the other services and apps from it).
+    :param provider: the provider instance running the service.
+    :param resolve: secret store key -> value (for :meth:`request_secret`).
     """
 
     service: PlannedService
@@ -30,10 +40,12 @@ class ServiceHandle:
     state: Any = None
     log: Callable[[str], None] = lambda msg: None
     warn: Callable[[str], None] = lambda msg: None
-    """Something the user must know (a public bucket): ``infra up`` prints it as a warning after its run."""
+    redis_db_offset: int = 0
+    plan: Plan | None = None
+    provider: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    """Anything else a plugin passes along (the engine puts nothing here)."""
     resolve: Callable[[str], str] | None = None
-    """Secret store key -> value (for :meth:`request_secret`)."""
 
     def request_secret(self, request: AllocationRequest, logical: str) -> str:
         """The value of a credential generated for ``request.app`` alone (see ``AppBinding.credentials``)."""

@@ -13,7 +13,8 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from functools import lru_cache
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from .errors import TemplateError
@@ -25,7 +26,7 @@ _URL_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 MASK = "****"
 """Shown instead of a secret value."""
 PENDING = "<pending>"
-"""Shown for a value only known once the service runs (an allocated Redis DB index)."""
+"""Shown for a value only known once the service runs (an allocated Redis DB index, a recorded fact)."""
 _MARKERS = (MASK, PENDING)
 
 
@@ -46,6 +47,17 @@ class TemplateContext:
     secret: Callable[[str], str] = lambda key: MASK
     """Store key -> value."""
     alloc: Mapping[str, str] = field(default_factory=dict)
+    plan: Any = None
+    """The whole plan (an :class:`omnitron.plan.Plan`, not imported here: the plan module builds contexts), read-only:
+    other services' host ports, apps' declared ports; ``None`` outside a plan."""
+    facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Service -> facts its preset recorded once it ran (a hostname); empty when not known yet.
+
+    A function whose value is a fact not recorded yet returns :data:`PENDING`.
+    """
+    needs: set[str] = field(default_factory=set)
+    """Services a rendered value depends on (a function adds the service whose fact it read);
+    the planner makes the app use them, so ``omnitron run`` brings them up first."""
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -132,8 +144,12 @@ class _Call:
     """Percent-encode the result (userinfo or path of a URL)."""
 
 
-def parse(template: str) -> list[_Literal | _Call]:
-    """Split a template into literals and calls; raises ``ValueError`` on bad syntax."""
+@lru_cache(maxsize=4096)
+def parse(template: str) -> tuple[_Literal | _Call, ...]:
+    """Split a template into literals and calls; raises ``ValueError`` on bad syntax.
+
+    Cached: the same templates are rendered for every app and every command.
+    """
     parts: list[_Literal | _Call] = []
     pos = 0
     url = bool(_URL_START.match(template))
@@ -158,7 +174,7 @@ def parse(template: str) -> list[_Literal | _Call]:
         raise ValueError("unterminated placeholder '${' (write '$${' for a literal)")
     if rest:
         parts.append(_Literal(rest))
-    return parts
+    return tuple(parts)
 
 
 def _in_userinfo_or_path(template: str, index: int) -> bool:
@@ -239,10 +255,3 @@ class Renderer:
             else:
                 out.append(quote(value, safe="") if part.encode and value not in _MARKERS else value)
         return "".join(out)
-
-    def is_secret(self, template: str) -> bool:
-        try:
-            parts = parse(template)
-        except ValueError:
-            return False
-        return any(isinstance(p, _Call) and p.func in self.functions and self.functions[p.func].secret for p in parts)

@@ -8,29 +8,20 @@ preset's generated credential uses.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
-from omnitron.testing import unavailable
+from omnitron.testing import app_env, backend_for, Session, unavailable, up
 
-from omnitron.engine import app_env, up
-from omnitron.engine.session import Session
-from omnitron.errors import ProvisionError
-from omnitron.secrets.resolve import backend_for
-from omnitron.state import StateStore
-from omnitron.testing_servers import ServerUnavailable, start_postgres
+from omnitron.api import ProvisionError, StateStore
+from omnitron_test_servers import ServerUnavailable, start_postgres
 
 psycopg = pytest.importorskip("psycopg")
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +35,7 @@ def pg():
 
 
 @pytest.fixture(autouse=True)
-def environment(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("OMNITRON_SECRET_KEY", os.urandom(32).hex())
-    monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
+def environment(monkeypatch, omnitron_isolated):
     monkeypatch.setenv("OMNITRON_PLUGINS", "postgres")
 
 
@@ -148,7 +137,7 @@ async def test_wrong_password_fails_after_startup_timeout_naming_the_service(omn
 
 
 def omnitron(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from omnitron.cli import run; run()", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([str(Path(sys.executable).parent / "omnitron"), *args], capture_output=True, text=True, timeout=120)
 
 
 async def test_infra_psql_runs_local_psql_with_the_password_from_the_store(omnitron_project, pg):

@@ -7,29 +7,20 @@ store under the key the preset's generated credential uses.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
-from omnitron.testing import unavailable
+from omnitron.testing import app_env, backend_for, Session, unavailable, up
 
-from omnitron.engine import app_env, up
-from omnitron.engine.session import Session
-from omnitron.errors import ProvisionError
-from omnitron.secrets.resolve import backend_for
-from omnitron.state import StateStore
-from omnitron.testing_servers import ServerUnavailable, start_redis
+from omnitron.api import ProvisionError, StateStore
+from omnitron_test_servers import ServerUnavailable, start_redis
 
 redis = pytest.importorskip("redis")
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
 
 
 def _start(**kwargs):
@@ -47,9 +38,7 @@ def server():
 
 
 @pytest.fixture(autouse=True)
-def environment(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("OMNITRON_SECRET_KEY", os.urandom(32).hex())
-    monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
+def environment(monkeypatch, omnitron_isolated):
     monkeypatch.setenv("OMNITRON_PLUGINS", "redis")
 
 
@@ -125,7 +114,7 @@ async def test_server_with_fewer_databases_than_configured_is_caught(omnitron_pr
 
 
 def omnitron(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from omnitron.cli import run; run()", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([str(Path(sys.executable).parent / "omnitron"), *args], capture_output=True, text=True, timeout=120)
 
 
 async def test_infra_redis_cli_uses_the_apps_index_and_keeps_the_password_off_the_command_line(omnitron_project, server):

@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from omnitron.cli import main
-from omnitron.env import render_app_env
-from omnitron.errors import SecretError, TemplateError
-from omnitron.plugins import PluginManager
-from omnitron.project import Project
-from omnitron.secrets.resolve import backend_for, resolver_for
-from omnitron.templating import Renderer
+from omnitron.testing import backend_for, main, PluginManager, Project, render_app_env, Renderer, resolver_for
+from omnitron.api import SecretError, TemplateError
 from omnitron_secrets_env import EnvSecretBackend, variable_name
 
 ECOSYSTEM = """\
@@ -26,6 +21,9 @@ ports = { main = 7700 }
 env = { SEARCH_API_KEY = "${secret:api_key}" }
 secrets = { api_key = { secret = "shop/search-api.key" } }
 docker = { image = "search:1" }
+
+[stacks.dev.serviceOverrides.search]
+external = { host = "127.0.0.1", ports = { main = 7700 } }  # planned without any provider installed
 
 [[apps]]
 name = "web"
@@ -70,7 +68,7 @@ def test_project_selects_env_backend_and_renders_from_the_environment(root: Path
     backend = backend_for(project)
     assert isinstance(backend, EnvSecretBackend) and backend.writable is False
     renderer = Renderer(project.plugins.template_functions)
-    plan = project.plan(docker_available=True)
+    plan = project.plan()
     with pytest.raises(TemplateError) as exc:
         render_app_env(plan, "web", renderer, secret=resolver_for(project))
     assert str(exc.value).startswith("app web: SEARCH_API_KEY=")

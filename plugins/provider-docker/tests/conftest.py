@@ -33,11 +33,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         unavailable("no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); start one with .ci/docker-up.sh")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="session")
 def test_images() -> None:
     if shutil.which("docker") is None:

@@ -9,12 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from omnitron.plan import Plan, PlannedService
-from omnitron.planner import context_for
-from omnitron.plugins import PluginManager
-from omnitron.project import Project
-from omnitron.providers import ProviderContext, RuntimeSpec
-from omnitron.templating import Renderer
+from omnitron.api import Plan, PlannedService, ProviderContext, RuntimeSpec
+from omnitron.testing import PluginManager, Project, render_runtime_spec
 
 from omnitron_provider_docker import DockerProvider
 
@@ -108,11 +104,7 @@ class Sandbox:
         if isinstance(svc, str):
             svc = self.service(svc)
         assert svc.docker is not None
-        renderer = Renderer(plugins().template_functions)
-        ctx = context_for(svc, app=None, alloc={}, secret=lambda key: password)
-        env = {key: renderer.render(value, ctx, variable=key) for key, value in svc.docker.env.items()}
-        command = [renderer.render(arg, ctx, variable="command") for arg in svc.docker.command] if svc.docker.command else None
-        return RuntimeSpec(service=svc, env=env, command=command)
+        return render_runtime_spec(svc, plugins(), lambda key: password)
 
     def context(self, stack: str = "dev") -> ProviderContext:
         return ProviderContext(

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from omnitron.errors import ConfigError, ProvisionError
-from omnitron.model import DockerOptions
-from omnitron.plan import PlannedService
-from omnitron.providers import RuntimeSpec
+from omnitron.api import ConfigError, DockerOptions, PlannedService, ProvisionError, RuntimeSpec
 
 from omnitron_provider_docker.container_config import Placement, create_body, memory_bytes, runtime_hash
 from omnitron_provider_docker.container_state import from_inspect
@@ -128,3 +125,16 @@ def test_state_from_inspect() -> None:
     data["State"] = {"Status": "created", "StartedAt": "0001-01-01T00:00:00Z"}
     state = from_inspect(data)
     assert state.started_at is None and state.health == "none" and state.error is None
+
+
+def test_on_the_host_network_nothing_is_published_and_the_ports_are_the_host_ports() -> None:
+    svc = planned(network={"name": "host"}, ports={"main": 5433})
+    body = create_body(RuntimeSpec(service=svc), Placement(project="shop", stack="dev", network="host", volumes={}))
+    assert body["HostConfig"]["NetworkMode"] == "host"
+    assert body["HostConfig"]["PortBindings"] == {}
+    assert body["ExposedPorts"] == {}
+    assert body["NetworkingConfig"] == {"EndpointsConfig": {}}
+    # the process listens on the planned host ports itself
+    assert body["Labels"]["omnitron.port.main"] == "15432" and body["Labels"]["omnitron.port.admin"] == "18080"
+    state = from_inspect({"Config": {"Labels": body["Labels"]}, "State": {"Status": "running"}, "HostConfig": {"NetworkMode": "host", "PortBindings": {}}})
+    assert state.ports == {"admin": 18080, "main": 15432}

@@ -18,8 +18,7 @@ from docker_testlib import (
     postgres_toml,
     redis_toml,
 )
-from omnitron.hostports import free_port
-from omnitron.errors import ProvisionError
+from omnitron.api import free_port, ProvisionError
 
 from omnitron_provider_docker import DockerProvider
 
@@ -379,3 +378,25 @@ async def test_a_network_or_volume_named_like_ours_but_not_ours_is_refused(sandb
     finally:
         docker_cli("network", "rm", network, check=False)
         docker_cli("volume", "rm", volume, check=False)
+
+
+async def test_a_container_on_the_host_network_listens_on_its_planned_port_and_keeps_it(sandbox: Sandbox, provider: DockerProvider) -> None:
+    port = free_port()
+    listen = f'$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1:{port}", Listen => 5, ReuseAddr => 1) or die "$!"; $SIG{{TERM}} = sub {{ exit 0 }}; sleep 1 while 1'
+    sandbox.write(f"""
+[infrastructure.services.echo]
+ports = {{main = {port}}}
+docker = {{image = "{BASE_IMAGE}", network = {{name = "host"}}, command = ["perl", "-MIO::Socket::INET", "-e", {listen!r}]}}
+""")
+    state = await provider.ensure(sandbox.spec("echo"))
+    assert state.status == "running" and state.ports == {"main": port}
+    data = inspect("container", state.container_id)
+    assert data["HostConfig"]["NetworkMode"] == "host" and not data["HostConfig"]["PortBindings"]
+    with anyio.fail_after(20):
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            await anyio.sleep(0.1)
+    # the container's own process holds the port: not a collision
+    assert await provider.check_ports(sandbox.plan().services) == []

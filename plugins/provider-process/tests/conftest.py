@@ -14,15 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from omnitron.plugins import PluginManager
+from omnitron.testing import PluginManager
 from process_testlib import Env, _reachable_tempdir
 
 PLUGINS = "postgres,redis,process"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +59,6 @@ async def env(project_dir: Path) -> AsyncIterator[Env]:
     if e.project is not None and e._state is not None:
         for stack in sorted(e.stacks):
             provider = e.provider(stack)
-            for rec in e.state.processes(stack):
-                await provider.remove(rec.service, volumes=True)
+            for service in e.state.records(stack, provider.name):
+                await provider.remove(service, volumes=True)
         e.state.close()

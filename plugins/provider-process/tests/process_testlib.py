@@ -12,17 +12,12 @@ from pathlib import Path
 from typing import Any
 
 
-from omnitron.plan import PlannedService
-from omnitron.planner import context_for, runtime_templates
-from omnitron.plugins import PluginManager
-from omnitron.project import Project
-from omnitron.providers import ProviderContext, RuntimeSpec
-from omnitron.state import StateStore
-from omnitron.testing import to_toml, unavailable
-from omnitron.templating import Renderer
+from omnitron.api import PlannedService, ProviderContext, RuntimeSpec, StateStore
+from omnitron.testing import PluginManager, Project, render_runtime_spec, to_toml, unavailable
 from omnitron_postgres.process import PostgresRecipe
 from omnitron_provider_process import ProcessProvider
 from omnitron_provider_process.binaries import candidates
+from omnitron_provider_process.records import ProcessRecord
 from omnitron_redis.process import RedisRecipe
 
 
@@ -91,19 +86,17 @@ class Env:
         the recipes take exactly these (see the provider README).
         """
         svc = self.service(name)
-        templates = runtime_templates(svc)
         for logical, key in svc.secrets.items():
             self.secrets.setdefault(key, f"pw-{logical}-{os.urandom(8).hex()}")
-        ctx = context_for(svc, app=None, alloc={}, secret=lambda key: self.secrets[key])
-        renderer = Renderer(self.plugins.template_functions)
-        rendered = {k: renderer.render(v, ctx, variable=k) for k, v in templates.items()}
-        command = [rendered[f"command[{i}]"] for i in range(sum(k.startswith("command[") for k in rendered))] or None
-        env = {k: v for k, v in rendered.items() if not k.startswith("command[")}
-        return RuntimeSpec(service=svc, env=env, command=command)
+        return render_runtime_spec(svc, self.plugins, lambda key: self.secrets[key])
 
     def password(self, name: str) -> str:
         svc = self.service(name)
         return self.secrets[svc.secrets["password"]]
+
+    def record(self, name: str, stack: str = "dev") -> ProcessRecord | None:
+        """What the provider recorded of service ``name`` (its per-provider record)."""
+        return self.state.get_record(stack, ProcessProvider.name, name, ProcessRecord)
 
     @property
     def state(self) -> StateStore:

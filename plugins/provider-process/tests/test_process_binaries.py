@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from omnitron.errors import ProvisionError
+from omnitron.api import ProvisionError
 from omnitron_postgres.process import PostgresRecipe
 from omnitron_provider_process.binaries import binary_version, locate, version_matches
 from omnitron_redis.process import RedisRecipe

@@ -10,12 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from omnitron.errors import ProvisionError
-from omnitron.plugins import PluginManager
+from omnitron.api import free_port, ProvisionError
+from omnitron.testing import PluginManager
 from omnitron_provider_process import ProcessProvider
 from omnitron_provider_process.paths import MAX_RUN_DIR, safe_name, service_paths, short_runtime_root
 from process_testlib import group_gone, port_closed, redis_eco, require_source
-from omnitron.hostports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -37,7 +36,7 @@ async def test_check_ports_names_a_port_taken_by_someone_else(env):
         with pytest.raises(ProvisionError) as exc:
             await provider.ensure(env.runtime_spec("cache"))
         assert str(exc.value) == line
-        assert env.state.get_process("dev", "cache") is None
+        assert env.record("cache", "dev") is None
 
 
 async def test_check_ports_is_quiet_for_our_own_running_service(env):
@@ -48,7 +47,8 @@ async def test_check_ports_is_quiet_for_our_own_running_service(env):
     assert await provider.check_ports([env.service("cache")]) == []
     await provider.ensure(env.runtime_spec("cache"))
     assert await provider.check_ports([env.service("cache")]) == []
-    assert await provider.check_ports([env.service("cache", provider="docker")]) == [], "other providers' services are not ours to check"
+    theirs = env.service("cache").model_copy(update={"provider": "docker"})  # as a plan made with the docker provider has it
+    assert await provider.check_ports([theirs]) == [], "other providers' services are not ours to check"
 
 
 async def test_custom_command_service(env):
@@ -68,7 +68,7 @@ async def test_custom_command_service(env):
     (data_dir / "hello.txt").write_text("hi")
     async with httpx.AsyncClient() as http:
         assert (await http.get(f"http://127.0.0.1:{port}/hello.txt")).text == "hi"
-    rec = env.state.get_process("dev", "web-static")
+    rec = env.record("web-static")
     assert rec.info["user"] is None, "only services that refuse root drop privileges"
     await provider.stop("web-static")
     assert group_gone(rec.pgid) and port_closed(port)
@@ -81,11 +81,11 @@ async def test_a_recycled_pid_is_not_taken_for_ours(env):
     env.write(redis_eco(port))
     provider = env.provider()
     await provider.ensure(env.runtime_spec("cache"))
-    rec = env.state.get_process("dev", "cache")
+    rec = env.record("cache", "dev")
     await provider.stop("cache")
     rec.pid = rec.pgid = os.getpid()  # this test process stands in for whoever got the pid
     rec.info["stopped"] = False
-    env.state.put_process(rec)
+    env.state.put_record("dev", provider.name, "cache", rec)
     assert (await provider.list_managed())["cache"].status == "exited"
     state = await provider.ensure(env.runtime_spec("cache"))
     assert state.status == "running" and state.container_id != str(os.getpid())

@@ -10,10 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from omnitron.errors import ProvisionError
+from omnitron.api import free_port, ProvisionError
 
 from process_testlib import files_containing, group_gone, port_closed, postgres_eco, require_source, wait_dead
-from omnitron.hostports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +34,7 @@ async def test_lifecycle(env, binaries):
     assert state.status == "running" and state.provider == "process"
     assert state.ports == {"main": port}
     pid = int(state.container_id)
-    rec = env.state.get_process("dev", "db")
+    rec = env.record("db", "dev")
     assert rec.pid == pid and rec.pgid == pid and rec.spec_hash == spec.service.spec_hash
     assert rec.info["source"] in ({"PATH", "system"} if binaries == "system" else {"embedded"})
     with connect(port, password) as conn:
@@ -58,7 +57,7 @@ async def test_lifecycle(env, binaries):
     with connect(port, password) as conn:
         assert conn.execute("SELECT name FROM items WHERE id = 1").fetchone() == ("kept",)
 
-    new_pgid = env.state.get_process("dev", "db").pgid
+    new_pgid = env.record("db", "dev").pgid
     await provider.stop("db")
     assert group_gone(new_pgid)
     assert port_closed(port)
@@ -68,7 +67,7 @@ async def test_lifecycle(env, binaries):
     assert (data_dir / "PG_VERSION").is_file()
     await provider.remove("db", volumes=True)
     assert not data_dir.exists()
-    assert env.state.get_process("dev", "db") is None
+    assert env.record("db", "dev") is None
     assert await provider.list_managed() == {}
 
 
@@ -172,7 +171,7 @@ async def test_template_cache_makes_a_fresh_data_directory_quick(env, tmp_path, 
     assert any("initdb" in detail for _, _, detail in env.progress)
     templates = list((cache / "pg-templates").iterdir())
     assert len(templates) == 1 and (templates[0] / "data" / "PG_VERSION").is_file()
-    version = env.state.get_process("dev", "db").info["version"]
+    version = env.record("db", "dev").info["version"]
     assert templates[0].name.startswith(f"{version}-postgres-")
     assert files_containing(templates[0], env.password("db").encode()) == []
 
@@ -283,7 +282,7 @@ async def test_root_runs_postgres_as_an_unprivileged_user(env):
     import pwd
 
     uid = os.stat(f"/proc/{state.container_id}").st_uid
-    assert uid != 0 and pwd.getpwuid(uid).pw_name == env.state.get_process("dev", "db").info["user"]
+    assert uid != 0 and pwd.getpwuid(uid).pw_name == env.record("db", "dev").info["user"]
     assert os.stat(provider.paths("db").data_dir).st_uid == uid
     assert oct(os.stat(provider.paths("db").run_dir).st_mode & 0o777) == "0o700"
 
@@ -307,7 +306,7 @@ async def test_unreachable_project_keeps_data_where_the_service_user_can_reach_i
         await provider.ensure(env.runtime_spec("db"))
         data_dir = provider.paths("db").data_dir
         assert root in data_dir.parents
-        assert env.state.get_process("dev", "db").data_dir == str(data_dir)
+        assert env.record("db", "dev").data_dir == str(data_dir)
         with connect(port, env.password("db")) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
         await provider.remove("db", volumes=True)
@@ -334,8 +333,7 @@ CHILD = """
 import asyncio, json, os, sys
 sys.path.insert(0, {tests!r})
 from process_testlib import Env
-from omnitron.plugins import PluginManager
-from omnitron.project import Project
+from omnitron.testing import PluginManager, Project
 from pathlib import Path
 
 async def main():

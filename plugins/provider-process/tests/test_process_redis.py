@@ -14,7 +14,7 @@ from redis.retry import Retry
 
 from omnitron_redis.process import RedisRecipe, config_from_args, quote
 from process_testlib import files_containing, group_gone, port_closed, redis_eco, require_source, wait_dead
-from omnitron.hostports import free_port
+from omnitron.api import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -36,7 +36,7 @@ async def test_lifecycle(env, binaries):
 
     state = await provider.ensure(spec)
     assert state.status == "running" and state.ports == {"main": port}
-    rec = env.state.get_process("dev", "cache")
+    rec = env.record("cache", "dev")
     assert rec.info["source"] in ({"PATH", "system"} if binaries == "system" else {"embedded"})
     with client(port, None) as anonymous, pytest.raises((AuthenticationError, ResponseError), match="(?i)auth"):
         anonymous.set("k", "v")
@@ -61,7 +61,7 @@ async def test_lifecycle(env, binaries):
         assert c.get("kept") == b"1"
         c.set("at-shutdown", "2")
 
-    pgid = env.state.get_process("dev", "cache").pgid
+    pgid = env.record("cache", "dev").pgid
     await provider.stop("cache")
     assert group_gone(pgid) and port_closed(port)
     await provider.ensure(env.runtime_spec("cache"))
@@ -71,7 +71,7 @@ async def test_lifecycle(env, binaries):
     data_dir = provider.paths("cache").data_dir
     await provider.remove("cache", volumes=True)
     assert not data_dir.exists() and port_closed(port)
-    assert env.state.get_process("dev", "cache") is None
+    assert env.record("cache", "dev") is None
 
 
 async def test_password_is_in_no_argv_and_on_no_disk(env):
@@ -136,7 +136,7 @@ async def test_quoted_password_with_odd_characters_works(env):
 
 
 def _run_for(spec, provider):
-    from omnitron.process import ProcessRun
+    from omnitron.api import ProcessRun
 
     paths = provider.paths(spec.service.name)
     return ProcessRun(spec=spec, data_dir=paths.data_dir, run_dir=paths.run_dir, port=dict(spec.service.ports))

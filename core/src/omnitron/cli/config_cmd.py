@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ._common import JsonOpt, ProjectOpt, StackOpt, console, load_project, print_json
+from .options import JsonOpt, ProjectOpt, StackOpt, console, load_project, print_json
 
 
 def schema(which: Literal["ecosystem", "app", "all"] = "all") -> int:
@@ -27,7 +27,8 @@ def validate(*, project: ProjectOpt = None, stack: StackOpt = None, json: JsonOp
     proj = load_project(project)
     loaded = proj.loaded
     stacks = [stack] if stack else sorted(loaded.ecosystem.stacks)
-    plans = {s: proj.plan(s, docker_available=True) for s in stacks}
+    every = {name: True for name in proj.plugins.providers}  # plan as if every installed provider could run here
+    plans = {s: proj.plan(s, available=every) for s in stacks}
     if json:
         print_json({"ok": True, "project": proj.name, "config": str(proj.config_file), "apps": sorted(loaded.apps), "stacks": {s: len(p.services) for s, p in plans.items()}})
         return 0

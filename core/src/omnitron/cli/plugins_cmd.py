@@ -1,8 +1,13 @@
-"""``omnitron plugins list``."""
+"""``omnitron plugins list`` and ``omnitron plugins new``."""
 
 from __future__ import annotations
 
-from ._common import JsonOpt, console, print_json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from cyclopts import Parameter
+
+from .options import JsonOpt, console, print_json
 
 
 def list_plugins(*, json: JsonOpt = False) -> int:
@@ -28,4 +33,20 @@ def list_plugins(*, json: JsonOpt = False) -> int:
     console().print(table)
     for err in pm.load_errors:
         console(stderr=True).print(f"warning: {err}")
+    return 0
+
+
+KindOpt = Annotated[Literal["preset", "provider"], Parameter(name="--kind", help="What the plugin adds: a preset or a provider.")]
+DirOpt = Annotated[Path, Parameter(name="--dir", help="Where to write the package (default: the current directory).")]
+
+
+def new_plugin(name: str, /, *, kind: KindOpt = "preset", dir: DirOpt = Path(".")) -> int:
+    """Write the package omnitron-NAME: the plugin (importing only omnitron.api), its tests, pyproject.toml, README.md.
+
+    :param name: The plugin's name, e.g. acme-queue.
+    """
+    from ..scaffold import new_plugin as write
+
+    target = write(name, kind, dir)
+    print(f"wrote {target} ({kind}); test it: pip install -e {target}[test] && pytest {target / 'tests'}")
     return 0

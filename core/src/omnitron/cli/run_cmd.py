@@ -11,21 +11,17 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from cyclopts import Parameter
 
-from ._common import ProjectOpt, StackOpt
-from .infra_run import ProviderOpt, load_plan
-
-if TYPE_CHECKING:
-    from .infra_run import Loaded
+from .options import ProjectOpt, ProviderOpt, StackOpt, run_async
 
 QUIET_FOR = 1.0
 """Seconds of silence before ``run`` says it is waiting for infrastructure."""
 
 
-class _WaitingNotice:
+class WaitingNotice:
     """Progress to stderr, but only once waiting has lasted :data:`QUIET_FOR` seconds."""
 
     def __init__(self, app: str) -> None:
@@ -44,58 +40,25 @@ class _WaitingNotice:
                 print(f"omnitron:   {service}: {phase}" + (f" ({detail})" if detail else ""), file=sys.stderr, flush=True)
 
 
-def prepare_app(loaded: Loaded, app: str, *, provision: bool = True, progress=None) -> dict[str, str]:
-    """Bring up (or only wait for) APP's services, then render APP's env with real secrets.
-
-    Records the endpoints handed to APP (for the phantom janitor).
-    """
-    import anyio
-
-    from ..engine.gate import wait_services
-    from ..engine.provision import up
-    from ..engine.render import app_env
-    from ..engine.session import Session
-
-    plan = loaded.plan
-    services = plan.services_for(app)
-    notice = progress or _WaitingNotice(app)
-
-    async def work() -> dict[str, str]:
-        async with Session(loaded.project, plan, progress=notice) as session:
-            if provision:
-                result = await up(loaded.project, plan, services=[s.name for s in services], apps=[app], session=session)
-                warnings = result.warnings
-            else:
-                warnings = (await wait_services(session, services)).warnings
-            for warning in warnings:
-                print(f"omnitron: warning: {warning}", file=sys.stderr, flush=True)
-            env = app_env(session, app)
-            session.state.touch_endpoints(plan.stack, app, [s.name for s in services])
-            return env
-
-    return anyio.run(work)
+def warn(message: str) -> None:
+    print(f"omnitron: warning: {message}", file=sys.stderr, flush=True)
 
 
-def run_cmd(
-    app: str,
-    /,
-    *command: str,
-    project: ProjectOpt = None,
-    stack: StackOpt = None,
-    provider: ProviderOpt = None,
-    no_up: Annotated[bool, Parameter(name="--no-up", negative="", help="Do not provision: only wait until the app's services are healthy.")] = False,
-) -> int:
+NoUpOpt = Annotated[bool, Parameter(name="--no-up", negative="", help="Do not provision: only wait until the app's services are healthy.")]
+
+
+def run_cmd(app: str, /, *command: str, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, no_up: NoUpOpt = False) -> int:
     """Wait for APP's infrastructure, then run CMD (default: the app's command) with APP's env.
 
     Usage: ``omnitron run APP -- CMD [ARGS...]``. CMD replaces omnitron (exec):
     it receives signals directly and its exit code is the exit code.
     """
     from ..errors import ConfigError, OmnitronError
+    from ..usecases import load_stack, prepare_app, require_app
 
-    loaded = load_plan(project, stack, provider)
+    loaded = load_stack(project, stack, provider)
     plan = loaded.plan
-    if app not in plan.apps:
-        raise ConfigError(f"no app named {app!r}; apps: {', '.join(sorted(plan.apps)) or '(none)'}")
+    require_app(loaded, app)
     argv = list(command)
     cwd = None
     if not argv:
@@ -104,14 +67,13 @@ def run_cmd(
             raise ConfigError(f"app {app} has no command: give one after `--` or set command for it in the ecosystem's apps", file=loaded.project.config_file.name, path="apps")
         path = plan.apps[app].path
         cwd = path if path and os.path.isdir(path) else None
-    env = prepare_app(loaded, app, provision=not no_up)
-    child_env = {**os.environ, **env}
+    env = run_async(prepare_app, loaded, app, provision=not no_up, progress=WaitingNotice(app), on_warning=warn)
     sys.stdout.flush()
     sys.stderr.flush()
     if cwd is not None:
         os.chdir(cwd)
     try:
-        os.execvpe(argv[0], argv, child_env)
+        os.execvpe(argv[0], argv, {**os.environ, **env})
     except FileNotFoundError:
         err = OmnitronError(f"command not found: {argv[0]}")
         err.exit_code = 127

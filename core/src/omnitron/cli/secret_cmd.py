@@ -11,7 +11,7 @@ import re
 import sys
 
 from ..errors import SecretError
-from ._common import JsonOpt, ProjectOpt, load_project, print_json
+from .options import JsonOpt, ProjectOpt, load_project, print_json
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@/-]{0,199}$")
 

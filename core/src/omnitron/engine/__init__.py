@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .gate import GateResult, HealthMonitor, HealthPolicy, check_once, checks_for, wait_healthy, wait_ready
+    from .gate import GateResult, HealthPolicy, check_once, checks_for, wait_healthy, wait_ready
+    from .monitor import HealthMonitor
     from .inspect import logs, status
     from .progress import LiveView, PlainView, Timeline
     from .provision import ServiceOutcome, UpResult, up
@@ -38,7 +39,7 @@ _EXPORTS = {
     "checks_for": "gate",
     "GateResult": "gate",
     "HealthPolicy": "gate",
-    "HealthMonitor": "gate",
+    "HealthMonitor": "monitor",
     "app_env": "render",
     "runtime_spec": "render",
     "Session": "session",
@@ -46,8 +47,6 @@ _EXPORTS = {
     "PlainView": "progress",
     "LiveView": "progress",
 }
-
-__all__ = ["DownResult", "GateResult", "HealthMonitor", "HealthPolicy", "LiveView", "PlainView", "ServiceOutcome", "Session", "Timeline", "UpResult", "app_env", "check_once", "checks_for", "down", "logs", "runtime_spec", "status", "up", "wait_healthy", "wait_ready"]
 
 __all__ = ["DownResult", "GateResult", "HealthMonitor", "HealthPolicy", "LiveView", "PlainView", "ServiceOutcome", "Session", "Timeline", "UpResult", "app_env", "check_once", "checks_for", "down", "logs", "runtime_spec", "status", "up", "wait_healthy", "wait_ready"]
 

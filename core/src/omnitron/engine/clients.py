@@ -3,14 +3,14 @@
 A client runs locally when its binary is on PATH (connection details from the
 plan, the password from the secret store at run time, passed through the
 environment, never on the command line). Otherwise it runs where the service
-runs: interactively through ``docker exec -it`` on the container the provider
-finds by its labels, or, for a one-off command, through the provider's
-``exec``.
+runs: interactively through the argv the service's provider gives
+(:meth:`~omnitron.providers.Provider.interactive_argv`, e.g. ``docker exec -it``
+on the container it finds by its labels), or, for a one-off command, through
+the provider's ``exec``.
 """
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, ProvisionError
@@ -21,18 +21,20 @@ if TYPE_CHECKING:
     from ..providers import ExecResult
 
 
-def pick_service(plan: Plan, preset: str, wanted: str | None = None) -> PlannedService:
-    """The one service of ``preset`` in the plan, or the one named ``wanted``."""
-    candidates = [s for s in plan.services if s.preset == preset]
+def pick_service(plan: Plan, preset: str | tuple[str, ...], wanted: str | None = None) -> PlannedService:
+    """The one service of ``preset`` (or of any of several presets) in the plan, or the one named ``wanted``."""
+    presets = (preset,) if isinstance(preset, str) else tuple(preset)
+    kind = "/".join(presets)
+    candidates = [s for s in plan.services if s.preset in presets]
     if wanted is not None:
         for svc in candidates:
             if svc.name == wanted:
                 return svc
-        raise ConfigError(f"no {preset} service named {wanted!r} in stack {plan.stack}; {preset} services: {', '.join(s.name for s in candidates) or '(none)'}")
+        raise ConfigError(f"no {kind} service named {wanted!r} in stack {plan.stack}; {kind} services: {', '.join(s.name for s in candidates) or '(none)'}")
     if not candidates:
-        raise ConfigError(f"stack {plan.stack} has no {preset} service")
+        raise ConfigError(f"stack {plan.stack} has no {kind} service")
     if len(candidates) > 1:
-        raise ConfigError(f"stack {plan.stack} has several {preset} services ({', '.join(s.name for s in candidates)}): choose one with --service")
+        raise ConfigError(f"stack {plan.stack} has several {kind} services ({', '.join(s.name for s in candidates)}): choose one with --service")
     return candidates[0]
 
 
@@ -59,22 +61,14 @@ async def exec_in_service(project: Project, plan: Plan, svc: PlannedService, com
 
 
 async def interactive_exec_argv(project: Project, plan: Plan, svc: PlannedService, command: list[str], *, env_names: tuple[str, ...] = ()) -> list[str] | None:
-    """``docker exec -it CONTAINER COMMAND`` for a docker service, or ``None`` when not possible.
+    """An argv running ``command`` interactively where ``svc`` runs (``docker exec -it CONTAINER ...``), or ``None`` when its provider cannot.
 
-    The container is the one the provider reports for ``svc`` (found by its
-    labels). ``env_names`` are passed by name only, so their values come from
-    this process's environment and never appear in an argument list.
+    The provider finds the service by its identity (a container by its labels).
+    ``env_names`` are passed by name only, so their values come from this
+    process's environment and never appear in an argument list.
     """
-    if svc.provider != "docker" or shutil.which("docker") is None:
-        return None
     from .session import Session
 
     async with Session(project, plan) as session:
         provider = await session.provider(svc.provider)
-        state = (await provider.list_managed()).get(svc.name)
-    if state is None or state.status != "running" or not state.container_id:
-        raise ProvisionError(f"service {svc.name} is not running: `omnitron infra up` first")
-    argv = ["docker", "exec", "-it"]
-    for name in env_names:
-        argv += ["-e", name]
-    return [*argv, state.container_id, *command]
+        return await provider.interactive_argv(svc.name, command, env_names=env_names)

@@ -10,9 +10,7 @@ Startup (:func:`wait_healthy`) polls fast at first, 10 ms doubling up to
 slower than the declared ``interval``), so a service is seen ready within
 about 100 ms of becoming ready; it gives up after the service's
 ``startupTimeout``. Each attempt is bounded by ``timeout``.
-Once a service has been healthy, :class:`HealthMonitor` probes it every
-``interval`` and reports it unhealthy only after ``retries`` consecutive
-failures.
+Once a service has been healthy, :class:`~.monitor.HealthMonitor` watches it.
 
 :func:`wait_ready` is the gate: it waits for every service an app uses.
 Critical services block; non-critical ones are best effort with a warning.
@@ -163,35 +161,26 @@ async def wait_healthy(
         about once a second, and waiting stops when it answers twice in a row, so
         a crashed service fails at once instead of at the end of its timeout.
     """
-    import anyio
+    from ..poll import attempts
 
-    start = time.monotonic()
-    deadline = start + policy.startup_timeout
-    delay = FIRST_DELAY
     slowest = MAX_DELAY_EXEC if any(c.name == "command" for c in checks) else MAX_DELAY
-    cap = max(FIRST_DELAY, min(slowest, policy.interval))
-    attempts = 0
-    next_liveness = start + LIVENESS_EVERY
+    next_liveness = time.monotonic() + LIVENESS_EVERY
     dead_seen: str | None = None
-    while True:
-        remaining = deadline - time.monotonic()
-        attempts += 1
+    result = ProbeResult(False, "not probed")
+    async for attempt in attempts(policy.startup_timeout, first=FIRST_DELAY, cap=min(slowest, policy.interval)):
+        remaining = attempt.remaining
         result = await check_once(handle, checks, max(0.05, min(policy.attempt_timeout, remaining)) if remaining > 0 else min(policy.attempt_timeout, 1.0))
         if result.ok:
-            return WaitResult(result, attempts, time.monotonic() - start)
+            return WaitResult(result, attempt.number, attempt.elapsed)
         if on_attempt is not None:
             on_attempt(result)
         if liveness is not None and time.monotonic() >= next_liveness:
             next_liveness = time.monotonic() + LIVENESS_EVERY
             reason = await liveness()
             if reason is not None and dead_seen is not None:
-                return WaitResult(result, attempts, time.monotonic() - start, stopped=reason)
+                return WaitResult(result, attempt.number, attempt.elapsed, stopped=reason)
             dead_seen = reason
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return WaitResult(result, attempts, time.monotonic() - start)
-        await anyio.sleep(min(delay, remaining))
-        delay = min(delay * 2, cap)
+    return WaitResult(result, attempt.number, attempt.elapsed)
 
 
 def not_ready_message(svc: PlannedService, waited: WaitResult, stack: str | None = None) -> str:
@@ -207,39 +196,6 @@ def not_ready_message(svc: PlannedService, waited: WaitResult, stack: str | None
         f"({waited.attempts} probes); last probe: {waited.result.detail}. "
         f"Next: `{logs}`, or raise startupTimeout if it is just slow"
     )
-
-
-class HealthMonitor:
-    """Watches a service that was healthy: probes every ``interval``, unhealthy after ``retries`` failures in a row."""
-
-    def __init__(self, handle: ServiceHandle, checks: list[Check], policy: HealthPolicy) -> None:
-        self.handle = handle
-        self.checks = checks
-        self.policy = policy
-        self.failures = 0
-        self.last: ProbeResult | None = None
-
-    @property
-    def healthy(self) -> bool:
-        return self.failures <= self.policy.retries
-
-    async def observe(self) -> bool:
-        """Probe once and update the count of consecutive failures; returns :attr:`healthy`."""
-        self.last = await check_once(self.handle, self.checks, self.policy.attempt_timeout)
-        self.failures = 0 if self.last.ok else self.failures + 1
-        return self.healthy
-
-    async def watch(self, on_change: Any) -> None:
-        """Probe forever at ``interval``; ``on_change(healthy, result)`` when health flips."""
-        import anyio
-
-        was = True
-        while True:
-            now = await self.observe()
-            if now != was:
-                on_change(now, self.last)
-                was = now
-            await anyio.sleep(self.policy.interval)
 
 
 @dataclass

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, ProvisionError
-from ..providers import ContainerState, InfrastructureState, RuntimeSpec
+from ..providers import Allocation, ContainerState, InfrastructureState, RuntimeSpec
 
 if TYPE_CHECKING:
     from ..plan import Plan, PlannedService
@@ -19,19 +19,40 @@ STATUS_PROBE_TIMEOUT = 5.0
 
 
 async def status(project: Project, plan: Plan, *, probe: bool = True, session: Session | None = None) -> InfrastructureState:
-    """Every planned service's state (and orphans still running), probed once for health.
+    """Every planned service's state (and orphans still running), probed once for health, and what is allocated on them.
 
     ``ready`` is true when every critical service is running and healthy.
     """
     import anyio
 
-    from .gate import check_once, checks_for
     from .session import Session
-    from .teardown import UNMANAGED, managed_providers
 
     if session is None:
         async with Session(project, plan) as own:
             return await status(project, plan, probe=probe, session=own)
+    managed, errors = await _inventory(session)
+    states: dict[str, ContainerState] = {}
+
+    async def one(svc: PlannedService) -> None:
+        states[svc.name] = await _service_state(session, svc, managed, errors, probe=probe)
+
+    async with anyio.create_task_group() as tg:
+        for svc in plan.services:
+            tg.start_soon(one, svc)
+    ordered = {svc.name: states[svc.name] for svc in plan.services}
+    for name, st in sorted(managed.items()):
+        ordered[name] = st.model_copy(update={"error": "not in the plan (orphan): `omnitron infra down` removes it"})
+    ready = all(ordered[s.name].status == "running" and ordered[s.name].health in ("healthy", None) for s in plan.services if s.critical)
+    last = max((t for t in (session.state.last_event(plan.stack, "up"), session.state.last_event(plan.stack, "down")) if t is not None), default=None)
+    stamp = _dt.datetime.fromtimestamp(last, _dt.timezone.utc).isoformat(timespec="seconds") if last else None
+    allocations = [Allocation.model_validate(row) for row in session.state.allocations(plan.stack)]
+    return InfrastructureState(services=ordered, ready=ready, last_reconciled=stamp, allocations=allocations)
+
+
+async def _inventory(session: Session) -> tuple[dict[str, ContainerState], dict[str, str]]:
+    """What every provider that may hold something of the stack manages, and the providers that could not say."""
+    from .teardown import managed_providers
+
     managed: dict[str, ContainerState] = {}
     errors: dict[str, str] = {}
     for pname, provider in (await managed_providers(session)).items():
@@ -40,60 +61,41 @@ async def status(project: Project, plan: Plan, *, probe: bool = True, session: S
                 managed[name] = st.model_copy(update={"provider": st.provider or pname})
         except Exception as exc:
             errors[pname] = f"{type(exc).__name__}: {exc}"
-    states: dict[str, ContainerState] = {}
-
-    async def one(svc: PlannedService) -> None:
-        provider = None
-        if svc.provider in errors:
-            st = ContainerState(name=svc.name, provider=svc.provider, error=f"{svc.provider} provider: {errors[svc.provider]}")
-        elif svc.provider in UNMANAGED:
-            try:
-                provider = await session.provider(svc.provider)
-                st = await provider.ensure(RuntimeSpec(service=svc))
-            except Exception as exc:
-                provider = None
-                st = ContainerState(name=svc.name, provider=svc.provider, error=str(exc))
-        else:
-            st = managed.pop(svc.name, None) or ContainerState(name=svc.name, provider=svc.provider)
-            if st.status == "running":
-                provider = await session.provider(svc.provider)
-        if probe and provider is not None and st.status == "running":
-            handle = session.handle(svc, provider)
-            hc = svc.health_check
-            timeout = min(STATUS_PROBE_TIMEOUT, (hc.timeout if hc else 10_000) / 1000)
-            result = await check_once(handle, checks_for(svc, session.plugins.probes), timeout)
-            st = st.model_copy(update={"health": "healthy" if result.ok else "unhealthy", "error": None if result.ok else result.detail, "note": result.note if result.ok else None})
-        if st.provider and st.provider != svc.provider and st.status != "not_found":
-            note = f"runs with the {st.provider} provider, the plan says {svc.provider} (pass --provider {st.provider})"
-            st = st.model_copy(update={"error": (st.error + "; " if st.error else "") + note})
-        elif st.spec_hash and svc.spec_hash and st.spec_hash != svc.spec_hash and st.status != "not_found":
-            st = st.model_copy(update={"error": (st.error + "; " if st.error else "") + "differs from the plan: `omnitron infra up` recreates it"})
-        states[svc.name] = st
-
-    async with anyio.create_task_group() as tg:
-        for svc in plan.services:
-            tg.start_soon(one, svc)
-    ordered = {svc.name: states[svc.name] for svc in plan.services}
-    for name, st in sorted(managed.items()):
-        ordered[name] = st.model_copy(update={"error": "not in the plan (orphan): `omnitron infra down` removes it"})
-    ready = all(
-        ordered[s.name].status == "running" and ordered[s.name].health in ("healthy", None)
-        for s in plan.services
-        if s.critical
-    )
-    last = max((t for t in (session.state.last_event(plan.stack, "up"), session.state.last_event(plan.stack, "down")) if t is not None), default=None)
-    stamp = _dt.datetime.fromtimestamp(last, _dt.timezone.utc).isoformat(timespec="seconds") if last else None
-    return InfrastructureState(services=ordered, ready=ready, last_reconciled=stamp)
+    return managed, errors
 
 
-def recorded_allocations(project: Project, plan: Plan) -> list[dict[str, Any]]:
-    """Per-app resources recorded for ``plan``'s stack (databases, DB indexes, buckets), each with its owner app."""
-    if not (project.state_dir / "state.db").exists():
-        return []
-    from ..state import StateStore
+async def _service_state(session: Session, svc: PlannedService, managed: dict[str, ContainerState], errors: dict[str, str], *, probe: bool) -> ContainerState:
+    """One planned service's state (taken out of ``managed``), probed once when it runs."""
+    from .gate import check_once, checks_for
 
-    with StateStore(project.state_dir) as state:
-        return state.allocations(plan.stack)
+    provider = None
+    if svc.provider in errors:
+        st = ContainerState(name=svc.name, provider=svc.provider, error=f"{svc.provider} provider: {errors[svc.provider]}")
+    elif not session.manages(svc.provider):
+        try:
+            provider = await session.provider(svc.provider)
+            st = await provider.ensure(RuntimeSpec(service=svc))
+        except Exception as exc:
+            provider = None
+            st = ContainerState(name=svc.name, provider=svc.provider, error=str(exc))
+    else:
+        st = managed.pop(svc.name, None) or ContainerState(name=svc.name, provider=svc.provider)
+        if st.status == "running":
+            provider = await session.provider(svc.provider)
+    if probe and provider is not None and st.status == "running":
+        hc = svc.health_check
+        timeout = min(STATUS_PROBE_TIMEOUT, (hc.timeout if hc else 10_000) / 1000)
+        result = await check_once(session.handle(svc, provider), checks_for(svc, session.plugins.probes), timeout)
+        st = st.model_copy(update={"health": "healthy" if result.ok else "unhealthy", "error": None if result.ok else result.detail, "note": result.note if result.ok else None})
+    if st.provider and st.provider != svc.provider and st.status != "not_found":
+        return _noted(st, f"runs with the {st.provider} provider, the plan says {svc.provider} (pass --provider {st.provider})")
+    if st.spec_hash and svc.spec_hash and st.spec_hash != svc.spec_hash and st.status != "not_found":
+        return _noted(st, "differs from the plan: `omnitron infra up` recreates it")
+    return st
+
+
+def _noted(st: ContainerState, note: str) -> ContainerState:
+    return st.model_copy(update={"error": (st.error + "; " if st.error else "") + note})
 
 
 async def logs(session: Session, service: str | None, *, follow: bool, tail: int | None, write: Callable[[str], None]) -> None:
@@ -108,7 +110,7 @@ async def logs(session: Session, service: str | None, *, follow: bool, tail: int
             raise ConfigError(f"no service named {service!r} in stack {plan.stack}; services: {', '.join(s.name for s in plan.services) or '(none)'}") from None
         targets = [svc]
     else:
-        targets = [s for s in plan.services if s.provider != "external"]
+        targets = [s for s in plan.services if session.manages(s.provider)]
         if not targets:
             raise ProvisionError("no service of this stack has logs omnitron can read (all are external)")
     width = max(len(s.name) for s in targets)

@@ -1,5 +1,10 @@
 """Progress of a provisioning run: events, per-service timings, and two views.
 
+Phases, in the order a service goes through them: ``pending`` (waiting for
+dependencies), ``pulling``, ``creating``, ``starting`` (from providers),
+``waiting`` (health), ``preparing`` (preset preparation and allocations), then
+``ready``, ``failed`` or ``degraded`` (a non-critical service that failed).
+
 The engine reports ``(service, phase, detail)`` through a
 :data:`~omnitron.providers.ProgressFn`; providers report through the same
 callback. :class:`Timeline` records every event with its time, so a view (or
@@ -15,13 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-PHASES = ("pending", "pulling", "creating", "starting", "waiting", "preparing", "ready", "failed", "degraded")
-"""Phases in the order a service goes through them.
-
-``pending`` (waiting for dependencies), ``preparing`` (preset preparation and
-allocations) and ``degraded`` (a non-critical service that failed) come from the
-engine; providers report ``pulling``, ``creating`` and ``starting``.
-"""
 FINAL = ("ready", "failed", "degraded")
 
 LABELS = {

@@ -7,7 +7,8 @@ depends on to be healthy (and prepared) before it starts. For each service:
    :class:`~omnitron.providers.RuntimeSpec` and the provider ensures it runs
    (recreating it only when its spec hash changed);
 2. the health gate waits for every declared probe (see :mod:`.gate`);
-3. the preset prepares it (databases, extensions, buckets);
+3. the preset prepares it (databases, extensions, buckets) and the facts it
+   returns (a hostname known only now) are recorded in the state store;
 4. each app's allocation on it is made, idempotently, and recorded in the
    state store, where env rendering reads it back;
 5. the preset's periodic chore runs once (:meth:`~omnitron.presets.Preset.maintain`).
@@ -32,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 from ..errors import OmnitronError, ProvisionError
 from .gate import HealthPolicy, checks_for, not_ready_message, wait_healthy
 from .select import provider_classes, selected
-from .teardown import UNMANAGED
 
 if TYPE_CHECKING:
     from ..plan import AllocationRequest, Plan, PlannedService
@@ -239,7 +239,7 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     handle.warn = outcome.warnings.append
     checks = checks_for(svc, session.plugins.probes)
     progress(svc.name, "waiting", ", ".join(c.name for c in checks) or "no health check")
-    waited = await wait_healthy(handle, checks, HealthPolicy.of(svc), on_attempt=lambda r: progress(svc.name, "waiting", r.detail), liveness=_liveness(provider, svc))
+    waited = await wait_healthy(handle, checks, HealthPolicy.of(svc), on_attempt=lambda r: progress(svc.name, "waiting", r.detail), liveness=_liveness(session, provider, svc))
     outcome.probe = waited.result.detail
     if not waited.result.ok:
         raise _NotHealthy(not_ready_message(svc, waited, session.plan.stack))
@@ -247,7 +247,9 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     requests = [a for app in apps if app in session.plan.apps for a in session.plan.apps[app].allocations if a.service == svc.name]
     if preset is not None:
         progress(svc.name, "preparing", "")
-        await preset.prepare(handle)
+        facts = await preset.prepare(handle)
+        if facts is not None:
+            session.state.put_facts(session.plan.stack, svc.name, {str(k): str(v) for k, v in facts.items()})
         for request in requests:
             progress(svc.name, "preparing", f"{request.kind} {request.name} for {request.app}")
             values = {k: str(v) for k, v in (await preset.allocate(handle, request)).items()}
@@ -262,9 +264,9 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     progress(svc.name, "ready", waited.result.detail)
 
 
-def _liveness(provider: Provider, svc: PlannedService) -> Any:
+def _liveness(session: Session, provider: Provider, svc: PlannedService) -> Any:
     """Why ``svc`` is dead according to its provider, or ``None`` (see :func:`~.gate.wait_healthy`)."""
-    if svc.provider in UNMANAGED:
+    if not session.manages(svc.provider):
         return None
 
     async def dead() -> str | None:

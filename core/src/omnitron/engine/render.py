@@ -6,26 +6,46 @@ the child process, and are never written anywhere.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from ..planner import context_for
+from ..plan import context_for
 from ..providers import RuntimeSpec
 
 if TYPE_CHECKING:
-    from ..plan import PlannedService
+    from ..plan import Plan, PlannedService
+    from ..templating import Renderer
     from .session import Session
 
 
 def runtime_spec(session: Session, svc: PlannedService) -> RuntimeSpec:
-    """``svc`` with its container/process env and command rendered (``${secret:...}`` resolved)."""
-    source = svc.docker if svc.provider == "docker" else svc.process if svc.provider == "process" else None
+    """``svc`` with its container/process env and command rendered (``${secret:...}`` resolved), and its preset's process recipe."""
+    return render_runtime_spec(svc, session.renderer, session.resolver, session.plugins.presets, plan=session.plan, facts=session.facts())
+
+
+def render_runtime_spec(
+    svc: PlannedService,
+    renderer: Renderer,
+    secret: Callable[[str], str],
+    presets: Mapping[str, Any],
+    *,
+    plan: Plan | None = None,
+    facts: Mapping[str, Mapping[str, str]] | None = None,
+) -> RuntimeSpec:
+    """The :class:`RuntimeSpec` a provider gets for ``svc``: its run section's env and command rendered with ``secret``
+    (store key -> value) against ``plan`` and the recorded service ``facts``, and, when it runs from a preset's
+    process recipe, that recipe (resolved once, here)."""
+    source = svc.runtime_config
+    recipe = None
+    if svc.process is not None and svc.process.recipe:
+        preset = presets.get(svc.process.recipe)
+        recipe = preset.process_recipe_for(svc) if preset is not None else None
     if source is None or (not source.env and not source.command):
-        return RuntimeSpec(service=svc)
-    ctx = context_for(svc, app=None, alloc={}, secret=session.resolver)
-    render = session.renderer.render
-    env = {key: render(value, ctx, variable=key) for key, value in source.env.items()}
-    command = [render(arg, ctx, variable=f"command[{i}]") for i, arg in enumerate(source.command)] if source.command else None
-    return RuntimeSpec(service=svc, env=env, command=command)
+        return RuntimeSpec(service=svc, recipe=recipe)
+    ctx = context_for(svc, app=None, alloc={}, secret=secret, plan=plan, facts=facts)
+    env = {key: renderer.render(value, ctx, variable=key) for key, value in source.env.items()}
+    command = [renderer.render(arg, ctx, variable=f"command[{i}]") for i, arg in enumerate(source.command)] if source.command else None
+    return RuntimeSpec(service=svc, env=env, command=command, recipe=recipe)
 
 
 def app_env(session: Session, app: str, *, reveal: bool = True) -> dict[str, str]:
@@ -39,4 +59,5 @@ def app_env(session: Session, app: str, *, reveal: bool = True) -> dict[str, str
         secret=session.resolver if reveal else None,
         allocations=session.allocations_for(app),
         mask_secrets=not reveal,
+        facts=session.facts(),
     )

@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import PluginError
+from ..install_hints import provider_package
 
 if TYPE_CHECKING:
     from ..plan import Plan, PlannedService
     from ..plugins import PluginManager
     from ..providers import Provider
-
-PROVIDER_PACKAGES: dict[str, str] = {
-    "docker": "omnitron-provider-docker",
-    "process": "omnitron-provider-process",
-    "baremetal": "omnitron-provider-baremetal",
-}
-"""Distribution providing each provider not built into the core."""
-
 
 def provider_class(plugins: PluginManager, svc: PlannedService) -> type[Provider]:
     """The provider class for ``svc``; a one-line error naming the package to install."""
@@ -25,11 +18,8 @@ def provider_class(plugins: PluginManager, svc: PlannedService) -> type[Provider
     cls = classes.get(svc.provider)
     if cls is not None:
         return cls
-    package = PROVIDER_PACKAGES.get(svc.provider, f"a plugin providing the {svc.provider!r} provider")
-    hint = f"pip install {package}" if svc.provider in PROVIDER_PACKAGES else f"install {package}"
-    alternatives = [p for p in ("docker", "process") if p != svc.provider and p in classes]
-    if svc.provider in ("docker", "process") and alternatives:
-        hint += f" (or use --provider {alternatives[0]})"
+    package = provider_package(svc.provider)
+    hint = f"pip install {package}" if package else f"install a plugin providing the {svc.provider!r} provider"
     raise PluginError(f"service {svc.name} runs with the {svc.provider} provider, which is not installed: {hint}")
 
 

@@ -78,6 +78,10 @@ class Session:
 
         return Renderer(self.plugins.template_functions)
 
+    def manages(self, provider: str) -> bool:
+        """Whether omnitron runs what ``provider`` provides (``False`` for external servers and unknown providers)."""
+        return provider in self.plugins.providers and self.plugins.providers[provider].manages_lifecycle
+
     @cached_property
     def resolver(self) -> Callable[[str], str]:
         """Secret store key -> value (raises :class:`LookupError` when not set)."""
@@ -112,9 +116,9 @@ class Session:
         svc = next((s for s in self.plan.services if s.provider == name), None)
         cls = provider_class(self.plugins, svc) if svc is not None else self.plugins.providers.get(name)
         if cls is None:
-            from .select import PROVIDER_PACKAGES
+            from ..install_hints import provider_package
 
-            raise ProvisionError(f"the {name} provider is not installed: pip install {PROVIDER_PACKAGES.get(name, name)}")
+            raise ProvisionError(f"the {name} provider is not installed: pip install {provider_package(name) or name}")
         ctx = ProviderContext(
             project=self.plan.project,
             stack=self.plan.stack,
@@ -142,11 +146,7 @@ class Session:
         return secret
 
     def handle(self, svc: PlannedService, provider: Provider) -> ServiceHandle:
-        """What presets and probes see of ``svc`` running under ``provider``.
-
-        ``exec`` runs through ``provider.exec``; ``extra`` holds ``plan``,
-        ``redis_db_offset`` (the stack's) and ``provider``.
-        """
+        """What presets and probes see of ``svc`` running under ``provider`` (``exec`` runs through ``provider.exec``)."""
 
         async def exec_(command: list[str]) -> Any:
             return await provider.exec(svc.name, command)
@@ -161,9 +161,15 @@ class Session:
             exec=exec_,
             state=self.state,
             log=lambda msg: self.progress(svc.name, "preparing", msg),
-            extra={"plan": self.plan, "redis_db_offset": self.plan.redis_db_offset, "provider": provider},
+            redis_db_offset=self.plan.redis_db_offset,
+            plan=self.plan,
+            provider=provider,
             resolve=lambda key: self.resolver(key),
         )
+
+    def facts(self) -> dict[str, dict[str, str]]:
+        """Service -> facts recorded for this stack (read now: ``up`` records new ones)."""
+        return self.state.facts(self.plan.stack)
 
     def allocations_for(self, app: str) -> dict[str, dict[str, str]]:
         """Service -> ``${alloc:KEY}`` values recorded for ``app`` in this stack."""

@@ -11,10 +11,6 @@ if TYPE_CHECKING:
     from ..providers import ProgressFn, Provider
     from .session import Session
 
-UNMANAGED = ("external", "baremetal")
-"""Providers that point at servers omnitron does not run: nothing to stop, no data to delete."""
-
-
 @dataclass
 class DownResult:
     removed: dict[str, str] = field(default_factory=dict)
@@ -23,7 +19,7 @@ class DownResult:
     forgotten: list[str] = field(default_factory=list)
     """Services whose allocations were forgotten (their data is gone)."""
     untouched: list[str] = field(default_factory=list)
-    """External services: not ours to stop."""
+    """Services of providers omnitron does not run (external servers): not ours to stop."""
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -35,7 +31,7 @@ async def managed_providers(session: Session) -> dict[str, Provider]:
     out: dict[str, Provider] = {}
     planned = {svc.provider for svc in session.plan.services}
     for name, cls in session.plugins.providers.items():
-        if name in UNMANAGED:
+        if not cls.manages_lifecycle:
             continue
         if name not in planned:
             try:
@@ -53,8 +49,6 @@ async def down(project: Project, plan: Plan, *, volumes: bool = False, progress:
     :param volumes: also delete their data (volumes, data directories) and forget
         the allocations recorded for them.
     """
-    import anyio
-
     from .locking import locked
     from .session import Session
 
@@ -62,39 +56,45 @@ async def down(project: Project, plan: Plan, *, volumes: bool = False, progress:
         async with Session(project, plan, progress=progress) as own:
             return await down(project, plan, volumes=volumes, progress=progress, session=own)
     result = DownResult(data_deleted=volumes)
-    result.untouched = [s.name for s in plan.services if s.provider in UNMANAGED]
-    from ..errors import OmnitronError, ProvisionError
-
+    result.untouched = [s.name for s in plan.services if not session.manages(s.provider)]
     async with locked(project, session.progress):
-        providers = await managed_providers(session)
         planned = {svc.provider for svc in plan.services}
-        for pname, provider in providers.items():
-            try:
-                managed = await provider.list_managed()
-            except Exception as exc:
-                if pname not in planned:
-                    result.warnings.append(f"{pname} provider: could not list services: {exc}")
-                    continue
-                if isinstance(exc, OmnitronError):
-                    raise
-                raise ProvisionError(f"{pname} provider: cannot list this stack's services: {type(exc).__name__}: {exc}") from None
-
-            async def remove(name: str, provider: Provider = provider, pname: str = pname) -> None:
-                session.progress(name, "starting", "stopping")
-                await provider.stop(name)
-                await provider.remove(name, volumes=volumes)
-                result.removed[name] = pname
-                session.progress(name, "ready", "removed" + (" with its data" if volumes else ""))
-
-            async with anyio.create_task_group() as tg:
-                for name in sorted(managed):
-                    tg.start_soon(remove, name)
-            if volumes:
-                await provider.remove_all_data()
+        for pname, provider in (await managed_providers(session)).items():
+            await _remove_all(session, pname, provider, result, volumes=volumes, planned=pname in planned)
         if volumes:
-            names = {s.name for s in plan.services if s.provider not in UNMANAGED} | set(result.removed)
+            names = {s.name for s in plan.services if session.manages(s.provider)} | set(result.removed)
             for name in sorted(names):
                 session.state.forget_service(plan.stack, name)
             result.forgotten = sorted(names)
         session.state.log_event(plan.stack, "down", "volumes" if volumes else "")
     return result
+
+
+async def _remove_all(session: Session, pname: str, provider: Provider, result: DownResult, *, volumes: bool, planned: bool) -> None:
+    """Stop and remove everything ``provider`` manages for the stack (a provider the plan does not use may fail: a warning)."""
+    import anyio
+
+    from ..errors import OmnitronError, ProvisionError
+
+    try:
+        managed = await provider.list_managed()
+    except Exception as exc:
+        if not planned:
+            result.warnings.append(f"{pname} provider: could not list services: {exc}")
+            return
+        if isinstance(exc, OmnitronError):
+            raise
+        raise ProvisionError(f"{pname} provider: cannot list this stack's services: {type(exc).__name__}: {exc}") from None
+
+    async def remove(name: str) -> None:
+        session.progress(name, "starting", "stopping")
+        await provider.stop(name)
+        await provider.remove(name, volumes=volumes)
+        result.removed[name] = pname
+        session.progress(name, "ready", "removed" + (" with its data" if volumes else ""))
+
+    async with anyio.create_task_group() as tg:
+        for name in sorted(managed):
+            tg.start_soon(remove, name)
+    if volumes:
+        await provider.remove_all_data()

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ._base import BucketName, Model, Name, Size
+from ._base import BucketName, Model, Name, Port, Size
 from .service import Command, ServiceEntry
 
 
@@ -56,7 +56,10 @@ class AppConfig(Model):
     infrastructure: dict[Name, ServiceEntry] = {}
     """Custom services of this app, merged with the ecosystem's."""
     env: dict[str, str] = {}
-    """Extra env of the app; may use ``${secret:NAME}`` of a declared ``secrets`` entry."""
+    """Extra env of the app; wins over injected values. ``${host}``/``${port:NAME}`` are the app's own
+    (127.0.0.1, its declared ``ports``); plugin functions such as ``${onion:shop}`` work too."""
+    ports: dict[Name, Port] = {}
+    """Ports the app listens on, by name (``{"http": 3000}``); the ecosystem's app entry may override them."""
     migrate: Command | None = None
     """Command that migrates the app's database (``omnitron infra migrate``)."""
 

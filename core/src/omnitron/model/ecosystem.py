@@ -94,8 +94,8 @@ class StackConfig(Model):
     """Added to every host port: one number for all services, or per service with ``"*"`` as default."""
     redis_db_offset: Annotated[int, Field(ge=0)] = 0
     network_mode: str | None = None
-    provider: Literal["auto", "docker", "process"] = "auto"
-    """``auto`` uses Docker when an engine answers and native processes otherwise."""
+    provider: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")] = "auto"
+    """``auto`` (the best available installed provider for each service) or an installed provider's name; checked when planning."""
     bind_address: str = "127.0.0.1"
     """Address host ports bind to; 127.0.0.1 unless a stack says otherwise."""
 
@@ -108,6 +108,8 @@ class AppRef(Model):
     """Directory holding ``config/default.json``; ``apps/<name>`` when absent."""
     command: list[str] | None = None
     """Default command for ``omnitron run APP`` when none is given."""
+    ports: dict[Name, Port] = {}
+    """Ports the app listens on, by name; merged over the ``ports`` of the app's own config."""
 
 
 class SecretsConfig(Model):

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
 
 from ..errors import ConfigError
+from ..install_hints import BACKEND_PACKAGES
 from .base import SecretBackend, SecretContext
 
-if TYPE_CHECKING:
-    from ..project import Project
 
-#: Distributions providing backends that are not built in, for the "unknown backend" hint.
-BACKEND_PACKAGES = {"env": "omnitron-secrets-env"}
+class Project(Protocol):
+    """What resolution needs of a project (:class:`omnitron.project.Project` has it)."""
+
+    name: str
+    root: Path
+    state_dir: Path
+    config_file: Path
+    loaded: Any
+    """The loaded declarations: ``loaded.ecosystem.secrets.backend`` names the backend."""
+    plugins: Any
+    """The plugin manager: ``plugins.secret_backends`` maps names to backend classes."""
 
 
 def backend_for(project: Project) -> SecretBackend:
     """The backend named by the project's ``secrets.backend`` (``file`` by default)."""
     name = project.loaded.ecosystem.secrets.backend
-    installed = project.plugins.secret_backends
+    installed: Mapping[str, type[SecretBackend]] = project.plugins.secret_backends
     cls = installed.get(name)
     if cls is None:
         hint = f" (install {BACKEND_PACKAGES[name]})" if name in BACKEND_PACKAGES else ""

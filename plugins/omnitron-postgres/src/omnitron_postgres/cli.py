@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from cyclopts import Parameter
 
-from omnitron.cli._common import ProjectOpt, StackOpt
+from omnitron.api import ProjectOpt, StackOpt
 
 
 def psql(
@@ -31,11 +31,16 @@ def psql(
     """Open psql against the managed Postgres (DATABASE defaults to postgres)."""
     import anyio
 
-    from omnitron.cli.infra_run import load_plan
-    from omnitron.engine.clients import exec_in_service, interactive_exec_argv, pick_service, secret_value
-    from omnitron.errors import ProvisionError
+    from omnitron.api import (
+        exec_in_service,
+        interactive_exec_argv,
+        load_stack,
+        pick_service,
+        ProvisionError,
+        secret_value,
+    )
 
-    loaded = load_plan(project, stack)
+    loaded = load_stack(project, stack)
     svc = pick_service(loaded.plan, "postgres", service)
     user = str(svc.config.get("user") or "postgres")
     dbname = database or "postgres"

@@ -21,6 +21,6 @@ def omnitron_add_health_probes():
 
 @hookimpl
 def omnitron_add_commands():
-    from omnitron.cli_registry import CommandSpec
+    from omnitron.api import CommandSpec
 
     return [CommandSpec(name="psql", target="omnitron_postgres.cli:psql", group="infra", help="Open psql against the managed Postgres.")]

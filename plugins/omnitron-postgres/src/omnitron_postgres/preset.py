@@ -6,15 +6,19 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from omnitron.model import (
+from omnitron.api import (
+    AllocationRequest,
+    AppBinding,
+    Credential,
     DockerServiceConfig,
+    ExpandContext,
     HealthCheck,
     Port,
+    Preset,
+    PresetConfig,
     ServiceRequirement,
     VolumeMount,
 )
-from omnitron.plan import AllocationRequest
-from omnitron.presets import AppBinding, Credential, ExpandContext, Preset, PresetConfig
 
 DEFAULT_VERSION = "16"
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"

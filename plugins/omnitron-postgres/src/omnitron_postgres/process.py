@@ -37,8 +37,7 @@ from typing import ClassVar
 
 import anyio
 
-from omnitron.errors import ProvisionError
-from omnitron.process import ProcessRecipe, ProcessRun
+from omnitron.api import ProcessRecipe, ProcessRun, ProvisionError
 
 TEMPLATE_FORMAT = "1"
 """Bumped whenever the way templates are initialised changes."""

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from omnitron.errors import ProvisionError
+from omnitron.api import ProvisionError
 
 if TYPE_CHECKING:
     import psycopg
 
-    from omnitron.plan import AllocationRequest
-    from omnitron.runtime import ServiceHandle
+    from omnitron.api import AllocationRequest, ServiceHandle
 
 MAINTENANCE_DB = "postgres"
 CONNECT_TIMEOUT = 10

@@ -12,8 +12,12 @@ __all__ = ["RedisConfig", "RedisPreset"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from . import preset
+    if name == "RedisConfig":
+        from .config import RedisConfig
 
-        return getattr(preset, name)
+        return RedisConfig
+    if name == "RedisPreset":
+        from .preset import RedisPreset
+
+        return RedisPreset
     raise AttributeError(name)

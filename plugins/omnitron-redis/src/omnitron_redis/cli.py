@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from cyclopts import Parameter
 
-from omnitron.cli._common import ProjectOpt, StackOpt
+from omnitron.api import ProjectOpt, StackOpt
 
 
 def redis_cli(
@@ -31,11 +31,17 @@ def redis_cli(
     """Open redis-cli against the managed Redis; ARGS run one command (e.g. `-- GET key`)."""
     import anyio
 
-    from omnitron.cli.infra_run import load_plan
-    from omnitron.engine.clients import exec_in_service, interactive_exec_argv, pick_service, secret_value
-    from omnitron.errors import ConfigError, ProvisionError
+    from omnitron.api import (
+        ConfigError,
+        exec_in_service,
+        interactive_exec_argv,
+        load_stack,
+        pick_service,
+        ProvisionError,
+        secret_value,
+    )
 
-    loaded = load_plan(project, stack)
+    loaded = load_stack(project, stack)
     svc = pick_service(loaded.plan, "redis", service)
     index = db if db is not None else 0
     if app is not None:
@@ -68,13 +74,9 @@ def redis_cli(
 
 
 def _allocated_index(loaded, service: str, app: str) -> int:
-    from omnitron.errors import ConfigError
-    from omnitron.state import StateStore
+    from omnitron.api import ConfigError, recorded_index
 
-    if app not in loaded.plan.apps:
-        raise ConfigError(f"no app named {app!r}; apps: {', '.join(sorted(loaded.plan.apps)) or '(none)'}")
-    with StateStore(loaded.project.state_dir) as state:
-        index = state.indexes(loaded.plan.stack, service).get(app)
+    index = recorded_index(loaded, service, app)
     if index is None:
         raise ConfigError(f"app {app} has no DB index on {service} yet: run `omnitron infra up` (or `omnitron run {app}`) first")
     return index

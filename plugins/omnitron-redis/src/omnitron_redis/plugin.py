@@ -21,6 +21,6 @@ def omnitron_add_health_probes():
 
 @hookimpl
 def omnitron_add_commands():
-    from omnitron.cli_registry import CommandSpec
+    from omnitron.api import CommandSpec
 
     return [CommandSpec(name="redis-cli", target="omnitron_redis.cli:redis_cli", group="infra", help="Open redis-cli against the managed Redis.")]

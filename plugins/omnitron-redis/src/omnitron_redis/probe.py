@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from omnitron.health import HealthProbe, ProbeResult
-from omnitron.presets import PresetConfig
+from omnitron.api import HealthProbe, PresetConfig, ProbeResult
 
 
 class RedisCheck(PresetConfig):

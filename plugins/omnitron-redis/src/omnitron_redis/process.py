@@ -19,7 +19,7 @@ import importlib.util
 from pathlib import Path
 from typing import ClassVar
 
-from omnitron.process import ProcessRecipe, ProcessRun
+from omnitron.api import ProcessRecipe, ProcessRun
 
 _PLACED_BY_RECIPE = {"port", "bind", "dir", "daemonize", "logfile", "supervised", "pidfile"}
 
@@ -81,7 +81,7 @@ class RedisRecipe(ProcessRecipe):
         """The ``--name value`` arguments: the rendered container command, else built from the preset's config."""
         if run.spec.command:
             return list(run.spec.command[1:])
-        from .preset import RedisConfig, server_args
+        from .config import RedisConfig, server_args
 
         config = RedisConfig.model_validate(run.spec.service.config)
         password = run.spec.env.get("REDIS_PASSWORD")

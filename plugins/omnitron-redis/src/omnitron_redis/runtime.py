@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from omnitron.errors import ProvisionError
+from omnitron.api import ProvisionError
 
 if TYPE_CHECKING:
-    from omnitron.plan import AllocationRequest
-    from omnitron.runtime import ServiceHandle
+    from omnitron.api import AllocationRequest, ServiceHandle
 
 
 async def allocate(handle: ServiceHandle, request: AllocationRequest) -> dict[str, str]:
@@ -26,7 +25,7 @@ async def allocate(handle: ServiceHandle, request: AllocationRequest) -> dict[st
     config = handle.service.config
     limit = int(config.get("databases") or 16)
     reserved = {int(i) for i in config.get("reserved") or []}
-    start = int(handle.extra.get("redis_db_offset", 0))
+    start = handle.redis_db_offset
     if start >= limit:
         raise ProvisionError(
             f"service {handle.name}: redisDbOffset {start} leaves no DB index for {request.app}: "

@@ -15,8 +15,7 @@ from __future__ import annotations
 import os
 import re
 
-from omnitron.errors import SecretError
-from omnitron.secrets.base import SecretBackend
+from omnitron.api import SecretBackend, SecretError
 
 PREFIX = "OMNITRON_SECRET_"
 RESERVED = "OMNITRON_SECRET_KEY"

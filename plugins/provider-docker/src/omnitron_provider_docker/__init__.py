@@ -1,7 +1,7 @@
 """The ``docker`` provider for omnitron: services as labelled containers (aiodocker).
 
-``DockerProvider`` is imported on first access, so loading the plugin's
-entry point does not import aiodocker/aiohttp.
+``DockerProvider`` (light: the standard library only) is imported on first
+access; aiodocker and aiohttp only when the engine is changed or streamed.
 """
 
 from __future__ import annotations

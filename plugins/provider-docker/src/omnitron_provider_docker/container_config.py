@@ -8,9 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from omnitron.errors import ConfigError, ProvisionError
-from omnitron.model import ContainerHealthCheck, DockerOptions
-from omnitron.providers import RuntimeSpec
+from omnitron.api import ConfigError, ContainerHealthCheck, DockerOptions, ProvisionError, RuntimeSpec
 
 from .naming import (
     LABEL_PORT_PREFIX,
@@ -109,10 +107,24 @@ def healthcheck(check: ContainerHealthCheck) -> dict[str, Any]:
     return out
 
 
+HOST_NETWORK = "host"
+"""``docker.network.name`` that runs the container in the host's network namespace."""
+
+
+def uses_host_network(opts: DockerOptions) -> bool:
+    """Whether the container shares the host's network (it listens on the host ports itself, nothing is published)."""
+    return opts.network is not None and opts.network.name == HOST_NETWORK
+
+
 def container_ports(spec: RuntimeSpec) -> dict[str, int]:
-    """Named port -> port inside the container (``docker.ports`` wins over the declared port)."""
+    """Named port -> port inside the container (``docker.ports`` wins over the declared port).
+
+    On the host network the container's ports are the planned host ports.
+    """
     svc = spec.service
     opts = docker_options(spec)
+    if uses_host_network(opts):
+        return dict(svc.ports)
     out: dict[str, int] = {}
     for name in svc.ports:
         inside = opts.ports.get(name) or svc.target_ports.get(name)
@@ -148,9 +160,11 @@ def create_body(spec: RuntimeSpec, placement: Placement) -> dict[str, Any]:
         else:
             mounts.append({"Type": "bind", "Source": vol.source, "Target": vol.target, "ReadOnly": vol.read_only})
 
+    host_network = uses_host_network(opts)
     bindings: dict[str, list[dict[str, str]]] = {}
     for name, inside in sorted(ports.items()):
-        bindings.setdefault(f"{inside}/tcp", []).append({"HostIp": svc.bind_address, "HostPort": str(svc.ports[name])})
+        if not host_network:
+            bindings.setdefault(f"{inside}/tcp", []).append({"HostIp": svc.bind_address, "HostPort": str(svc.ports[name])})
     host_config: dict[str, Any] = {
         "PortBindings": bindings,
         "Mounts": mounts,
@@ -177,9 +191,10 @@ def create_body(spec: RuntimeSpec, placement: Placement) -> dict[str, Any]:
         "Image": opts.image,
         "Env": [f"{key}={value}" for key, value in env.items()],
         "Labels": container_labels(spec, placement),
-        "ExposedPorts": {f"{inside}/tcp": {} for inside in sorted(set(ports.values()))},
+        "ExposedPorts": {} if host_network else {f"{inside}/tcp": {} for inside in sorted(set(ports.values()))},
         "HostConfig": host_config,
-        "NetworkingConfig": {"EndpointsConfig": {placement.network: {"Aliases": aliases}}},
+        # the host network has no DNS aliases: other containers cannot reach it by name
+        "NetworkingConfig": {"EndpointsConfig": {} if host_network else {placement.network: {"Aliases": aliases}}},
     }
     command = container_command(spec)
     if command is not None:

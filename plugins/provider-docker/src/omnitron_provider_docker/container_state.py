@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omnitron.providers import ContainerState
+from omnitron.api import ContainerState
 
 from .naming import LABEL_PORT_PREFIX, LABEL_SERVICE, LABEL_SPEC_HASH
 
@@ -38,6 +38,13 @@ def published_ports(labels: dict[str, str], port_bindings: dict[str, Any] | None
     return out
 
 
+def _ports(labels: dict[str, str], host_config: dict[str, Any]) -> dict[str, int]:
+    """Named port -> host port: published ones, or (host network) the container's own."""
+    if host_config.get("NetworkMode") == "host":
+        return {key[len(LABEL_PORT_PREFIX) :]: int(value) for key, value in sorted(labels.items()) if key.startswith(LABEL_PORT_PREFIX)}
+    return published_ports(labels, host_config.get("PortBindings"))
+
+
 def from_inspect(data: dict[str, Any], *, provider: str = "docker") -> ContainerState:
     """The state of one of our containers, from ``GET /containers/{id}/json``."""
     config = data.get("Config") or {}
@@ -57,7 +64,7 @@ def from_inspect(data: dict[str, Any], *, provider: str = "docker") -> Container
         image=config.get("Image", ""),
         status=status,  # type: ignore[arg-type]
         container_id=data.get("Id"),
-        ports=published_ports(labels, (data.get("HostConfig") or {}).get("PortBindings")),
+        ports=_ports(labels, data.get("HostConfig") or {}),
         health=health,  # type: ignore[arg-type]
         started_at=started if started and started != _NEVER else None,
         error=error,

@@ -7,7 +7,6 @@ from omnitron import hookimpl
 
 @hookimpl
 def omnitron_add_providers():
-    from omnitron.lazy import LazyClass
+    from .provider import DockerProvider  # light: its methods are imported when the first provider is made
 
-    # imported on first use: commands that do not touch this provider stay fast
-    return [LazyClass("docker", "omnitron_provider_docker.provider:DockerProvider")]
+    return [DockerProvider]

@@ -1,7 +1,7 @@
 """The ``process`` provider: services run as supervised native processes.
 
-``ProcessProvider`` is imported on first access, so loading the plugin's
-entry point stays cheap.
+``ProcessProvider`` (light: it only describes the provider) is imported on
+first access; its methods (:mod:`.runner`) when the first provider is made.
 """
 
 from __future__ import annotations

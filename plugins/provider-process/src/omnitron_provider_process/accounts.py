@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from omnitron.errors import ProvisionError
+from omnitron.api import ProvisionError
 
 DEFAULT_USER = "omnitron"
 FALLBACK_USER = "nobody"

@@ -22,8 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from omnitron.errors import ProvisionError
-from omnitron.process import ProcessRecipe
+from omnitron.api import ProcessRecipe, ProvisionError
 
 SOURCES_ENV = "OMNITRON_PROCESS_BINARIES"
 MODES = ("auto", "system", "embedded")
@@ -107,11 +106,16 @@ def binary_version(recipe: ProcessRecipe, binary: Path) -> str | None:
 
 
 def version_matches(found: str | None, wanted: str) -> bool:
-    """``15.18`` matches ``15`` and ``15.18``; ``150`` does not match ``15``."""
+    """``15.18`` matches ``15`` and ``15.18``; ``150`` does not match ``15`` (release numbers compared, ``-alpine`` ignored)."""
+    from packaging.version import InvalidVersion, Version
+
     if found is None:
         return False
-    want = wanted.split("-", 1)[0].split(".")
-    return found.split(".")[: len(want)] == want
+    try:
+        have, want = Version(found).release, Version(wanted.split("-", 1)[0]).release
+    except InvalidVersion:
+        return False
+    return have[: len(want)] == want
 
 
 def describe_search(recipe: ProcessRecipe, mode: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from omnitron.process import ProcessRecipe, ProcessRun
+from omnitron.api import ProcessRecipe, ProcessRun
 
 
 class CommandRecipe(ProcessRecipe):

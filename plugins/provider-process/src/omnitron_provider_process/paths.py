@@ -23,7 +23,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from omnitron.errors import ProvisionError
+from omnitron.api import ProvisionError
 
 from .accounts import Account
 

@@ -7,7 +7,8 @@ command line: Redis reads its config from stdin, ``initdb`` reads the password
 from a file that is deleted right after.
 
 Debian packages: ``postgresql`` (``/usr/lib/postgresql/*/bin``) and
-``redis-server``.
+``redis-server``. A tests-only package of this repository (``support/``),
+installed by the test sessions that need it, never shipped with omnitron.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from .hostports import free_port
+
+from omnitron.api import free_port, poll_attempts_sync
 
 READY_TIMEOUT = 30.0
 
@@ -59,15 +60,14 @@ class NativeServer:
 
 
 def _wait_port(host: str, port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
+    for _ in poll_attempts_sync(READY_TIMEOUT, first=0.02, cap=0.02):
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}: {log.read_text(errors='replace')[-2000:]}")
         try:
             with socket.create_connection((host, port), timeout=0.2):
                 return
         except OSError:
-            time.sleep(0.02)
+            pass
     raise RuntimeError(f"server did not listen on {host}:{port} within {READY_TIMEOUT}s: {log.read_text(errors='replace')[-2000:]}")
 
 
@@ -136,16 +136,15 @@ def _wait_postgres(server: NativeServer) -> None:
     """The port opens before the server accepts connections: wait for ``SELECT 1``."""
     import psycopg
 
-    deadline = time.monotonic() + READY_TIMEOUT
-    while True:
+    last: Exception | None = None
+    for _ in poll_attempts_sync(READY_TIMEOUT, first=0.05, cap=0.05):
         try:
             with psycopg.connect(host=server.host, port=server.port, user=server.user, password=server.password, dbname="postgres", connect_timeout=2) as conn:
                 conn.execute("SELECT 1")
                 return
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+        except psycopg.OperationalError as exc:
+            last = exc
+    raise last or RuntimeError("postgres did not answer")
 
 
 def start_redis(*, password: str | None = None, databases: int = 16) -> NativeServer:

@@ -1,73 +1,35 @@
 """The project's state store: one SQLite database under ``.omnitron/``.
 
-Holds per-app allocations (database names, Redis DB indexes, buckets), the
-processes the process provider supervises, endpoints handed to apps (for the
-phantom janitor) and a history of runs. Every write is one transaction, so a
-killed run leaves it consistent. :func:`project_lock` keeps two ``infra up``
-runs from racing. No secret value is ever stored here.
+Holds per-app allocations (database names, Redis DB indexes, buckets),
+per-provider records of what each provider runs (:mod:`.records`), service
+facts (:mod:`.facts`: public values a preset recorded once its service ran,
+such as a hidden service's hostname), endpoints handed to apps
+(:mod:`.endpoints`, for the phantom janitor), settings
+remembered per stack and a history of runs. Every write is one transaction,
+so a killed run leaves it consistent. No secret value is ever stored here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OmnitronError
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS allocations (
-    stack TEXT NOT NULL, service TEXT NOT NULL, app TEXT NOT NULL, kind TEXT NOT NULL,
-    name TEXT NOT NULL, value_json TEXT NOT NULL DEFAULT '{}', created_at REAL NOT NULL,
-    PRIMARY KEY (stack, service, kind, name)
-);
-CREATE TABLE IF NOT EXISTS indexes (
-    stack TEXT NOT NULL, service TEXT NOT NULL, idx INTEGER NOT NULL, owner TEXT NOT NULL,
-    PRIMARY KEY (stack, service, idx), UNIQUE (stack, service, owner)
-);
-CREATE TABLE IF NOT EXISTS processes (
-    stack TEXT NOT NULL, service TEXT NOT NULL, pid INTEGER NOT NULL, pgid INTEGER NOT NULL,
-    spec_hash TEXT NOT NULL, started_at REAL NOT NULL, data_dir TEXT, log_path TEXT, info_json TEXT NOT NULL DEFAULT '{}',
-    PRIMARY KEY (stack, service)
-);
-CREATE TABLE IF NOT EXISTS endpoints (
-    stack TEXT NOT NULL, app TEXT NOT NULL, service TEXT NOT NULL, first_seen REAL NOT NULL,
-    last_seen REAL NOT NULL, phantom_since REAL,
-    PRIMARY KEY (stack, app, service)
-);
-CREATE TABLE IF NOT EXISTS settings (
-    stack TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (stack, key)
-);
-CREATE TABLE IF NOT EXISTS events (
-    ts REAL NOT NULL, stack TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
-);
-"""
+from ..errors import OmnitronError
+from .endpoints import EndpointsMixin
+from .facts import FactsMixin
+from .records import RecordsMixin
+from .schema import upgrade
 
 
 class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-@dataclass
-class ProcessRecord:
-    stack: str
-    service: str
-    pid: int
-    pgid: int
-    spec_hash: str
-    started_at: float
-    data_dir: str | None
-    log_path: str | None
-    info: dict
-
-
-class StateStore:
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:
@@ -77,7 +39,7 @@ class StateStore:
         self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SCHEMA)
+        upgrade(self._conn)
 
     def close(self) -> None:
         self._conn.close()
@@ -149,35 +111,11 @@ class StateStore:
         return {o: i for o, i in self._conn.execute("SELECT owner, idx FROM indexes WHERE stack=? AND service=?", (stack, service))}
 
     def forget_service(self, stack: str, service: str) -> None:
-        """Drop allocations and indexes of a service whose data was deleted."""
+        """Drop allocations, indexes and facts of a service whose data was deleted."""
         with self.transaction() as c:
             c.execute("DELETE FROM allocations WHERE stack=? AND service=?", (stack, service))
             c.execute("DELETE FROM indexes WHERE stack=? AND service=?", (stack, service))
-
-    # -- processes ------------------------------------------------------------
-
-    def put_process(self, rec: ProcessRecord) -> None:
-        with self.transaction() as c:
-            c.execute(
-                "INSERT OR REPLACE INTO processes(stack, service, pid, pgid, spec_hash, started_at, data_dir, log_path, info_json) VALUES (?,?,?,?,?,?,?,?,?)",
-                (rec.stack, rec.service, rec.pid, rec.pgid, rec.spec_hash, rec.started_at, rec.data_dir, rec.log_path, json.dumps(rec.info)),
-            )
-
-    def get_process(self, stack: str, service: str) -> ProcessRecord | None:
-        row = self._conn.execute(
-            "SELECT stack, service, pid, pgid, spec_hash, started_at, data_dir, log_path, info_json FROM processes WHERE stack=? AND service=?", (stack, service)
-        ).fetchone()
-        return ProcessRecord(*row[:8], json.loads(row[8])) if row else None
-
-    def processes(self, stack: str) -> list[ProcessRecord]:
-        rows = self._conn.execute(
-            "SELECT stack, service, pid, pgid, spec_hash, started_at, data_dir, log_path, info_json FROM processes WHERE stack=? ORDER BY service", (stack,)
-        )
-        return [ProcessRecord(*r[:8], json.loads(r[8])) for r in rows]
-
-    def delete_process(self, stack: str, service: str) -> None:
-        with self.transaction() as c:
-            c.execute("DELETE FROM processes WHERE stack=? AND service=?", (stack, service))
+            c.execute("DELETE FROM facts WHERE stack=? AND service=?", (stack, service))
 
     # -- per-stack settings remembered between commands ---------------------------
 
@@ -192,17 +130,7 @@ class StateStore:
             else:
                 c.execute("INSERT OR REPLACE INTO settings(stack, key, value) VALUES (?,?,?)", (stack, key, value))
 
-    # -- endpoints and history ------------------------------------------------
-
-    def touch_endpoints(self, stack: str, app: str, services: list[str]) -> None:
-        now = time.time()
-        with self.transaction() as c:
-            for svc in services:
-                c.execute(
-                    "INSERT INTO endpoints(stack, app, service, first_seen, last_seen) VALUES (?,?,?,?,?) "
-                    "ON CONFLICT(stack, app, service) DO UPDATE SET last_seen=excluded.last_seen, phantom_since=NULL",
-                    (stack, app, svc, now, now),
-                )
+    # -- history --------------------------------------------------------------
 
     def log_event(self, stack: str, action: str, detail: str = "") -> None:
         with self.transaction() as c:
@@ -213,17 +141,9 @@ class StateStore:
         return row[0] if row and row[0] is not None else None
 
 
-@contextlib.contextmanager
-def project_lock(state_dir: Path, *, wait: bool = True) -> Iterator[None]:
-    """Hold the project's lock (``infra up``/``down``/``reset`` take it)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        flags = fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB)
-        try:
-            fcntl.flock(fd, flags)
-        except BlockingIOError:
-            raise OmnitronError(f"another omnitron command holds {state_dir / 'lock'}; wait for it to finish") from None
-        yield
-    finally:
-        os.close(fd)
+def recorded_facts(state_dir: Path, stack: str) -> dict[str, dict[str, str]]:
+    """Service -> facts recorded for ``stack`` under ``state_dir``; ``{}`` when nothing ran yet (no store is created)."""
+    if not (state_dir / "state.db").exists():
+        return {}
+    with StateStore(state_dir) as state:
+        return state.facts(stack)

@@ -1,4 +1,6 @@
-"""pytest fixtures for plugin authors (loaded automatically as the ``omnitron`` pytest plugin).
+"""The testing kit for plugin authors, loaded automatically as the ``omnitron`` pytest plugin.
+
+Fixtures:
 
 - ``omnitron_plugins``: a fresh :class:`~omnitron.plugins.PluginManager` with the
   installed plugins loaded.
@@ -6,7 +8,18 @@
 - ``omnitron_project``: write a temporary project (ecosystem + apps) and get a
   :class:`~omnitron.project.Project` using the same plugin manager.
 - ``omnitron_cli``: run the ``omnitron`` CLI in-process, returning exit code, stdout, stderr.
-- :func:`unavailable`: skip when a real server is missing, fail when the run requires it.
+- ``omnitron_isolated``: a fresh secret key (``OMNITRON_SECRET_KEY``) and user config
+  directory (``OMNITRON_CONFIG_DIR``) for the test, so nothing touches the real ones.
+- ``anyio_backend``: ``asyncio`` (anyio's pytest plugin runs ``async def`` tests on it).
+
+Helpers: :func:`unavailable` (skip when a real server is missing, fail when the
+run requires it), :func:`free_port` (a TCP port nothing listens on now: tests
+run side by side, never on a fixed port), :func:`plugin_manager`,
+:func:`render_runtime_spec`, :func:`provider_context`, :func:`to_toml`; and
+the engine below the use cases, for tests that drive it directly: ``PluginManager``, ``Project``, ``Session``,
+``up``, ``app_env``, ``render_app_env``, ``Renderer``, ``backend_for``,
+``resolver_for``, ``main`` (the CLI in-process). The provider contract
+suite every provider runs is :class:`omnitron.testing.contract.ProviderContract`.
 """
 
 from __future__ import annotations
@@ -15,9 +28,47 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from ..hostports import free_port
+from .helpers import plugin_manager, provider_context, render_runtime_spec
+
+if TYPE_CHECKING:  # noqa: F401  (names resolved lazily by __getattr__)
+    from ..cli import main
+    from ..engine import Session, app_env, up
+    from ..env import render_app_env
+    from ..plugins import PluginManager
+    from ..project import Project
+    from ..secrets.resolve import backend_for, resolver_for
+    from ..templating import Renderer
+
+_ENGINE: dict[str, str] = {
+    "PluginManager": "plugins:PluginManager",
+    "Project": "project:Project",
+    "Renderer": "templating:Renderer",
+    "Session": "engine.session:Session",
+    "up": "engine.provision:up",
+    "app_env": "engine.render:app_env",
+    "render_app_env": "env:render_app_env",
+    "backend_for": "secrets.resolve:backend_for",
+    "resolver_for": "secrets.resolve:resolver_for",
+    "main": "cli:main",
+}
+"""The engine itself, for plugin tests that drive it below the use cases (resolved on first use)."""
+
+__all__ = ["CliResult", "ProjectFactory", "free_port", "plugin_manager", "provider_context", "render_runtime_spec", "to_toml", "unavailable", *_ENGINE]
+
+
+def __getattr__(name: str) -> Any:
+    target = _ENGINE.get(name)
+    if target is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    module, _, attr = target.partition(":")
+    return getattr(import_module(f"omnitron.{module}"), attr)
 
 
 def unavailable(reason: str) -> None:
@@ -34,9 +85,26 @@ def unavailable(reason: str) -> None:
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    """anyio's pytest plugin runs ``async def`` tests on asyncio."""
+    return "asyncio"
+
+
+@pytest.fixture
+def omnitron_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh secret key and user config directory for this test; returns the config directory."""
+    import os
+
+    config = tmp_path_factory.mktemp("user-config")
+    monkeypatch.setenv("OMNITRON_SECRET_KEY", os.urandom(32).hex())
+    monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(config))
+    return config
+
+
+@pytest.fixture
 def omnitron_plugins():
     """A fresh plugin manager with built-ins and installed plugins."""
-    from .plugins import PluginManager
+    from ..plugins import PluginManager
 
     return PluginManager()
 
@@ -70,7 +138,7 @@ class ProjectFactory:
         ``apps`` maps app name -> the ``omnitron`` key of its config; apps not
         listed in ``ecosystem["apps"]`` are added there.
         """
-        from .project import Project
+        from ..project import Project
 
         ecosystem = dict(ecosystem)
         listed = {a["name"] for a in ecosystem.get("apps", [])}
@@ -82,8 +150,6 @@ class ProjectFactory:
         for old in ("omnitron.config.py", "omnitron.toml"):
             (self.root / old).unlink(missing_ok=True)
         if fmt == "toml":
-            import tomllib  # noqa: F401  (toml output uses a tiny writer below)
-
             path = self.root / "omnitron.toml"
             path.write_text(to_toml(ecosystem))
         else:
@@ -114,8 +180,8 @@ def omnitron_cli(capsys: pytest.CaptureFixture[str], omnitron_plugins) -> Iterat
 
     Commands use the test's ``omnitron_plugins`` (with what ``register_plugin`` added).
     """
-    from .cli import main
-    from .plugins import set_default_manager
+    from ..cli import main
+    from ..plugins import set_default_manager
 
     def run(*args: str) -> CliResult:
         capsys.readouterr()
@@ -129,39 +195,7 @@ def omnitron_cli(capsys: pytest.CaptureFixture[str], omnitron_plugins) -> Iterat
 
 
 def to_toml(data: dict[str, Any]) -> str:
-    """Enough TOML for test projects: top-level values, ``[table]`` per dict (values inline), ``[[array]]`` for lists of dicts."""
-    lines: list[str] = []
-    tables: list[tuple[str, Any]] = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            tables.append((key, value))
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            for item in value:
-                lines.append(f"[[{key}]]")
-                lines.extend(f"{k} = {_toml_value(v)}" for k, v in item.items())
-                lines.append("")
-        else:
-            lines.append(f"{key} = {_toml_value(value)}")
-    for key, value in tables:
-        lines.append(f"[{key}]")
-        lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
-        lines.append("")
-    return "\n".join(lines) + "\n"
+    """``data`` as TOML (tomli-w), for writing ``omnitron.toml`` in tests."""
+    import tomli_w
 
-
-def _toml_key(key: str) -> str:
-    return key if key.replace("_", "").replace("-", "").isalnum() else json.dumps(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+    return tomli_w.dumps(data)

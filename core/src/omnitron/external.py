@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from ..errors import ProvisionError
-from ..providers import ContainerState, ExecResult, Provider, RuntimeSpec
+from .errors import ProvisionError
+from .providers import ContainerState, ExecResult, Provider, RuntimeSpec
 
 if TYPE_CHECKING:
-    from ..plan import PlannedService
+    from .plan import PlannedService
 
 CONNECT_TIMEOUT = 2.0
 
@@ -35,10 +35,21 @@ async def _answers(host: str, port: int, timeout: float) -> str | None:
     return None
 
 
-class ExternalProvider(Provider):
-    """Points at an existing server; provisions nothing."""
+EXTERNAL = "external"
+"""The provider of services a stack points elsewhere (``serviceOverrides.<svc>.external``)."""
 
-    name = "external"
+
+class ExternalProvider(Provider):
+    """Points at an existing server; provisions nothing (built in, registered beside this interface)."""
+
+    name = EXTERNAL
+    runs_from = None
+    manages_lifecycle = False
+    auto_priority = None
+
+    @classmethod
+    def can_run(cls, requirement, preset) -> bool:
+        return False  # only a stack's external override sends a service here
 
     async def ensure(self, spec: RuntimeSpec) -> ContainerState:
         svc = spec.service

@@ -1,0 +1,74 @@
+"""Checks that need the installed plugins: a service's health probes, its runtime templates, an app's env.
+
+Templates are rendered against the whole plan (secrets masked): a function may
+read other services and apps. A service's runtime templates as rendered here
+are digested into its spec hash (:func:`~.hashing.rendered_digest`), so a value
+resolved through the plan (another service's port, an app's declared port)
+recreates the service when it changes.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from ..errors import PlanError, TemplateError
+from ..loader import format_validation_error
+from ..model import HealthCheck
+from ..plan import AppPlan, Plan, PlannedService, context_for, runtime_templates
+from .hashing import rendered_digest
+from .inputs import Decl, PlanContext
+
+PORT_PROBES = ("tcp", "http")
+"""Built-in probes whose ``port`` must name a declared port."""
+
+
+def check_health(ctx: PlanContext, decl: Decl, hc: HealthCheck | None, ports: dict[str, int]) -> None:
+    """Probe ports name declared ports; plugin probes are installed and their specs valid."""
+    if hc is None:
+        return
+    for probe_name in PORT_PROBES:
+        probe = getattr(hc, probe_name)
+        if probe is not None and isinstance(probe.port, str) and not probe.port.isdigit() and probe.port not in ports:
+            raise PlanError(f"unknown port {probe.port!r}; declared: {', '.join(sorted(ports)) or '(none)'}", file=decl.file, path=f"{decl.path}.healthCheck.{probe_name}.port")
+    for extra_name, extra in (hc.model_extra or {}).items():
+        probe = ctx.probes.get(extra_name)
+        if probe is None:
+            raise PlanError(f"unknown health probe {extra_name!r}; known: {', '.join(sorted(ctx.probes))}", file=decl.file, path=f"{decl.path}.healthCheck.{extra_name}")
+        try:
+            probe.spec_model.model_validate(extra)
+        except ValidationError as exc:
+            raise format_validation_error(exc, file=decl.file, prefix=f"{decl.path}.healthCheck.{extra_name}", data=extra) from None
+
+
+def check_runtime_templates(ctx: PlanContext, plan: Plan, svc: PlannedService) -> None:
+    """The service's own env and command render (secrets masked), or a template error naming the declaration.
+
+    Sets ``svc.rendered_digest`` from what they rendered to.
+    """
+    decl = ctx.decls[svc.name]
+    context = context_for(svc, app=None, alloc={}, plan=plan)
+    rendered: dict[str, str] = {}
+    for var, template in runtime_templates(svc).items():
+        try:
+            rendered[var] = ctx.renderer.render(template, context, variable=var, mask_secrets=True)
+        except TemplateError as exc:
+            raise TemplateError(exc.message, file=decl.file, path=decl.path) from None
+    svc.rendered_digest = rendered_digest(rendered)
+
+
+def check_app_env(ctx: PlanContext, plan: Plan, app: AppPlan) -> None:
+    """Render ``app``'s env (masked); services a value depends on (``ctx.needs``) become services the app uses.
+
+    An error in the app's own ``env`` names ``omnitron.env.VAR`` in the app's config file.
+    """
+    for var, binding in app.env.items():
+        svc = plan.service(binding.service) if binding.service else None
+        alloc = next((a.values for a in app.allocations if a.service == binding.service), {})
+        context = context_for(svc, app=app.name, alloc=alloc, secrets=binding.secrets, plan=plan)
+        try:
+            ctx.renderer.render(binding.template, context, variable=var, mask_secrets=True)
+        except TemplateError as exc:
+            if binding.service is not None:
+                raise
+            raise TemplateError(exc.message, file=ctx.app_file(ctx.project.apps[app.name]), path=f"omnitron.env.{var}") from None
+        app.services.extend(sorted(n for n in context.needs if n not in app.services and n != binding.service))

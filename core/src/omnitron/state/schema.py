@@ -1,0 +1,60 @@
+"""The state database's tables and how an older database is brought up to date (``PRAGMA user_version``)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS allocations (
+    stack TEXT NOT NULL, service TEXT NOT NULL, app TEXT NOT NULL, kind TEXT NOT NULL,
+    name TEXT NOT NULL, value_json TEXT NOT NULL DEFAULT '{}', created_at REAL NOT NULL,
+    PRIMARY KEY (stack, service, kind, name)
+);
+CREATE TABLE IF NOT EXISTS indexes (
+    stack TEXT NOT NULL, service TEXT NOT NULL, idx INTEGER NOT NULL, owner TEXT NOT NULL,
+    PRIMARY KEY (stack, service, idx), UNIQUE (stack, service, owner)
+);
+CREATE TABLE IF NOT EXISTS provider_records (
+    stack TEXT NOT NULL, provider TEXT NOT NULL, service TEXT NOT NULL, data_json TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (stack, provider, service)
+);
+CREATE TABLE IF NOT EXISTS endpoints (
+    stack TEXT NOT NULL, app TEXT NOT NULL, service TEXT NOT NULL, first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL, phantom_since REAL,
+    PRIMARY KEY (stack, app, service)
+);
+CREATE TABLE IF NOT EXISTS settings (
+    stack TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (stack, key)
+);
+CREATE TABLE IF NOT EXISTS facts (
+    stack TEXT NOT NULL, service TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, recorded_at REAL NOT NULL,
+    PRIMARY KEY (stack, service, key)
+);
+CREATE TABLE IF NOT EXISTS events (
+    ts REAL NOT NULL, stack TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
+);
+"""
+
+VERSION = 2
+"""1: per-provider records (``provider_records``); a provider's own older table is moved there by
+:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``)."""
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Create missing tables, in one transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version >= VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in filter(str.strip, TABLES.split(";")):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {VERSION}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def has_table(conn: sqlite3.Connection, table: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None

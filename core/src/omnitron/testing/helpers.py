@@ -1,0 +1,55 @@
+"""Helpers a plugin's tests use to drive a provider or a preset without the whole engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..plan import Plan, PlannedService
+    from ..plugins import PluginManager
+    from ..project import Project
+    from ..providers import ProgressFn, ProviderContext, RuntimeSpec
+
+
+def plugin_manager(*plugins: Any, **named: Any) -> PluginManager:
+    """A plugin manager with the built-ins and exactly ``plugins`` (modules or objects; ``name=plugin`` to name one).
+
+    Installed entry points stay out, so a test sees only what it lists.
+    """
+    from ..plugins import PluginManager
+
+    pm = PluginManager(load_entrypoints=False)
+    for plugin in plugins:
+        pm.register(plugin, name=getattr(plugin, "__name__", None))
+    for name, plugin in named.items():
+        pm.register(plugin, name=name)
+    return pm
+
+
+def render_runtime_spec(
+    svc: PlannedService, plugins: PluginManager, secret: Callable[[str], str], *, plan: Plan | None = None, facts: Mapping[str, Mapping[str, str]] | None = None
+) -> RuntimeSpec:
+    """What the engine hands a provider for ``svc``: env and command rendered with ``secret`` (store key -> value), the recipe resolved.
+
+    Templates reading the plan (another service's port) or recorded service facts need ``plan`` and ``facts``.
+    """
+    from ..engine.render import render_runtime_spec as render
+    from ..templating import Renderer
+
+    return render(svc, Renderer(plugins.template_functions), secret, plugins.presets, plan=plan, facts=facts)
+
+
+def provider_context(project: Project, stack: str = "dev", *, progress: ProgressFn | None = None, state: Any = None) -> ProviderContext:
+    """The context a provider is made with for ``project``'s ``stack`` (``state``: a :class:`~omnitron.state.StateStore`)."""
+    from ..providers import ProviderContext
+
+    return ProviderContext(
+        project=project.name,
+        stack=stack,
+        project_dir=project.root,
+        state_dir=project.stack_dir(stack),
+        progress=progress or (lambda service, phase, detail: None),
+        state=state,
+        plugins=project.plugins,
+    )

@@ -1,0 +1,177 @@
+"""Networks, volumes and container names of a stack: found by label, created labelled, never taken from someone else."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from omnitron.api import PlannedService, ProvisionError
+
+from . import client
+from .naming import LABEL_PROJECT, LABEL_STACK, LABEL_VOLUME, container_name, disambiguated, is_managed, label_filter, network_name, owner_of, service_labels, stack_labels, volume_name
+
+PULL_PROGRESS_INTERVAL = 0.5
+STOP_TIMEOUT_S = 10
+
+
+class ResourcesMixin:
+    """Part of :class:`~.engine.DockerEngineProvider`: what containers need around them."""
+
+    ctx: Any
+    _networks: set[str]
+    _network_lock: Any
+    # from DockerEngineProvider: _client(), _inspect(), _list_containers()
+
+    async def _ensure_image(self, service: str, image: str) -> None:
+        docker = self._client()
+        try:
+            await docker.images.inspect(image)
+            return
+        except client.DockerError as exc:
+            if exc.status != 404:
+                raise client.engine_error(f"service {service}: looking up image {image}", exc) from None
+        self.ctx.progress(service, "pulling", f"{image}: not present locally, pulling")
+        last = 0.0
+        try:
+            async for event in docker.images.pull(image, stream=True):
+                detail = " ".join(str(event[k]) for k in ("id", "status", "progress") if event.get(k))
+                now = time.monotonic()
+                # byte counters arrive many times a second: pass them on at a readable pace
+                if detail and (not event.get("progress") or now - last >= PULL_PROGRESS_INTERVAL):
+                    last = now
+                    self.ctx.progress(service, "pulling", f"{image}: {detail}")
+        except client.DockerError as exc:
+            raise ProvisionError(
+                f"service {service}: image {image} is not present locally and pulling it failed ({exc.message}); "
+                "if no registry is reachable, build or load the image first (docker build / docker load) "
+                "or point docker.image (or the preset's config.image) at a local image"
+            ) from None
+
+    async def _ensure_network(self, wanted: str | None) -> str:
+        """The stack's network (``omnitron-<project>-<stack>``, ours by label), or a named one; created when missing."""
+        name = wanted or network_name(self.ctx.project, self.ctx.stack)
+        if name in self._networks:
+            return name
+        docker = self._client()
+        labels = stack_labels(self.ctx.project, self.ctx.stack)
+        async with self._network_lock:
+            if name in self._networks:
+                return name
+            with client.docker_errors(f"looking up network {name}"):
+                found = [n for n in await docker.networks.list(filters={"name": name}) if n.get("Name") == name]
+            if found:
+                owner = found[0].get("Labels") or {}
+                if wanted is None and any(owner.get(key) != value for key, value in labels.items()):
+                    raise ProvisionError(
+                        f"a network named {name} exists and is {owner_of(found[0].get('Labels'))}, not this project's and stack's; "
+                        f"omnitron will not use it: remove or rename it (docker network rm {name})"
+                    )
+            else:
+                with client.docker_errors(f"creating network {name}"):
+                    try:
+                        await docker.networks.create({"Name": name, "CheckDuplicate": True, "Labels": labels})
+                    except client.DockerError as exc:
+                        if exc.status != 409:  # created meanwhile by someone else: fine
+                            raise
+            self._networks.add(name)
+        return name
+
+    async def _ensure_volumes(self, svc: PlannedService) -> dict[str, str]:
+        """Named volume ``source`` -> Docker volume, found by labels or created (labelled) on demand."""
+        assert svc.docker is not None
+        sources = [v.source for v in svc.docker.volumes if v.type == "volume"]
+        if not sources:
+            return {}
+        docker = self._client()
+        labels = service_labels(self.ctx.project, self.ctx.stack, svc.name)
+        with client.docker_errors(f"service {svc.name}: listing volumes"):
+            listed = (await docker.volumes.list(filters=label_filter(labels))).get("Volumes") or []
+        existing = {(v.get("Labels") or {}).get(LABEL_VOLUME): v["Name"] for v in listed}
+        out: dict[str, str] = {}
+        for source in sources:
+            if source in existing:
+                out[source] = existing[source]
+                continue
+            name = await self._free_volume_name(svc.name, source)
+            with client.docker_errors(f"service {svc.name}: creating volume {name}"):
+                await docker.volumes.create({"Name": name, "Labels": {**labels, LABEL_VOLUME: source}})
+            out[source] = name
+        return out
+
+    async def _free_volume_name(self, service: str, source: str) -> str:
+        base = volume_name(self.ctx.project, self.ctx.stack, service, source)
+        docker = self._client()
+        for candidate in (base, disambiguated(base, self.ctx.project, self.ctx.stack, service, source)):
+            try:
+                data = await docker.volumes.get(candidate)
+                info = await data.show()
+            except client.DockerError as exc:
+                if exc.status == 404:
+                    return candidate
+                raise ProvisionError(f"service {service}: looking up volume {candidate}: {exc.message}") from None
+            if not is_managed(info.get("Labels")):
+                raise ProvisionError(
+                    f"service {service}: a volume named {candidate} exists and is not managed by omnitron; "
+                    f"omnitron will not use or touch it: remove or rename it, or rename the volume source {source!r}"
+                )
+        raise ProvisionError(f"service {service}: volume names {base} and its variant are taken by other omnitron services")
+
+    async def _free_container_name(self, service: str) -> str:
+        """Our container name, unless another owner holds it; a container not ours is never touched."""
+        base = container_name(self.ctx.project, self.ctx.stack, service)
+        for candidate in (base, disambiguated(base, self.ctx.project, self.ctx.stack, service)):
+            data = await self._inspect(candidate)
+            if data is None:
+                return candidate
+            labels = (data.get("Config") or {}).get("Labels") or {}
+            if not is_managed(labels):
+                raise ProvisionError(
+                    f"service {service}: a container named {candidate} exists and is not managed by omnitron (no omnitron labels); "
+                    f"omnitron will not touch it: remove or rename it (docker rm -f {candidate}) or rename the project or stack"
+                )
+        raise ProvisionError(f"service {service}: container names {base} and its variant are taken by other omnitron services")
+
+    async def _remove_container(self, container_id: str, *, what: str) -> None:
+        """Stop gracefully, then remove with its anonymous volumes (named volumes stay)."""
+        container = self._client().containers.container(container_id)
+        with client.docker_errors(what):
+            try:
+                await container.stop(t=STOP_TIMEOUT_S)
+            except client.DockerError as exc:
+                if exc.status not in (304, 404):
+                    raise
+            try:
+                await container.delete(force=True, v=True)
+            except client.DockerError as exc:
+                if exc.status != 404:
+                    raise
+
+    async def _remove_volumes(self, labels: dict[str, str]) -> None:
+        docker = self._client()
+        with client.docker_errors("listing volumes"):
+            listed = (await docker.volumes.list(filters=label_filter(labels))).get("Volumes") or []
+        for vol in listed:
+            owner = vol.get("Labels") or {}
+            if owner.get(LABEL_PROJECT) != self.ctx.project or owner.get(LABEL_STACK) != self.ctx.stack:
+                continue
+            with client.docker_errors(f"removing volume {vol['Name']}"):
+                try:
+                    await client.DockerVolume(docker, vol["Name"]).delete()
+                except client.DockerError as exc:
+                    if exc.status != 404:
+                        raise
+
+    async def _remove_network_if_unused(self) -> None:
+        labels = stack_labels(self.ctx.project, self.ctx.stack)
+        if await self._list_containers(labels):
+            return
+        docker = self._client()
+        with client.docker_errors("listing networks"):
+            found = await docker.networks.list(filters=label_filter(labels))
+        for net in found:
+            try:
+                await client.DockerNetwork(docker, net["Id"]).delete()
+            except client.DockerError as exc:
+                if exc.status not in (403, 404, 409):  # still used by someone else's container: leave it
+                    raise ProvisionError(f"removing network {net.get('Name')}: {exc.message}") from None
+            self._networks.discard(net.get("Name", ""))
