@@ -20,7 +20,7 @@ from omnitron_minio.server import identify
 
 @pytest.fixture(autouse=True)
 def _plugins(monkeypatch):
-    monkeypatch.setenv("OMNITRON_PLUGINS", "minio,process")
+    monkeypatch.setenv("OMNITRON_PLUGINS", "minio,process,docker")
 
 
 def write(omnitron_project, config=None, apps=None, **eco):
