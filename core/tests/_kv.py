@@ -5,6 +5,7 @@ from omnitron.model import DockerServiceConfig, ServiceRequirement
 from omnitron.plan import AllocationRequest
 from omnitron.health import HealthProbe, ProbeResult
 from omnitron.presets import AppBinding, Credential, Preset, PresetConfig
+from omnitron.process import ProcessRecipe
 
 
 class KVConfig(PresetConfig):
@@ -144,3 +145,43 @@ class ChoresPlugin:
     @hookimpl
     def omnitron_add_health_probes(self):
         return [NotingProbe]
+
+
+class ServersConfig(PresetConfig):
+    server: str = "auto"
+    port: int = 7400
+
+
+class ServerRecipe(ProcessRecipe):
+    """A recipe that only says which server it would run (never started in these tests)."""
+
+    binaries = ("true",)
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+
+    def command(self, run):
+        return ["true", self.server]
+
+
+class ServersPreset(Preset):
+    """A preset whose ``config.server`` chooses the native recipe (``process_recipe_for``)."""
+
+    name = "servers"
+    service_type = "storage"
+    config_model = ServersConfig
+
+    def expand(self, config, ctx):
+        return ServiceRequirement(type="storage", ports={"main": config.port}, docker=DockerServiceConfig(image="servers:1"))
+
+    def process_recipe(self):
+        return ServerRecipe("default")
+
+    def process_recipe_for(self, service):
+        return ServerRecipe((service.config or {}).get("server") or "auto")
+
+
+class ServersPlugin:
+    @hookimpl
+    def omnitron_add_presets(self):
+        return [ServersPreset]

@@ -297,6 +297,18 @@ async def test_presets_warn_chores_run_after_allocations_and_probes_note_the_ser
     assert state.services["api"].note is None
 
 
+async def test_the_runtime_spec_carries_the_recipe_the_preset_chooses_for_each_service(omnitron_project, register_plugin, procs):
+    from _kv import ServersPlugin
+    from omnitron.engine.render import runtime_spec
+
+    register_plugin(ServersPlugin(), name="servers")
+    project = omnitron_project.write(eco({"fast": {"preset": "servers", "config": {"server": "fast", "port": 7401}}, "plain": {"preset": "servers"}}))
+    plan = project.plan()
+    async with Session(project, plan) as session:
+        chosen = {svc.name: runtime_spec(session, svc).recipe.server for svc in plan.services}
+    assert chosen == {"fast": "fast", "plain": "auto"}
+
+
 # -- the gate and health ------------------------------------------------------
 
 
