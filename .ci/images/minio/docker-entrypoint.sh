@@ -1,6 +1,7 @@
 #!/bin/bash
 # MinIO's command line on SeaweedFS: `[minio] server DIR [--address ADDR] [--console-address ADDR]`.
-# Runs `weed mini` and the nginx front, stops both on SIGTERM, and exits when either exits.
+# Runs `weed mini` and, once its volume server is known, the nginx front; stops both on SIGTERM, and
+# exits when either exits.
 set -euo pipefail
 
 [ "${1:-}" = minio ] && shift
@@ -34,6 +35,23 @@ AWS_ACCESS_KEY_ID=$MINIO_ROOT_USER AWS_SECRET_ACCESS_KEY=$MINIO_ROOT_PASSWORD we
     -admin.port=23646 -admin.port.grpc=33646 -admin.ui=false \
     -s3.iam.readOnly=false -s3.autoCreateBucket=false -s3.port.iceberg=0 -s3.port.lance=0 -webdav=false &
 weed=$!
+trap 'kill -TERM "$weed" 2>/dev/null; wait "$weed"; exit 143' TERM INT
+
+# SeaweedFS's S3 gateway answers before its volume server has told the master which volumes it holds
+# (reading a stored object fails until then): the front, and so the health path, opens only after that
+volume_server_known() {
+    local reply
+    exec 3<>/dev/tcp/127.0.0.1/9333 || return 1
+    printf 'GET /dir/status HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    reply=$(cat <&3)
+    exec 3<&-
+    [[ $reply == *'"DataNodes":[{'* ]]
+}
+until volume_server_known 2>/dev/null; do
+    kill -0 "$weed" 2>/dev/null || { wait "$weed"; exit $?; }
+    sleep 0.2
+done
+
 nginx -c /run/omnitron-s3-nginx.conf -g 'daemon off;' &
 front=$!
 

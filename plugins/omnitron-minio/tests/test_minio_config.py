@@ -149,6 +149,16 @@ def test_seaweedfs_quotas_round_up_to_mebibytes_and_end_with_the_sweep():
     ]
 
 
+def test_seaweedfs_is_ready_once_its_master_lists_a_volume_server():
+    from omnitron_minio.process_seaweedfs import has_volume_server
+
+    # the shapes weed 4.48's master answers on /dir/status: just started, then after the first heartbeat
+    assert not has_volume_server({"Topology": {"Max": 0, "Free": 0, "DataCenters": None, "Layouts": None}})
+    assert not has_volume_server({"Topology": {"DataCenters": [{"Id": "DefaultDataCenter", "Racks": [{"Id": "DefaultRack", "DataNodes": []}]}]}})
+    node = {"Url": "127.0.0.1:28080", "PublicUrl": "127.0.0.1:28080", "Volumes": 2, "EcShards": 0, "Max": 75, "VolumeIds": " 1 2 "}
+    assert has_volume_server({"Topology": {"DataCenters": [{"Id": "DefaultDataCenter", "Racks": [{"Id": "DefaultRack", "DataNodes": [node]}]}]}})
+
+
 def test_sigv4_signs_the_documented_example():
     """AWS's published SigV4 example for S3 (``GET /test.txt`` with a ``Range`` header) gives its published signature."""
     from datetime import UTC, datetime

@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import ClassVar
 
-from omnitron.api import ProcessRun, ProvisionError, wait_for_ports
+from omnitron.api import ProcessRun, ProvisionError, poll_attempts, wait_for_ports
 
 from .process import LOOPBACK, NativeRecipe, read_marker, root_env, write_marker
 
@@ -143,5 +143,34 @@ class SeaweedRecipe(NativeRecipe):
         return {"SEAWEED_MASTER": f"127.0.0.1:{p['master']}.{p['master_grpc']}", "SEAWEED_FILER": f"127.0.0.1:{p['filer']}.{p['filer_grpc']}"}
 
     async def after_start(self, run: ProcessRun) -> None:
-        """Wait for the S3 port (SeaweedFS has no console: that port stays reserved, unused)."""
+        """Wait for the S3 port (SeaweedFS has no console: that port stays reserved, unused), then for the volume server.
+
+        The S3 gateway answers before the volume server has told the master
+        which volumes it holds; until then reading an object already stored
+        fails (``volume 1 not found``), so the service is not ready yet.
+        """
         await wait_for_ports(dataclasses.replace(run, port={"api": run.port["api"]}))
+        await wait_for_volume_server(run, self.ports(run)["master"])
+
+
+async def wait_for_volume_server(run: ProcessRun, master: int) -> None:
+    """Poll the master's ``/dir/status`` until a volume server has registered (its first heartbeat lists its volumes)."""
+    import httpx
+
+    url = f"http://127.0.0.1:{master}/dir/status"
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        async for _ in poll_attempts(run.startup_timeout, first=0.05, cap=0.25):
+            try:
+                if has_volume_server((await client.get(url)).json()):
+                    return
+            except (httpx.HTTPError, ValueError):
+                pass
+            if not run.is_running():
+                raise ProvisionError(f"service {run.name}: the process exited while starting: {run.log_tail() or 'no output'} (log: {run.log_path})")
+    raise ProvisionError(f"service {run.name}: no SeaweedFS volume server registered with its master after {run.startup_timeout:g}s; log: {run.log_path}")
+
+
+def has_volume_server(status: dict) -> bool:
+    """Whether the master's ``/dir/status`` answer lists a data node."""
+    centers = (status.get("Topology") or {}).get("DataCenters") or []
+    return any(rack.get("DataNodes") for dc in centers for rack in dc.get("Racks") or [])
