@@ -8,7 +8,8 @@ name is used (a plugin's entry point stays cheap to load).
 
 Groups:
 
-- hooks: :data:`hookimpl`;
+- hooks: :data:`hookimpl`; a plugin's own hooks: :data:`hookspec`, :class:`PluginHooks`,
+  :class:`Kind`, :class:`Registry` (``omnitron_add_hookspecs``);
 - presets: :class:`Preset`, :class:`PresetConfig`, :class:`Credential`,
   :class:`AppBinding`, :class:`ExpandContext`, :class:`AllocationRequest`;
 - providers: :class:`Provider`, :class:`ProviderContext`, :class:`RuntimeSpec`,
@@ -52,6 +53,11 @@ if TYPE_CHECKING:  # the names as a type checker sees them (resolved lazily belo
 
 # public name -> "module:attribute" (relative to this package)
 _EXPORTS: dict[str, str] = {
+    # a plugin's own hooks
+    "hookspec": "hookspecs:hookspec",
+    "PluginHooks": "registry:PluginHooks",
+    "Kind": "registry:Kind",
+    "Registry": "registry:Registry",
     # presets
     "Preset": "presets:Preset",
     "PresetConfig": "presets:PresetConfig",
