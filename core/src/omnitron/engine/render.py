@@ -19,8 +19,12 @@ if TYPE_CHECKING:
 
 
 def runtime_spec(session: Session, svc: PlannedService) -> RuntimeSpec:
-    """``svc`` with its container/process env and command rendered (``${secret:...}`` resolved), and its preset's process recipe."""
-    return render_runtime_spec(svc, session.renderer, session.resolver, session.plugins.presets, plan=session.plan, facts=session.facts())
+    """``svc`` with its container/process env and command rendered (``${secret:...}`` resolved), its preset's process
+    recipe, and what a provider may ask the engine for: the service's secrets and its probes against an address."""
+    import dataclasses
+
+    spec = render_runtime_spec(svc, session.renderer, session.resolver, session.plugins.presets, plan=session.plan, facts=session.facts())
+    return dataclasses.replace(spec, secret=session.secret_of(svc), probe=session.prober(svc))
 
 
 def render_runtime_spec(
