@@ -88,6 +88,7 @@ class PluginManager:
         self._hook_owners: dict[str, str] = {}
         """Hook name -> the plugin that defined it (``omnitron_add_hookspecs``)."""
         self.load_errors: list[str] = []
+        self._entrypoints_loaded = True  # the built-ins implement core hooks only
         self.register(builtins, name="omnitron", distribution=("omnitron-core", _version("omnitron-core")))
         self._entrypoints_loaded = not load_entrypoints
 
@@ -115,6 +116,8 @@ class PluginManager:
         try:
             self._add_own_hooks(plugin, plugin_name)
             if check:
+                if not self._entrypoints_loaded and self._unknown_hooks(plugin_name):
+                    self.load_entrypoints()  # the plugin defining them may be an entry point not loaded yet
                 self._check_hooks(plugin_name)
         except PluginError:
             self._forget(plugin_name)
@@ -149,14 +152,17 @@ class PluginManager:
 
     def _check_hooks(self, plugin_name: str) -> None:
         """A hook implementation omnitron has no spec for is an error (a misspelling, or its defining plugin is missing)."""
-        plugin = self._pm.get_plugin(plugin_name)
-        unknown = sorted(c.name for c in self._pm.get_hookcallers(plugin) or [] if not c.has_spec())
+        unknown = self._unknown_hooks(plugin_name)
         if unknown:
             distribution = self._dists.get(plugin_name)
             distribution = None if distribution == (plugin_name, "0") else distribution
             known = ", ".join(sorted({h for h in dir(hookspecs) if h.startswith(f"{PROJECT}_")} | set(self._hook_owners)))
             why = "misspelled?" if all(u.startswith(f"{PROJECT}_add_") for u in unknown) else "misspelled, or the plugin defining it is not installed?"
             raise PluginError(f"plugin {plugin_name!r}{_from(distribution)} implements {', '.join(unknown)}, which is not an omnitron hook ({why}); hooks: {known}")
+
+    def _unknown_hooks(self, plugin_name: str) -> list[str]:
+        plugin = self._pm.get_plugin(plugin_name)
+        return sorted(c.name for c in self._pm.get_hookcallers(plugin) or [] if not c.has_spec())
 
     def _forget(self, plugin_name: str) -> None:
         if self._pm.has_plugin(plugin_name):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, pg_service, unique, write
+from baremetal_testlib import PASSWORD, pg_service, unique, write
 
 from omnitron.api import ProvisionError, StateStore
 from omnitron.testing import Session, app_env, up
