@@ -160,6 +160,15 @@ class PluginManager:
             why = "misspelled?" if all(u.startswith(f"{PROJECT}_add_") for u in unknown) else "misspelled, or the plugin defining it is not installed?"
             raise PluginError(f"plugin {plugin_name!r}{_from(distribution)} implements {', '.join(unknown)}, which is not an omnitron hook ({why}); hooks: {known}")
 
+    def check_hooks(self) -> None:
+        """Check every registered plugin's hook implementations (after registering several with ``check=False``)."""
+        for plugin_name, _ in self._pm.list_name_plugin():
+            try:
+                self._check_hooks(plugin_name)
+            except PluginError:
+                self._forget(plugin_name)
+                raise
+
     def _unknown_hooks(self, plugin_name: str) -> list[str]:
         plugin = self._pm.get_plugin(plugin_name)
         return sorted(c.name for c in self._pm.get_hookcallers(plugin) or [] if not c.has_spec())
