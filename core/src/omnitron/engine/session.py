@@ -167,18 +167,6 @@ class Session:
             resolve=lambda key: self.resolver(key),
         )
 
-    def prober(self, svc: PlannedService) -> Callable[[str, dict[str, int]], Any]:
-        """``await probe(host, ports)``: ``svc``'s declared probes run once against that address (a candidate server)."""
-        from .gate import check_once, checks_for
-
-        async def probe(host: str, ports: dict[str, int]) -> Any:
-            target = svc.model_copy(update={"host": host, "ports": {**svc.ports, **ports}})
-            provider = await self.provider(svc.provider)
-            hc = svc.health_check
-            return await check_once(self.handle(target, provider), checks_for(svc, self.plugins.probes), (hc.timeout if hc else 10_000) / 1000)
-
-        return probe
-
     def facts(self) -> dict[str, dict[str, str]]:
         """Service -> facts recorded for this stack (read now: ``up`` records new ones)."""
         return self.state.facts(self.plan.stack)
