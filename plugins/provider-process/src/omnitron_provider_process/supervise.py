@@ -131,6 +131,37 @@ def group_members(pgid: int, exe: str | None = None) -> list[int]:
     return members
 
 
+LAUNCH_ENV = "OMNITRON_LAUNCH"
+"""Env variable holding a start's marker: finds a process whose pid was never recorded (the command was killed)."""
+
+
+def launched_with(marker: str) -> list[int]:
+    """Pids whose environment holds ``OMNITRON_LAUNCH=<marker>`` (readable ones: ours, or all as root)."""
+    wanted = f"{LAUNCH_ENV}={marker}".encode()
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if wanted in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_launched(marker: str) -> int:
+    """``SIGKILL`` the process groups started with ``marker`` (see :data:`LAUNCH_ENV`); how many processes had it."""
+    pids = launched_with(marker)
+    for pid in pids:
+        stat = proc_stat(pid)
+        if stat is not None and stat[1] == pid:
+            _signal_group(pid, signal.SIGKILL)
+        _signal(pid, signal.SIGKILL)
+    return len(pids)
+
+
 def spawn(
     argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, stdin: bytes | None, account: Account | None, header: bytes = b""
 ) -> Identity:
@@ -211,3 +242,14 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def all_in_group(pids: dict[int, str], pgid: int) -> bool:
+    """Whether every one of ``pids`` (at least one) is in process group ``pgid``."""
+    if not pids:
+        return False
+    for pid in pids:
+        stat = proc_stat(pid)
+        if stat is None or stat[1] != pgid:
+            return False
+    return True
