@@ -25,7 +25,7 @@ class Project:
         self.root = root
         self.provider = provider
         self.name = f"hard{uuid.uuid4().hex[:8]}"
-        offset = random.randrange(20, 500) * 100
+        offset = random.randrange(10, 200) * 100
         services = {
             "db": {"preset": "postgres", "config": {"image": POSTGRES_IMAGE}, "startupTimeout": 60_000},
             "cache": {"preset": "redis", "config": {"image": REDIS_IMAGE, **(cache_config or {})}, "startupTimeout": 60_000},

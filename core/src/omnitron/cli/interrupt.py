@@ -37,6 +37,7 @@ def run_interruptible(work: Callable[..., Any], *args: Any) -> Any:
     async def main() -> Any:
         nonlocal interrupted
         result: list[Any] = []
+        failure: list[BaseException] = []
         async with anyio.create_task_group() as tg:
 
             async def watch() -> None:
@@ -49,13 +50,18 @@ def run_interruptible(work: Callable[..., Any], *args: Any) -> Any:
                         return
 
             async def do() -> None:
-                result.append(await work(*args))
+                try:
+                    result.append(await work(*args))
+                except Exception as exc:  # raised as itself below, not in an exception group
+                    failure.append(exc)
                 tg.cancel_scope.cancel()
 
             tg.start_soon(watch)
             tg.start_soon(do)
         if interrupted:
             raise Interrupted
+        if failure:
+            raise failure[0]
         return result[0]
 
     previous = signal.getsignal(signal.SIGINT)

@@ -1,0 +1,47 @@
+"""``REDIS_URL`` is ``redis://default:PASSWORD@HOST:PORT/DB``: both redis-cli (Debian's redis-tools) and redis-py accept it.
+
+The ``redis://:PASSWORD@`` form redis-py takes makes ``redis-cli -u`` fail with WRONGPASS.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+import redis
+
+from harden_testlib import Project
+from omnitron.testing import unavailable
+
+pytestmark = pytest.mark.installed_plugins
+
+
+@pytest.fixture(params=["process", "docker"])
+def project(request, tmp_path):
+    if request.param == "docker" and os.system("docker info >/dev/null 2>&1") != 0:
+        unavailable("no Docker engine")
+    p = Project(tmp_path, request.param)
+    yield p
+    p.cleanup()
+
+
+def test_redis_cli_and_redis_py_both_take_the_url(project):
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        unavailable("redis-cli (apt-get install redis-tools)")
+    project.ok("infra", "up")
+    url = project.web_env()["REDIS_URL"]
+    assert url.startswith("redis://default:")
+    db = url.rsplit("/", 1)[1]
+    out = subprocess.run([cli, "-u", url, "SET", "from-cli", "1"], capture_output=True, text=True, timeout=20)
+    assert out.stdout.strip() == "OK", out.stdout + out.stderr
+    with redis.Redis.from_url(url, socket_timeout=5) as client:
+        assert client.get("from-cli") == b"1"
+        assert client.connection_pool.connection_kwargs["db"] == int(db)
+        client.set("from-py", "2")
+    out = subprocess.run([cli, "-u", url, "GET", "from-py"], capture_output=True, text=True, timeout=20)
+    assert out.stdout.strip() == "2", out.stdout + out.stderr
+    printed = project.ok("infra", "redis-cli", "--print-url").strip()
+    assert printed.startswith("redis://default:")
