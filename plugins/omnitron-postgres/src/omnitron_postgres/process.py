@@ -177,7 +177,9 @@ class PostgresRecipe(ProcessRecipe):
     # -- running ------------------------------------------------------------------
 
     async def before_start(self, run: ProcessRun) -> None:
-        """Remove lock files of a server that was killed: PostgreSQL refuses to start while their pid exists, even as a zombie."""
+        """Remove lock files of a server that was killed (PostgreSQL refuses to start while their pid exists, even as a
+        zombie), and what an initialisation interrupted by a killed command left beside the data directory."""
+        _remove_abandoned(run.data_dir)
         for lock in (run.data_dir / "postmaster.pid", run.run_dir / f".s.PGSQL.{run.port['main']}.lock"):
             try:
                 pid = int(lock.read_text().split("\n", 1)[0].strip())
