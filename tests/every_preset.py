@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 from shop_project import ROOT, docker, labelled
+from omnitron.testing import unavailable
 
 OMNITRON = [sys.executable, "-c", "from omnitron.cli import run; run()"]
 TEST_CONFIG = {
@@ -35,10 +36,18 @@ def has_process_recipe(preset: str) -> bool:
     return default_manager().presets[preset].process_recipe() is not None
 
 
+STAND_IN = {"mariadb": "mysql"}
+"""Preset -> the ``.ci/images/<name>/`` stand-in it shares (the mysql stand-in is MariaDB, with the same contract)."""
+
+
 def test_image(preset: str) -> str | None:
     """The local stand-in image of ``preset`` (``.ci/images/<preset>/tag``), if there is one."""
-    tag = ROOT / ".ci" / "images" / preset / "tag"
+    tag = ROOT / ".ci" / "images" / STAND_IN.get(preset, preset) / "tag"
     return tag.read_text().strip() if tag.is_file() else None
+
+
+def image_exists(image: str) -> bool:
+    return subprocess.run(["docker", "image", "inspect", image], capture_output=True, timeout=60).returncode == 0
 
 
 class EveryPreset:
@@ -46,21 +55,25 @@ class EveryPreset:
         self.root, self.provider = root, provider
         self.name = f"every{uuid.uuid4().hex[:8]}"
         services: dict[str, dict] = {}
+        overrides: dict[str, dict] = {}
         self.skipped: dict[str, str] = {}
         for preset in installed_presets():
             config = dict(TEST_CONFIG.get(preset, {}))
             if provider == "docker":
                 image = test_image(preset)
-                if image is None:
-                    self.skipped[preset] = "no local stand-in image (.ci/images/<preset>/)"
+                if image is None or not image_exists(image):
+                    missing = f"preset {preset}: no local stand-in image ({image or f'.ci/images/{preset}/ has none'}; bash .ci/build-images.sh)"
+                    if os.environ.get("OMNITRON_REQUIRE_SERVICES") == "1":
+                        unavailable(missing)  # a failure where every server is required (CI)
+                    self.skipped[preset] = missing  # elsewhere the other presets are still checked, and the skip printed
                     continue
-                config["image"] = image
+                overrides[f"s-{preset}"] = {"docker": {"image": image}}  # a stack override: every preset takes it
             elif not has_process_recipe(preset):
-                self.skipped[preset] = "no process recipe (docker only)"
+                self.skipped[preset] = "no process recipe: it runs in a container only"
                 continue
             services[f"s-{preset}"] = {"preset": preset, "config": config, "startupTimeout": 90_000}
         offset = random.randrange(10, 200) * 100
-        eco = {"project": self.name, "infrastructure": {"services": services}, "stacks": {"dev": {"portOffsets": {name: offset + 7 * i for i, name in enumerate(sorted(services))}, "provider": provider}}}
+        eco = {"project": self.name, "infrastructure": {"services": services}, "stacks": {"dev": {"portOffsets": {name: offset + 7 * i for i, name in enumerate(sorted(services))}, "provider": provider, "serviceOverrides": overrides}}}
         (root / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\necosystem = define_ecosystem({eco!r})\n")
         self.services = sorted(services)
         self.env = {**os.environ, "OMNITRON_SECRET_KEY": os.urandom(32).hex(), "OMNITRON_CONFIG_DIR": str(root / ".user-config"), "OMNITRON_PROJECT": str(root)}
@@ -106,17 +119,51 @@ class EveryPreset:
                 docker("volume", "rm", "-f", name, check=False)
 
 
-def group_pids(pgid: int) -> list[int]:
-    pids = []
+def _process_table() -> dict[int, tuple[int, int]]:
+    """Every live process (zombies left out): pid -> (parent pid, process group)."""
+    table: dict[int, tuple[int, int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                pids.append(int(entry.name))
-    return pids
+            if fields[0] != "Z":
+                table[int(entry.name)] = (int(fields[1]), int(fields[2]))
+    return table
+
+
+def service_pids(*, roots: list[int], pgids: tuple[int, ...] = ()) -> list[int]:
+    """``roots``, every process in one of ``pgids``, and all their descendants, however deep.
+
+    The process group alone is not enough: a PostgreSQL server's children
+    (checkpointer, walwriter, every client backend) call ``setsid()`` and lead
+    groups of their own; they are found as descendants of the server.
+    """
+    table = _process_table()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    groups = {g for g in pgids if g > 1}  # never 0 (kernel threads) or 1
+    todo = [pid for pid in roots if pid in table] + [pid for pid, (_, pgid) in table.items() if pgid in groups]
+    found: set[int] = set()
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo.extend(children.get(pid, []))
+    return sorted(found)
+
+
+def record_pids(rec: dict) -> list[int]:
+    """Every process of a native service (its recorded pid and group, and their descendants)."""
+    return service_pids(roots=[rec["pid"]], pgids=(rec["pgid"],))
+
+
+def container_pids(data: dict) -> list[int]:
+    """Every process of a running container (``docker inspect`` data), as host pids: its init and all descendants."""
+    pid = (data.get("State") or {}).get("Pid") or 0
+    return service_pids(roots=[pid]) if pid else []
 
 
 def uid_of(pid: int) -> int | None:
