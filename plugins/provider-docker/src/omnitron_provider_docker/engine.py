@@ -129,9 +129,9 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
             same = labels.get(LABEL_SPEC_HASH) == svc.spec_hash and labels.get(LABEL_RUNTIME_HASH) == wanted_runtime
             state = current.get("State")
             if same and state in ("running", "restarting"):
-                if spec.stdin is not None and not self._prepared(svc.name, current["Id"]):
-                    # an earlier command was killed between starting it and closing its stdin: its config may be missing
-                    self.ctx.progress(svc.name, "starting", "its start did not complete (config on stdin unconfirmed): restarting it, volumes kept")
+                if spec.stdin is not None and (why := await self._unfed(svc.name, current["Id"])):
+                    # its config on stdin may be missing: the server waits for it and never serves
+                    self.ctx.progress(svc.name, "starting", f"{why} (its config on stdin missing): restarting it, volumes kept")
                     await self._stop_container(current["Id"], svc.name)
                     await self._start(current["Id"], svc.name, spec.stdin)
                 return await self._state(current["Id"], svc.name)
@@ -182,20 +182,36 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
                 async with container.attach(stdin=True, stdout=False, stderr=False) as stream:
                     await container.start()
                     await stream.write_in(stdin)
-        self._record(service, container_id, prepared=True)
+        data = await self._inspect(container_id) if stdin is not None else None
+        self._record(service, container_id, prepared=True, started_at=((data or {}).get("State") or {}).get("StartedAt"))
 
-    def _record(self, service: str, container_id: str | None, *, prepared: bool) -> None:
+    def _record(self, service: str, container_id: str | None, *, prepared: bool, started_at: str | None = None) -> None:
         """Remember which container runs ``service`` and whether its start completed (``prepared``: started, and
-        its stdin written and closed); written ``False`` before each create and start, ``True`` after."""
+        its stdin written and closed); written ``False`` before each create and start, ``True`` after, with the
+        start's ``State.StartedAt`` (a start by anyone else changes it)."""
         if self.ctx.state is not None:
-            self.ctx.state.put_record(self.ctx.stack, self.name, service, {"container": container_id, "prepared": prepared})
+            rec = {"container": container_id, "prepared": prepared, "startedAt": started_at}
+            self.ctx.state.put_record(self.ctx.stack, self.name, service, rec)
 
-    def _prepared(self, service: str, container_id: str) -> bool:
-        """Whether the last start of ``container_id`` completed (a container of an older omnitron, without a record: yes)."""
+    async def _unfed(self, service: str, container_id: str) -> str | None:
+        """Why the running ``container_id`` may lack its config on stdin, or ``None`` when this provider's start fed it.
+
+        Either an earlier command was killed between starting the container
+        and closing its stdin, or the container was started by something else
+        (``docker start``, ``docker restart``): that start gave it no stdin.
+        """
         if self.ctx.state is None:
-            return True
+            return None
         rec = self.ctx.state.get_record(self.ctx.stack, self.name, service)
-        return rec is None or (rec.get("container") == container_id and bool(rec.get("prepared")))
+        if rec is None:
+            return "no start of it is recorded"  # the state store was lost: it cannot be known
+        if rec.get("container") != container_id or not rec.get("prepared"):
+            return "its start did not complete"
+        data = await self._inspect(container_id)
+        started = ((data or {}).get("State") or {}).get("StartedAt")
+        if rec.get("startedAt") != started:
+            return "it was started outside omnitron"
+        return None
 
     async def _stop_container(self, container_id: str, service: str) -> None:
         with client.docker_errors(f"service {service}: stopping its container"):
