@@ -44,7 +44,7 @@ from .logfile import read_log, rotate
 from .paths import ServicePaths, all_places, cache_root, make_dir, relocated_base, remove_tree, service_paths
 from .provider import ProcessProvider
 from .records import LEGACY_TABLE, ProcessRecord, from_legacy_row
-from .supervise import LAUNCH_ENV, all_in_group, child_alive, is_ours, kill_launched, spawn, stop_group
+from .supervise import LAUNCH_ENV, all_in_groups, child_alive, is_ours, kill_launched, launched_groups, spawn, stop_group
 
 PASSED_ENV = ("LANG", "LC_ALL", "TZ")
 
@@ -376,12 +376,22 @@ class ProcessRunner(ProcessProvider):
         for svc in services:
             if svc.provider != self.name:
                 continue
-            rec = self.record(svc.name)
-            ours_pgid = rec.pgid if rec is not None and is_ours(rec.identity) else None
+            ours = self._own_groups(self.record(svc.name))
             for port_name, port in sorted(svc.ports.items()):
                 if not is_listening(port, svc.bind_address):
                     continue
-                if ours_pgid is not None and all_in_group(port_listeners(port, svc.bind_address), ours_pgid):
+                if ours and all_in_groups(port_listeners(port, svc.bind_address), ours):
                     continue
                 problems.append(self._busy(svc, port_name, port))
         return problems
+
+    @staticmethod
+    def _own_groups(rec: ProcessRecord | None) -> set[int]:
+        """The process groups that are the service's own: its recorded group while the leader is ours, or, when a
+        command was killed between the spawn and recording the pid, those of the processes carrying its launch
+        marker (``ensure`` stops them)."""
+        if rec is None:
+            return set()
+        if rec.pending:
+            return launched_groups(rec.info["launch"]) if rec.info.get("launch") else set()
+        return {rec.pgid} if is_ours(rec.identity) else set()

@@ -151,15 +151,33 @@ def launched_with(marker: str) -> list[int]:
     return found
 
 
-def kill_launched(marker: str) -> int:
-    """``SIGKILL`` the process groups started with ``marker`` (see :data:`LAUNCH_ENV`); how many processes had it."""
+def launched_groups(marker: str) -> set[int]:
+    """Process groups of the live processes started with ``marker`` (see :data:`LAUNCH_ENV`)."""
+    return {stat[1] for pid in launched_with(marker) if (stat := proc_stat(pid)) is not None and stat[0] not in ("Z", "X")}
+
+
+def kill_launched(marker: str, *, wait: float = 5.0) -> int:
+    """``SIGKILL`` the process groups started with ``marker`` (see :data:`LAUNCH_ENV`) and wait up to ``wait``
+    seconds until none of them runs any more (their ports free again); how many processes had it."""
+    import time
+
     pids = launched_with(marker)
     for pid in pids:
         stat = proc_stat(pid)
         if stat is not None and stat[1] == pid:
             _signal_group(pid, signal.SIGKILL)
         _signal(pid, signal.SIGKILL)
+    deadline = time.monotonic() + wait
+    while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
     return len(pids)
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` no longer runs (an exited one is collected when it is our child; a zombie counts as gone)."""
+    reap(pid)
+    stat = proc_stat(pid)
+    return stat is None or stat[0] in ("Z", "X")
 
 
 def spawn(
@@ -244,12 +262,12 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
-def all_in_group(pids: dict[int, str], pgid: int) -> bool:
-    """Whether every one of ``pids`` (at least one) is in process group ``pgid``."""
+def all_in_groups(pids: dict[int, str], groups: set[int]) -> bool:
+    """Whether every one of ``pids`` (at least one) is in one of the process groups ``groups``."""
     if not pids:
         return False
     for pid in pids:
         stat = proc_stat(pid)
-        if stat is None or stat[1] != pgid:
+        if stat is None or stat[1] not in groups:
             return False
     return True
