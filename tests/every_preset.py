@@ -11,7 +11,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from shop_project import ROOT, docker, labelled
+from shop_project import ROOT, docker, labelled, remove_labelled
 from omnitron.testing import unavailable
 
 OMNITRON = [sys.executable, "-c", "from omnitron.cli import run; run()"]
@@ -113,10 +113,7 @@ class EveryPreset:
     def cleanup(self) -> None:
         self("infra", "down", "--volumes")
         if self.provider == "docker":
-            for name in labelled("container", self.name):
-                docker("rm", "-f", name, check=False)
-            for name in labelled("volume", self.name):
-                docker("volume", "rm", "-f", name, check=False)
+            remove_labelled(self.name)
 
 
 def _process_table() -> dict[int, tuple[int, int]]:

@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from shop_project import POSTGRES_IMAGE, REDIS_IMAGE, docker, labelled
+from shop_project import POSTGRES_IMAGE, REDIS_IMAGE, remove_labelled
 
 OMNITRON = [sys.executable, "-c", "from omnitron.cli import run; run()"]
 
@@ -78,10 +78,7 @@ class Project:
     def cleanup(self) -> None:
         self("infra", "down", "--volumes")
         if self.provider == "docker":
-            for name in labelled("container", self.name):
-                docker("rm", "-f", name, check=False)
-            for name in labelled("volume", self.name):
-                docker("volume", "rm", "-f", name, check=False)
+            remove_labelled(self.name)
 
 
 def kill_when(proc: subprocess.Popen, pattern: str | None = None, *, after: float | None = None, sig: int = signal.SIGKILL, limit: float = 120) -> list[str]:

@@ -19,21 +19,11 @@ import redis
 
 from harden_testlib import Project, cmdline, finish, kill_when, processes_with_cwd
 from shop_project import labelled
-from omnitron.testing import unavailable
 
 pytestmark = pytest.mark.installed_plugins
 
 RUNS = int(os.environ.get("OMNITRON_CRASH_RUNS", "20"))
 SEED = int(os.environ.get("OMNITRON_CRASH_SEED", str(random.randrange(1 << 30))))
-
-
-@pytest.fixture(params=["process", "docker"])
-def project(request, tmp_path):
-    if request.param == "docker" and os.system("docker info >/dev/null 2>&1") != 0:
-        unavailable("no Docker engine")
-    p = Project(tmp_path, request.param)
-    yield p
-    p.cleanup()
 
 
 def converged(p: Project, what: str) -> None:

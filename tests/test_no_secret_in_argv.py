@@ -7,12 +7,12 @@ a secret only where an official image's contract reads it from there (``POSTGRES
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from every_preset import IMAGE_CONTRACT_ENV, EveryPreset, container_pids, installed_presets, record_pids
+from shop_project import require_docker
 from omnitron.testing import unavailable
 
 pytestmark = pytest.mark.installed_plugins
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.installed_plugins
 
 @pytest.fixture(params=["process", "docker"])
 def every(request, tmp_path):
-    if request.param == "docker" and os.system("docker info >/dev/null 2>&1") != 0:
-        unavailable("no Docker engine")
+    if request.param == "docker":
+        require_docker()
     p = EveryPreset(tmp_path, request.param)
     yield p
     p.cleanup()

@@ -16,18 +16,8 @@ import redis
 
 from harden_testlib import Project
 from shop_project import docker, labelled
-from omnitron.testing import unavailable
 
 pytestmark = pytest.mark.installed_plugins
-
-
-@pytest.fixture(params=["process", "docker"])
-def project(request, tmp_path):
-    if request.param == "docker" and os.system("docker info >/dev/null 2>&1") != 0:
-        unavailable("no Docker engine")
-    p = Project(tmp_path, request.param)
-    yield p
-    p.cleanup()
 
 
 def kill_redis(p: Project) -> None:

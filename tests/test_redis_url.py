@@ -5,26 +5,15 @@ The ``redis://:PASSWORD@`` form redis-py takes makes ``redis-cli -u`` fail with 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
 import pytest
 import redis
 
-from harden_testlib import Project
 from omnitron.testing import unavailable
 
 pytestmark = pytest.mark.installed_plugins
-
-
-@pytest.fixture(params=["process", "docker"])
-def project(request, tmp_path):
-    if request.param == "docker" and os.system("docker info >/dev/null 2>&1") != 0:
-        unavailable("no Docker engine")
-    p = Project(tmp_path, request.param)
-    yield p
-    p.cleanup()
 
 
 def test_redis_cli_and_redis_py_both_take_the_url(project):
