@@ -45,9 +45,12 @@ def run_interruptible(work: Callable[..., Any], *args: Any) -> Any:
                 with anyio.open_signal_receiver(signal.SIGINT) as signals:
                     async for _ in signals:
                         interrupted = True
-                        signal.signal(signal.SIGINT, _exit_at_once)  # a second Ctrl-C: out at once
-                        tg.cancel_scope.cancel()
-                        return
+                        break
+                # only now: closing the receiver put Python's own handler back
+                signal.signal(signal.SIGINT, _exit_at_once)
+                sys.stderr.write("omnitron: interrupted: stopping what was starting (Ctrl-C again to exit at once)\n")
+                sys.stderr.flush()
+                tg.cancel_scope.cancel()
 
             async def do() -> None:
                 try:
