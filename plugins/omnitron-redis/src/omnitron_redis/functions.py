@@ -7,20 +7,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from omnitron.api import TemplateContext, TemplateFunction
+from omnitron.api import SecretFunction, TemplateContext
 
 from .config import quote
 
 
-class QuotedSecretFunction(TemplateFunction):
+class QuotedSecretFunction(SecretFunction):
     name = "redis_quoted_secret"
-    takes_argument: ClassVar[bool | None] = True
-    secret: ClassVar[bool] = True
 
     def render(self, arg: str | None, ctx: TemplateContext) -> str:
-        assert arg is not None
-        if arg not in ctx.secrets:
-            raise LookupError(f"unknown secret {arg!r}; declared in secrets: {', '.join(sorted(ctx.secrets)) or '(none)'}")
-        return quote(ctx.secret(ctx.secrets[arg]))
+        return quote(super().render(arg, ctx))
