@@ -26,6 +26,9 @@ from .provider import DockerProvider
 from .resources import ResourcesMixin
 
 STOP_TIMEOUT_S = 10
+UNFED_STOP_TIMEOUT_S = 2
+"""Grace before ``SIGKILL`` for a container that may still wait for its config on stdin: as its init process it
+ignores ``SIGTERM`` until its server has set up its handlers, so the usual grace would only be waited out."""
 
 
 class DockerEngineProvider(ResourcesMixin, DockerProvider):
@@ -132,7 +135,7 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
                 if spec.stdin is not None and (why := await self._unfed(svc.name, current["Id"])):
                     # its config on stdin may be missing: the server waits for it and never serves
                     self.ctx.progress(svc.name, "starting", f"{why} (its config on stdin missing): restarting it, volumes kept")
-                    await self._stop_container(current["Id"], svc.name)
+                    await self._stop_container(current["Id"], svc.name, grace=UNFED_STOP_TIMEOUT_S)
                     await self._start(current["Id"], svc.name, spec.stdin)
                 return await self._state(current["Id"], svc.name)
             if same and state == "paused":
@@ -213,10 +216,10 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
             return "it was started outside omnitron"
         return None
 
-    async def _stop_container(self, container_id: str, service: str) -> None:
+    async def _stop_container(self, container_id: str, service: str, *, grace: int = STOP_TIMEOUT_S) -> None:
         with client.docker_errors(f"service {service}: stopping its container"):
             try:
-                await self._client().containers.container(container_id).stop(t=STOP_TIMEOUT_S)
+                await self._client().containers.container(container_id).stop(t=grace)
             except client.DockerError as exc:
                 if exc.status not in (304, 404):
                     raise
