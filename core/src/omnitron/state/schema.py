@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS facts (
     stack TEXT NOT NULL, service TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, recorded_at REAL NOT NULL,
     PRIMARY KEY (stack, service, key)
 );
+CREATE TABLE IF NOT EXISTS addresses (
+    stack TEXT NOT NULL, service TEXT NOT NULL, provider TEXT NOT NULL, spec_hash TEXT NOT NULL, host TEXT NOT NULL,
+    ports_json TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '', recorded_at REAL NOT NULL,
+    PRIMARY KEY (stack, service)
+);
 CREATE TABLE IF NOT EXISTS readiness (
     stack TEXT NOT NULL, service TEXT NOT NULL, phase TEXT NOT NULL, spec_hash TEXT NOT NULL,
     detail TEXT NOT NULL DEFAULT '', updated_at REAL NOT NULL,
@@ -40,10 +45,10 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 
-VERSION = 3
+VERSION = 4
 """1: per-provider records (``provider_records``); a provider's own older table is moved there by
-:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: service readiness
-(``readiness``, :mod:`.readiness`)."""
+:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: runtime addresses (``addresses``).
+4: service readiness (``readiness``, :mod:`.readiness`)."""
 
 
 def upgrade(conn: sqlite3.Connection) -> None:
