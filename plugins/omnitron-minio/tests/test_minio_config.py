@@ -159,6 +159,21 @@ def test_seaweedfs_is_ready_once_its_master_lists_a_volume_server():
     assert has_volume_server({"Topology": {"DataCenters": [{"Id": "DefaultDataCenter", "Racks": [{"Id": "DefaultRack", "DataNodes": [node]}]}]}})
 
 
+def test_an_internal_port_whose_weed_socket_another_account_left_is_not_picked():
+    from omnitron_minio.process_seaweedfs import SOCKETS, _any_free_port, pick_ports
+
+    port = _any_free_port()
+    stale = SOCKETS.replace("*", "filer-grpc").format(port=port)
+    with open(stale, "w"):
+        pass
+    try:
+        me = os.getuid()
+        assert pick_ports({"master": port}, set(), uid=me)["master"] == port  # its own: weed removes it
+        assert pick_ports({"master": port}, set(), uid=me + 4321)["master"] != port  # another's: weed would stop
+    finally:
+        os.unlink(stale)
+
+
 def test_sigv4_signs_the_documented_example():
     """AWS's published SigV4 example for S3 (``GET /test.txt`` with a ``Range`` header) gives its published signature."""
     from datetime import UTC, datetime

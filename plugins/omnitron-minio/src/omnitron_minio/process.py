@@ -39,6 +39,16 @@ def write_marker(data_dir: Path, content: dict) -> None:
     staging.replace(path)
 
 
+def give_to_service_user(run: ProcessRun, path: Path) -> None:
+    """``path`` (made by omnitron) belongs to the account the server runs as, when it runs as another one (omnitron as root)."""
+    if run.user is not None:
+        import os
+        import pwd
+
+        entry = pwd.getpwnam(run.user)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
 def root_env(run: ProcessRun) -> tuple[str, str]:
     """The root user and password the engine rendered into the service's env."""
     user, password = run.spec.env.get("MINIO_ROOT_USER"), run.spec.env.get("MINIO_ROOT_PASSWORD")

