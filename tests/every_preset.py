@@ -20,8 +20,9 @@ TEST_CONFIG = {
     "tor": {"controlPort": {"auth": "password"}, "testing": {"disableNetwork": True}},
 }
 """Preset -> config to test it with (absent: its default config)."""
-IMAGE_CONTRACT_ENV = {"POSTGRES_PASSWORD", "MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD", "MINIO_ROOT_PASSWORD"}
-"""Container env variables an official image's contract reads a password from (the README lists them)."""
+IMAGE_CONTRACT_ENV = {"POSTGRES_PASSWORD", "MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"}
+"""Container env variables an official image's contract reads a credential from (the README lists them; MinIO's
+root user is its root access key, generated like the password)."""
 
 
 def installed_presets() -> list[str]:

@@ -3,7 +3,7 @@
 provider: the server and every one of its children (a PostgreSQL server's backends lead process groups of
 their own, so they are found as its descendants), for a service of every installed preset. Container env holds
 a secret only where an official image's contract reads it from there (``POSTGRES_PASSWORD``,
-``MYSQL_ROOT_PASSWORD``)."""
+``MYSQL_ROOT_PASSWORD``, ``MINIO_ROOT_USER``/``MINIO_ROOT_PASSWORD``)."""
 
 from __future__ import annotations
 
