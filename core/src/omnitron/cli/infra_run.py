@@ -121,16 +121,7 @@ def down_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, volumes: Vol
 
 def state_json(state: Any) -> dict[str, Any]:
     """``InfrastructureState`` as the spec spells it (camelCase keys)."""
-    from pydantic.alias_generators import to_camel
-
-    def camel(data: dict[str, Any]) -> dict[str, Any]:
-        return {to_camel(k): v for k, v in data.items()}
-
-    return {
-        "services": {name: camel(st.model_dump(mode="json")) for name, st in state.services.items()},
-        "ready": state.ready,
-        "lastReconciled": state.last_reconciled,
-    }
+    return state.as_json()
 
 
 def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:

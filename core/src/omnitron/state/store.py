@@ -4,7 +4,8 @@ Holds per-app allocations (database names, Redis DB indexes, buckets),
 per-provider records of what each provider runs (:mod:`.records`), service
 facts (:mod:`.facts`: public values a preset recorded once its service ran,
 such as a hidden service's hostname), endpoints handed to apps
-(:mod:`.endpoints`, for the phantom janitor), settings
+(:mod:`.endpoints`, for the phantom janitor), what the reconciler did
+(:mod:`.events`), settings
 remembered per stack and a history of runs. Every write is one transaction,
 so a killed run leaves it consistent. No secret value is ever stored here.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from ..errors import OmnitronError
 from .endpoints import EndpointsMixin
+from .events import EventsMixin
 from .facts import FactsMixin
 from .records import RecordsMixin
 from .schema import upgrade
@@ -29,7 +31,7 @@ class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-class StateStore(RecordsMixin, EndpointsMixin, FactsMixin):
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, EventsMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:
