@@ -118,9 +118,9 @@ async def remove_orphans(session: Session, *, source: str = "up") -> dict[str, s
             continue
         for name in sorted(set(managed) - planned):
             session.progress(name, "starting", "removing an orphan (not in the plan; its data is kept)")
+            session.state.record_event(session.plan.stack, name, "remove-orphan", f"not in the plan; removed by {source}, its data is kept", {"provider": pname})
             await provider.stop(name)
             await provider.remove(name, volumes=False)
             removed[name] = pname
-            session.state.record_event(session.plan.stack, name, "remove-orphan", f"not in the plan; removed by {source}, its data is kept", {"provider": pname})
             session.progress(name, "ready", "orphan removed")
     return removed

@@ -91,3 +91,24 @@ class EventsMixin:
         """Service -> the dependency it waits for, for every re-gated service of ``stack``."""
         rows = self._conn.execute("SELECT key, value FROM settings WHERE stack=? AND key LIKE ?", (stack, WAITING_PREFIX + "%"))
         return {key[len(WAITING_PREFIX):]: value for key, value in rows}
+
+
+KEPT = "kept"
+"""Per-stack setting: a whole-stack ``infra up`` ran and no ``infra down`` since, so the daemon keeps the stack."""
+
+
+class KeptMixin:
+    """Which stacks the daemon keeps (set by a whole-stack ``up``, cleared by ``down``)."""
+
+    _conn: Any
+    get_setting: Any
+    set_setting: Any
+
+    def set_kept(self, stack: str, kept: bool) -> None:
+        self.set_setting(stack, KEPT, "1" if kept else None)
+
+    def is_kept(self, stack: str) -> bool:
+        return self.get_setting(stack, KEPT) == "1"
+
+    def kept_stacks(self) -> list[str]:
+        return [row[0] for row in self._conn.execute("SELECT stack FROM settings WHERE key=? AND value='1' ORDER BY stack", (KEPT,))]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import OmnitronError
 from .endpoints import EndpointsMixin
-from .events import EventsMixin
+from .events import EventsMixin, KeptMixin
 from .facts import FactsMixin
 from .records import RecordsMixin
 from .schema import upgrade
@@ -31,7 +31,7 @@ class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, EventsMixin):
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, EventsMixin, KeptMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:
