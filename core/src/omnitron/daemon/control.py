@@ -100,21 +100,22 @@ def start(root: Path, *, timeout: float = START_TIMEOUT, wait: bool = True) -> t
     :param wait: until its API answers; otherwise only until it holds its lock
         and wrote its pid (it answers a moment later; commands meanwhile work without it).
     """
+    files = files_of(root)
     before = status(root)
     if before.running:
-        return before, f"already running (pid {before.pid})"
-    files = files_of(root)
-    note = f"the previous daemon (pid {before.pid}) had stopped without cleaning up; " if before.stale else ""
-    if before.stale:
-        files.pid.unlink(missing_ok=True)
-    _spawn(root, files)
+        note = "already running"
+    else:
+        note = f"the previous daemon (pid {before.pid}) had stopped without cleaning up; started" if before.stale else "started"
+        if before.stale:
+            files.pid.unlink(missing_ok=True)
+        _spawn(root, files)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not wait and lock_held(files) and files.recorded_pid() is not None:
-            return DaemonStatus(root, True, files.recorded_pid()), note + f"started (pid {files.recorded_pid()})"
+            return DaemonStatus(root, True, files.recorded_pid()), f"{note} (pid {files.recorded_pid()})"
         now = status(root)
         if now.running and now.health is not None:
-            return now, note + f"started (pid {now.pid})"
+            return now, f"{note} (pid {now.pid})"
         time.sleep(0.02)
     raise RuntimeError(f"the daemon did not answer within {timeout:g}s; see {files.log}")
 

@@ -195,7 +195,8 @@ def serve(root: Path, *, foreground: bool = False, plugins: PluginManager | None
         for path in (files.socket, files.pid):
             path.unlink(missing_ok=True)
         log.info("stopped")
-        os.close(fd)
+        logging.shutdown()
+    # the lock (``fd``) stays held until the process is gone: whoever waits for it knows the daemon exited
     return 0
 
 
