@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .server import Daemon
 
 DAEMON: web.AppKey[Daemon] = web.AppKey("daemon")
+MAX_INT = 2**53 - 1
+"""Largest integer a query parameter takes (JSON's safe integers)."""
 EVENT_POLL = 0.25
 """Seconds between looks at the state store while following events (CLI commands record events too)."""
 
@@ -87,8 +89,15 @@ def _int(request: web.Request, name: str, default: int | None, *, minimum: int =
         value = int(raw)
     except ValueError:
         raise Problem(400, f"query parameter {name}: expected an integer, got {raw!r}") from None
-    if value < minimum:
-        raise Problem(400, f"query parameter {name}: must be at least {minimum}")
+    if not minimum <= value <= MAX_INT:
+        raise Problem(400, f"query parameter {name}: must be between {minimum} and {MAX_INT}")
+    return value
+
+
+def _bool(body: dict[str, Any], key: str, default: bool) -> bool:
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise Problem(400, f"{key}: expected true or false")
     return value
 
 
@@ -105,10 +114,12 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 
 def _stack_name(daemon: Daemon, value: Any) -> str:
+    import re
+
     if value is None:
         return daemon.default_stack()
-    if not isinstance(value, str) or not value:
-        raise Problem(400, "stack: expected a stack name")
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", value):
+        raise Problem(400, f"stack: expected a stack name, got {value!r}")
     return value
 
 
@@ -175,10 +186,10 @@ async def service(request: web.Request) -> web.Response:
 async def reconcile(request: web.Request) -> web.Response:
     daemon = _daemon(request)
     body = await _body(request)
-    if body.get("wait", True) is False:
+    names = [_stack_name(daemon, body["stack"])] if body.get("stack") is not None else daemon.kept()
+    if not _bool(body, "wait", True):
         daemon.kick.set()
         return _json({"passes": []}, 202)
-    names = [_stack_name(daemon, body["stack"])] if body.get("stack") is not None else daemon.kept()
     passes = []
     for name in names:
         passes.append((await daemon.run_pass(await _kept(daemon, name), source="request")).as_json())
@@ -191,9 +202,11 @@ async def up(request: web.Request) -> web.Response:
 
     daemon = _daemon(request)
     body = await _body(request)
-    if body.get("ifNoop"):
+    if _bool(body, "ifNoop", False):
         return await _noop(daemon, body.get("stack"))
     name = _stack_name(daemon, body.get("stack"))
+    if name not in daemon.declared_stacks():
+        raise Problem(404, f"no stack named {name!r} in the project")
     keeper = daemon.keeper(name)
     async with daemon.work:
         with daemon.state() as st:
@@ -227,9 +240,7 @@ async def down(request: web.Request) -> web.Response:
 
     daemon = _daemon(request)
     body = await _body(request)
-    volumes = body.get("volumes", False)
-    if not isinstance(volumes, bool):
-        raise Problem(400, "volumes: expected true or false")
+    volumes = _bool(body, "volumes", False)
     keeper = await _kept(daemon, body.get("stack"))
     assert keeper.stack is not None
     async with daemon.work:
@@ -244,7 +255,7 @@ async def down(request: web.Request) -> web.Response:
 async def events(request: web.Request) -> web.StreamResponse:
     """NDJSON, one event a line; ``follow`` keeps the stream open for new ones."""
     daemon = _daemon(request)
-    stack = request.query.get("stack")
+    stack = _stack_name(daemon, request.query["stack"]) if "stack" in request.query else None
     after = _int(request, "after", 0) or 0
     limit = _int(request, "limit", None, minimum=1)
     follow = _flag(request, "follow")

@@ -73,6 +73,15 @@ class Daemon:
 
         return Project.discover(self.root, plugins=self.plugins).default_stack()
 
+    def declared_stacks(self) -> set[str]:
+        """The stacks the project's config declares now (``set()`` when it does not load)."""
+        from ..project import Project
+
+        try:
+            return set(Project.discover(self.root, plugins=self.plugins).loaded.ecosystem.stacks)
+        except OmnitronError:
+            return set()
+
     def keeper(self, name: str) -> StackKeeper:
         if name not in self.keepers:
             self.keepers[name] = StackKeeper(self.root, name, self.plugins)
