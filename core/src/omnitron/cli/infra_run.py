@@ -186,7 +186,20 @@ def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: 
     out.print(table)
     if state.last_reconciled:
         out.print(f"last reconciled: {state.last_reconciled}")
+    out.print(_daemon_line(loaded))
     return 0
+
+
+def _daemon_line(loaded: Any) -> str:
+    """Whether the daemon keeps this stack, for ``infra status``; a killed one is noticed here."""
+    from ..daemon import control
+
+    st = control.status(loaded.project.root)
+    if st.running:
+        return f"daemon: running (pid {st.pid}); it keeps the stack as declared"
+    if st.stale:
+        return f"daemon: not running: pid {st.pid} stopped without cleaning up (killed?); `omnitron infra up` or `omnitron daemon start` starts a new one"
+    return "daemon: not running (`omnitron daemon start`, or `infra up`, starts it)"
 
 
 def ps_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
