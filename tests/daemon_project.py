@@ -13,15 +13,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REDIS_IMAGE = "omnitron-test/redis:7"
-BASE_IMAGE = "omnitron-test/debian:bookworm"
+from shop_project import BASE_IMAGE, REDIS_IMAGE  # noqa: F401  (for the daemon tests)
+from shop_project import docker as _docker
 
 
 def docker(*args: str, check: bool = True) -> str:
-    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
-    if check and result.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout.strip()
+    return _docker(*args, check=check).strip()
+
+
+def require_engine(*images: str) -> None:
+    """Skip (fail in CI) when no Docker engine answers or a test image is missing."""
+    import shutil
+
+    from omnitron.testing import unavailable
+
+    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        unavailable("no Docker engine answers: run .ci/docker-up.sh")
+    for image in images:
+        if not docker("images", "-q", image):
+            unavailable(f"test image {image} is missing: run .ci/build-images.sh")
 
 
 SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep infinity & wait"]

@@ -10,16 +10,12 @@ never end); ``POST /down`` is tested on its own, last (it stops the daemon).
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 import omnitron.daemon
-from omnitron.testing import unavailable
-
-from daemon_project import BASE_IMAGE, REDIS_IMAGE, DaemonProject, docker, sleeper, wait_for
+from daemon_project import BASE_IMAGE, REDIS_IMAGE, DaemonProject, sleeper, wait_for, require_engine
 
 schemathesis = pytest.importorskip("schemathesis")
 httpx = pytest.importorskip("httpx")
@@ -34,11 +30,7 @@ BASE = "http://omnitron"
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        unavailable("no Docker engine answers: run .ci/docker-up.sh")
-    for image in (REDIS_IMAGE, BASE_IMAGE):
-        if not docker("images", "-q", image):
-            unavailable(f"test image {image} is missing: run .ci/build-images.sh")
+    require_engine(REDIS_IMAGE, BASE_IMAGE)
     root = tmp_path_factory.mktemp("api")
     p = DaemonProject(root, {"cache": {"preset": "redis", "config": {"image": REDIS_IMAGE}}, "worker": sleeper(dependsOn=["cache"])}, apps={"web": {"redis": True}}, reconcileInterval="2s")
     p.ok("infra", "up")

@@ -8,14 +8,10 @@ images (a Redis, and ``sleep`` in the Debian base image).
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 
 import pytest
 
-from omnitron.testing import unavailable
-
-from daemon_project import BASE_IMAGE, REDIS_IMAGE, DaemonProject, docker, sleeper, wait_for
+from daemon_project import BASE_IMAGE, REDIS_IMAGE, DaemonProject, docker, sleeper, wait_for, require_engine
 
 pytestmark = [pytest.mark.installed_plugins, pytest.mark.docker]
 
@@ -25,11 +21,7 @@ REPAIR_WITHIN = 20.0
 
 @pytest.fixture(scope="module", autouse=True)
 def engine():
-    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        unavailable("no Docker engine answers: run .ci/docker-up.sh")
-    for image in (REDIS_IMAGE, BASE_IMAGE):
-        if not docker("images", "-q", image):
-            unavailable(f"test image {image} is missing: run .ci/build-images.sh")
+    require_engine(REDIS_IMAGE, BASE_IMAGE)
 
 
 def cache_and_worker() -> dict:

@@ -8,15 +8,11 @@ command itself, and ``infra prune`` removes only what it is asked to.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import sys
 
 import pytest
 
-from omnitron.testing import unavailable
-
-from daemon_project import BASE_IMAGE, REDIS_IMAGE, DaemonProject, docker, sleeper, wait_for
+from daemon_project import BASE_IMAGE, REDIS_IMAGE, DaemonProject, docker, sleeper, wait_for, require_engine
 
 pytestmark = [pytest.mark.installed_plugins, pytest.mark.docker]
 
@@ -25,11 +21,7 @@ CACHE = {"cache": {"preset": "redis", "config": {"image": REDIS_IMAGE}}}
 
 @pytest.fixture(scope="module", autouse=True)
 def engine():
-    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        unavailable("no Docker engine answers: run .ci/docker-up.sh")
-    for image in (REDIS_IMAGE, BASE_IMAGE):
-        if not docker("images", "-q", image):
-            unavailable(f"test image {image} is missing: run .ci/build-images.sh")
+    require_engine(REDIS_IMAGE, BASE_IMAGE)
 
 
 def endpoints(p: DaemonProject) -> list[dict]:
@@ -81,7 +73,7 @@ def test_prune_removes_only_what_it_is_asked(tmp_path):
         assert docker("ps", "-q", "--filter", f"name={p.container('cache')}$")
         assert json.loads(p.ok("infra", "prune", "--orphans", "--json"))["removed"] is True
         wait_for(lambda: not docker("ps", "-aq", "--filter", f"name={p.container('cache')}$", check=False), 20, "the orphan removed")
-        assert docker("volume", "ls", "-q", "--filter", f"label=omnitron.service=cache", "--filter", f"label=omnitron.project={p.name}")
+        assert docker("volume", "ls", "-q", "--filter", "label=omnitron.service=cache", "--filter", f"label=omnitron.project={p.name}")
     finally:
         p.cleanup()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,20 +16,14 @@ import pytest
 
 from omnitron.daemon.control import lock_held
 from omnitron.daemon.paths import files_of
-from omnitron.testing import unavailable
-
-from daemon_project import BASE_IMAGE, REDIS_IMAGE, DaemonProject, docker, sleeper, wait_for
+from daemon_project import BASE_IMAGE, REDIS_IMAGE, DaemonProject, docker, sleeper, wait_for, require_engine
 
 pytestmark = [pytest.mark.installed_plugins, pytest.mark.docker]
 
 
 @pytest.fixture(scope="module", autouse=True)
 def engine():
-    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        unavailable("no Docker engine answers: run .ci/docker-up.sh")
-    for image in (REDIS_IMAGE, BASE_IMAGE):
-        if not docker("images", "-q", image):
-            unavailable(f"test image {image} is missing: run .ci/build-images.sh")
+    require_engine(REDIS_IMAGE, BASE_IMAGE)
 
 
 @pytest.fixture

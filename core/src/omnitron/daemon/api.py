@@ -24,7 +24,7 @@ from .problem import Problem
 
 if TYPE_CHECKING:
     from .keeper import StackKeeper
-    from .server import Daemon
+    from .keeping import Daemon
 
 DAEMON: web.AppKey[Daemon] = web.AppKey("daemon")
 MAX_INT = 2**53 - 1

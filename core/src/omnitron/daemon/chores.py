@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..engine.session import Session
-    from ..plan import PlannedService
     from .keeper import StackKeeper
-    from .reconcile import Observation
+    from .observation import Observation
 
 log = logging.getLogger("omnitron.daemon")
 

@@ -29,37 +29,17 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from .observation import Observation, Repair
+
 if TYPE_CHECKING:
     from ..engine.session import Session
     from ..plan import PlannedService
     from ..providers import ContainerState
     from .keeper import StackKeeper
 
+__all__ = ["Observation", "PassResult", "Repair", "observe", "run_pass"]
+
 log = logging.getLogger("omnitron.daemon")
-
-
-@dataclass
-class Repair:
-    service: str
-    action: str
-    reason: str
-
-
-@dataclass
-class Observation:
-    """What a pass saw: each managed service's state, providers that could not answer, orphans, repairs to make."""
-
-    states: dict[str, ContainerState] = field(default_factory=dict)
-    provider_errors: dict[str, str] = field(default_factory=dict)
-    orphans: dict[str, str] = field(default_factory=dict)
-    """Service -> provider of what runs but is not planned."""
-    repairs: list[Repair] = field(default_factory=list)
-    unhealthy: dict[str, str] = field(default_factory=dict)
-    """Service -> last probe detail, for services that failed their probe at this pass."""
-
-    @property
-    def noop(self) -> bool:
-        return not self.repairs and not self.orphans and not self.provider_errors and not self.unhealthy
 
 
 @dataclass

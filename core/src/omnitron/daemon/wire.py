@@ -17,7 +17,7 @@ from pathlib import Path
 
 TYPE_CHECKING = False  # the typing module costs import time on the fast path
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
 MAX_PATH = 100
@@ -38,19 +38,23 @@ class Reply:
         return json.loads(self.body or b"null")
 
 
+def at_path(path: Path, use: "Callable[[str], None]") -> None:
+    """``use(address)`` with an address for the socket at ``path``, through ``/proc/self/fd`` when the path is too long for ``AF_UNIX``."""
+    if len(str(path)) <= MAX_PATH:
+        use(str(path))
+        return
+    fd = os.open(path.parent, os.O_PATH)
+    try:
+        use(f"/proc/self/fd/{fd}/{path.name}")
+    finally:
+        os.close(fd)
+
+
 def connect(path: Path, timeout: float) -> socket.socket:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
-        text = str(path)
-        if len(text) > MAX_PATH:
-            fd = os.open(path.parent, os.O_PATH)
-            try:
-                sock.connect(f"/proc/self/fd/{fd}/{path.name}")
-            finally:
-                os.close(fd)
-        else:
-            sock.connect(text)
+        at_path(path, sock.connect)
     except OSError as exc:
         sock.close()
         raise WireError(f"cannot connect to {path}: {exc.strerror or exc}") from None
