@@ -249,3 +249,40 @@ async def test_a_change_under_a_watched_path_is_seen_within_a_second(tmp_path):
     assert at - changed < 1.0
     assert affected({str(watched / "x" / "y")}, {watched: {"a"}}) == {"a"}
     assert affected({str(tmp_path / "other")}, {watched: {"a"}}) == set()
+
+
+@pytest.mark.anyio
+async def test_a_dependent_waits_while_its_dependency_cannot_come_back(omnitron_project, procs):
+    import socket
+
+    from omnitron.usecases import stack_status
+
+    db, api = free_port(), free_port()
+    services = {"db": http_service(db, startupTimeout="3s"), "api": http_service(api, dependsOn=["db"])}
+    project = omnitron_project.write(_eco(services))
+    stack = load_stack(project)
+    assert (await bring_up(stack)).ok
+    keeper = StackKeeper(project.root, "dev", project.plugins)
+    with StateStore(project.state_dir) as state:
+        assert keeper.refresh(state)
+    for key, child in list(ChildProcessProvider.children.items()):
+        if key[-1] == "db":
+            child.process.kill()
+            child.process.wait()
+    squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    squatter.bind(("127.0.0.1", db))
+    squatter.listen()  # db's port answers, but db itself cannot start: its probe fails
+    try:
+        result = await run_pass(keeper)
+        assert [a["action"] for a in result.actions if a["service"] == "db"][-2:] == ["failed", "backoff"]
+        state = await stack_status(stack)
+        assert state.services["api"].waiting_for == "db" and state.ready is False
+        assert state.as_json()["services"]["api"]["waitingFor"] == "db"
+    finally:
+        squatter.close()
+    await anyio.sleep(keeper.backoff.initial + 0.05)
+    result = await run_pass(keeper)
+    assert ("api", "released") in [(a["service"], a["action"]) for a in result.actions]
+    state = await stack_status(stack)
+    assert state.services["api"].waiting_for is None and state.ready is True

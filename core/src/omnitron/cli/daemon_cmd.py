@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .options import JsonOpt, ProjectOpt, console, load_project, print_json
 
 
-def _root(project: ProjectOpt) -> object:
+def _root(project: ProjectOpt) -> Path:
     return load_project(project).root
 
 
@@ -13,7 +15,7 @@ def start_cmd(*, project: ProjectOpt = None, json: JsonOpt = False) -> int:
     """Start the project's daemon in the background (nothing happens when one runs)."""
     from ..daemon import control
 
-    st, note = control.start(_root(project))  # type: ignore[arg-type]
+    st, note = control.start(_root(project))
     if json:
         print_json({**st.as_json(), "note": note})
     else:
@@ -25,7 +27,7 @@ def stop_cmd(*, project: ProjectOpt = None, json: JsonOpt = False) -> int:
     """Stop the project's daemon (SIGTERM; it stops within a few seconds)."""
     from ..daemon import control
 
-    was, note = control.stop(_root(project))  # type: ignore[arg-type]
+    was, note = control.stop(_root(project))
     if json:
         print_json({"wasRunning": was, "note": note})
     else:
@@ -37,7 +39,7 @@ def status_cmd(*, project: ProjectOpt = None, json: JsonOpt = False) -> int:
     """Whether the project's daemon runs: its pid, socket, log, the stacks it keeps and its last passes."""
     from ..daemon import control
 
-    st = control.status(_root(project))  # type: ignore[arg-type]
+    st = control.status(_root(project))
     if json:
         print_json(st.as_json())
         return 0 if st.running else 3
@@ -63,4 +65,4 @@ def run_cmd(*, project: ProjectOpt = None) -> int:
     """Run the daemon in the foreground (for systemd or a supervisor); SIGTERM stops it."""
     from ..daemon.server import serve
 
-    return serve(_root(project), foreground=True)  # type: ignore[arg-type]
+    return serve(_root(project), foreground=True)

@@ -279,9 +279,10 @@ async def logs(request: web.Request) -> web.StreamResponse:
     from ..usecases import stream_logs
 
     keeper = await _kept(_daemon(request), request.query.get("stack"))
-    assert keeper.stack is not None
+    stack = keeper.stack
+    assert stack is not None
     name = request.match_info["service"]
-    if not any(s.name == name for s in keeper.stack.plan.services):
+    if not any(s.name == name for s in stack.plan.services):
         raise Problem(404, f"no service named {name!r} in stack {keeper.name}")
     follow = _flag(request, "follow")
     tail = _int(request, "tail", None)
@@ -290,7 +291,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
 
     async def produce() -> None:
         try:
-            await stream_logs(keeper.stack, name, follow=follow, tail=tail, write=lines.put_nowait)  # type: ignore[arg-type]
+            await stream_logs(stack, name, follow=follow, tail=tail, write=lines.put_nowait)
         except OmnitronError as exc:
             lines.put_nowait(f"omnitron: {exc}")
         finally:

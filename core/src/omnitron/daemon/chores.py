@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..engine.session import Session
@@ -89,7 +89,8 @@ class PathWatcher:
     def __init__(self, on_change: Callable[[str, set[str]], Awaitable[None]]) -> None:
         self.on_change = on_change
         self.paths: dict[str, dict[Path, set[str]]] = {}
-        self._restart: object = None
+        self._restart: Any = None
+        """The ``anyio.Event`` that ends the current watch (set when the paths change)."""
 
     def update(self, keepers: list[StackKeeper]) -> None:
         """Watch what the keepers' plans name now (restarts the watch when that changed)."""
@@ -98,7 +99,7 @@ class PathWatcher:
         if wanted != self.paths:
             self.paths = wanted
             if self._restart is not None:
-                self._restart.set()  # type: ignore[attr-defined]
+                self._restart.set()
 
     async def run(self) -> None:
         """Forever: watch the current paths; start over when they change."""

@@ -109,6 +109,10 @@ class Daemon:
         """Forever: pass over every kept stack when it is due (or when kicked), then sleep until the next one is."""
         while True:
             self.kick.clear()
+            if not (self.root / "omnitron.config.py").exists() and not (self.root / "omnitron.toml").exists() and not (self.files.state_dir / "state.db").exists():
+                log.warning("the project at %s is gone: stopping", self.root)
+                self.stopping.set()
+                return
             keepers = self.sync_keepers()
             now = time.time()
             for keeper in keepers:

@@ -32,8 +32,10 @@ from typing import TYPE_CHECKING
 from .observation import Observation, Repair
 
 if TYPE_CHECKING:
+    from ..engine.provision import UpResult
     from ..engine.session import Session
     from ..plan import PlannedService
+    from ..usecases import Stack
     from ..providers import ContainerState
     from .keeper import StackKeeper
 
@@ -209,8 +211,6 @@ async def _repair(session: Session, keeper: StackKeeper, obs: Observation, resul
 
 
 async def _repair_one(session: Session, keeper: StackKeeper, repair: Repair, result: PassResult) -> None:
-    from ..usecases import bring_up
-
     stack = keeper.stack
     assert stack is not None
     name = repair.service
@@ -223,14 +223,29 @@ async def _repair_one(session: Session, keeper: StackKeeper, repair: Repair, res
     if repair.action == "restart":
         provider = await session.provider(stack.plan.service(name).provider)
         await provider.stop(name)
-    up = await bring_up(stack, services=[name], remember=False)
-    _after_up(session, keeper, result, up, [name])
+    _after_up(session, keeper, result, await _bring_up(stack, [name]), [name])
 
 
-def _after_up(session: Session, keeper: StackKeeper, result: PassResult, up: object, names: list[str]) -> None:
+async def _bring_up(stack: Stack, names: list[str] | None) -> UpResult:
+    """``bring_up`` of ``names`` (all when ``None``); an error before any service started (a port taken) fails each of them."""
+    from ..engine.provision import ServiceOutcome, UpResult
+    from ..errors import OmnitronError
+    from ..usecases import bring_up
+
+    try:
+        return await bring_up(stack, services=names, remember=False)
+    except OmnitronError as exc:
+        failed = UpResult(stack.plan.project, stack.name)
+        for svc in stack.plan.services:
+            if names is None or svc.name in names:
+                failed.services[svc.name] = ServiceOutcome(svc.name, svc.provider, svc.critical, status="failed", error=str(exc))
+        return failed
+
+
+def _after_up(session: Session, keeper: StackKeeper, result: PassResult, up: UpResult, names: list[str]) -> None:
     """Record how the repairs of ``names`` ended: ``ready``, or ``failed`` and a ``backoff``."""
     now = time.time()
-    outcomes = getattr(up, "services", {})
+    outcomes = up.services
     for name in names:
         outcome = outcomes.get(name)
         watch = keeper.watch(name)
@@ -246,23 +261,19 @@ def _after_up(session: Session, keeper: StackKeeper, result: PassResult, up: obj
 
 async def _full_up(session: Session, keeper: StackKeeper, obs: Observation, result: PassResult) -> None:
     """After the config changed: the whole stack through ``bring_up`` (allocations for new apps, changed services recreated)."""
-    from ..usecases import bring_up
-
     stack = keeper.stack
     assert stack is not None
     now = time.time()
     todo = [r for r in obs.repairs if not keeper.watch(r.service).waiting(now)]
     for repair in todo:
         _event(session, result, repair.service, repair.action, repair.reason)
-    up = await bring_up(stack, remember=False)
+    up = await _bring_up(stack, None)
     failed = [n for n, o in up.services.items() if o.status not in ("ready", "degraded")]
     _after_up(session, keeper, result, up, list(dict.fromkeys([r.service for r in todo] + failed)))
 
 
 async def _release_waiting(session: Session, keeper: StackKeeper, obs: Observation, result: PassResult) -> None:
     """Services re-gated by a repair: through the gate again once what they wait for is healthy, then released."""
-    from ..usecases import bring_up
-
     stack = keeper.stack
     assert stack is not None
     waiting = session.state.waiting(stack.name)
@@ -273,7 +284,7 @@ async def _release_waiting(session: Session, keeper: StackKeeper, obs: Observati
             continue
         if keeper.watch(dependency).failures and keeper.watch(dependency).waiting(time.time()):
             continue
-        up = await bring_up(stack, services=[name], remember=False)
+        up = await _bring_up(stack, [name])
         outcome = up.services.get(name)
         if outcome is not None and outcome.status in ("ready", "degraded") and up.services.get(dependency) is not None and up.services[dependency].status == "ready":
             session.state.set_waiting(stack.name, name, None)
