@@ -143,3 +143,21 @@ def test_fast_paths_answer_through_the_daemon(project):
     wait_for(lambda: "checked by the daemon" in project.ok("infra", "up"), 20, "the daemon's plan caught up")
     docker("stop", "-t", "1", project.container("worker"))
     assert "checked by the daemon" not in project.ok("infra", "up")
+
+
+def test_sigterm_stops_it_within_5_seconds_in_the_middle_of_a_repair(project):
+    """A repair waiting for a service that never becomes healthy (a 60 s startupTimeout) does not hold the daemon up."""
+    stuck = {"docker": {"image": BASE_IMAGE, "command": sleeper()["docker"]["command"]}, "healthCheck": {"command": {"exec": ["false"]}, "timeout": "1s"}, "startupTimeout": "60s"}
+    project.write({"worker": sleeper()}, apps={})
+    project.ok("infra", "up")
+    wait_for(lambda: answering(project), 30, "the daemon answering")
+    after = project.last_id()
+    project.write({"worker": sleeper(), "stuck": stuck}, apps={})
+    project.wait_event("create", "stuck", after=after, timeout=30)
+    time.sleep(2)  # the repair now waits for its health
+    files = files_of(project.root)
+    started = time.monotonic()
+    os.kill(project.daemon_pid(), signal.SIGTERM)
+    wait_for(lambda: not lock_held(files), 10, "the daemon gone", every=0.02)
+    assert time.monotonic() - started < 5.0
+    assert not files.socket.exists()

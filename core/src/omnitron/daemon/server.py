@@ -32,8 +32,8 @@ ALREADY_RUNNING = 3
 """Exit code of a daemon that found another one running for its project."""
 LOG_BYTES = 1_048_576
 LOG_BACKUPS = 3
-STOP_GRACE = 3.0
-"""Seconds the API gets to finish open requests on stop (streams are cut)."""
+STOP_GRACE = 1.5
+"""Seconds the loop and then the API each get to finish on stop (SIGTERM ends the daemon within 5 s)."""
 
 
 def setup_logging(files: DaemonFiles, *, foreground: bool) -> None:
