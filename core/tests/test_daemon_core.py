@@ -196,6 +196,9 @@ class ChorePreset(Preset):
     async def maintain(self, service):
         CHORES.append(service.service.name)
 
+    def watched_paths(self, service):
+        return list(WATCHED)
+
 
 CHORES: list[str] = []
 WATCHED: list[Path] = []
@@ -286,3 +289,39 @@ async def test_a_dependent_waits_while_its_dependency_cannot_come_back(omnitron_
     assert ("api", "released") in [(a["service"], a["action"]) for a in result.actions]
     state = await stack_status(stack)
     assert state.services["api"].waiting_for is None and state.ready is True
+
+
+@pytest.mark.anyio
+async def test_the_daemon_runs_a_chore_within_a_second_of_a_change_to_a_watched_path(omnitron_project, procs, register_plugin, tmp_path):
+    from omnitron.daemon.keeping import Daemon
+
+    register_plugin(ChorePlugin(), name="chore-test")
+    watched = tmp_path / "gateway-conf"
+    watched.mkdir()
+    WATCHED[:] = [watched]
+    CHORES.clear()
+    try:
+        project = omnitron_project.write(_eco({"c": {"preset": "chore"}}))
+        assert (await bring_up(load_stack(project))).ok
+        daemon = Daemon(project.root, project.plugins)
+        keeper = daemon.keeper("dev")
+        with StateStore(project.state_dir) as state:
+            assert keeper.refresh(state)
+        CHORES.clear()
+        watcher = PathWatcher(daemon.chores_for)
+        watcher.update([keeper])
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(watcher.run)
+            await anyio.sleep(0.5)
+            changed = time.monotonic()
+            (watched / "site.conf").write_text("location / {}")
+            with anyio.fail_after(5):
+                while not CHORES:
+                    await anyio.sleep(0.02)
+            took = time.monotonic() - changed
+            tg.cancel_scope.cancel()
+        assert CHORES == ["c"] and took < 1.0
+        with StateStore(project.state_dir) as state:
+            assert [(e.service, e.action) for e in state.events("dev")][-1] == ("c", "maintain")
+    finally:
+        WATCHED.clear()
