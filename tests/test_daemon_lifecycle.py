@@ -119,6 +119,8 @@ def _imported(p: DaemonProject, *args: str) -> tuple[subprocess.CompletedProcess
 
 
 def test_fast_paths_answer_through_the_daemon(project):
+    # passes only when asked (or hourly), so drift stays until a command sees it
+    project.write({"cache": {"preset": "redis", "config": {"image": REDIS_IMAGE}}, "worker": sleeper()}, apps={"web": {"redis": True}}, reconcileInterval="1h")
     project.ok("infra", "up")
     wait_for(lambda: answering(project), 30, "the daemon answering")
     wait_for(lambda: json.loads(project.ok("infra", "status", "--json"))["lastReconciled"], 10, "a pass")
@@ -139,10 +141,13 @@ def test_fast_paths_answer_through_the_daemon(project):
     config.write_text(config.read_text() + "\n# changed\n")
     up = project.ok("infra", "up")
     assert "checked by the daemon" not in up and "ready:" in up
-    # a daemon stopped by drift of its own: a stopped service is not "up to date"
+    # drift the daemon has not repaired yet: not "up to date"; the full command repairs it
+    project.ok("infra", "reconcile")  # the daemon's plan catches up with the changed file
     wait_for(lambda: "checked by the daemon" in project.ok("infra", "up"), 20, "the daemon's plan caught up")
     docker("stop", "-t", "1", project.container("worker"))
-    assert "checked by the daemon" not in project.ok("infra", "up")
+    up = project.ok("infra", "up")
+    assert "checked by the daemon" not in up and "ready: 2 services" in up
+    assert "checked by the daemon" in project.ok("infra", "up")
 
 
 def test_sigterm_stops_it_within_5_seconds_in_the_middle_of_a_repair(project):
