@@ -54,6 +54,26 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: flo
         time.sleep(every)
 
 
+DEFAULT_PORTS = (5432, 6379, 3306, 9000, 9001, 8080)
+"""The presets' default ports: a stack's offset is chosen so that none of them is taken (others run tests at the same time)."""
+
+
+def free_offset() -> int:
+    """A ``portOffsets`` value under which every preset's default port is free on 127.0.0.1 now."""
+    import socket
+
+    for _ in range(200):
+        offset = random.randrange(20, 400) * 100
+        try:
+            for port in DEFAULT_PORTS:
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port + offset))
+        except OSError:
+            continue
+        return offset
+    raise AssertionError("no port offset with free ports")
+
+
 class DaemonProject:
     """``omnitron.config.py`` with ``reconcileInterval`` 1 s, written from a dict; ``project(...)`` runs the CLI in it."""
 
@@ -61,7 +81,7 @@ class DaemonProject:
         self.root = root
         self.name = f"dmn{uuid.uuid4().hex[:8]}"
         self.provider = provider
-        self.offset = random.randrange(20, 400) * 100
+        self.offset = free_offset()
         self.env = {**os.environ, "OMNITRON_SECRET_KEY": os.urandom(32).hex(), "OMNITRON_CONFIG_DIR": str(root / ".user-config"), "OMNITRON_PROJECT": str(root), "OMNITRON_DAEMON": "on"}
         self.env.pop("OMNITRON_PLUGINS", None)
         self.write(services, apps=apps, **eco)

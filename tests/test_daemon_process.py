@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +50,39 @@ def test_a_killed_native_server_is_started_again(native, service):
     assert pid_of(native, service) != pid
     out = native.ok("run", "web", "--", "sh", "-c", "echo $DATABASE_URL $REDIS_URL")
     assert "postgres" in out and "redis://" in out
+
+
+def native_sleep(seconds: int, **extra) -> dict:
+    """A custom native service (``sleep``) the process provider runs; healthy once running."""
+    return {"type": "daemon", "process": {"command": ["sleep", str(seconds)]}, **extra}
+
+
+@pytest.fixture
+def natives(tmp_path, omnitron_daemon):
+    if shutil.which("redis-server") is None:
+        unavailable("native redis-server is needed: run scripts/setup-system")
+    omnitron_daemon.watch(tmp_path)
+    p = DaemonProject(tmp_path, {"cache": {"preset": "redis"}, "worker": native_sleep(10_000, dependsOn=["cache"])}, apps={"web": {"redis": True}}, provider="process")
+    yield p
+    p.cleanup()
+
+
+def test_a_changed_config_and_a_rename_are_reconciled_natively(natives):
+    natives.ok("infra", "up")
+    before = pid_of(natives, "worker")
+    cache = pid_of(natives, "cache")
+    after = natives.last_id()
+    natives.write({"cache": {"preset": "redis"}, "worker": native_sleep(20_000, dependsOn=["cache"])}, apps={"web": {"redis": True}})
+    [event] = natives.wait_event("recreate", "worker", after=after, timeout=30)
+    assert "spec hash changed" in event["reason"]
+    natives.wait_event("ready", "worker", after=after, timeout=30)
+    recreated = pid_of(natives, "worker")
+    assert recreated != before and "20000" in Path(f"/proc/{recreated}/cmdline").read_text().split("\0")
+    assert pid_of(natives, "cache") == cache  # untouched
+    after = natives.last_id()
+    natives.write({"cache": {"preset": "redis"}, "worker2": native_sleep(10_000, dependsOn=["cache"])}, apps={"web": {"redis": True}})
+    natives.wait_event("remove-orphan", "worker", after=after, timeout=30)
+    natives.wait_event("ready", "worker2", after=after, timeout=30)
+    wait_for(lambda: not os.path.exists(f"/proc/{recreated}") or Path(f"/proc/{recreated}/stat").read_text().split()[2] == "Z", 10, "the orphan's process gone")
+    state = json.loads(natives.ok("infra", "status", "--json"))
+    assert set(state["services"]) == {"cache", "worker2"} and state["ready"]

@@ -126,16 +126,28 @@ class Daemon:
                 pass
 
     async def chores_for(self, stack: str, services: set[str]) -> None:
-        """Run ``maintain`` for ``services`` of ``stack`` now (a watched path changed)."""
+        """Run ``maintain`` for ``services`` of ``stack`` now (a watched path changed).
+
+        Under the project lock like a pass; when a command holds it, the chore
+        waits for the next pass (which runs every preset's ``maintain``), due within a second.
+        """
         from ..engine.session import Session
+        from ..state.lock import acquire_fd, holding
         from .chores import maintain_all
 
         keeper = self.keepers.get(stack)
         if keeper is None or keeper.stack is None:
             return
         async with self.work:
-            async with Session(keeper.stack.project, keeper.stack.plan) as session:
-                done = await maintain_all(session, keeper, None, only=services)
+            try:
+                fd = acquire_fd(self.files.state_dir, wait=False)
+            except OmnitronError:
+                keeper.next_due = min(keeper.next_due, time.time() + 1.0)
+                self.kick.set()
+                return
+            with holding(self.files.state_dir, fd):
+                async with Session(keeper.stack.project, keeper.stack.plan) as session:
+                    done = await maintain_all(session, keeper, None, only=services)
         if done:
             with self.state() as state:
                 state.record_event(stack, ",".join(sorted(done)), "maintain", "a watched path changed")

@@ -207,7 +207,21 @@ async def _repair(session: Session, keeper: StackKeeper, obs: Observation, resul
         watch = keeper.watch(repair.service)
         if watch.waiting(now):
             continue
-        await _repair_one(session, keeper, repair, result)
+        fresh = await _recheck(session, repair)
+        if fresh is not None:
+            await _repair_one(session, keeper, fresh, result)
+
+
+async def _recheck(session: Session, repair: Repair) -> Repair | None:
+    """The repair ``repair.service`` needs now (it was observed a moment ago: ``docker rm -f`` may have gone on since, a restart policy may have started it)."""
+    if repair.action == "restart":
+        return repair
+    svc = session.plan.service(repair.service)
+    try:
+        now = (await (await session.provider(svc.provider)).list_managed()).get(svc.name)
+    except Exception:
+        return repair
+    return _needs(svc, now)
 
 
 async def _repair_one(session: Session, keeper: StackKeeper, repair: Repair, result: PassResult) -> None:
