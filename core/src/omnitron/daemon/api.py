@@ -267,12 +267,18 @@ async def events(request: web.Request) -> web.StreamResponse:
             for event in batch:
                 await response.write((json.dumps(event.as_json()) + "\n").encode())
                 after = event.id
-            if not follow:
+            if not follow or _gone(request):
                 break
             await asyncio.sleep(EVENT_POLL)
             batch = st.events(stack, after=after)
     await response.write_eof()
     return response
+
+
+def _gone(request: web.Request) -> bool:
+    """Whether the client of a followed stream went away (nothing else tells a handler that writes nothing)."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 async def logs(request: web.Request) -> web.StreamResponse:
@@ -300,7 +306,15 @@ async def logs(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     task = asyncio.create_task(produce())
     try:
-        while (line := await lines.get()) is not None:
+        while True:
+            try:
+                line = await asyncio.wait_for(lines.get(), timeout=1.0)
+            except asyncio.TimeoutError:
+                if _gone(request):  # a quiet service's followed log: its client went away
+                    break
+                continue
+            if line is None:
+                break
             await response.write((line + "\n").encode())
     finally:
         task.cancel()

@@ -36,9 +36,17 @@ STOP_GRACE = 1.5
 """Seconds the loop and then the API each get to finish on stop (SIGTERM ends the daemon within 5 s)."""
 
 
+class PrivateLog(logging.handlers.RotatingFileHandler):
+    """A rotated log whose every file (the new one after each rotation too) is created with mode 0600."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(files: DaemonFiles, *, foreground: bool) -> None:
     files.state_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(files.log, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+    handler = PrivateLog(files.log, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     root = logging.getLogger("omnitron.daemon")
     root.handlers[:] = [handler]
