@@ -96,8 +96,37 @@ def test_the_daemon_log_is_rotated(tmp_path, monkeypatch):
         for handler in log.handlers:
             handler.close()
         log.handlers[:] = []
+        log.propagate = True
     logs = sorted(p.name for p in files.state_dir.iterdir() if p.name.startswith("daemon.log"))
     assert logs == ["daemon.log", "daemon.log.1", "daemon.log.2", "daemon.log.3"]
     assert all((files.state_dir / name).stat().st_size <= 2_000 for name in logs)
     assert files.log.stat().st_mode & 0o777 == 0o600
     assert "line 199" in files.log.read_text()
+
+
+@pytest.mark.anyio
+async def test_the_reconcile_loop_goes_on_after_a_failed_tick(tmp_path, caplog):
+    import sqlite3
+    import types
+
+    from omnitron.daemon.keeping import Daemon
+    from omnitron.plugins import PluginManager
+
+    (tmp_path / "omnitron.toml").write_text('project = "shop"\n')
+    daemon = Daemon(tmp_path, PluginManager())
+    calls: list[float] = []
+
+    def flaky() -> list:
+        calls.append(1.0)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return []
+
+    daemon.sync_keepers = flaky  # type: ignore[method-assign]
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(daemon.loop, types.SimpleNamespace(update=lambda keepers: None))
+        with anyio.fail_after(10):
+            while len(calls) < 2:
+                await anyio.sleep(0.05)
+        tg.cancel_scope.cancel()
+    assert "the reconcile loop failed" in caplog.text and "database is locked" in caplog.text

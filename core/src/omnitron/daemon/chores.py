@@ -109,7 +109,11 @@ class PathWatcher:
             if not self.paths:
                 await anyio.sleep(0.5)
                 continue
-            await self._watch_once()
+            try:
+                await self._watch_once()
+            except Exception:  # a path gone while watched, a chore's bug: logged, and watching goes on
+                log.exception("watching %s failed; trying again in 1 s", ", ".join(str(p) for s in self.paths.values() for p in s))
+                await anyio.sleep(1.0)
 
     async def _watch_once(self) -> None:
         import anyio

@@ -113,17 +113,25 @@ class Daemon:
                 log.warning("the project at %s is gone: stopping", self.root)
                 self.stopping.set()
                 return
-            keepers = self.sync_keepers()
-            now = time.time()
-            for keeper in keepers:
-                if keeper.next_due <= now:
-                    await self.run_pass(keeper)
-            watcher.update(keepers)
-            due = min((k.next_due for k in keepers), default=time.time() + 5.0)
+            try:
+                due = await self._tick(watcher)
+            except Exception:  # the state store busy, a plugin's bug: logged, and the loop goes on
+                log.exception("the reconcile loop failed; trying again in 1 s")
+                due = time.time() + 1.0
             try:
                 await asyncio.wait_for(self.kick.wait(), timeout=max(0.05, due - time.time()))
             except asyncio.TimeoutError:
                 pass
+
+    async def _tick(self, watcher: Any) -> float:
+        """A pass over every kept stack that is due; returns when the next one is."""
+        keepers = self.sync_keepers()
+        now = time.time()
+        for keeper in keepers:
+            if keeper.next_due <= now:
+                await self.run_pass(keeper)
+        watcher.update(keepers)
+        return min((k.next_due for k in keepers), default=time.time() + 5.0)
 
     async def chores_for(self, stack: str, services: set[str]) -> None:
         """Run ``maintain`` for ``services`` of ``stack`` now (a watched path changed).

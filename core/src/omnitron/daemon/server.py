@@ -59,6 +59,18 @@ def setup_logging(files: DaemonFiles, *, foreground: bool) -> None:
     os.chmod(files.log, 0o600)
 
 
+def _stacks_on_sigusr1(files: DaemonFiles) -> None:
+    """``kill -USR1 <pid>`` appends every thread's Python stack to ``daemon.log`` (what a stuck daemon is doing)."""
+    import faulthandler
+
+    global _DUMP  # the file stays open for the daemon's life
+    _DUMP = open(files.log, "a")  # noqa: SIM115
+    faulthandler.register(signal.SIGUSR1, file=_DUMP, all_threads=True)
+
+
+_DUMP: Any = None
+
+
 def take_lock(files: DaemonFiles) -> int | None:
     """The daemon's own lock, held until the process ends; ``None`` when another daemon holds it."""
     files.state_dir.mkdir(parents=True, exist_ok=True)
@@ -80,6 +92,7 @@ def serve(root: Path, *, foreground: bool = False, plugins: PluginManager | None
         print(f"omnitron daemon: already running for {root} (pid {pid})")
         return ALREADY_RUNNING
     setup_logging(files, foreground=foreground)
+    _stacks_on_sigusr1(files)
     if plugins is None:
         from ..plugins import default_manager
 
