@@ -27,7 +27,17 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``omnitron`` command line, in-process (no fast path)."""
     from .root import main as _main
 
+    _ensure_streams()
     return _main(argv)
+
+
+def _ensure_streams() -> None:
+    """A closed stdout or stderr (``omnitron ... >&-``) becomes ``/dev/null``: output is dropped, nothing crashes."""
+    import os
+
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
 
 
 def run() -> None:
@@ -42,6 +52,7 @@ def run() -> None:
 
     from ..daemon.fastpath import answer
 
+    _ensure_streams()
     code = answer(sys.argv[1:])
     if code is None:
         code = main()

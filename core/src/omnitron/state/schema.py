@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS addresses (
     ports_json TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '', recorded_at REAL NOT NULL,
     PRIMARY KEY (stack, service)
 );
+CREATE TABLE IF NOT EXISTS readiness (
+    stack TEXT NOT NULL, service TEXT NOT NULL, phase TEXT NOT NULL, spec_hash TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '', updated_at REAL NOT NULL,
+    PRIMARY KEY (stack, service)
+);
 CREATE TABLE IF NOT EXISTS events (
     ts REAL NOT NULL, stack TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
 );
@@ -45,12 +50,12 @@ CREATE TABLE IF NOT EXISTS reconcile_events (
 CREATE INDEX IF NOT EXISTS reconcile_events_stack ON reconcile_events(stack, id);
 """
 
-VERSION = 4
+VERSION = 5
 """1: per-provider records (``provider_records``); a provider's own older table is moved there by
 :meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: runtime addresses (``addresses``).
-4: what the reconciler and the janitor did (``reconcile_events``) and the env names handed with each
-endpoint (``endpoints.env_json``). :func:`upgrade` brings any older version to this one (missing tables
-are created, the new column is added)."""
+4: service readiness (``readiness``, :mod:`.readiness`). 5: what the reconciler and the janitor did
+(``reconcile_events``) and the env names handed with each endpoint (``endpoints.env_json``).
+:func:`upgrade` brings any older version to this one (missing tables are created, the new column is added)."""
 
 
 def upgrade(conn: sqlite3.Connection) -> None:
