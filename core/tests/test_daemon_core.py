@@ -325,3 +325,22 @@ async def test_the_daemon_runs_a_chore_within_a_second_of_a_change_to_a_watched_
             assert [(e.service, e.action) for e in state.events("dev")][-1] == ("c", "maintain")
     finally:
         WATCHED.clear()
+
+
+@pytest.mark.anyio
+async def test_a_pass_finishes_a_service_an_interrupted_up_left_unprepared(omnitron_project, procs):
+    project = omnitron_project.write(_eco({"db": http_service(free_port())}))
+    stack = load_stack(project)
+    assert (await bring_up(stack)).ok
+    spec = stack.plan.service("db").spec_hash
+    with StateStore(project.state_dir) as state:
+        state.mark_service("dev", "db", "starting", spec)  # what an up killed before the preset prepared it leaves
+    keeper = StackKeeper(project.root, "dev", project.plugins)
+    with StateStore(project.state_dir) as state:
+        assert keeper.refresh(state)
+    result = await run_pass(keeper)
+    assert [(a["service"], a["action"]) for a in result.actions] == [("db", "finish"), ("db", "ready")]
+    assert "left it starting" in result.actions[0]["reason"]
+    with StateStore(project.state_dir) as state:
+        assert state.is_ready("dev", "db", spec)
+    assert (await run_pass(keeper)).actions == []

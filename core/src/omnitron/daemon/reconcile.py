@@ -5,6 +5,7 @@ now, whatever happened before. For each planned service its provider manages:
 
 - missing -> ``create``; stopped, exited or paused -> ``start``;
 - spec hash changed -> ``recreate`` (volumes kept);
+- running, but the last ``up`` left it unprepared (its readiness is not ``ready``) -> ``finish``;
 - running but unhealthy on 2 consecutive passes -> ``restart``;
 - labelled ours but not in the plan (an orphan) -> ``remove-orphan`` (data kept).
 
@@ -76,10 +77,11 @@ async def observe(session: Session, keeper: StackKeeper, *, probe: bool = True) 
         except Exception as exc:
             obs.provider_errors[pname] = f"{type(exc).__name__}: {exc}" if not str(exc).startswith(pname) else str(exc)
     running: list[PlannedService] = []
+    readiness = session.state.readiness(plan.stack)
     for svc in plan.services:
         if not session.manages(svc.provider) or svc.provider in obs.provider_errors:
             continue
-        repair = _needs(svc, obs.states.get(svc.name))
+        repair = _needs(svc, obs.states.get(svc.name)) or _unfinished(svc, readiness.get(svc.name))
         if repair is not None:
             obs.repairs.append(repair)
         else:
@@ -98,6 +100,16 @@ def _needs(svc: PlannedService, st: ContainerState | None) -> Repair | None:
     if st.spec_hash and svc.spec_hash and st.spec_hash != svc.spec_hash:
         return Repair(svc.name, "recreate", f"spec hash changed ({st.spec_hash[:8]} -> {svc.spec_hash[:8]}); volumes are kept")
     return None
+
+
+def _unfinished(svc: PlannedService, ready: dict[str, object] | None) -> Repair | None:
+    """A running service the last ``up`` did not finish preparing (killed on the way, or its preset failed): ``finish``."""
+    if ready is None or (ready["phase"] == "ready" and ready["specHash"] == svc.spec_hash):
+        return None
+    if ready["specHash"] != svc.spec_hash:
+        return None  # recorded for another spec: a changed spec is seen by its hash
+    detail = f": {ready['detail']}" if ready.get("detail") else ""
+    return Repair(svc.name, "finish", f"the last up left it {ready['phase']}{detail}; preparing it again")
 
 
 async def _probe(session: Session, keeper: StackKeeper, services: list[PlannedService], obs: Observation) -> None:
@@ -214,7 +226,7 @@ async def _repair(session: Session, keeper: StackKeeper, obs: Observation, resul
 
 async def _recheck(session: Session, repair: Repair) -> Repair | None:
     """The repair ``repair.service`` needs now (it was observed a moment ago: ``docker rm -f`` may have gone on since, a restart policy may have started it)."""
-    if repair.action == "restart":
+    if repair.action not in ("create", "start", "recreate"):
         return repair
     svc = session.plan.service(repair.service)
     try:
