@@ -32,9 +32,20 @@ class RedisConfig(PresetConfig):
     """DB indexes never handed to apps (used by something else, e.g. a gateway)."""
 
 
-def server_args(config: RedisConfig, *, password: str = "${secret:password}") -> list[str]:
-    """Arguments after ``redis-server`` (the same for a container and a process)."""
-    args = ["--requirepass", password, "--databases", str(config.databases)]
+CONFIG_FILE = "/run/secrets/redis.conf"
+"""Where a provider mounting secrets as files puts the config holding the password (``redis-server FILE``)."""
+
+
+def config_file(password: str = "${secret:password}") -> str:
+    """The config file holding what must not be on a command line (the password)."""
+    return f"requirepass {password}\n"
+
+
+def server_args(config: RedisConfig, *, password: str | None = "${secret:password}") -> list[str]:
+    """Arguments after ``redis-server`` (the same for a container and a process); ``password=None``: without it
+    (it comes from :func:`config_file`)."""
+    args = ["--requirepass", password] if password is not None else []
+    args += ["--databases", str(config.databases)]
     if config.maxmemory:
         args += ["--maxmemory", config.maxmemory]
     if config.maxmemory_policy:

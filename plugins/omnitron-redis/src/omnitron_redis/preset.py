@@ -13,11 +13,12 @@ from omnitron.api import (
     HealthCheck,
     PENDING,
     Preset,
+    SecretFiles,
     ServiceRequirement,
     VolumeMount,
 )
 
-from .config import DEFAULT_VERSION, RedisConfig, server_args
+from .config import CONFIG_FILE, DEFAULT_VERSION, RedisConfig, config_file, server_args
 
 
 class RedisPreset(Preset):
@@ -40,6 +41,8 @@ class RedisPreset(Preset):
                 command=["redis-server", *server_args(config)],
                 volumes=[VolumeMount(source="data", target="/data")],
                 ports={"main": 6379},
+                # a provider mounting secrets as files: the password in a config file, the rest as arguments
+                secret_files=SecretFiles(files={CONFIG_FILE: config_file()}, command=["redis-server", CONFIG_FILE, *server_args(config, password=None)]),
             ),
             version=config.version,
         )
