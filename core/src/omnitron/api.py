@@ -26,7 +26,7 @@ Groups:
   :func:`wait_for_ports`;
 - the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`,
   :func:`context_for`, :func:`runtime_templates`;
-- env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :data:`MASK`, :data:`PENDING`;
+- env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :class:`Renderer`, :func:`render_app_env`, :data:`MASK`, :data:`PENDING`;
 - secrets: :class:`SecretBackend`, :class:`SecretContext`;
 - config models: :class:`ServiceRequirement`, :class:`DockerServiceConfig`,
   :class:`DockerOptions`, :class:`ContainerHealthCheck`, :class:`HealthCheck`, :class:`VolumeMount`,
@@ -107,6 +107,8 @@ _EXPORTS: dict[str, str] = {
     # templates
     "TemplateFunction": "templating:TemplateFunction",
     "TemplateContext": "templating:TemplateContext",
+    "Renderer": "templating:Renderer",
+    "render_app_env": "env:render_app_env",
     "MASK": "templating:MASK",
     "PENDING": "templating:PENDING",
     # secrets

@@ -40,6 +40,22 @@ class ContainerProbe:
     scheme: str = "http"
     status: int = 200
 
+    def shell(self) -> str:
+        """One shell command line that exits 0 when the probe passes inside the container (for engines that only exec:
+        a TCP probe through bash's ``/dev/tcp`` or ``nc``, an HTTP one with ``curl`` or ``wget``)."""
+        import shlex
+
+        if self.kind == "exec":
+            return shlex.join(self.command)
+        port = int(self.port or 0)
+        if self.kind == "tcp":
+            return f"if command -v bash >/dev/null 2>&1; then bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'; else nc -z 127.0.0.1 {port}; fi"
+        url = shlex.quote(f"{self.scheme}://127.0.0.1:{port}{self.path}")
+        return (
+            f"if command -v curl >/dev/null 2>&1; then test \"$(curl -ks -o /dev/null -w '%{{http_code}}' {url})\" = {int(self.status)}; "
+            f"else wget -q -O /dev/null {url}; fi"
+        )
+
 
 class HealthProbe(ABC):
     """One kind of health probe, named by its key under ``healthCheck``."""

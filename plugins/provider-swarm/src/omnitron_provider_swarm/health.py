@@ -9,7 +9,6 @@ through the shell's ``/dev/tcp`` (bash) or ``nc``, an HTTP probe with
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from omnitron.api import ContainerHealthCheck, ContainerProbe
@@ -17,24 +16,6 @@ from omnitron.api import ContainerHealthCheck, ContainerProbe
 NS_PER_MS = 1_000_000
 START_PERIOD_MS = 60_000
 """Failures in the first minute of a task do not count (a database initialising its data directory)."""
-
-
-def probe_shell(probe: ContainerProbe) -> str:
-    """One shell command line that exits 0 when ``probe`` passes inside the container."""
-    if probe.kind == "exec":
-        return shlex.join(probe.command)
-    if probe.kind == "tcp":
-        port = int(probe.port or 0)
-        return (
-            f"if command -v bash >/dev/null 2>&1; then bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'; "
-            f"else nc -z 127.0.0.1 {port}; fi"
-        )
-    url = shlex.quote(f"{probe.scheme}://127.0.0.1:{int(probe.port or 0)}{probe.path}")
-    code = int(probe.status)
-    return (
-        f"if command -v curl >/dev/null 2>&1; then test \"$(curl -ks -o /dev/null -w '%{{http_code}}' {url})\" = {code}; "
-        f"else wget -q -O /dev/null {url}; fi"
-    )
 
 
 def declared(check: ContainerHealthCheck) -> dict[str, Any]:
@@ -58,7 +39,7 @@ def translated(probes: list[ContainerProbe], *, interval_ms: int, timeout_ms: in
     if len(probes) == 1 and probes[0].kind == "exec":
         test = ["CMD", *probes[0].command]
     else:
-        test = ["CMD-SHELL", " && ".join(f"( {probe_shell(p)} )" for p in probes)]
+        test = ["CMD-SHELL", " && ".join(f"( {p.shell()} )" for p in probes)]
     return {
         "Test": test,
         "Interval": max(interval_ms, 1000) * NS_PER_MS,
