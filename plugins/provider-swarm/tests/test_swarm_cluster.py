@@ -195,9 +195,8 @@ def test_a_changed_spec_rolls_out_and_data_survives(cluster: Cluster) -> None:
     before = service_inspect(cluster.name, STACK, "cache")["Spec"]["Labels"]["omnitron.spec-hash"]
     write_project(cluster.root, cluster.name, pg_port=cluster.pg_port, redis_port=cluster.redis_port, maxmemory="32mb")
     cluster.cli("infra", "up", "--stack", STACK)
-    service = service_inspect(cluster.name, STACK, "cache")
+    service = wait_until(lambda: _updated(cluster), what="the rolling update to complete")
     assert service["Spec"]["Labels"]["omnitron.spec-hash"] != before
-    assert service.get("UpdateStatus", {}).get("State") == "completed"
     assert "32mb" in service["Spec"]["TaskTemplate"]["ContainerSpec"]["Args"]
     client = redis.Redis.from_url(cluster.app_env("orders")["REDIS_URL"])
     try:
@@ -207,6 +206,11 @@ def test_a_changed_spec_rolls_out_and_data_survives(cluster: Cluster) -> None:
     assert service_inspect(cluster.name, STACK, "db")["Version"]["Index"] == db_before
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT v FROM kept").fetchall() == [(7,)]
+
+
+def _updated(cluster: Cluster) -> dict | None:
+    service = service_inspect(cluster.name, STACK, "cache")
+    return service if service.get("UpdateStatus", {}).get("State") == "completed" else None
 
 
 def test_reset_destroys_the_data_and_brings_the_stack_back(cluster: Cluster) -> None:

@@ -146,7 +146,8 @@ class SwarmEngineProvider(LogsMixin, ResourcesMixin, SwarmProvider):
         return state
 
     async def _converge(self, name: str, service_id: str, timeout: float) -> ContainerState:
-        """Wait until a task of the service's current spec runs; fail when its tasks cannot start or the update was rolled back."""
+        """Wait until a task of the service's current spec has started (omnitron's probes gate it from there); fail when its
+        tasks cannot start or the update was rolled back."""
         engine = self._engine()
         self.ctx.progress(name, "starting", "waiting for a task to run")
         detail = "no task ran"
@@ -159,7 +160,7 @@ class SwarmEngineProvider(LogsMixin, ResourcesMixin, SwarmProvider):
                 raise ProvisionError(f"service {name}: the rolling update failed ({update}): {message}")
             tasks = await self._tasks(service_id)
             labels = service["Spec"].get("Labels") or {}
-            if any(is_current(t, labels) for t in running_tasks(tasks)) and update in (None, "completed"):
+            if any(is_current(t, labels) for t in running_tasks(tasks)) and update in (None, "completed", "updating"):
                 return from_service(service, tasks, await self._container(tasks), provider=self.name)
             status, error = status_of(service, tasks)
             if status == "dead":

@@ -1,6 +1,7 @@
 """From a Swarm service and its tasks to omnitron's :class:`~omnitron.api.ContainerState`. Pure.
 
-A service is ``running`` while one of its tasks runs; ``created`` until its
+A service is ``running`` while one of its tasks' containers runs (its health
+then says whether Swarm's own check passed yet); ``created`` until its
 first task does; ``restarting`` while Swarm replaces a task (killed,
 unhealthy, or a rolling update); ``exited`` when scaled to nothing
 (``stop``); ``dead`` when its tasks cannot start (an image no node has, a
@@ -30,7 +31,12 @@ def task_state(task: dict[str, Any]) -> str:
 
 
 def running_tasks(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [t for t in newest_first(tasks) if task_state(t) == "running" and t.get("DesiredState") == "running"]
+    """Tasks whose container runs: ``running``, or ``starting`` with a container (Swarm holds a task there until its
+    health check first passes; omnitron's own probes gate it meanwhile), newest first."""
+    return [
+        t for t in newest_first(tasks)
+        if t.get("DesiredState") == "running" and (task_state(t) == "running" or (task_state(t) == "starting" and container_id(t)))
+    ]
 
 
 def task_labels(task: dict[str, Any]) -> dict[str, str]:
