@@ -143,3 +143,97 @@ def test_a_stack_whose_services_run_as_processes_is_refused_clearly(tmp_path: Pa
     result = subprocess.run([str(BIN / "omnitron"), "infra", "export", "--stack", "cluster"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
+
+
+GATEWAY = """project = "gw"
+[infrastructure.services.gateway]
+ports = {http = 8080}
+healthCheck = {http = {port = "http", path = "/"}}
+[infrastructure.services.gateway.docker]
+image = "omnitron-test/openresty:1.27"
+volumes = [
+  {source = "./conf", target = "/etc/nginx/conf.d", type = "bind", readOnly = true},
+  {source = "./main.conf", target = "/etc/nginx/main.conf", type = "bind", readOnly = true},
+]
+resources = {memory = "128m", cpus = 0.5}
+[stacks.cluster]
+type = "cluster"
+provider = "swarm"
+"""
+
+
+def test_mounted_config_files_become_config_maps(tmp_path: Path, env: dict[str, str]) -> None:
+    """A gateway's config directory and a single config file: one ConfigMap each, mounted where the container reads them."""
+    project = tmp_path / "gw"
+    (project / "conf").mkdir(parents=True)
+    (project / "conf" / "site.conf").write_text('server { listen 8080; location / { return 200 "ok"; } }\n')
+    (project / "main.conf").write_text("worker_processes 1;\n")
+    (project / "omnitron.toml").write_text(GATEWAY)
+    out = tmp_path / "k8s"
+    result = subprocess.run([str(BIN / "omnitron"), "infra", "export", "--stack", "cluster", "-o", str(out)], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    checked = validate(*sorted(out.glob("*.yaml")))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    found = {d["kind"] + "/" + d["metadata"]["name"]: d for d in docs(out)}
+    maps = {name: d["data"] for name, d in found.items() if name.startswith("ConfigMap/")}
+    assert sorted(maps.values(), key=str) == [{"main.conf": "worker_processes 1;\n"}, {"site.conf": (project / "conf" / "site.conf").read_text()}]
+    pod = found["Deployment/gateway"]["spec"]["template"]["spec"]
+    mounts = {m["mountPath"]: m for m in pod["containers"][0]["volumeMounts"]}
+    assert mounts["/etc/nginx/conf.d"]["readOnly"] is True and "subPath" not in mounts["/etc/nginx/conf.d"]
+    assert mounts["/etc/nginx/main.conf"]["subPath"] == "main.conf"
+    assert {v["configMap"]["name"] for v in pod["volumes"]} == {name.removeprefix("ConfigMap/") for name in maps}
+    assert pod["containers"][0]["resources"] == {"limits": {"memory": str(128 * 1024**2), "cpu": "500m"}}
+    assert pod["containers"][0]["livenessProbe"]["httpGet"] == {"path": "/", "port": 8080, "scheme": "HTTP"}
+    assert found["Service/gateway"]["spec"]["ports"] == [{"name": "http", "port": 8080, "targetPort": 8080, "protocol": "TCP"}]
+
+
+KUBECTL = """#!/usr/bin/env python3
+import json, os, sys
+record = {"argv": sys.argv[1:], "files": {}}
+for arg in sys.argv[1:]:
+    if arg.startswith("--from-file="):
+        key, path = arg.removeprefix("--from-file=").split("=", 1)
+        record["files"][key] = open(path).read()
+with open(os.environ["KUBECTL_LOG"], "a") as log:
+    log.write(json.dumps(record) + "\\n")
+"""
+
+
+def test_the_secret_script_creates_each_secret_from_the_store_never_from_an_argument(tmp_path: Path, env: dict[str, str]) -> None:
+    """``create-secrets.sh`` run as a user would, with a ``kubectl`` that records what it was given (no API server
+    can be had here): every value comes from the secret store through a pipe, none is on a command line."""
+    work = tmp_path / "shop"
+    shutil.copytree(EXAMPLES / "shop", work, ignore=shutil.ignore_patterns(".omnitron"))
+    run = lambda *a, value="": subprocess.run([str(BIN / "omnitron"), *a], cwd=work, env=env, capture_output=True, text=True, timeout=60, input=value)
+    for key, value in (("shop/cluster/db/password", "pg-Secret_Value-1"), ("shop/cluster/cache/password", "redis-Secret_Value-2")):
+        assert run("secret", "set", key, value=value + "\n").returncode == 0
+    out = tmp_path / "k8s"
+    assert run("infra", "export", "--stack", "cluster", "-o", str(out)).returncode == 0
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "kubectl").write_text(KUBECTL)
+    (fake / "kubectl").chmod(0o755)
+    log = tmp_path / "kubectl.log"
+    script_env = {**env, "PATH": f"{fake}:{BIN}:{os.environ['PATH']}", "KUBECTL_LOG": str(log)}
+    result = subprocess.run([str(out / "create-secrets.sh")], cwd=work, env=script_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = {call["argv"][3]: call for call in map(json.loads, log.read_text().splitlines())}
+    assert calls["shop-db"]["files"] == {"postgres-password": "pg-Secret_Value-1"}
+    assert calls["shop-cache"]["files"]["redis.conf"] == "requirepass redis-Secret_Value-2\n"
+    assert "redis://:redis-Secret_Value-2@cache:6379/" in calls["shop-orders-env"]["files"]["REDIS_URL"]
+    assert calls["shop-orders-env"]["files"]["DATABASE_URL"] == "postgresql://postgres:pg-Secret_Value-1@db:5432/orders"
+    argv = json.dumps([call["argv"] for call in calls.values()])
+    assert "Secret_Value" not in argv and "Secret_Value" not in (out / "create-secrets.sh").read_text()
+
+
+def test_a_bad_memory_limit_is_one_line_naming_the_field_and_nothing_is_written(tmp_path: Path, env: dict[str, str]) -> None:
+    project = tmp_path / "gw"
+    (project / "conf").mkdir(parents=True)
+    (project / "main.conf").write_text("worker_processes 1;\n")
+    (project / "omnitron.toml").write_text(GATEWAY.replace('memory = "128m"', 'memory = "lots"'))
+    out = tmp_path / "k8s"
+    result = subprocess.run([str(BIN / "omnitron"), "infra", "export", "--stack", "cluster", "-o", str(out)], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "infrastructure.services.gateway.docker.resources.memory" in result.stderr and "lots" in result.stderr
+    assert not out.exists()

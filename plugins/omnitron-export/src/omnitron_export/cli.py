@@ -10,6 +10,12 @@ from cyclopts import Parameter
 from omnitron.api import JsonOpt, PlanError, ProjectOpt, ProviderOpt, StackOpt, console, load_stack, print_json
 
 OutputOpt = Annotated[Path | None, Parameter(name=["--output", "-o"], help="directory to write into (default: stdout)")]
+SCRIPT_HEAD = (
+    "#!/usr/bin/env bash\n"
+    "# Creates the Secrets the manifests reference, from omnitron's secret store: no value is written here,\n"
+    "# and none is passed as an argument (each reaches the tool through a pipe).\n"
+    "set -euo pipefail\n"
+)
 FormatOpt = Annotated[Literal["kubernetes", "compose"], Parameter(name="--format", help="kubernetes manifests or a compose file")]
 
 
@@ -47,7 +53,8 @@ def export_cmd(*, format: FormatOpt = "kubernetes", output: OutputOpt = None, pr
             written.append(str(output / name))
         if export.commands:
             script = output / "create-secrets.sh"
-            script.write_text("#!/bin/sh\n# Creates the Secrets the manifests reference, from omnitron's secret store (no value is written here).\nset -e\n" + "\n".join(export.commands) + "\n")
+            script.write_text(SCRIPT_HEAD + "\n".join(export.commands) + "\n")
+            script.chmod(0o755)
             written.append(str(script))
     if json:
         print_json({"format": format, "files": written or list(export.files), "secretCommands": export.commands, "notes": export.notes})

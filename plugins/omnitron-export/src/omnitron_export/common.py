@@ -36,11 +36,14 @@ class SecretRef:
     keys: dict[str, str] = field(default_factory=dict)
 
     def kubectl(self, namespace: str | None = None) -> str:
+        """A bash command creating the Secret; each value reaches kubectl through a pipe (``<(printf ...)``, a shell
+        builtin), never on a command line that ``ps`` would show."""
         ns = f" -n {namespace}" if namespace else ""
-        literals = " ".join(f"--from-literal={key}={value}" for key, value in sorted(self.keys.items()))
-        return f"kubectl create secret generic {self.name}{ns} {literals}"
+        files = " ".join(f"--from-file={key}=<(printf %s {value})" for key, value in sorted(self.keys.items()))
+        return f"kubectl create secret generic {self.name}{ns} {files}"
 
     def docker(self) -> list[str]:
+        """Commands creating the Docker secrets, each value piped from the builtin ``printf`` (never an argument)."""
         return [f"printf %s {value} | docker secret create {self.name}-{key.replace('.', '-')} -" for key, value in sorted(self.keys.items())]
 
 
@@ -146,7 +149,16 @@ def app_env(renderer: Renderer, plan: Plan, app: str, allocations: dict[str, dic
     return render_app_env(plan, app, renderer, secret=shell_secret, allocations=allocations)
 
 
-def memory(value: Any) -> int:
-    text = str(value).strip().lower().removesuffix("ib").removesuffix("b")
-    units = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-    return int(value) if isinstance(value, int) else int(float(text[:-1]) * units[text[-1]]) if text[-1:] in units else int(float(text))
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def memory(value: Any, service: str) -> int:
+    """Docker's memory notation in bytes (``512m``, ``2g``, ``1.5GiB``: binary units, as ``docker run -m``)."""
+    from omnitron.api import ConfigError
+
+    match = _MEMORY.match(str(value)) if not isinstance(value, bool) else None
+    amount = int(float(match.group(1)) * _UNITS[match.group(2).lower()]) if match else 0
+    if amount <= 0:
+        raise ConfigError(f"invalid memory limit {value!r}: use bytes or a size such as 512m or 2g", path=f"infrastructure.services.{service}.docker.resources.memory")
+    return amount

@@ -44,7 +44,7 @@ def _deploy(svc: PlannedService) -> dict[str, Any]:
         out["endpoint_mode"] = deploy.endpoint_mode
     limits = svc.docker.resources
     if limits is not None and (limits.memory is not None or limits.cpus is not None):
-        out["resources"] = {"limits": {k: v for k, v in (("memory", str(common.memory(limits.memory)) if limits.memory is not None else None), ("cpus", str(limits.cpus) if limits.cpus else None)) if v}}
+        out["resources"] = {"limits": {k: v for k, v in (("memory", str(common.memory(limits.memory, svc.name)) if limits.memory is not None else None), ("cpus", str(limits.cpus) if limits.cpus else None)) if v}}
     return out
 
 

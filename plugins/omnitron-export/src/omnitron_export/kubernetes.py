@@ -76,7 +76,7 @@ def _resources(svc: PlannedService) -> dict[str, Any]:
     limits = svc.docker.resources if svc.docker else None
     out: dict[str, Any] = {}
     if limits is not None and limits.memory is not None:
-        out["memory"] = str(common.memory(limits.memory))
+        out["memory"] = str(common.memory(limits.memory, svc.name))
     if limits is not None and limits.cpus is not None:
         out["cpu"] = f"{int(limits.cpus * 1000)}m"
     return {"limits": out} if out else {}
@@ -106,7 +106,9 @@ def _container(renderer: Renderer, cplan: Plan, svc: PlannedService, secret: Sec
     for key, word in secret_env.items():
         secret.keys[key] = word
         env.append({"name": key, "valueFrom": {"secretKeyRef": {"name": secret.name, "key": key}}})
-    container: dict[str, Any] = {"name": dns_name(svc.name), "image": svc.docker.image, "env": env}
+    container: dict[str, Any] = {"name": dns_name(svc.name), "image": svc.docker.image}
+    if env:
+        container["env"] = env
     arguments = common.args(renderer, cplan, svc)
     if arguments is not None:
         container["args"] = arguments
