@@ -5,7 +5,9 @@ Run: ``python benchmarks/swarm_up.py [--runs N]`` (needs a Docker engine, the te
 omnitron-redis installed). Prints medians and the ratio; asserts nothing.
 
 The engine is put in swarm mode (``docker swarm init --advertise-addr 127.0.0.1``) only if it is not
-already, and left again at the end in that case (``docker_gwbridge`` removed when unused).
+already, and left again at the end in that case (``docker_gwbridge`` removed when unused), holding the
+swarm tests' lock file meanwhile (``OMNITRON_SWARM_LOCK``; see ``plugins/provider-swarm/tests``), so it
+never runs while they do.
 
 ``docker stack deploy``: a compose file with the same images, the password as a Docker secret
 (``POSTGRES_PASSWORD_FILE``, a Redis config file), ports published on the node, DNS round robin (as
@@ -27,6 +29,9 @@ import uuid
 from pathlib import Path
 
 from omnitron.hostports import free_port
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "provider-swarm" / "tests"))
+from swarm_testlib import leave_swarm, swarm_lock  # noqa: E402  (the swarm tests' lock and clean leave)
 
 PASSWORD = "bench-Swarm_Pass_1"
 PG_IMAGE = "omnitron-test/postgres:15"
@@ -131,23 +136,31 @@ def omnitron_once(tmp: Path) -> float:
         subprocess.run([OMNITRON, "infra", "down", "--stack", "cluster", "--volumes"], cwd=root, env=env, capture_output=True, timeout=300)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+def measure(runs: int) -> tuple[list[float], list[float]]:
+    """Both, alternating (so a slower moment of a shared machine does not weigh on one side only)."""
     state = docker("info", "--format", "{{.Swarm.LocalNodeState}}").strip()
     created = state == "inactive"
     if created:
         docker("swarm", "init", "--advertise-addr", "127.0.0.1")
+    raw: list[float] = []
+    ours: list[float] = []
     try:
         with tempfile.TemporaryDirectory(prefix="omnitron-swarm-bench-") as tmp:
-            raw = [stack_deploy_once(Path(tmp)) for _ in range(args.runs)]
-            ours = [omnitron_once(Path(tmp)) for _ in range(args.runs)]
+            for _ in range(runs):
+                raw.append(stack_deploy_once(Path(tmp)))
+                ours.append(omnitron_once(Path(tmp)))
     finally:
         if created:
-            docker("swarm", "leave", "--force", check=False)
-            if docker("network", "inspect", "docker_gwbridge", "--format", "{{len .Containers}}", check=False).strip() == "0":
-                docker("network", "rm", "docker_gwbridge", check=False)
+            leave_swarm()
+    return raw, ours
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with swarm_lock(say=lambda line: print(line, file=sys.stderr, flush=True)):
+        raw, ours = measure(args.runs)
     r, o = statistics.median(raw), statistics.median(ours)
     print(f"docker stack deploy until ready (median of {args.runs}): {r:.2f}s  runs: {', '.join(f'{x:.2f}' for x in raw)}")
     print(f"omnitron infra up --stack cluster (median of {args.runs}): {o:.2f}s  runs: {', '.join(f'{x:.2f}' for x in ours)}")

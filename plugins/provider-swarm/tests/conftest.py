@@ -4,9 +4,17 @@ The engine is shared: a swarm that exists already is used and left alone;
 one started here (``docker swarm init --advertise-addr 127.0.0.1``) is left
 again at the end (``docker swarm leave --force``), and ``docker_gwbridge``,
 which leaving leaves behind, is removed unless a container still uses it.
-Tests needing swarm mode live in one module, so they never run in parallel.
 Everything a test creates carries its project's unique name in the
 ``omnitron.project`` label and is removed by label afterwards.
+
+Swarm mode is one per engine: the whole run holds a file lock (see
+:func:`swarm_testlib.lock_path`) from before ``swarm init`` until after
+``swarm leave``, so two runs (two checkouts, the benchmark) never put the
+shared engine in and out of swarm mode under each other. Other tests using the
+engine for plain containers need not know about it: a canary container
+started before ``swarm init`` is checked to run on, untouched and answering,
+after ``swarm leave``; the engine is checked to be back where it was
+(swarm inactive, no ``ingress`` or ``docker_gwbridge`` network).
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from collections.abc import Iterator
 import pytest
 
 from omnitron.testing import unavailable
-from swarm_testlib import TEST_IMAGES, docker, leave_swarm, swarm_state
+from swarm_testlib import TEST_IMAGES, Canary, docker, leave_swarm, swarm_lock, swarm_state
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,17 +41,35 @@ def test_images() -> None:
 
 @pytest.fixture(scope="session")
 def swarm(test_images: None) -> Iterator[None]:
-    state = swarm_state()
-    if state is None:
+    if swarm_state() is None:
         unavailable("no Docker engine answers (or no docker CLI); start one with .ci/docker-up.sh")
-    created = False
-    if state == "inactive":
-        docker("swarm", "init", "--advertise-addr", "127.0.0.1")
-        created = True
-    elif state != "active":
+    with swarm_lock(say=lambda line: print(line, flush=True)):
+        yield from _in_swarm_mode()
+
+
+def swarm_networks() -> set[str]:
+    """Which of the networks swarm mode brings (``ingress``, ``docker_gwbridge``) exist."""
+    names = docker("network", "ls", "--format", "{{.Name}}").split()
+    return {"ingress", "docker_gwbridge"} & set(names)
+
+
+def _in_swarm_mode() -> Iterator[None]:
+    state = swarm_state()
+    if state == "active":
+        yield  # someone's swarm: used as it is, never left
+        return
+    if state != "inactive":
         pytest.fail(f"the Docker engine's swarm is {state}: neither active nor inactive, the swarm tests cannot use it")
+    before = swarm_networks()
+    canary = Canary()
     try:
-        yield
-    finally:
-        if created:
+        docker("swarm", "init", "--advertise-addr", "127.0.0.1")
+        try:
+            yield
+        finally:
             leave_swarm()
+        assert swarm_state() == "inactive"
+        assert swarm_networks() <= before, f"swarm leave left networks behind: {sorted(swarm_networks() - before)}"
+        canary.check()
+    finally:
+        canary.remove()

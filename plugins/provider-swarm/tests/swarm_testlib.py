@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 POSTGRES_IMAGE = "omnitron-test/postgres:15"
 REDIS_IMAGE = "omnitron-test/redis:7"
-TEST_IMAGES = (POSTGRES_IMAGE, REDIS_IMAGE)
+DEBIAN_IMAGE = "omnitron-test/debian:bookworm"
+TEST_IMAGES = (POSTGRES_IMAGE, REDIS_IMAGE, DEBIAN_IMAGE)
 OMNITRON = [str(Path(sys.executable).parent / "omnitron")]
 GWBRIDGE = "docker_gwbridge"
+LOCK_ENV = "OMNITRON_SWARM_LOCK"
+SHARED_LOCK = Path("/work/team/docker-swarm.lock")
+
+
+def lock_path() -> Path:
+    """The file that serialises everything putting the shared engine in swarm mode (tests, the benchmark):
+    ``$OMNITRON_SWARM_LOCK``, else the machine's shared lock file, else one in the temp directory."""
+    if os.environ.get(LOCK_ENV):
+        return Path(os.environ[LOCK_ENV])
+    return SHARED_LOCK if SHARED_LOCK.parent.is_dir() else Path(tempfile.gettempdir()) / "omnitron-docker-swarm.lock"
+
+
+@contextlib.contextmanager
+def swarm_lock(say=print) -> Iterator[None]:
+    """Hold the swarm lock (waiting for another run to finish with the engine's swarm mode)."""
+    path = lock_path()
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"waiting for {path}: another run is using the engine's swarm mode")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
@@ -38,6 +71,66 @@ def leave_swarm() -> None:
     users = subprocess.run(["docker", "network", "inspect", GWBRIDGE, "--format", "{{len .Containers}}"], capture_output=True, text=True)
     if users.returncode == 0 and users.stdout.strip() == "0":
         docker("network", "rm", GWBRIDGE, check=False)
+
+
+class Canary:
+    """A plain container (not a swarm task) on a bridge network of its own with a published port, started before
+    ``swarm init``: after ``swarm leave`` it must still be the same running container, answering on its port."""
+
+    def __init__(self) -> None:
+        self.label = f"omnitron-swarm-canary={uuid.uuid4().hex[:8]}"
+        self.network = f"omnitron-swarm-canary-{self.label.rsplit('=', 1)[1]}"
+        docker("network", "create", "--label", self.label, self.network)
+        self.id = docker(
+            "run", "-d", "--label", self.label, "--network", self.network, "-p", "127.0.0.1::6379", REDIS_IMAGE,
+            "redis-server", "--save", "", "--appendonly", "no",
+        ).strip()
+        self.port = int(docker("port", self.id, "6379/tcp").split(":")[-1])
+        self.started_at = self.inspect()["State"]["StartedAt"]
+        self.wait_answering()
+
+    def inspect(self) -> dict[str, Any]:
+        return json.loads(docker("inspect", self.id))[0]
+
+    def answers(self) -> bool:
+        import socket
+
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def wait_answering(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.answers():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the canary container {self.id[:12]} does not answer on 127.0.0.1:{self.port}")
+            time.sleep(0.2)
+
+    def check(self) -> None:
+        """The canary survived: same container, running since before, its network there, answering."""
+        info = self.inspect()
+        state = info["State"]
+        assert state["Running"] and state["StartedAt"] == self.started_at and info["RestartCount"] == 0, f"the canary container was disturbed: {state}"
+        assert docker("network", "inspect", self.network, "--format", "{{.Name}}").strip() == self.network
+        assert self.answers(), f"the canary container no longer answers on 127.0.0.1:{self.port}"
+
+    def remove(self) -> None:
+        docker("rm", "-f", self.id, check=False)
+        docker("network", "rm", self.network, check=False)
+
+
+def wait_until(condition, timeout: float = 90, what: str = "condition"):
+    """``condition()``'s first true value, polled every half second; an AssertionError naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def by_label(kind: str, project: str) -> list[str]:

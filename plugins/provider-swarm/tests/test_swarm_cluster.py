@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from omnitron.testing import free_port
-from swarm_testlib import leftovers, omnitron, remove_project, running_containers, service_inspect, write_project, docker
+from swarm_testlib import docker, leftovers, omnitron, remove_project, running_containers, service_inspect, wait_until, write_project
 
 pytestmark = pytest.mark.swarm
 STACK = "cluster"
@@ -60,16 +59,6 @@ def cluster(swarm: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[C
     finally:
         box.cli("infra", "down", "--stack", STACK, "--volumes", check=False)
         remove_project(name)
-
-
-def wait_until(condition, timeout: float = 90, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def test_postgres_and_redis_run_as_healthy_swarm_services(cluster: Cluster) -> None:
@@ -211,6 +200,19 @@ def test_a_changed_spec_rolls_out_and_data_survives(cluster: Cluster) -> None:
 def _updated(cluster: Cluster) -> dict | None:
     service = service_inspect(cluster.name, STACK, "cache")
     return service if service.get("UpdateStatus", {}).get("State") == "completed" else None
+
+
+def test_down_keeps_the_volumes_and_up_finds_the_data_again(cluster: Cluster) -> None:
+    import psycopg
+
+    cluster.cli("infra", "down", "--stack", STACK)
+    left = leftovers(cluster.name)
+    assert "service" not in left and "secret" not in left and "network" not in left, left
+    assert len(left["volume"]) == 2, left  # db's and cache's data
+    assert {n: s["status"] for n, s in cluster.json("infra", "status")["services"].items()} == {"db": "not_found", "cache": "not_found"}
+    cluster.cli("infra", "up", "--stack", STACK)
+    with psycopg.connect(cluster.app_env("orders")["DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT v FROM kept").fetchall() == [(7,)]
 
 
 def test_reset_destroys_the_data_and_brings_the_stack_back(cluster: Cluster) -> None:

@@ -116,3 +116,12 @@ def test_auto_never_chooses_swarm(omnitron_project) -> None:
         pytest.skip("another provider is installed: auto would choose it")
     with pytest.raises(PlanError, match="only the swarm provider can run it"):
         project.plan("dev")
+
+
+def test_why_no_task_runs_names_the_schedulers_reason_first() -> None:
+    from omnitron_provider_swarm.state import waiting_for
+
+    held = _task("pending", ts="2", err="no suitable node (scheduling constraints not satisfied on 1 node)")
+    assert waiting_for([held, _task("failed", "shutdown", ts="1", err="exit 1")]) == "pending: no suitable node (scheduling constraints not satisfied on 1 node)"
+    assert waiting_for([_task("failed", "shutdown", err="task: non-zero exit (1)")]) == "task: non-zero exit (1)"
+    assert waiting_for([_task("pending")]) is None

@@ -26,7 +26,7 @@ from .naming import LABEL_RUNTIME_HASH, LABEL_SERVICE, LABEL_SPEC_HASH, label_fi
 from .provider import SwarmProvider
 from .resources import ResourcesMixin
 from .spec import Placement, container_ports, options, runtime_hash
-from .state import FAILED, from_service, is_current, newest_first, running_tasks, status_of, task_error
+from .state import from_service, is_current, running_tasks, status_of, waiting_for
 
 REMOVAL_TIMEOUT_S = 60.0
 
@@ -126,7 +126,9 @@ class SwarmEngineProvider(LogsMixin, ResourcesMixin, SwarmProvider):
         body = service_body(spec, placement, name=name)
         current = await self._service(svc.name)
         if current is None:
-            self.ctx.progress(svc.name, "creating", f"swarm service {name} from {body['TaskTemplate']['ContainerSpec']['Image']}")
+            endpoint = body["EndpointSpec"]
+            routing = f"ports in {endpoint['Ports'][0]['PublishMode']} mode, {endpoint['Mode']}" if endpoint.get("Ports") else endpoint.get("Mode", "vip")
+            self.ctx.progress(svc.name, "creating", f"swarm service {name} from {body['TaskTemplate']['ContainerSpec']['Image']} ({routing}: {placement.routing.reason})")
             with engine.errors(f"service {svc.name}: creating swarm service {name}"):
                 created = await engine.call("services/create", method="POST", body=body)
             service_id = created["ID"]
@@ -165,8 +167,7 @@ class SwarmEngineProvider(LogsMixin, ResourcesMixin, SwarmProvider):
             status, error = status_of(service, tasks)
             if status == "dead":
                 raise ProvisionError(f"service {name}: its swarm tasks cannot start: {error}")
-            failed = [t for t in newest_first(tasks) if t.get("Status", {}).get("State") in FAILED]
-            detail = task_error(failed[0]) if failed else detail
+            detail = waiting_for(tasks) or detail
         raise ProvisionError(f"service {name}: no task of its current spec runs after {timeout:g}s (last: {detail})")
 
     # -- reading -------------------------------------------------------------------
@@ -227,11 +228,13 @@ class SwarmEngineProvider(LogsMixin, ResourcesMixin, SwarmProvider):
         await self._settle(labels, volumes=True, network=True)
 
     async def _settle(self, labels: dict[str, str], *, volumes: bool, network: bool = False) -> None:
-        """Remove secrets, then (once the removed services' tasks are gone) volumes and the network."""
+        """Remove secrets, then (once the removed services' tasks are gone) volumes and the network; return when the
+        tasks' containers are gone too (nothing of the removed services runs any more)."""
         pending: list[str] = []
         async for _ in poll_attempts(REMOVAL_TIMEOUT_S, first=0.2, cap=1.0, factor=1.5):
             await self._remove_secrets(labels)
-            pending = await self._remove_volumes(labels) if volumes else []
+            pending = await self._task_containers(labels)
+            pending += await self._remove_volumes(labels) if volumes else []
             if network and not await self._remove_network():
                 pending.append("network")
             if not pending:

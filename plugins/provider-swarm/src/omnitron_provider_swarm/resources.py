@@ -21,6 +21,12 @@ from .naming import (
 from .spec import options, secret_files
 
 
+def gone(message: object) -> bool:
+    """Whether the engine's error says the object no longer exists: a swarm network the manager removed stays listed on
+    the node while its last attachments go, and answers another removal with ``not found`` (a server error, not a 404)."""
+    return "not found" in str(message).lower()
+
+
 class ResourcesMixin:
     """Part of :class:`~.engine.SwarmEngineProvider`: what its services need around them."""
 
@@ -117,19 +123,26 @@ class ResourcesMixin:
                     raise ProvisionError(f"removing volume {vol['Name']}: {exc.message}") from None
         return busy
 
+    async def _task_containers(self, labels: dict[str, str]) -> list[str]:
+        """Containers of removed services' tasks that this engine has not removed yet."""
+        import json
+
+        engine = self._engine()
+        with engine.errors("listing task containers"):
+            found = await engine.call("containers/json", params={"all": "1", "filters": json.dumps(label_filter(labels))})
+        return [f"task container {c['Id'][:12]}" for c in found if is_ours(c.get("Labels"), self.ctx.project, self.ctx.stack)]
+
     async def _remove_network(self) -> bool:
-        """Remove the overlay network when nothing uses it any more; ``False`` while something still does."""
+        """Remove the overlay network; ``True`` once it is no longer listed (the manager removes it at once, this node
+        once its last attachments are gone), ``False`` while it is, or while something still uses it."""
         engine = self._engine()
         with engine.errors("listing networks"):
             found = await engine.docker.networks.list(filters=label_filter(stack_labels(self.ctx.project, self.ctx.stack)))
-        done = True
+        self._network = None
         for net in found:
             try:
                 await engine.call(f"networks/{net['Id']}", method="DELETE")
             except engine.error as exc:
-                if exc.status in (403, 409):
-                    done = False
-                elif exc.status != 404:
+                if exc.status not in (403, 404, 409) and not gone(exc.message):
                     raise ProvisionError(f"removing network {net.get('Name')}: {exc.message}") from None
-        self._network = None
-        return done
+        return not found

@@ -54,6 +54,15 @@ def task_error(task: dict[str, Any]) -> str:
     return str(status.get("Err") or status.get("Message") or task_state(task))
 
 
+def waiting_for(tasks: list[dict[str, Any]]) -> str | None:
+    """Why no task runs yet: the scheduler's word on a task it holds (``no suitable node``), else the last failure."""
+    held = [t for t in newest_first(tasks) if t.get("DesiredState") == "running" and (t.get("Status") or {}).get("Err")]
+    if held:
+        return f"{task_state(held[0])}: {task_error(held[0])}"
+    failed = [t for t in newest_first(tasks) if task_state(t) in FAILED]
+    return task_error(failed[0]) if failed else None
+
+
 def container_id(task: dict[str, Any]) -> str | None:
     return ((task.get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID") or None
 
