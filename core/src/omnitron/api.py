@@ -26,7 +26,9 @@ Groups:
   :func:`wait_for_ports`;
 - the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`,
   :func:`context_for`, :func:`runtime_templates`;
-- env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :class:`Renderer`, :func:`render_app_env`, :data:`MASK`, :data:`PENDING`;
+- env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :class:`Renderer`, :func:`render_app_env`,
+  :data:`MASK`, :data:`PENDING`,
+  :class:`SecretFunction` (``${secret:NAME}``, to derive a function that transforms a declared secret);
 - secrets: :class:`SecretBackend`, :class:`SecretContext`;
 - config models: :class:`ServiceRequirement`, :class:`DockerServiceConfig`,
   :class:`DockerOptions`, :class:`ContainerHealthCheck`, :class:`HealthCheck`, :class:`VolumeMount`,
@@ -109,6 +111,7 @@ _EXPORTS: dict[str, str] = {
     "TemplateContext": "templating:TemplateContext",
     "Renderer": "templating:Renderer",
     "render_app_env": "env:render_app_env",
+    "SecretFunction": "templating:SecretFunction",
     "MASK": "templating:MASK",
     "PENDING": "templating:PENDING",
     # secrets

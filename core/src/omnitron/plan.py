@@ -205,6 +205,8 @@ def runtime_templates(svc: PlannedService) -> dict[str, str]:
     out = dict(source.env)
     for i, arg in enumerate(source.command or []):
         out[f"command[{i}]"] = arg
+    if source.stdin is not None:
+        out["stdin"] = source.stdin
     files = svc.docker.secret_files if svc.docker is not None else None
     if files is not None:
         out.update({f"{SECRET_FILES}.files.{path}": content for path, content in files.files.items()})

@@ -58,13 +58,14 @@ def render_runtime_spec(
         preset = presets.get(svc.process.recipe)
         recipe = preset.process_recipe() if preset is not None else None
     files = svc.docker.secret_files if svc.docker is not None else None
-    if source is None or (not source.env and not source.command and files is None):
+    if source is None or (not source.env and not source.command and source.stdin is None and files is None):
         return RuntimeSpec(service=svc, recipe=recipe)
     ctx = context_for(svc, app=None, alloc={}, secret=secret, plan=plan, facts=facts)
     env = {key: renderer.render(value, ctx, variable=key) for key, value in source.env.items()}
     command = [renderer.render(arg, ctx, variable=f"command[{i}]") for i, arg in enumerate(source.command)] if source.command else None
+    stdin = renderer.render(source.stdin, ctx, variable="stdin").encode() if source.stdin is not None else None
     rendered_files = _render_secret_files(files, renderer, ctx) if files is not None else None
-    return RuntimeSpec(service=svc, env=env, command=command, recipe=recipe, secret_files=rendered_files)
+    return RuntimeSpec(service=svc, env=env, command=command, stdin=stdin, recipe=recipe, secret_files=rendered_files)
 
 
 def _render_secret_files(files: Any, renderer: Renderer, ctx: Any) -> Any:

@@ -190,6 +190,9 @@ class DockerOptions(Model):
     """Secrets as files, for providers that mount them instead of passing env (see :class:`SecretFiles`)."""
     deploy: DeployConfig | None = None
     """Replicas, placement and update order on a cluster engine (see :class:`DeployConfig`)."""
+    stdin: str | None = None
+    """Text written to the container's stdin at every start, then closed (templates allowed): configuration
+    holding a secret (``redis-server -``) stays out of the command line, the env and the disk."""
 
 
 class DockerServiceConfig(DockerOptions):
@@ -208,6 +211,8 @@ class ProcessConfig(Model):
     recipe: str | None = None
     command: Command | None = None
     env: dict[str, str] = {}
+    stdin: str | None = None
+    """Text fed to the process's stdin at start (templates allowed), as ``docker.stdin``."""
     options: dict[str, Any] = {}
 
 

@@ -18,7 +18,10 @@ from omnitron.api import (
     VolumeMount,
 )
 
-from .config import CONFIG_FILE, DEFAULT_VERSION, RedisConfig, config_file, server_args
+from .config import CONFIG_FILE, DEFAULT_VERSION, RedisConfig, secret_file_command, secret_file_conf, server_conf
+
+URL = "redis://default:${secret:password}@${host}:${port:main}/"
+"""``default`` names Redis's default user: redis-cli needs it (``redis://:PASSWORD@`` fails with WRONGPASS), redis-py accepts it."""
 
 
 class RedisPreset(Preset):
@@ -34,22 +37,24 @@ class RedisPreset(Preset):
             description="Redis",
             type="cache",
             ports={"main": config.port},
-            env={"REDIS_URL": "redis://:${secret:password}@${host}:${port:main}/0"},
+            env={"REDIS_URL": URL + "0"},
             health_check=HealthCheck.model_validate({"redis": {}, "timeout": 5000}),
             docker=DockerServiceConfig(
                 image=image,
-                command=["redis-server", *server_args(config)],
+                # the whole config, password included, on stdin: nothing secret in the container's Cmd or env
+                command=["redis-server", "-"],
+                stdin=server_conf(config),
                 volumes=[VolumeMount(source="data", target="/data")],
                 ports={"main": 6379},
                 # a provider mounting secrets as files: the password in a config file, the rest as arguments
-                secret_files=SecretFiles(files={CONFIG_FILE: config_file()}, command=["redis-server", CONFIG_FILE, *server_args(config, password=None)]),
+                secret_files=SecretFiles(files={CONFIG_FILE: secret_file_conf()}, command=secret_file_command(config)),
             ),
             version=config.version,
         )
 
     def bind_app(self, app: str, request: Any, service: str) -> AppBinding:
         return AppBinding(
-            env={"REDIS_URL": "redis://:${secret:password}@${host}:${port:main}/${alloc:db}"},
+            env={"REDIS_URL": URL + "${alloc:db}"},
             allocation=AllocationRequest(app=app, service=service, kind="redis_db", name=app, values={"db": PENDING}),
         )
 
