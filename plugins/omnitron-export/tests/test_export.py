@@ -219,8 +219,8 @@ def test_the_secret_script_creates_each_secret_from_the_store_never_from_an_argu
     assert result.returncode == 0, result.stdout + result.stderr
     calls = {call["argv"][3]: call for call in map(json.loads, log.read_text().splitlines())}
     assert calls["shop-db"]["files"] == {"postgres-password": "pg-Secret_Value-1"}
-    assert calls["shop-cache"]["files"]["redis.conf"] == "requirepass redis-Secret_Value-2\n"
-    assert "redis://:redis-Secret_Value-2@cache:6379/" in calls["shop-orders-env"]["files"]["REDIS_URL"]
+    assert calls["shop-cache"]["files"]["redis.conf"] == 'requirepass "redis-Secret_Value-2"\n'
+    assert ":redis-Secret_Value-2@cache:6379/" in calls["shop-orders-env"]["files"]["REDIS_URL"]
     assert calls["shop-orders-env"]["files"]["DATABASE_URL"] == "postgresql://postgres:pg-Secret_Value-1@db:5432/orders"
     argv = json.dumps([call["argv"] for call in calls.values()])
     assert "Secret_Value" not in argv and "Secret_Value" not in (out / "create-secrets.sh").read_text()

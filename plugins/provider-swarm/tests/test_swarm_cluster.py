@@ -124,6 +124,8 @@ def test_omnitron_run_on_the_node_reaches_the_services(cluster: Cluster) -> None
 
 
 def test_secrets_are_files_in_the_task_and_nowhere_in_a_spec(cluster: Cluster) -> None:
+    from omnitron_redis.config import quote
+
     pg_password, redis_password = cluster.secret("db"), cluster.secret("cache")
     assert len(pg_password) >= 32 and len(redis_password) >= 32
     for name in ("db", "cache"):
@@ -140,7 +142,7 @@ def test_secrets_are_files_in_the_task_and_nowhere_in_a_spec(cluster: Cluster) -
     cache = service_inspect(cluster.name, STACK, "cache")["Spec"]["TaskTemplate"]["ContainerSpec"]
     assert cache["Args"][:2] == ["redis-server", "/run/secrets/redis.conf"] and "--requirepass" not in cache["Args"]
     (rd,) = running_containers(cluster.name, "cache")
-    assert docker("exec", rd, "cat", "/run/secrets/redis.conf") == f"requirepass {redis_password}\n"
+    assert docker("exec", rd, "cat", "/run/secrets/redis.conf") == f"requirepass {quote(redis_password)}\n"
     secrets = json.loads(docker("secret", "inspect", *[s["SecretID"] for s in db["Secrets"] + cache["Secrets"]]))
     assert all("Data" not in s["Spec"] and s["Spec"]["Labels"]["omnitron.project"] == cluster.name for s in secrets)
 

@@ -76,10 +76,17 @@ def test_postgres_takes_its_password_from_a_secret_file_never_from_env(omnitron_
 def test_redis_reads_its_password_from_a_config_file(omnitron_project) -> None:
     specs = _spec(omnitron_project, {"cache": {"preset": "redis"}})
     spec = specs["cache"]
-    assert spec.secret_files is not None and spec.secret_files.files == {"/run/secrets/redis.conf": f"requirepass {PASSWORD}\n"}
+    assert spec.secret_files is not None and spec.secret_files.files == {"/run/secrets/redis.conf": f'requirepass "{PASSWORD}"\n'}
     body = service_body(spec, _placement(spec), name="svc")
     assert body["TaskTemplate"]["ContainerSpec"]["Args"][:2] == ["redis-server", "/run/secrets/redis.conf"]
+    assert "--databases" in body["TaskTemplate"]["ContainerSpec"]["Args"] and "-" not in body["TaskTemplate"]["ContainerSpec"]["Args"]
     assert PASSWORD not in json.dumps(body)
+
+
+def test_stdin_without_secret_files_is_refused(omnitron_project) -> None:
+    specs = _spec(omnitron_project, {"api": {"ports": {"http": 8080}, "docker": {"image": "x", "command": ["srv", "-"], "stdin": "conf"}}})
+    with pytest.raises(ProvisionError, match="docker.stdin"):
+        service_body(specs["api"], _placement(specs["api"]), name="svc")
 
 
 def test_a_secret_in_env_without_secret_files_is_refused(omnitron_project) -> None:

@@ -125,11 +125,16 @@ def args(renderer: Renderer, plan: Plan, svc: PlannedService) -> list[str] | Non
     """The container's arguments: the secret files' command when the files are mounted, else the command."""
     assert svc.docker is not None
     ctx = service_context(plan, svc)
-    command = (svc.docker.secret_files.command if svc.docker.secret_files and svc.docker.secret_files.command else None) or svc.docker.command
+    from omnitron.api import PlanError
+
+    files_command = svc.docker.secret_files.command if svc.docker.secret_files and svc.docker.secret_files.command else None
+    if files_command is None and svc.docker.stdin is not None:
+        raise PlanError(f"service {svc.name}: docker.stdin cannot be exported (a cluster's container has no stdin): declare docker.secretFiles with a command reading a file", path=f"infrastructure.services.{svc.name}.docker.stdin")
+    command = files_command or svc.docker.command
     if command is None:
         return None
     if any(SECRET_REF in arg for arg in command):
-        raise ValueError(f"service {svc.name}: docker.command passes a secret as an argument; declare docker.secretFiles")
+        raise PlanError(f"service {svc.name}: docker.command passes a secret as an argument: declare docker.secretFiles", path=f"infrastructure.services.{svc.name}.docker.command")
     return [render(renderer, arg, ctx, f"command[{i}]") for i, arg in enumerate(command)]
 
 

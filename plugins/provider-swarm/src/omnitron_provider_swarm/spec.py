@@ -72,6 +72,11 @@ def container_args(spec: RuntimeSpec) -> list[str] | None:
     opts = options(spec)
     if spec.secret_files is not None and spec.secret_files.command:
         return list(spec.secret_files.command)
+    if opts.stdin is not None:
+        raise ProvisionError(
+            f"service {spec.service.name}: docker.stdin feeds the container's stdin, which a Swarm service does not have: "
+            "declare docker.secretFiles with a command reading the same configuration from a file"
+        )
     if opts.command and any(SECRET_REF in arg for arg in opts.command):
         raise ProvisionError(
             f"service {spec.service.name}: docker.command passes a secret as an argument, which a Swarm service would show "
