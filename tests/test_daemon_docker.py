@@ -123,7 +123,9 @@ def test_unhealthy_twice_is_restarted(project, tmp_path):
 
 
 def test_backoff_grows_on_a_service_that_always_fails(project):
-    failing = {"ports": {"main": 6399}, "docker": {"image": BASE_IMAGE, "command": ["sh", "-c", "sleep 0.3; exit 3"]}, "startupTimeout": "3s"}
+    # an exec probe that never passes (a published port would not do: docker-proxy accepts on it while the container lives)
+    never = {"command": {"exec": ["false"]}, "timeout": "1s"}
+    failing = {"docker": {"image": BASE_IMAGE, "command": ["sh", "-c", "sleep 0.3; exit 3"]}, "healthCheck": never, "startupTimeout": "3s"}
     project.write({"bad": failing, "fine": sleeper()}, reconcileBackoffMax="8s")
     up = project("infra", "up")
     assert up.returncode == 1 and "daemon: started" in up.stdout  # the daemon keeps trying
