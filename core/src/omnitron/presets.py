@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -131,7 +132,12 @@ class Preset(ABC):
         return dict(request.values)
 
     async def maintain(self, service: ServiceHandle) -> None:
-        """A periodic chore: called by `infra up` after the service is prepared and its allocations made, and by the daemon on every reconcile tick; must be idempotent and cheap when nothing is to do."""
+        """a periodic chore: called by `infra up` after the service is prepared and its allocations made, and by the daemon on every reconcile tick; must be idempotent and cheap when nothing is to do"""
+        return None
+
+    def watched_paths(self, service: PlannedService) -> list[Path]:
+        """host paths whose change should make the daemon run `maintain` for this service promptly, within 1 s"""
+        return []
 
     def process_recipe(self) -> ProcessRecipe | None:
         """How to run this service as a native process, or ``None`` if it cannot be."""

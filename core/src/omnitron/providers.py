@@ -73,6 +73,8 @@ class ContainerState(BaseModel):
     """Why that server was chosen (``heaviest healthy server``, ``failover: ...``)."""
     candidates: list[Candidate] | None = None
     """Every server it chose among, with its health."""
+    waiting_for: str | None = None
+    """The dependency this service waits for after the reconciler restarted it (re-gated), else ``None``."""
     note: str | None = None
     """What the health probe says about the running server (which server it is), when it has something to say."""
 
@@ -93,6 +95,20 @@ class InfrastructureState(BaseModel):
     last_reconciled: str | None = None
     allocations: list[Allocation] = []
     """What the stack's apps hold on its services, as recorded."""
+
+    def as_json(self) -> dict[str, Any]:
+        """The spec's ``InfrastructureState`` with camelCase keys (what ``infra status --json`` and the daemon's API print)."""
+        from pydantic.alias_generators import to_camel
+
+        def camel(data: dict[str, Any]) -> dict[str, Any]:
+            return {to_camel(k): v for k, v in data.items()}
+
+        return {
+            "services": {name: camel(st.model_dump(mode="json")) for name, st in self.services.items()},
+            "ready": self.ready,
+            "lastReconciled": self.last_reconciled,
+            "allocations": [camel(a.model_dump(mode="json")) for a in self.allocations],
+        }
 
 
 ProgressFn = Callable[[str, str, str], None]
