@@ -223,35 +223,35 @@ class Renderer:
 
     def render(self, template: str, ctx: TemplateContext, *, variable: str = "?", mask_secrets: bool = False) -> str:
         """Render ``template``; errors name the app, the variable and the template."""
-        where = f"app {ctx.app}: " if ctx.app else ""
-        where += f"service {ctx.service}: " if ctx.service and not ctx.app else ""
-
-        def fail(msg: str) -> TemplateError:
-            return TemplateError(f"{where}{variable}={template!r}: {msg}")
-
         try:
             parts = parse(template)
         except ValueError as exc:
-            raise fail(str(exc)) from None
+            raise self._fail(ctx, template, variable, str(exc)) from None
         out: list[str] = []
         for part in parts:
-            if isinstance(part, _Literal):
+            if type(part) is _Literal:
                 out.append(part.text)
                 continue
             func = self.functions.get(part.func)
             if func is None:
-                raise fail(f"unknown template function ${{{part.func}}}; known: {', '.join(sorted(self.functions))}")
+                raise self._fail(ctx, template, variable, f"unknown template function ${{{part.func}}}; known: {', '.join(sorted(self.functions))}")
             if func.takes_argument is True and part.arg is None:
-                raise fail(f"${{{part.func}}} needs an argument: ${{{part.func}:NAME}}")
+                raise self._fail(ctx, template, variable, f"${{{part.func}}} needs an argument: ${{{part.func}:NAME}}")
             if func.takes_argument is False and part.arg is not None:
-                raise fail(f"${{{part.func}}} takes no argument")
+                raise self._fail(ctx, template, variable, f"${{{part.func}}} takes no argument")
             try:
                 value = func.render(part.arg, ctx)
             except (LookupError, ValueError) as exc:
                 msg = exc.args[0] if exc.args else str(exc)
-                raise fail(str(msg)) from None
+                raise self._fail(ctx, template, variable, str(msg)) from None
             if func.secret and mask_secrets:
                 out.append(MASK)
             else:
                 out.append(quote(value, safe="") if part.encode and value not in _MARKERS else value)
         return "".join(out)
+
+    @staticmethod
+    def _fail(ctx: TemplateContext, template: str, variable: str, msg: str) -> TemplateError:
+        where = f"app {ctx.app}: " if ctx.app else ""
+        where += f"service {ctx.service}: " if ctx.service and not ctx.app else ""
+        return TemplateError(f"{where}{variable}={template!r}: {msg}")

@@ -21,7 +21,7 @@ def plan_app(ctx: PlanContext, app: LoadedApp, services: dict[str, PlannedServic
     env, allocations, generated = _injected(ctx, app, services)
     for var, template in app.config.env.items():
         env[var] = EnvBinding(template=template)  # the app's own env wins over injected values
-    ref = next(r for r in ctx.eco.apps if r.name == app.name)
+    ref = ctx.app_refs[app.name]
     return AppPlan(
         name=app.name,
         path=str(app.path),
