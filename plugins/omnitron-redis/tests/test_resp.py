@@ -84,3 +84,31 @@ async def test_a_server_that_never_answers_times_out():
             await ping("127.0.0.1", listener.getsockname()[1], password="x", timeout=0.5)
     finally:
         listener.close()
+
+
+def test_up_and_status_on_a_redis_never_import_the_client_library(server, tmp_path, omnitron_isolated):
+    """A behaviour guard, not a timing: the probe and the DB-index check speak the protocol themselves."""
+    import json
+    import os
+
+    from omnitron.testing import modules_imported_by
+
+    eco = {
+        "project": "shop",
+        "apps": [{"name": "web"}],
+        "infrastructure": {"services": {"cache": {"preset": "redis", "startupTimeout": "2s"}}},
+        "stacks": {"dev": {"serviceOverrides": {"cache": {"external": {"host": server.host, "ports": {"main": server.port}}}}}},
+    }
+    (tmp_path / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\n\necosystem = define_ecosystem({eco!r})\n")
+    (tmp_path / "apps" / "web" / "config").mkdir(parents=True)
+    (tmp_path / "apps" / "web" / "config" / "default.json").write_text(json.dumps({"omnitron": {"redis": True}}))
+    env = {**os.environ, "OMNITRON_PLUGINS": "redis", "OMNITRON_PROJECT": str(tmp_path)}
+    code, _ = modules_imported_by(["secret", "set", "shop/dev/cache/password", server.password], env=env)
+    assert code == 0
+    for argv in (["infra", "up", "--json"], ["infra", "status", "--json"]):
+        code, imported = modules_imported_by(argv, env=env)
+        assert code == 0, argv  # healthy: the probe authenticated
+        assert "redis" not in imported and "omnitron_redis" in imported, argv
+    modules_imported_by(["secret", "set", "shop/dev/cache/password", "wrong-" + server.password], env=env)
+    code, _ = modules_imported_by(["infra", "up", "--json"], env=env)
+    assert code == 1  # a wrong password is not healthy
