@@ -34,6 +34,22 @@ def print_json(data: Any) -> None:
 
 
 def console(stderr: bool = False) -> Any:
+    """A rich console on stdout (or stderr); plain text, without loading rich, when that is not a terminal.
+
+    Markup (``[bold]...[/bold]``) is printed as rich prints it to a file: without the tags.
+    ``FORCE_COLOR`` (rich's own switch for colours in a pipe) gives the rich console.
+    """
+    import os
+
+    stream = sys.stderr if stderr else sys.stdout
+    if not stream.isatty() and not os.environ.get("FORCE_COLOR"):
+        from .plain import PlainConsole
+
+        return PlainConsole(stderr)
+    return rich_console(stderr)
+
+
+def rich_console(stderr: bool = False) -> Any:
     """A rich console on stdout (or stderr), wide when not a terminal."""
     import shutil
 
