@@ -375,7 +375,7 @@ class ProcessRunner(ProcessProvider):
             for port_name, port in sorted(svc.ports.items()):
                 if not is_listening(port, svc.bind_address):
                     continue
-                if ours_pgid is not None and _all_in_group(port_listeners(port, svc.bind_address), ours_pgid):
+                if ours_pgid is not None and _all_in_group(port_listeners(port, svc.bind_address, prefer=[rec.pid]), ours_pgid):
                     continue
                 problems.append(self._busy(svc, port_name, port))
         return problems
