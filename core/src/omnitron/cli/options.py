@@ -46,18 +46,9 @@ def console(stderr: bool = False) -> Any:
         from .plain import PlainConsole
 
         return PlainConsole(stderr)
+    from .plain import rich_console
+
     return rich_console(stderr)
-
-
-def rich_console(stderr: bool = False) -> Any:
-    """A rich console on stdout (or stderr), wide when not a terminal."""
-    import shutil
-
-    from rich.console import Console
-
-    stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else max(160, shutil.get_terminal_size((160, 24)).columns)
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def load_project(project: Path | None) -> Any:

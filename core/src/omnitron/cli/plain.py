@@ -79,8 +79,6 @@ class PlainConsole:
 
     def _real(self) -> Any:
         if self._rich is None:
-            from .options import rich_console
-
             self._rich = rich_console(self.stderr)
         return self._rich
 
@@ -94,3 +92,14 @@ class PlainConsole:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real(), name)
+
+
+def rich_console(stderr: bool = False) -> Any:
+    """A rich console on stdout (or stderr), wide when not a terminal."""
+    import shutil
+
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else max(160, shutil.get_terminal_size((160, 24)).columns)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
