@@ -99,3 +99,26 @@ def test_a_no_op_up_and_status_never_import_psycopg_but_a_missing_database_is_st
     assert code == 0 and "psycopg" in imported
     with psycopg.connect(dbname="web", **dsn) as conn:
         assert conn.execute("SELECT extname FROM pg_extension WHERE extname = 'pgcrypto'").fetchone() == ("pgcrypto",)
+
+
+def test_a_password_that_needs_preparing_authenticates_as_libpq_does(omnitron_isolated):
+    """A non-ASCII password with a full-width letter and a no-break space: SASLprep maps them as libpq does."""
+    import anyio
+    import psycopg
+
+    password = "p\u00e4ss\u00a0\uff37ord"
+    try:
+        srv = start_postgres(password=password)
+    except ServerUnavailable as exc:
+        unavailable(str(exc))
+    try:
+        with psycopg.connect(host=srv.host, port=srv.port, user=srv.user, password=password, dbname="postgres"):
+            pass  # libpq's way works
+
+        async def connect() -> list:
+            async with await wire.connect(srv.host, srv.port, user=srv.user, password=password, dbname="postgres") as conn:
+                return await conn.query("SELECT 1")
+
+        assert anyio.run(connect) == [("1",)]
+    finally:
+        srv.stop()

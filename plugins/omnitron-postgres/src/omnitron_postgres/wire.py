@@ -183,11 +183,32 @@ async def _authenticate(conn: Connection, user: str, password: str) -> None:
             raise ProtocolError(f"authentication method {code} is not supported")
 
 
+def saslprep(password: str) -> str:
+    """``password`` prepared as libpq prepares it for SCRAM (SASLprep, RFC 4013); unchanged when it cannot be (as libpq does)."""
+    if password.isascii():
+        return password
+    import stringprep
+    import unicodedata
+
+    mapped = "".join(" " if stringprep.in_table_c12(c) else c for c in password if not stringprep.in_table_b1(c))
+    prepared = unicodedata.normalize("NFKC", mapped)
+    prohibited = (
+        stringprep.in_table_c12, stringprep.in_table_c21_c22, stringprep.in_table_c3, stringprep.in_table_c4, stringprep.in_table_c5,
+        stringprep.in_table_c6, stringprep.in_table_c7, stringprep.in_table_c8, stringprep.in_table_c9, stringprep.in_table_a1,
+    )
+    if any(check(c) for c in prepared for check in prohibited):
+        return password
+    if any(stringprep.in_table_d1(c) for c in prepared):  # right-to-left text must start and end so, with no left-to-right inside
+        if not (stringprep.in_table_d1(prepared[0]) and stringprep.in_table_d1(prepared[-1])) or any(stringprep.in_table_d2(c) for c in prepared):
+            return password
+    return prepared
+
+
 class _Scram:
     """SCRAM-SHA-256 (RFC 5802, RFC 7677) as PostgreSQL uses it: the user name is the startup message's."""
 
     def __init__(self, password: str) -> None:
-        self.password = password.encode()
+        self.password = saslprep(password).encode()
         self.nonce = base64.b64encode(secrets.token_bytes(18)).decode()
         self.first_bare = f"n=,r={self.nonce}"
         self.client_first = "n,," + self.first_bare
