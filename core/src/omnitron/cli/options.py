@@ -38,14 +38,16 @@ def _plain(data: Any) -> bool:
     """Only what both encoders write the same way: str-keyed dicts, lists, strings, bools, None, small ints, plain floats."""
     kind = type(data)
     if kind is dict:
-        return all(type(k) is str and _plain(v) for k, v in data.items())
+        return all(type(k) is str and "\x7f" not in k and _plain(v) for k, v in data.items())
     if kind is list or kind is tuple:
         return all(_plain(v) for v in data)
     if kind is int:
         return -(2**63) <= data < 2**63
     if kind is float:
         return data == data and "e" not in repr(data) and "inf" not in repr(data)
-    return kind is str or kind is bool or data is None
+    if kind is str:
+        return "\x7f" not in data  # json escapes DEL, pydantic-core does not
+    return kind is bool or data is None
 
 
 def console(stderr: bool = False) -> Any:
