@@ -1,4 +1,4 @@
-"""How long the CLI takes to answer, without a daemon, the interpreter's start included; and its peak memory.
+"""How long the CLI takes to answer, without a daemon (``OMNITRON_DAEMON=off``), the interpreter's start included; and its peak memory.
 
 Run: ``python benchmarks/cli_startup.py [--runs N] [--services 12]``. Prints figures beside the
 targets; asserts nothing. Needs the process provider and a PostgreSQL and a Redis on PATH (or
@@ -65,7 +65,7 @@ def write_project(root: Path, services: int) -> None:
 class Cli:
     def __init__(self, root: Path) -> None:
         self.exe = shutil.which("omnitron") or str(Path(sys.executable).parent / "omnitron")
-        self.env = {**os.environ, "OMNITRON_PROJECT": str(root), "OMNITRON_CONFIG_DIR": str(root / ".user-config"), "OMNITRON_SECRET_KEY": os.urandom(32).hex()}
+        self.env = {**os.environ, "OMNITRON_PROJECT": str(root), "OMNITRON_CONFIG_DIR": str(root / ".user-config"), "OMNITRON_SECRET_KEY": os.urandom(32).hex(), "OMNITRON_DAEMON": "off"}
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure as installed: bytecode cached after the first run
 
     def run(self, *args: str) -> tuple[float, float]:

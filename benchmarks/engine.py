@@ -101,7 +101,7 @@ def noop_up() -> tuple[list[float], list[float]]:
     cold: list[float] = []
     for _ in range(5):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from omnitron.cli import run; run()", "infra", "up", "--project", str(root)], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", "from omnitron.cli import run; run()", "infra", "up", "--project", str(root)], check=True, capture_output=True, env={**os.environ, "OMNITRON_DAEMON": "off"})
         cold.append(time.perf_counter() - start)
     server.close()
     return warm, cold

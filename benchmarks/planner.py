@@ -86,7 +86,7 @@ def in_process(root: Path, runs: int) -> tuple[float, float, float, int]:
 
 def cli(root: Path, runs: int) -> float:
     exe = shutil.which("omnitron") or str(Path(sys.executable).parent / "omnitron")
-    env = {**os.environ, "OMNITRON_PROJECT": str(root), "OMNITRON_CONFIG_DIR": str(root / ".user-config")}
+    env = {**os.environ, "OMNITRON_PROJECT": str(root), "OMNITRON_CONFIG_DIR": str(root / ".user-config"), "OMNITRON_DAEMON": "off"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     times = []
     for i in range(runs + 1):
