@@ -20,8 +20,8 @@ from .inputs import PlanContext
 def plan_app(ctx: PlanContext, app: LoadedApp, services: dict[str, PlannedService]) -> AppPlan:
     env, allocations, generated = _injected(ctx, app, services)
     for var, template in app.config.env.items():
-        env[var] = EnvBinding(template=template)  # the app's own env wins over injected values
-    ref = next(r for r in ctx.eco.apps if r.name == app.name)
+        env[var] = EnvBinding.model_construct(template=template)  # the app's own env wins over injected values (validated strings)
+    ref = ctx.app_refs[app.name]
     return AppPlan(
         name=app.name,
         path=str(app.path),
@@ -48,7 +48,10 @@ def _injected(ctx: PlanContext, app: LoadedApp, services: dict[str, PlannedServi
     def add(var: str, template: str, service: str, where: str, secrets: dict[str, str] | None = None) -> None:
         if var in env and env[var].template != template:
             raise PlanError(f"env {var} is injected by both {env_source[var]!r} and {service!r}", file=file, path=where)
-        env[var] = EnvBinding(template=template, service=service, secrets=secrets or {})
+        if type(var) is not str or type(template) is not str:  # what a preset binds is not validated by a model
+            raise PlanError(f"env {var!r} of service {service!r}: a template must be a string, got {type(template).__name__}", file=file, path=where)
+        # built without validation: thousands per plan, every value a checked string
+        env[var] = EnvBinding.model_construct(template=template, service=service, secrets=secrets or {})
         env_source[var] = service
 
     for binding in bindings:
