@@ -23,7 +23,8 @@ Groups:
   :class:`ProbeResult`, :class:`ProcessRecipe`, :class:`ProcessRun`,
   :func:`wait_for_ports`;
 - the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`,
-  :func:`context_for`, :func:`runtime_templates`;
+  :func:`context_for`, :func:`runtime_templates`, :func:`service_owner`; where
+  apps listen: :func:`app_addresses`, :class:`AppEndpoint`;
 - env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :data:`MASK`, :data:`PENDING`;
 - secrets: :class:`SecretBackend`, :class:`SecretContext`;
 - config models: :class:`ServiceRequirement`, :class:`DockerServiceConfig`,
@@ -91,6 +92,9 @@ _EXPORTS: dict[str, str] = {
     "AppPlan": "plan:AppPlan",
     "context_for": "plan:context_for",
     "runtime_templates": "plan:runtime_templates",
+    "service_owner": "plan:service_owner",
+    "app_addresses": "engine.appports:app_addresses",
+    "AppEndpoint": "state:AppEndpoint",
     # templates
     "TemplateFunction": "templating:TemplateFunction",
     "TemplateContext": "templating:TemplateContext",

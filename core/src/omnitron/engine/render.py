@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 def runtime_spec(session: Session, svc: PlannedService) -> RuntimeSpec:
     """``svc`` with its container/process env and command rendered (``${secret:...}`` resolved), and its preset's process recipe."""
-    return render_runtime_spec(svc, session.renderer, session.resolver, session.plugins.presets, plan=session.plan, facts=session.facts())
+    from ..plan import service_owner
+
+    allocations = session.allocations_for(service_owner(svc.name)) if svc.env_from else {}
+    return render_runtime_spec(svc, session.renderer, session.resolver, session.plugins.presets, plan=session.plan, facts=session.facts(), allocations=allocations)
 
 
 def render_runtime_spec(
@@ -31,21 +34,40 @@ def render_runtime_spec(
     *,
     plan: Plan | None = None,
     facts: Mapping[str, Mapping[str, str]] | None = None,
+    allocations: Mapping[str, Mapping[str, str]] | None = None,
 ) -> RuntimeSpec:
     """The :class:`RuntimeSpec` a provider gets for ``svc``: its run section's env and command rendered with ``secret``
     (store key -> value) against ``plan`` and the recorded service ``facts``, and, when it runs from a preset's
-    process recipe, that recipe (resolved once, here)."""
+    process recipe, that recipe (resolved once, here).
+
+    The env the service gets from the services it uses (``env_from``) is rendered against each of them, with
+    what is recorded as allocated for the service there (``allocations``: service -> values); its own env wins.
+    """
     source = svc.runtime_config
     recipe = None
     if svc.process is not None and svc.process.recipe:
         preset = presets.get(svc.process.recipe)
         recipe = preset.process_recipe() if preset is not None else None
+    env = _env_from(svc, renderer, secret, plan, facts, allocations or {})
     if source is None or (not source.env and not source.command):
-        return RuntimeSpec(service=svc, recipe=recipe)
+        return RuntimeSpec(service=svc, env=env, recipe=recipe)
     ctx = context_for(svc, app=None, alloc={}, secret=secret, plan=plan, facts=facts)
-    env = {key: renderer.render(value, ctx, variable=key) for key, value in source.env.items()}
+    env.update({key: renderer.render(value, ctx, variable=key) for key, value in source.env.items()})
     command = [renderer.render(arg, ctx, variable=f"command[{i}]") for i, arg in enumerate(source.command)] if source.command else None
     return RuntimeSpec(service=svc, env=env, command=command, recipe=recipe)
+
+
+def _env_from(svc: PlannedService, renderer: Renderer, secret: Callable[[str], str], plan: Plan | None, facts: Any, allocations: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    if not svc.env_from or plan is None:
+        return {}
+    out: dict[str, str] = {}
+    for var, binding in svc.env_from.items():
+        bound = plan.service(binding.service or "")
+        alloc = dict(next((a.values for a in svc.allocations if a.service == bound.name), {}))
+        alloc.update(allocations.get(bound.name, {}))
+        ctx = context_for(bound, app=None, alloc=alloc, secret=secret, secrets=binding.secrets, plan=plan, facts=facts)
+        out[var] = renderer.render(binding.template, ctx, variable=var)
+    return out
 
 
 def app_env(session: Session, app: str, *, reveal: bool = True) -> dict[str, str]:
@@ -60,4 +82,5 @@ def app_env(session: Session, app: str, *, reveal: bool = True) -> dict[str, str
         allocations=session.allocations_for(app),
         mask_secrets=not reveal,
         facts=session.facts(),
+        app_ports=session.state.app_ports(session.plan.stack).get(app),
     )

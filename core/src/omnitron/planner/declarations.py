@@ -72,19 +72,19 @@ def _app_shorthands(ctx: PlanContext, app: LoadedApp) -> None:
         request = model() if value is True else value
         if isinstance(request, S3Request) and request.bucket is None:
             request = request.model_copy(update={"bucket": default_bucket(app.name)})
-        preset = _shorthand_preset(ctx, kind, getattr(request, "dialect", None), file)
+        preset = shorthand_preset(ctx, kind, getattr(request, "dialect", None), file)
         if request.dedicated:
             name = f"{app.name}/{preset.name}"
             config = preset.dedicated_config(app.name, request)
             ctx.decls[name] = Decl(name, PresetService(preset=preset.name, config=config), file, f"omnitron.{kind}", app=app.name, auto=True)
         else:
-            name = _shared_service(ctx, kind, preset, request.service, file)
+            name = shared_service(ctx, kind, preset, request.service, file)
         binding = preset.bind_app(app.name, request, name)
         ctx.bindings.setdefault(app.name, []).append(Binding(name, binding.env, binding.allocation, f"omnitron.{kind}", dict(binding.credentials)))
         _uses(ctx, app.name, name)
 
 
-def _shorthand_preset(ctx: PlanContext, kind: str, dialect: str | None, file: str) -> Preset:
+def shorthand_preset(ctx: PlanContext, kind: str, dialect: str | None, file: str) -> Preset:
     for preset in ctx.presets.values():
         if preset.shorthand == kind and (kind != "database" or dialect in preset.dialects):
             return preset
@@ -98,7 +98,7 @@ def _shorthand_preset(ctx: PlanContext, kind: str, dialect: str | None, file: st
     raise PlanError(f"no installed preset serves the {kind!r} shorthand: install {package}", file=file, path=f"omnitron.{kind}")
 
 
-def _shared_service(ctx: PlanContext, kind: str, preset: Preset, wanted: str | None, file: str) -> str:
+def shared_service(ctx: PlanContext, kind: str, preset: Preset, wanted: str | None, file: str) -> str:
     candidates = [n for n, d in ctx.decls.items() if d.app is None and isinstance(d.entry, PresetService) and d.entry.preset == preset.name]
     if wanted is not None:
         if wanted not in candidates:

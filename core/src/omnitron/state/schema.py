@@ -30,14 +30,24 @@ CREATE TABLE IF NOT EXISTS facts (
     stack TEXT NOT NULL, service TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, recorded_at REAL NOT NULL,
     PRIMARY KEY (stack, service, key)
 );
+CREATE TABLE IF NOT EXISTS app_ports (
+    stack TEXT NOT NULL, app TEXT NOT NULL, name TEXT NOT NULL, port INTEGER NOT NULL, allocated_at REAL NOT NULL,
+    PRIMARY KEY (stack, app, name), UNIQUE (port)
+);
+CREATE TABLE IF NOT EXISTS app_endpoints (
+    stack TEXT NOT NULL, app TEXT NOT NULL, name TEXT NOT NULL, host TEXT NOT NULL, port INTEGER NOT NULL,
+    source TEXT NOT NULL, pid INTEGER, recorded_at REAL NOT NULL,
+    PRIMARY KEY (stack, app, name)
+);
 CREATE TABLE IF NOT EXISTS events (
     ts REAL NOT NULL, stack TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
 );
 """
 
-VERSION = 2
+VERSION = 3
 """1: per-provider records (``provider_records``); a provider's own older table is moved there by
-:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``)."""
+:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: where apps listen
+(``app_ports``, ``app_endpoints``)."""
 
 
 def upgrade(conn: sqlite3.Connection) -> None:

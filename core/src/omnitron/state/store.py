@@ -4,7 +4,8 @@ Holds per-app allocations (database names, Redis DB indexes, buckets),
 per-provider records of what each provider runs (:mod:`.records`), service
 facts (:mod:`.facts`: public values a preset recorded once its service ran,
 such as a hidden service's hostname), endpoints handed to apps
-(:mod:`.endpoints`, for the phantom janitor), settings
+(:mod:`.endpoints`, for the phantom janitor), where apps listen
+(:mod:`.app_endpoints`: ports allocated for them, addresses ``run`` saw), settings
 remembered per stack and a history of runs. Every write is one transaction,
 so a killed run leaves it consistent. No secret value is ever stored here.
 """
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import OmnitronError
+from .app_endpoints import AppEndpointsMixin
 from .endpoints import EndpointsMixin
 from .facts import FactsMixin
 from .records import RecordsMixin
@@ -29,7 +31,7 @@ class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-class StateStore(RecordsMixin, EndpointsMixin, FactsMixin):
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AppEndpointsMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:
@@ -147,3 +149,11 @@ def recorded_facts(state_dir: Path, stack: str) -> dict[str, dict[str, str]]:
         return {}
     with StateStore(state_dir) as state:
         return state.facts(stack)
+
+
+def recorded_app_ports(state_dir: Path, stack: str) -> dict[str, dict[str, int]]:
+    """App -> port name -> port allocated for it in ``stack`` under ``state_dir``; ``{}`` when nothing ran yet (no store is created)."""
+    if not (state_dir / "state.db").exists():
+        return {}
+    with StateStore(state_dir) as state:
+        return state.app_ports(stack)
