@@ -1,0 +1,161 @@
+"""The generator: the plan and where apps listen -> the gateway's generated files. Pure: no I/O, no clock.
+
+Deterministic (everything sorted, nothing that changes between runs but the
+addresses), so an unchanged input gives byte-identical files and no reload.
+The files, relative to the directory of ``nginx.conf``:
+
+- ``nginx.conf``: the main file (omnitron's): the operator's ``*.main`` at
+  the top, ``omnitron/upstreams.conf`` and the operator's ``*.conf`` in
+  ``http`` (or, without ``configDir``, ``omnitron/default-server.conf``);
+- ``omnitron/upstreams.conf``: one ``upstream`` block per app port and per
+  service port (:func:`upstream_names`);
+- ``omnitron/server.conf`` / ``omnitron/server-default.conf``: what each of the
+  operator's ``server`` blocks includes: its ``listen`` (plain or
+  ``default_server``) and the ``/nginx-health`` location omnitron probes; it
+  answers ``ok <generation>``, so omnitron sees when a reload is served;
+- ``omnitron/gateway.lua``: the same map for Lua (``require "omnitron.gateway"``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .layout import Layout
+from .lua import lua_module
+
+if TYPE_CHECKING:
+    from omnitron.api import Plan, PlannedService
+
+HEALTH_PATH = "/nginx-health"
+SERVER = "omnitron/server.conf"
+SERVER_DEFAULT = "omnitron/server-default.conf"
+UPSTREAMS = "omnitron/upstreams.conf"
+LUA = "omnitron/gateway.lua"
+DEFAULT_SERVER = "omnitron/default-server.conf"
+MAIN = "nginx.conf"
+_TEMPS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+@dataclass(frozen=True)
+class Upstream:
+    name: str
+    address: str
+    """``host:port``."""
+    what: str
+    """``app orders, port http``: a comment for people."""
+    kind: str
+    """``app`` or ``service``."""
+
+
+@dataclass
+class Generated:
+    """What the generator made: files by path, and the generation every one of them is stamped with."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    generation: str = ""
+    upstreams: list[Upstream] = field(default_factory=list)
+
+
+def upstream_names(plan: Plan, addresses: Mapping[str, Mapping[str, tuple[str, int]]], *, exclude: str | None = None) -> list[Upstream]:
+    """Every upstream, sorted by name: ``<app>`` (its primary port) and ``<app>.<port>`` for each of its ports;
+    ``<service>.<port>`` for each port of every other service (``/`` of app-scoped names written ``+``).
+
+    :raises LookupError: two of them would have the same name.
+    """
+    found: list[Upstream] = []
+    for app, ports in sorted(addresses.items()):
+        primary = plan.apps[app].primary_port() if app in plan.apps else None
+        if primary in ports:
+            found.append(Upstream(app, _addr(ports[primary]), f"app {app}, port {primary}", "app"))
+        found += [Upstream(f"{app}.{name}", _addr(ports[name]), f"app {app}, port {name}", "app") for name in sorted(ports)]
+    for svc in plan.services:
+        if svc.name == exclude:
+            continue
+        host = "127.0.0.1" if svc.host in ("localhost", "0.0.0.0") else svc.host
+        safe = svc.name.replace("/", "+")
+        found += [Upstream(f"{safe}.{name}", _addr((host, port)), f"service {svc.name}, port {name}", "service") for name, port in sorted(svc.ports.items())]
+    seen: dict[str, Upstream] = {}
+    for up in found:
+        if up.name in seen:
+            raise LookupError(f"upstream name {up.name!r} stands for both {seen[up.name].what} and {up.what}: rename one")
+        seen[up.name] = up
+    return sorted(found, key=lambda u: u.name)
+
+
+def _addr(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def generate(svc: PlannedService, plan: Plan, addresses: Mapping[str, Mapping[str, tuple[str, int]]], layout: Layout, operator_digest: str) -> Generated:
+    """The generated files of gateway ``svc``; ``operator_digest``: a digest of the operator's files (part of the generation)."""
+    upstreams = upstream_names(plan, addresses, exclude=svc.name)
+    files = {
+        MAIN: main_conf(svc, plan, layout),
+        UPSTREAMS: upstreams_conf(svc, plan, upstreams),
+        LUA: lua_module(plan, svc, addresses, upstreams),
+    }
+    if layout.config_dir is None:
+        files[DEFAULT_SERVER] = default_server(plan, upstreams)
+    blob = json.dumps({"files": files, "operator": operator_digest, "listen": layout.listen}, sort_keys=True)
+    generation = hashlib.sha256(blob.encode()).hexdigest()[:12]
+    files[SERVER] = server_conf(layout.listen, generation, default=False)
+    files[SERVER_DEFAULT] = server_conf(layout.listen, generation, default=True)
+    return Generated(dict(sorted(files.items())), generation, upstreams)
+
+
+def _header(svc: PlannedService, plan: Plan, what: str) -> str:
+    return f"# {what}\n# generated by omnitron for service {svc.name} of stack {plan.stack}, project {plan.project}: do not edit\n"
+
+
+def main_conf(svc: PlannedService, plan: Plan, layout: Layout) -> str:
+    env = "".join(f"env {var};\n" for var in sorted(svc.env_from))
+    operator_main = f"include {layout.operator}/*.main;\n" if layout.config_dir is not None else ""
+    site = f"    include {layout.operator}/*.conf;\n" if layout.config_dir is not None else f"    include {DEFAULT_SERVER};\n"
+    temps = "".join(f"    {kind}_temp_path {layout.temp}{kind};\n" for kind in _TEMPS)
+    return (
+        _header(svc, plan, "the gateway's main file (the operator's files are included below)")
+        + f"daemon off;\npid {layout.pid};\nerror_log stderr notice;\n{env}{operator_main}\n"
+        + "events {\n    worker_connections 1024;\n}\n\n"
+        + "http {\n"
+        + f"    include {layout.mime_types};\n    default_type application/octet-stream;\n    access_log {layout.access_log};\n"
+        + temps
+        + f'    lua_package_path "{layout.lua_root}/?.lua;;";\n'
+        + f"    include {UPSTREAMS};\n"
+        + site
+        + "}\n"
+    )
+
+
+def upstreams_conf(svc: PlannedService, plan: Plan, upstreams: list[Upstream]) -> str:
+    lines = [_header(svc, plan, "upstreams: where every app listens (as `omnitron run` saw it, else its port) and every service's ports")]
+    for up in upstreams:
+        lines.append(f"upstream {up.name} {{  # {up.what}\n    server {up.address};\n}}\n")
+    return "\n".join(lines)
+
+
+def server_conf(listen: str, generation: str, *, default: bool) -> str:
+    suffix = " default_server" if default else ""
+    return (
+        f"# include in each server block of the gateway (include {SERVER_DEFAULT if default else SERVER};)\n"
+        f"# generated by omnitron: do not edit\n"
+        f"listen {listen}{suffix};\n\n"
+        f"location = {HEALTH_PATH} {{\n    access_log off;\n    default_type text/plain;\n    return 200 \"ok {generation}\\n\";\n}}\n"
+    )
+
+
+def default_server(plan: Plan, upstreams: list[Upstream]) -> str:
+    """Without ``configDir``: ``/<app>/`` goes to each app (its primary port), anything else is a 404."""
+    routes = "".join(
+        f"    location /{up.name}/ {{\n        proxy_pass http://{up.name}/;\n        proxy_set_header Host $host;\n"
+        f"        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n    }}\n"
+        for up in upstreams if up.kind == "app" and up.name in plan.apps
+    )
+    return (
+        "# without configDir: /<app>/ goes to each app; generated by omnitron: do not edit\n"
+        f"server {{\n    include {SERVER_DEFAULT};\n{routes}    location / {{\n        return 404;\n    }}\n}}\n"
+    )

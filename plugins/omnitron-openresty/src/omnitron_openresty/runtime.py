@@ -1,0 +1,163 @@
+"""The running gateway: its files written before it starts, and every later change validated, then reloaded.
+
+:func:`materialise` (before the provider starts it) writes the generated
+files to the service's files directory. :func:`maintain` (every ``infra up``,
+every ``omnitron run`` that records a new address, the daemon's ticks)
+generates them again from the plan and where apps listen, and when the
+generation differs from the one the gateway serves (its ``/nginx-health``
+says ``ok <generation>``): copies them where a native nginx reads them, runs
+``nginx -t`` where the gateway runs, then ``nginx -s reload``, and waits
+until the new generation is served. A config ``nginx -t`` refuses is one line
+naming the operator's file and line, and nothing is reloaded: the gateway
+keeps serving its previous config. Nothing is ever restarted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from omnitron.api import ProvisionError, app_addresses
+
+from .files import read_tree, tree_digest, write_files
+from .generator import HEALTH_PATH, Generated, generate
+from .layout import GENERATED, Layout, layout_of
+from .native import NATIVE_EXEC, conf_tree
+
+if TYPE_CHECKING:
+    from omnitron.api import Plan, PlannedService, ServiceHandle
+
+RELOAD_WAIT = 10.0
+"""Seconds a reload may take until the new generation is served."""
+SERVED_IN_A_ROW = 3
+"""Answers with the new generation that count as served (old workers stop accepting right after the new ones start)."""
+
+
+@dataclass
+class Built:
+    layout: Layout
+    generated: Generated
+    operator: dict[str, bytes]
+
+
+def build(svc: PlannedService, plan: Plan, allocated: Any, recorded: Any) -> Built:
+    """Generate the gateway's files (pure but for reading the operator's ``configDir``)."""
+    layout = layout_of(svc)
+    operator = read_tree(layout.config_dir)
+    if layout.config_dir is not None and not layout.config_dir.is_dir():
+        raise ProvisionError(f"service {svc.name}: configDir {layout.config_dir} is not a directory")
+    try:
+        generated = generate(svc, plan, app_addresses(plan, allocated, recorded), layout, tree_digest(operator))
+    except LookupError as exc:
+        raise ProvisionError(f"service {svc.name}: {exc.args[0]}") from None
+    return Built(layout, generated, operator)
+
+
+def _built(handle: ServiceHandle) -> Built:
+    stack = handle.stack
+    return build(handle.service, handle.plan, handle.state.app_ports(stack), handle.state.app_endpoints(stack))
+
+
+def _runs_here(handle: ServiceHandle) -> bool:
+    """Whether omnitron runs this gateway (a container or a process), not an external one."""
+    return handle.service.docker is not None or handle.service.process is not None
+
+
+async def materialise(handle: ServiceHandle) -> None:
+    if _runs_here(handle):
+        built = _built(handle)
+        write_files(built.layout.files_dir, built.generated.files)
+
+
+async def maintain(handle: ServiceHandle) -> None:
+    if not _runs_here(handle) or handle.plan is None:
+        return
+    built = _built(handle)
+    write_files(built.layout.files_dir, built.generated.files)
+    if await served_generation(handle) == built.generated.generation:
+        return
+    layout = built.layout
+    if layout.native:
+        prefix = await native_prefix(handle)
+        write_files(Path(prefix) / "conf", conf_tree(built.generated.files, built.operator))
+        layout = layout_of(handle.service, prefix=prefix)
+    handle.log(f"reloading: generation {built.generated.generation}")
+    await run_nginx(handle, layout, "-t")
+    await run_nginx(handle, layout, "-s", "reload")
+    await wait_served(handle, built.generated.generation)
+
+
+def nginx_argv(layout: Layout, *args: str) -> list[str]:
+    """``nginx ARGS`` where the gateway runs, with its prefix and main file."""
+    if layout.native:
+        return ["sh", "-c", NATIVE_EXEC, "nginx", *args]
+    return ["openresty", *args, "-c", f"{GENERATED}/nginx.conf"]
+
+
+async def run_nginx(handle: ServiceHandle, layout: Layout, *args: str) -> str:
+    """Run nginx with ``args`` where the gateway runs; a failure is one line naming the operator's file and line."""
+    from .nginx_test import first_problem
+
+    result = await handle.exec(nginx_argv(layout, *args))
+    if result.exit_code != 0:
+        what = "nginx -t" if args[:1] == ("-t",) else f"nginx {' '.join(args)}"
+        raise ProvisionError(
+            f"service {handle.name}: {first_problem(result.output, layout)} ({what}); "
+            "the gateway keeps serving its previous config"
+        )
+    return result.output
+
+
+async def native_prefix(handle: ServiceHandle) -> str:
+    """The native nginx's prefix (its data directory), as its process recipe recorded it."""
+    result = await handle.exec(["sh", "-c", 'printf %s "$OMNITRON_NGINX_PREFIX"'])
+    prefix = result.output.strip()
+    if result.exit_code != 0 or not prefix.startswith("/"):
+        raise ProvisionError(f"service {handle.name}: cannot find the native gateway's prefix ({result.output.strip() or result.exit_code})")
+    return prefix
+
+
+async def served_generation(handle: ServiceHandle, timeout: float = 2.0) -> str | None:
+    """The generation ``/nginx-health`` answers, or ``None`` (not listening, no answer, another answer)."""
+    import anyio
+
+    request = f"GET {HEALTH_PATH} HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
+    host = "127.0.0.1" if handle.host in ("localhost", "0.0.0.0") else handle.host
+    try:
+        with anyio.fail_after(timeout):
+            async with await anyio.connect_tcp(host, handle.port("http")) as stream:
+                await stream.send(request)
+                data = b""
+                try:
+                    while len(data) < 4096:
+                        data += await stream.receive()
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    pass
+    except (OSError, TimeoutError):
+        return None
+    head, _, body = data.decode(errors="replace").partition("\r\n\r\n")
+    if not head.startswith("HTTP/") or " 200 " not in head.split("\r\n", 1)[0] + " ":
+        return None
+    words = body.split()
+    return words[1] if len(words) == 2 and words[0] == "ok" else None
+
+
+async def wait_served(handle: ServiceHandle, generation: str) -> None:
+    """Until :data:`SERVED_IN_A_ROW` answers in a row are ``generation``, or :data:`RELOAD_WAIT` seconds."""
+    import anyio
+
+    deadline = time.monotonic() + RELOAD_WAIT
+    in_a_row = 0
+    while in_a_row < SERVED_IN_A_ROW:
+        seen = await served_generation(handle)
+        in_a_row = in_a_row + 1 if seen == generation else 0
+        if in_a_row >= SERVED_IN_A_ROW:
+            return
+        if time.monotonic() > deadline:
+            raise ProvisionError(
+                f"service {handle.name}: reloaded, but after {RELOAD_WAIT:g}s it still serves generation {seen or 'none'} "
+                f"instead of {generation}: see `omnitron infra logs {handle.name}`"
+            )
+        await anyio.sleep(0.005 if seen == generation else 0.02)
