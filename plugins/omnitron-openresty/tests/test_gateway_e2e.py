@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -242,3 +243,30 @@ def test_gateway_show_prints_the_files_the_gateway_serves(gateway):
     text = gateway.ok("infra", "gateway", "show")
     assert "# ---- omnitron/upstreams.conf" in text and "upstream orders {  # app orders, port http" in text
     assert gateway.ok("infra", "gateway", "show") == text  # deterministic
+
+
+def test_natively_nginx_runs_as_the_service_user_with_its_own_prefix(native_gateway):
+    gateway = native_gateway
+    gateway.write()
+    gateway.ok("infra", "up")
+    pid = gateway.master_pid()
+    status = Path(f"/proc/{pid}/status").read_text()
+    uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+    assert uid != 0 if os.geteuid() == 0 else uid == os.geteuid()  # as root: the unprivileged service user
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()  # nginx rewrites its title: one string
+    prefix = Path(re.search(r" -p (\S+)", cmdline).group(1))
+    assert (prefix / "nginx.pid").read_text().strip() == str(pid)
+    assert (prefix / "conf" / "conf.d" / "site.conf").read_text() == gateway.site.read_text()  # the operator's, copied
+    assert (prefix / "temp").stat().st_uid == uid and (prefix / "logs" / "access.log").exists()
+    if "openresty" not in cmdline:
+        assert "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;" in cmdline  # Debian's nginx: Lua loaded explicitly
+    assert "signal process started" not in gateway.ok("infra", "logs", "gateway")
+
+
+def test_without_config_dir_each_app_is_reached_under_its_name(native_gateway):
+    gateway = native_gateway
+    gateway.write(site=None)
+    gateway.ok("infra", "up")
+    gateway.run_app("orders")
+    assert gateway.wait_for("/orders/hi", "orders ").endswith(" /hi\n")
+    assert get(f"{gateway.url}/elsewhere")[0] == 404

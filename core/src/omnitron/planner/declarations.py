@@ -98,18 +98,20 @@ def shorthand_preset(ctx: PlanContext, kind: str, dialect: str | None, file: str
     raise PlanError(f"no installed preset serves the {kind!r} shorthand: install {package}", file=file, path=f"omnitron.{kind}")
 
 
-def shared_service(ctx: PlanContext, kind: str, preset: Preset, wanted: str | None, file: str) -> str:
+def shared_service(ctx: PlanContext, kind: str, preset: Preset, wanted: str | None, file: str, where: str | None = None) -> str:
+    """The shared service of ``preset`` a shorthand binds to (added when none is declared); ``where``: the shorthand's dotted path."""
+    where = where or f"omnitron.{kind}"
     candidates = [n for n, d in ctx.decls.items() if d.app is None and isinstance(d.entry, PresetService) and d.entry.preset == preset.name]
     if wanted is not None:
         if wanted not in candidates:
-            raise PlanError(f"no {preset.name} service named {wanted!r}; {preset.name} services: {', '.join(candidates) or '(none)'}", file=file, path=f"omnitron.{kind}.service")
+            raise PlanError(f"no {preset.name} service named {wanted!r}; {preset.name} services: {', '.join(candidates) or '(none)'}", file=file, path=f"{where}.service")
         return wanted
     if len(candidates) == 1:
         return candidates[0]
     if len(candidates) > 1:
-        raise PlanError(f"several {preset.name} services ({', '.join(candidates)}): say which with \"service\"", file=file, path=f"omnitron.{kind}")
+        raise PlanError(f"several {preset.name} services ({', '.join(candidates)}): say which with \"service\"", file=file, path=where)
     name = preset.name if preset.name not in ctx.decls else f"{preset.name}-shared"
-    ctx.decls[name] = Decl(name, PresetService(preset=preset.name), file, f"omnitron.{kind}", auto=True)
+    ctx.decls[name] = Decl(name, PresetService(preset=preset.name), file, where, auto=True)
     return name
 
 

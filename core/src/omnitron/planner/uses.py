@@ -48,7 +48,7 @@ def _bind(ctx: PlanContext, services: dict[str, PlannedService], svc: PlannedSer
     if isinstance(request, S3Request) and request.bucket is None:
         request = request.model_copy(update={"bucket": default_bucket(svc.name)})
     bound_preset = shorthand_preset(ctx, kind, getattr(request, "dialect", None), decl.file)
-    bound = shared_service(ctx, kind, bound_preset, request.service, decl.file)
+    bound = shared_service(ctx, kind, bound_preset, request.service, decl.file, where)
     if bound not in services:
         planned = plan_service(ctx, ctx.decls[bound])
         if planned is None:
