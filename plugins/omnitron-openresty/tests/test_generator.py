@@ -69,7 +69,7 @@ def test_the_main_file_includes_the_operators_files_and_names_the_gateways_env(o
     p = plan(omnitron_project, gateway={"redis": True})
     main = gen(p).files[MAIN]
     assert "include conf.d/*.main;" in main and "    include conf.d/*.conf;" in main and "    include omnitron/upstreams.conf;" in main
-    assert "env REDIS_URL;" in main and "daemon off;" in main and 'lua_package_path "$prefix/conf/?.lua;;";' in main
+    assert "env REDIS_URL;" in main and "daemon off;" in main and 'lua_package_path "$prefix/conf/?.lua;$prefix/conf/conf.d/?.lua;;";' in main
     assert "listen 127.0.0.1:8080;" in gen(p).files[SERVER]
 
 
@@ -77,7 +77,7 @@ def test_in_a_container_the_paths_are_the_images(omnitron_project):
     p = plan(omnitron_project, stack={"provider": "docker"})
     files = gen(p).files
     assert "include /etc/nginx/conf.d/*.conf;" in files[MAIN] and "include /usr/local/openresty/nginx/conf/mime.types;" in files[MAIN]
-    assert 'lua_package_path "/etc/omnitron/nginx/?.lua;;";' in files[MAIN] and "access_log /dev/stdout;" in files[MAIN]
+    assert 'lua_package_path "/etc/omnitron/nginx/?.lua;/etc/nginx/conf.d/?.lua;;";' in files[MAIN] and "access_log /dev/stdout;" in files[MAIN]
     assert "listen 127.0.0.1:8080;" in files[SERVER]  # the host's network: the planned host port itself
 
 

@@ -12,7 +12,7 @@ def layout(native: bool) -> Layout:
     prefix = "/var/lib/omnitron/p-1/data/gateway"
     return Layout(
         native=native, files_dir=Path("/srv/p/.omnitron/stacks/dev/files/gateway"), config_dir=Path("/srv/p/infra/nginx"), listen="127.0.0.1:8080",
-        operator=f"{prefix}/conf/conf.d" if native else "/etc/nginx/conf.d", pid="nginx.pid", temp="temp/", lua_root="x", mime_types="m",
+        operator=f"{prefix}/conf/conf.d" if native else "/etc/nginx/conf.d", pid="nginx.pid", temp="temp/", lua_root="x", lua_operator="y", mime_types="m",
         conf_root=f"{prefix}/conf" if native else "/etc/omnitron/nginx", access_log="a", config_label="infra/nginx",
     )
 

@@ -116,6 +116,7 @@ def main_conf(svc: PlannedService, plan: Plan, layout: Layout) -> str:
     env = "".join(f"env {var};\n" for var in sorted(svc.env_from))
     operator_main = f"include {layout.operator}/*.main;\n" if layout.config_dir is not None else ""
     site = f"    include {layout.operator}/*.conf;\n" if layout.config_dir is not None else f"    include {DEFAULT_SERVER};\n"
+    lua_operator = f"{layout.lua_operator}/?.lua;" if layout.config_dir is not None else ""
     temps = "".join(f"    {kind}_temp_path {layout.temp}{kind};\n" for kind in _TEMPS)
     return (
         _header(svc, plan, "the gateway's main file (the operator's files are included below)")
@@ -124,7 +125,7 @@ def main_conf(svc: PlannedService, plan: Plan, layout: Layout) -> str:
         + "http {\n"
         + f"    include {layout.mime_types};\n    default_type application/octet-stream;\n    access_log {layout.access_log};\n"
         + temps
-        + f'    lua_package_path "{layout.lua_root}/?.lua;;";\n'
+        + f'    lua_package_path "{layout.lua_root}/?.lua;{lua_operator};";\n'
         + f"    include {UPSTREAMS};\n"
         + site
         + "}\n"

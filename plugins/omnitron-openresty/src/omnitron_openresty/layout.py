@@ -54,6 +54,9 @@ class Layout:
     temp: str
     """Prefix of nginx's temp directories (``<temp>client_body``...)."""
     lua_root: str
+    """Where ``require`` finds the generated Lua module (``lua_package_path``)."""
+    lua_operator: str
+    """Where ``require`` finds Lua modules the operator ships in ``configDir`` (``ratelimit.lua``)."""
     mime_types: str
     conf_root: str
     """Where nginx reads the generated files (the directory of its ``nginx.conf``)."""
@@ -85,7 +88,7 @@ def layout_of(svc: PlannedService, *, prefix: str | None = None) -> Layout:
         return Layout(
             native=False, files_dir=files_dir, config_dir=Path(source) if source else None,
             listen=listen if host_network else inside, operator=OPERATOR, pid="/tmp/omnitron-nginx.pid",
-            temp="/tmp/omnitron-nginx-", lua_root=GENERATED, mime_types=IMAGE_MIME_TYPES, conf_root=GENERATED, config_label=label, access_log="/dev/stdout",
+            temp="/tmp/omnitron-nginx-", lua_root=GENERATED, lua_operator=OPERATOR, mime_types=IMAGE_MIME_TYPES, conf_root=GENERATED, config_label=label, access_log="/dev/stdout",
         )
     options = svc.process.options if svc.process is not None else {}
     config_dir = options.get(OPTION_CONFIG_DIR)
@@ -93,5 +96,5 @@ def layout_of(svc: PlannedService, *, prefix: str | None = None) -> Layout:
     return Layout(
         native=True, files_dir=Path(options.get(OPTION_FILES_DIR) or files_dir), config_dir=Path(config_dir) if config_dir else None,
         listen=listen, operator="conf.d" if prefix is None else posixpath.join(conf_root, "conf.d"), pid="nginx.pid",
-        temp="temp/", lua_root="$prefix/conf", mime_types="mime.types", conf_root=conf_root, config_label=label, access_log="logs/access.log",
+        temp="temp/", lua_root="$prefix/conf", lua_operator="$prefix/conf/conf.d", mime_types="mime.types", conf_root=conf_root, config_label=label, access_log="logs/access.log",
     )
