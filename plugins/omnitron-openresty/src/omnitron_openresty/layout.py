@@ -95,6 +95,6 @@ def layout_of(svc: PlannedService, *, prefix: str | None = None) -> Layout:
     conf_root = posixpath.join(prefix, "conf") if prefix else "conf"
     return Layout(
         native=True, files_dir=Path(options.get(OPTION_FILES_DIR) or files_dir), config_dir=Path(config_dir) if config_dir else None,
-        listen=listen, operator="conf.d" if prefix is None else posixpath.join(conf_root, "conf.d"), pid="nginx.pid",
+        listen=listen, operator="conf.d" if prefix is None else posixpath.join(conf_root, "conf.d"), pid=posixpath.join(prefix, "nginx.pid") if prefix else "nginx.pid",
         temp="temp/", lua_root="$prefix/conf", lua_operator="$prefix/conf/conf.d", mime_types="mime.types", conf_root=conf_root, config_label=label, access_log="logs/access.log",
     )

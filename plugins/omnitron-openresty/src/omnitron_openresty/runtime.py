@@ -31,8 +31,17 @@ if TYPE_CHECKING:
 
 RELOAD_WAIT = 10.0
 """Seconds a reload may take until the new generation is served."""
-SERVED_IN_A_ROW = 3
-"""Answers with the new generation that count as served (old workers stop accepting right after the new ones start)."""
+WORKERS = r"""
+master=$(cat "$1") || exit 3
+for d in /proc/[0-9]*; do
+    read -r stat 2>/dev/null < "$d/stat" || continue
+    ppid=${stat#*) }; ppid=${ppid#* }; ppid=${ppid%% *}
+    [ "$ppid" = "$master" ] || continue
+    title=$(tr '\0' ' ' 2>/dev/null < "$d/cmdline") || continue
+    case $title in *"shutting down"*) ;; *"worker process"*) echo "${d#/proc/}" ;; esac
+done
+"""
+"""``sh -c`` script printing the pids of the master's workers that accept connections ($1: the pid file)."""
 
 
 @dataclass
@@ -85,8 +94,9 @@ async def maintain(handle: ServiceHandle) -> None:
         layout = layout_of(handle.service, prefix=prefix)
     handle.log(f"reloading: generation {built.generated.generation}")
     await run_nginx(handle, layout, "-t")
+    old = await accepting_workers(handle, layout)
     await run_nginx(handle, layout, "-s", "reload")
-    await wait_served(handle, built.generated.generation)
+    await wait_served(handle, layout, built.generated.generation, old)
 
 
 def nginx_argv(layout: Layout, *args: str) -> list[str]:
@@ -144,20 +154,29 @@ async def served_generation(handle: ServiceHandle, timeout: float = 2.0) -> str 
     return words[1] if len(words) == 2 and words[0] == "ok" else None
 
 
-async def wait_served(handle: ServiceHandle, generation: str) -> None:
-    """Until :data:`SERVED_IN_A_ROW` answers in a row are ``generation``, or :data:`RELOAD_WAIT` seconds."""
+async def accepting_workers(handle: ServiceHandle, layout: Layout) -> set[int]:
+    """Pids of the gateway's worker processes that still accept connections (not shutting down)."""
+    result = await handle.exec(["sh", "-c", WORKERS, "workers", layout.pid])
+    if result.exit_code != 0:
+        return set()
+    return {int(word) for word in result.output.split() if word.isdigit()}
+
+
+async def wait_served(handle: ServiceHandle, layout: Layout, generation: str, old: set[int]) -> None:
+    """Until the new generation is served and none of the ``old`` workers accepts any more, or :data:`RELOAD_WAIT` seconds.
+
+    After a reload nginx starts new workers, then tells the old ones to finish: until they have closed their
+    listening sockets, a new connection may still reach one of them (with the old config).
+    """
     import anyio
 
     deadline = time.monotonic() + RELOAD_WAIT
-    in_a_row = 0
-    while in_a_row < SERVED_IN_A_ROW:
+    while True:
         seen = await served_generation(handle)
-        in_a_row = in_a_row + 1 if seen == generation else 0
-        if in_a_row >= SERVED_IN_A_ROW:
+        lingering = old & await accepting_workers(handle, layout) if seen == generation and old else set()
+        if seen == generation and not lingering:
             return
         if time.monotonic() > deadline:
-            raise ProvisionError(
-                f"service {handle.name}: reloaded, but after {RELOAD_WAIT:g}s it still serves generation {seen or 'none'} "
-                f"instead of {generation}: see `omnitron infra logs {handle.name}`"
-            )
-        await anyio.sleep(0.005 if seen == generation else 0.02)
+            what = f"old workers {', '.join(map(str, sorted(lingering)))} still accept" if lingering else f"it still serves generation {seen or 'none'} instead of {generation}"
+            raise ProvisionError(f"service {handle.name}: reloaded, but after {RELOAD_WAIT:g}s {what}: see `omnitron infra logs {handle.name}`")
+        await anyio.sleep(0.02)
