@@ -14,17 +14,14 @@ import runpy
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-from omnitron.testing import unavailable
+from omnitron.testing import CliProject, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "gateway"
@@ -33,37 +30,24 @@ IMAGES = {"gateway": "omnitron-test/openresty:1.27", "cache": "omnitron-test/red
 pytestmark = [pytest.mark.installed_plugins, pytest.mark.slow]
 
 
-class Example:
+class Example(CliProject):
     def __init__(self, provider: str) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="omnitron-gwex-", dir="/tmp"))
-        os.chmod(self.root, 0o755)  # a native gateway runs as the service user when the tests run as root
+        super().__init__("gwex")
         shutil.copytree(EXAMPLE / "apps", self.root / "apps")
         shutil.copytree(EXAMPLE / "infra", self.root / "infra")
         eco = dict(runpy.run_path(str(EXAMPLE / "omnitron.config.py"))["ecosystem"])
-        eco["project"] = f"gwex{uuid.uuid4().hex[:8]}"
+        eco.pop("project")
         self.offset = random.randrange(200, 390) * 100
         eco["stacks"] = {"dev": {"provider": provider, "portOffsets": self.offset}}
         if provider == "docker":
             for name, image in IMAGES.items():
                 eco["infrastructure"]["services"][name].setdefault("config", {})["image"] = image
-        (self.root / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\necosystem = define_ecosystem({eco!r})\n")
-        self.project = eco["project"]
+        self.write_ecosystem(eco)
         self.url = f"http://127.0.0.1:{8080 + self.offset}"
-        self.env = {**os.environ, "OMNITRON_SECRET_KEY": os.urandom(32).hex(), "OMNITRON_CONFIG_DIR": str(self.root / ".user-config"), "OMNITRON_PROJECT": str(self.root)}
-        self.env.pop("OMNITRON_PLUGINS", None)
-        self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         self.apps: list[subprocess.Popen] = []
 
-    def argv(self, *args: str) -> list[str]:
-        return [sys.executable, "-c", "from omnitron.cli import run; run()", *args]
-
-    def ok(self, *args: str) -> str:
-        result = subprocess.run(self.argv(*args), capture_output=True, text=True, env=self.env, cwd=self.root, timeout=240)
-        assert result.returncode == 0, f"omnitron {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}"
-        return result.stdout
-
     def run(self, app: str) -> None:
-        self.apps.append(subprocess.Popen(self.argv("run", app), env=self.env, cwd=self.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        self.apps.append(subprocess.Popen([self.executable, "run", app], env=self.env, cwd=self.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
 
     def get(self, path: str) -> tuple[int, str]:
         try:
@@ -91,8 +75,7 @@ class Example:
             except ProcessLookupError:
                 pass
             proc.wait(30)
-        subprocess.run(self.argv("infra", "down", "--volumes"), capture_output=True, env=self.env, cwd=self.root, timeout=240)
-        shutil.rmtree(self.root, ignore_errors=True)
+        super().cleanup()
 
 
 @pytest.fixture(params=["process", "docker"])

@@ -13,6 +13,7 @@ import errno
 import ipaddress
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 _LISTEN = "0A"
@@ -37,9 +38,8 @@ def addresses_overlap(a: str, b: str) -> bool:
     return _conflicts(a, b)
 
 
-def listening_inodes(port: int, bind: str | None = None) -> set[str]:
-    """Socket inodes listening on ``port`` on an address that clashes with ``bind`` (any address when ``None``)."""
-    inodes: set[str] = set()
+def _listening_sockets() -> Iterator[tuple[str, int, str]]:
+    """``(address, port, inode)`` of every listening TCP socket of this network namespace (``/proc/net/tcp{,6}``)."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -47,12 +47,14 @@ def listening_inodes(port: int, bind: str | None = None) -> set[str]:
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) < 10 or fields[3] != _LISTEN:
-                continue
-            addr, _, port_hex = fields[1].rpartition(":")
-            if int(port_hex, 16) == port and _conflicts(_address(addr), bind):
-                inodes.add(fields[9])
-    return inodes
+            if len(fields) >= 10 and fields[3] == _LISTEN:
+                addr, _, port_hex = fields[1].rpartition(":")
+                yield _address(addr), int(port_hex, 16), fields[9]
+
+
+def listening_inodes(port: int, bind: str | None = None) -> set[str]:
+    """Socket inodes listening on ``port`` on an address that clashes with ``bind`` (any address when ``None``)."""
+    return {inode for addr, listen_port, inode in _listening_sockets() if listen_port == port and _conflicts(addr, bind)}
 
 
 def can_bind(port: int, host: str = "127.0.0.1") -> bool | None:
@@ -203,17 +205,4 @@ def listening_addresses(pids: set[int]) -> set[tuple[str, int]]:
                     continue
                 if target.startswith("socket:["):
                     inodes.add(target[8:-1])
-    found: set[tuple[str, int]] = set()
-    if not inodes:
-        return found
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) >= 10 and fields[3] == _LISTEN and fields[9] in inodes:
-                addr, _, port_hex = fields[1].rpartition(":")
-                found.add((_address(addr), int(port_hex, 16)))
-    return found
+    return {(addr, port) for addr, port, inode in _listening_sockets() if inode in inodes} if inodes else set()

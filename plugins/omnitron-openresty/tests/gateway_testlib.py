@@ -15,13 +15,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from omnitron.testing import free_port, unavailable
+from omnitron.testing import CliProject, free_port, unavailable
 
 IMAGE = "omnitron-test/openresty:1.27"
 REDIS_IMAGE = "omnitron-test/redis:7"
@@ -105,18 +103,13 @@ def get(url: str, *, host: str | None = None, timeout: float = 5.0) -> tuple[int
         conn.close()
 
 
-class GatewayProject:
+class GatewayProject(CliProject):
     """A project with a gateway, apps and the operator's nginx files, run through the CLI."""
 
     def __init__(self, provider: str) -> None:
+        super().__init__("gw")
         self.provider = provider
-        self.root = Path(tempfile.mkdtemp(prefix="omnitron-gw-", dir="/tmp"))
-        os.chmod(self.root, 0o755)
-        self.name = f"gw{uuid.uuid4().hex[:8]}"
         self.port = free_port()
-        self.env = {**os.environ, "OMNITRON_SECRET_KEY": os.urandom(32).hex(), "OMNITRON_CONFIG_DIR": str(self.root / ".user-config"), "OMNITRON_PROJECT": str(self.root)}
-        self.env.pop("OMNITRON_PLUGINS", None)
-        self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         self.apps: dict[str, subprocess.Popen] = {}
 
     @property
@@ -133,27 +126,12 @@ class GatewayProject:
             infra["gateway"] = config
         else:
             infra["services"]["gateway"] = {"preset": "openresty", "config": config}
-        eco = {"project": self.name, "apps": [{"name": a} for a in apps], "infrastructure": infra, "stacks": {"dev": {"provider": self.provider}}}
-        (self.root / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\necosystem = define_ecosystem({eco!r})\n")
+        self.write_ecosystem({"apps": [{"name": a} for a in apps], "infrastructure": infra, "stacks": {"dev": {"provider": self.provider}}})
         for app in apps:
-            cfg = self.root / "apps" / app / "config" / "default.json"
-            cfg.parent.mkdir(parents=True, exist_ok=True)
-            cfg.write_text(json.dumps({"omnitron": {"services": {"gateway": True}, **(app_config or {}).get(app, {})}}))
-            (self.root / "apps" / app / "app.py").write_text(APP)
+            self.write_app(app, {"services": {"gateway": True}, **(app_config or {}).get(app, {})}, {"app.py": APP})
         if site is not None:
             self.site.parent.mkdir(parents=True, exist_ok=True)
             self.site.write_text(site)
-
-    def __call__(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-        return subprocess.run([str(Path(sys.executable).parent / "omnitron"), *args], capture_output=True, text=True, env=self.env, cwd=self.root, timeout=timeout)
-
-    def ok(self, *args: str) -> str:
-        result = self(*args)
-        assert result.returncode == 0, f"omnitron {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}"
-        return result.stdout
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.ok(*args, "--json"))
 
     def app_env(self, app: str) -> dict[str, str]:
         return json.loads(self.ok("infra", "env", app, "--format", "json", "--show-secrets"))
@@ -176,7 +154,7 @@ class GatewayProject:
         """``omnitron run APP -- python app.py APP`` in the background (its own session); extra env for the app."""
         log = open(self.root / f"{app}.log", "ab")
         proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "omnitron"), "run", app, "--", sys.executable, "app.py", app],
+            [self.executable, "run", app, "--", sys.executable, "app.py", app],
             cwd=self.root / "apps" / app, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
@@ -210,10 +188,4 @@ class GatewayProject:
     def cleanup(self) -> None:
         for app in list(self.apps):
             self.stop_app(app)
-        self("infra", "down", "--volumes")
-        if self.provider == "docker":
-            for kind, listing, remove in (("container", ["ps", "-a", "--format", "{{.Names}}"], ["rm", "-f"]), ("volume", ["volume", "ls", "--format", "{{.Name}}"], ["volume", "rm", "-f"])):
-                names = docker(*listing[:-2], "--filter", f"label=omnitron.project={self.name}", *listing[-2:], check=False).split()
-                if names:
-                    docker(*remove, *names, check=False)
-        shutil.rmtree(self.root, ignore_errors=True)
+        super().cleanup()

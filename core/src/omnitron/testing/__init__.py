@@ -14,7 +14,10 @@ Fixtures:
 
 Helpers: :func:`unavailable` (skip when a real server is missing, fail when the
 run requires it), :func:`free_port` (a TCP port nothing listens on now: tests
-run side by side, never on a fixed port), :func:`plugin_manager`,
+run side by side, never on a fixed port), :class:`CliProject` (a project under
+``/tmp`` driven through the real CLI in a subprocess, cleaned up with its
+Docker objects), :func:`imports_beyond_api` (a plugin's imports of omnitron's
+internals), :func:`plugin_manager`,
 :func:`render_runtime_spec`, :func:`provider_context`, :func:`to_toml`; and
 the engine below the use cases, for tests that drive it directly: ``PluginManager``, ``Project``, ``Session``,
 ``up``, ``app_env``, ``render_app_env``, ``Renderer``, ``backend_for``,
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..hostports import free_port
+from .cli_project import CliProject, imports_beyond_api
 from .helpers import plugin_manager, provider_context, render_runtime_spec
 
 if TYPE_CHECKING:  # noqa: F401  (names resolved lazily by __getattr__)
@@ -58,7 +62,7 @@ _ENGINE: dict[str, str] = {
 }
 """The engine itself, for plugin tests that drive it below the use cases (resolved on first use)."""
 
-__all__ = ["CliResult", "ProjectFactory", "free_port", "plugin_manager", "provider_context", "render_runtime_spec", "to_toml", "unavailable", *_ENGINE]
+__all__ = ["CliProject", "CliResult", "ProjectFactory", "free_port", "imports_beyond_api", "plugin_manager", "provider_context", "render_runtime_spec", "to_toml", "unavailable", *_ENGINE]
 
 
 def __getattr__(name: str) -> Any:
