@@ -6,7 +6,6 @@ tests are offline) and gets its own project name, secret key and ports.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
