@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from omnitron_openresty.generator import LUA, MAIN, SERVER, UPSTREAMS, generate, upstream_names
+from omnitron_openresty.generator import LUA, MAIN, SERVER, UPSTREAMS, generate
+from omnitron_openresty.upstreams import upstream_names
 from omnitron_openresty.layout import layout_of
 
 

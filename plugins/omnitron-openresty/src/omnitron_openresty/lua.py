@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from omnitron.api import Plan, PlannedService
 
-    from .generator import Upstream
+    from .upstreams import Upstream
 
 _REDIS = '''
 -- the gateway's own Redis (its DB index is never an app's), from REDIS_URL; nil without one

@@ -108,7 +108,7 @@ def nginx_argv(layout: Layout, *args: str) -> list[str]:
 
 async def run_nginx(handle: ServiceHandle, layout: Layout, *args: str) -> str:
     """Run nginx with ``args`` where the gateway runs; a failure is one line naming the operator's file and line."""
-    from .nginx_test import first_problem
+    from .nginx_check import first_problem
 
     result = await handle.exec(nginx_argv(layout, *args))
     if result.exit_code != 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from omnitron_openresty.layout import Layout
-from omnitron_openresty.nginx_test import first_problem
+from omnitron_openresty.nginx_check import first_problem
 
 
 def layout(native: bool) -> Layout:
