@@ -268,3 +268,13 @@ def test_without_config_dir_each_app_is_reached_under_its_name(native_gateway):
     gateway.run_app("orders")
     assert gateway.wait_for("/orders/hi", "orders ").endswith(" /hi\n")
     assert get(f"{gateway.url}/elsewhere")[0] == 404
+
+
+def test_run_alone_brings_the_gateway_up_with_every_apps_upstream(native_gateway):
+    gateway = native_gateway
+    gateway.write()
+    gateway.run_app("orders")  # no infra up first: run provisions the gateway, which names inventory too
+    gateway.wait_for("/orders/first", "orders ")
+    assert set(gateway.json("infra", "gateway", "show")["upstreams"]) >= {"orders", "inventory"}
+    gateway.run_app("inventory")
+    gateway.wait_for("/inventory/second", "inventory ")

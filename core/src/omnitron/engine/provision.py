@@ -160,7 +160,7 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
         session.progress(svc.name, "pending", "")
     if any(svc.generated for svc in todo) or any(plan.apps[a].generated for a in apps if a in plan.apps):
         session.ensure_generated()
-    ensure_app_ports(session, apps)
+    ensure_app_ports(session, list(plan.apps))  # every app: a gateway's map names them all, whichever runs first
     await check_ports(session, todo)
     done = {svc.name: anyio.Event() for svc in todo}
     async with anyio.create_task_group() as tg:
