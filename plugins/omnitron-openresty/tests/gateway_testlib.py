@@ -185,7 +185,18 @@ class GatewayProject(CliProject):
         logs = {a: (self.root / f"{a}.log").read_text() for a in self.apps if (self.root / f"{a}.log").exists()}
         raise AssertionError(f"GET {path} never answered {expect!r} within {timeout}s; last: {last}; app logs: {logs}")
 
+    def docker_objects(self) -> dict[str, list[str]]:
+        """Containers, volumes and networks carrying this project's label."""
+        found: dict[str, list[str]] = {}
+        if self.provider == "docker":
+            for kind, listing in (("container", ["ps", "-a"]), ("volume", ["volume", "ls"]), ("network", ["network", "ls"])):
+                if ids := docker(*listing, "-q", "--filter", f"label=omnitron.project={self.name}", check=False).split():
+                    found[kind] = ids
+        return found
+
     def cleanup(self) -> None:
         for app in list(self.apps):
             self.stop_app(app)
         super().cleanup()
+        for kind, ids in self.docker_objects().items():
+            docker(*{"container": ["rm", "-f"], "volume": ["volume", "rm", "-f"], "network": ["network", "rm"]}[kind], *ids, check=False)

@@ -81,9 +81,13 @@ class TorProject(CliProject):
 
     def cleanup(self, *, down: bool = True) -> None:
         if down:
-            super().cleanup()
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
+            self("infra", "down", "--volumes")
+        if self.provider == "docker":
+            for kind, listing, remove in (("container", ["ps", "-a", "--format", "{{.Names}}"], ["rm", "-f"]), ("volume", ["volume", "ls", "--format", "{{.Name}}"], ["volume", "rm", "-f"])):
+                names = docker(*listing[:-2], "--filter", f"label=omnitron.project={self.name}", *listing[-2:], check=False).split()
+                if names:
+                    docker(*remove, *names, check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def new_port() -> int:

@@ -15,8 +15,7 @@ Fixtures:
 Helpers: :func:`unavailable` (skip when a real server is missing, fail when the
 run requires it), :func:`free_port` (a TCP port nothing listens on now: tests
 run side by side, never on a fixed port), :class:`CliProject` (a project under
-``/tmp`` driven through the real CLI in a subprocess, cleaned up with its
-Docker objects), :func:`imports_beyond_api` (a plugin's imports of omnitron's
+``/tmp`` driven through the real CLI in a subprocess), :func:`imports_beyond_api` (a plugin's imports of omnitron's
 internals), :func:`plugin_manager`,
 :func:`render_runtime_spec`, :func:`provider_context`, :func:`to_toml`; and
 the engine below the use cases, for tests that drive it directly: ``PluginManager``, ``Project``, ``Session``,

@@ -24,8 +24,8 @@ class CliProject:
 
     The directory is mode 0755 (a native service runs as the unprivileged service user when the tests run
     as root, and must reach its config), the project name is ``prefix`` plus eight hex digits, and the
-    project has its own secret key and user config directory. :meth:`cleanup` runs ``infra down --volumes``,
-    removes whatever Docker still holds under the project's label, and deletes the directory.
+    project has its own secret key and user config directory. :meth:`cleanup` runs ``infra down --volumes``
+    and deletes the directory.
     """
 
     def __init__(self, prefix: str) -> None:
@@ -67,22 +67,9 @@ class CliProject:
     def json(self, *args: str) -> Any:
         return json.loads(self.ok(*args, "--json"))
 
-    def docker_objects(self) -> dict[str, list[str]]:
-        """Containers, volumes and networks carrying this project's label (none without a Docker engine)."""
-        found: dict[str, list[str]] = {}
-        if shutil.which("docker") is None:
-            return found
-        for kind, listing in (("container", ["ps", "-a"]), ("volume", ["volume", "ls"]), ("network", ["network", "ls"])):
-            out = subprocess.run(["docker", *listing, "-q", "--filter", f"label=omnitron.project={self.name}"], capture_output=True, text=True, timeout=60).stdout
-            if out.split():
-                found[kind] = out.split()
-        return found
-
     def cleanup(self) -> None:
+        """``infra down --volumes``, then the directory goes (a provider's own leftovers are its tests' to check)."""
         self("infra", "down", "--volumes")
-        for kind, ids in self.docker_objects().items():
-            remove = {"container": ["rm", "-f"], "volume": ["volume", "rm", "-f"], "network": ["network", "rm"]}[kind]
-            subprocess.run(["docker", *remove, *ids], capture_output=True, timeout=60)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
