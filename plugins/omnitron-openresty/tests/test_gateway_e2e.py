@@ -278,3 +278,13 @@ def test_run_alone_brings_the_gateway_up_with_every_apps_upstream(native_gateway
     assert set(gateway.json("infra", "gateway", "show")["upstreams"]) >= {"orders", "inventory"}
     gateway.run_app("inventory")
     gateway.wait_for("/inventory/second", "inventory ")
+
+
+def test_a_missing_config_dir_fails_the_up_naming_it(native_gateway):
+    gateway = native_gateway
+    gateway.write()
+    gateway.site.unlink()
+    gateway.site.parent.rmdir()
+    result = gateway("infra", "up")
+    assert result.returncode == 1
+    assert "service gateway: configDir infra/nginx is not a directory" in result.stdout + result.stderr

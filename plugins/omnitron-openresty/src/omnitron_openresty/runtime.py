@@ -54,9 +54,9 @@ class Built:
 def build(svc: PlannedService, plan: Plan, allocated: Any, recorded: Any) -> Built:
     """Generate the gateway's files (pure but for reading the operator's ``configDir``)."""
     layout = layout_of(svc)
-    operator = read_tree(layout.config_dir)
     if layout.config_dir is not None and not layout.config_dir.is_dir():
-        raise ProvisionError(f"service {svc.name}: configDir {layout.config_dir} is not a directory")
+        raise ProvisionError(f"service {svc.name}: configDir {layout.config_label or layout.config_dir} is not a directory")
+    operator = read_tree(layout.config_dir)
     try:
         generated = generate(svc, plan, app_addresses(plan, allocated, recorded), layout, tree_digest(operator))
     except LookupError as exc:
