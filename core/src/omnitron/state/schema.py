@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS facts (
     stack TEXT NOT NULL, service TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, recorded_at REAL NOT NULL,
     PRIMARY KEY (stack, service, key)
 );
+CREATE TABLE IF NOT EXISTS addresses (
+    stack TEXT NOT NULL, service TEXT NOT NULL, provider TEXT NOT NULL, spec_hash TEXT NOT NULL, host TEXT NOT NULL,
+    ports_json TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '', recorded_at REAL NOT NULL,
+    PRIMARY KEY (stack, service)
+);
 CREATE TABLE IF NOT EXISTS app_ports (
     stack TEXT NOT NULL, app TEXT NOT NULL, name TEXT NOT NULL, port INTEGER NOT NULL, allocated_at REAL NOT NULL,
     PRIMARY KEY (stack, app, name), UNIQUE (port)
@@ -44,10 +49,10 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 
-VERSION = 3
+VERSION = 4
 """1: per-provider records (``provider_records``); a provider's own older table is moved there by
-:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: where apps listen
-(``app_ports``, ``app_endpoints``)."""
+:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: runtime addresses (``addresses``).
+4: where apps listen (``app_ports``, ``app_endpoints``)."""
 
 
 def upgrade(conn: sqlite3.Connection) -> None:
