@@ -100,3 +100,28 @@ def test_two_upstreams_of_one_name_are_an_error_naming_both(omnitron_project):
     p = plan(omnitron_project, services={"orders": {"type": "daemon", "ports": {"admin": 9999}, "process": {"command": ["x"]}}})
     with pytest.raises(LookupError, match="'orders.admin' stands for both app orders, port admin and service orders, port admin"):
         upstream_names(p, ADDRESSES)
+
+
+def test_a_config_dir_without_sites_gets_the_default_routes_and_one_that_never_includes_the_snippet_is_refused(omnitron_project, tmp_path):
+    from omnitron.api import ProvisionError
+
+    from omnitron_openresty.generator import DEFAULT_SERVER
+    from omnitron_openresty.runtime import build
+
+    p = plan(omnitron_project)
+    svc = p.service("gateway")
+    config_dir = layout_of(svc).config_dir
+    config_dir.mkdir(parents=True)
+    (config_dir / "ratelimit.lua").write_text("return {}\n")  # no *.conf: the routes of a gateway without configDir
+    files = build(svc, p, {}, {}).generated.files
+    assert DEFAULT_SERVER in files and f"include {DEFAULT_SERVER};" in files[MAIN] and "conf.d/*.conf" not in files[MAIN]
+    (config_dir / "site.conf").write_text("server {\n    listen 80;\n    location / { return 200; }\n}\n")  # the image's default.conf
+    with pytest.raises(ProvisionError) as err:
+        build(svc, p, {}, {})
+    assert str(err.value) == (
+        "service gateway: no server block in configDir infra/nginx includes omnitron/server.conf "
+        "(its listen 127.0.0.1:8080 and /nginx-health); add `include omnitron/server.conf;` to each server"
+    )
+    (config_dir / "site.conf").write_text("server {\n    include omnitron/server.conf;\n}\n")
+    files = build(svc, p, {}, {}).generated.files
+    assert DEFAULT_SERVER not in files and "conf.d/*.conf;" in files[MAIN]

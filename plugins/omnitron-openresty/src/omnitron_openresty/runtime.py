@@ -57,11 +57,29 @@ def build(svc: PlannedService, plan: Plan, allocated: Any, recorded: Any) -> Bui
     if layout.config_dir is not None and not layout.config_dir.is_dir():
         raise ProvisionError(f"service {svc.name}: configDir {layout.config_label or layout.config_dir} is not a directory")
     operator = read_tree(layout.config_dir)
+    sites = operator_sites(svc, layout, operator)
     try:
-        generated = generate(svc, plan, app_addresses(plan, allocated, recorded), layout, tree_digest(operator))
+        generated = generate(svc, plan, app_addresses(plan, allocated, recorded), layout, tree_digest(operator), operator_sites=sites)
     except LookupError as exc:
         raise ProvisionError(f"service {svc.name}: {exc.args[0]}") from None
     return Built(layout, generated, operator)
+
+
+def operator_sites(svc: PlannedService, layout: Layout, operator: dict[str, bytes]) -> bool:
+    """Whether ``configDir`` has ``*.conf`` files (its servers); they must include the generated server snippet.
+
+    Without it a server would listen where the official image's ``default.conf`` does (port 80 of the host, on
+    every address, with host networking) and never answer the ``/nginx-health`` probe: that is refused at once.
+    """
+    if layout.config_dir is None or not any(rel.endswith(".conf") and "/" not in rel for rel in operator):
+        return False
+    if not any(b"omnitron/server" in data for rel, data in operator.items() if not rel.endswith(".lua")):
+        where = layout.config_label or str(layout.config_dir)
+        raise ProvisionError(
+            f"service {svc.name}: no server block in configDir {where} includes omnitron/server.conf "
+            f"(its listen {layout.listen} and {HEALTH_PATH}); add `include omnitron/server.conf;` to each server"
+        )
+    return True
 
 
 def _built(handle: ServiceHandle) -> Built:
