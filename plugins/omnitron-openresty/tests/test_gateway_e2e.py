@@ -288,3 +288,17 @@ def test_a_missing_config_dir_fails_the_up_naming_it(native_gateway):
     result = gateway("infra", "up")
     assert result.returncode == 1
     assert "service gateway: configDir infra/nginx is not a directory" in result.stdout + result.stderr
+
+
+def test_an_empty_config_dir_routes_each_app_and_servers_without_the_snippet_are_refused(native_gateway):
+    gateway = native_gateway
+    gateway.write()
+    gateway.site.unlink()  # configDir exists, with nothing in it: the generated routes
+    gateway.ok("infra", "up")
+    gateway.run_app("orders")
+    assert gateway.wait_for("/orders/empty", "orders ").endswith(" /empty\n")
+    gateway.site.write_text("server {\n    listen 80;\n    location / { return 200 \"mine\\n\"; }\n}\n")  # the official image's way
+    result = gateway("infra", "up")
+    assert result.returncode == 1
+    assert f"failed: service gateway: no server block in configDir infra/nginx includes omnitron/server.conf (its listen 127.0.0.1:{gateway.port} and /nginx-health)" in result.stdout + result.stderr
+    assert gateway.wait_for("/orders/still", "orders ").endswith(" /still\n")  # the previous config keeps serving

@@ -18,14 +18,14 @@ def write_files(root: Path, files: Mapping[str, str | bytes], *, prune: bool = T
     """Make ``root`` hold ``files`` (relative path -> content); with ``prune``, remove other files. Whether anything changed."""
     changed = False
     root.mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o755)
+    _readable(root)
     for rel, content in sorted(files.items()):
         data = content.encode() if isinstance(content, str) else content
         path = root / rel
         if path.is_file() and path.read_bytes() == data:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o755)
+        _readable(path.parent)
         tmp = path.with_name(f".{path.name}.omnitron-tmp")
         tmp.write_bytes(data)
         os.chmod(tmp, 0o644)
@@ -40,6 +40,13 @@ def write_files(root: Path, files: Mapping[str, str | bytes], *, prune: bool = T
             elif path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
     return changed
+
+
+def _readable(directory: Path) -> None:
+    """Mode 0755 (nginx's unprivileged user reads it), set only when it differs: a needless ``chmod`` is an event to
+    whoever watches the directory."""
+    if directory.stat().st_mode & 0o7777 != 0o755:
+        os.chmod(directory, 0o755)
 
 
 def read_tree(root: Path | None) -> dict[str, bytes]:

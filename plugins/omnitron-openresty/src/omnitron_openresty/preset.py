@@ -53,9 +53,10 @@ class OpenrestyPreset(Preset):
         return {"redis": {"service": config.redis.service} if isinstance(config.redis, GatewayRedis) and config.redis.service else True}
 
     def watched_paths(self, service: Any) -> list[Path]:
-        """The operator's ``configDir`` and the generated files (rewritten when an app moves)."""
-        layout = layout_of(service)
-        return [p for p in (layout.config_dir, layout.files_dir) if p is not None]
+        """The operator's ``configDir``. Not the generated files: whoever rewrites them (``infra up``, ``omnitron run``
+        when an app moved, :meth:`maintain` itself) applies them at once, and a watch on them would only echo that."""
+        config_dir = layout_of(service).config_dir
+        return [config_dir] if config_dir is not None else []
 
     async def materialise(self, service: Any) -> None:
         from .runtime import materialise
