@@ -31,17 +31,30 @@ if TYPE_CHECKING:
 
 RELOAD_WAIT = 10.0
 """Seconds a reload may take until the new generation is served."""
-WORKERS = r"""
-master=$(cat "$1") || exit 3
-for d in /proc/[0-9]*; do
-    read -r stat 2>/dev/null < "$d/stat" || continue
-    ppid=${stat#*) }; ppid=${ppid#* }; ppid=${ppid%% *}
-    [ "$ppid" = "$master" ] || continue
-    title=$(tr '\0' ' ' 2>/dev/null < "$d/cmdline") || continue
-    case $title in *"shutting down"*) ;; *"worker process"*) echo "${d#/proc/}" ;; esac
-done
+_WORKERS_FN = r"""
+workers() {
+    master=$(cat "$1") || return 3
+    for d in /proc/[0-9]*; do
+        read -r stat 2>/dev/null < "$d/stat" || continue
+        ppid=${stat#*) }; ppid=${ppid#* }; ppid=${ppid%% *}
+        [ "$ppid" = "$master" ] || continue
+        title=$(tr '\0' ' ' 2>/dev/null < "$d/cmdline") || continue
+        case $title in *"shutting down"*) ;; *"worker process"*) printf '%s\n' "${d#/proc/}" ;; esac
+    done
+}
 """
+WORKERS = _WORKERS_FN + 'workers "$1"\n'
 """``sh -c`` script printing the pids of the master's workers that accept connections ($1: the pid file)."""
+APPLY = _WORKERS_FN + r"""
+pid_file=$1; shift
+if ! out=$("$@" -t 2>&1); then printf '%s\n' "$out"; exit 3; fi
+printf 'workers:'; for pid in $(workers "$pid_file"); do printf ' %s' "$pid"; done; printf '\n'
+if ! out=$("$@" -s reload 2>&1); then printf '%s\n' "$out"; exit 4; fi
+"""
+"""``sh -c`` script applying a new config in one exec where the gateway runs ($1: the pid file, then the nginx
+command): ``nginx -t`` (exit 3 with its output when it refuses), the workers accepting connections now (``workers:
+PID...``), ``nginx -s reload`` (exit 4 with its output when it fails). One exec, not three: in a container each
+costs a round trip to the engine."""
 
 
 @dataclass
@@ -111,9 +124,7 @@ async def maintain(handle: ServiceHandle) -> None:
         write_files(Path(prefix) / "conf", conf_tree(built.generated.files, built.operator))
         layout = layout_of(handle.service, prefix=prefix)
     handle.log(f"reloading: generation {built.generated.generation}")
-    await run_nginx(handle, layout, "-t")
-    old = await accepting_workers(handle, layout)
-    await run_nginx(handle, layout, "-s", "reload")
+    old = await check_and_reload(handle, layout)
     await wait_served(handle, layout, built.generated.generation, old)
 
 
@@ -124,18 +135,21 @@ def nginx_argv(layout: Layout, *args: str) -> list[str]:
     return ["openresty", *args, "-c", f"{GENERATED}/nginx.conf"]
 
 
-async def run_nginx(handle: ServiceHandle, layout: Layout, *args: str) -> str:
-    """Run nginx with ``args`` where the gateway runs; a failure is one line naming the operator's file and line."""
+async def check_and_reload(handle: ServiceHandle, layout: Layout) -> set[int]:
+    """``nginx -t`` then ``nginx -s reload`` where the gateway runs (:data:`APPLY`); the workers that accepted before.
+
+    A config ``nginx -t`` refuses is one line naming the operator's file and line, and nothing is reloaded.
+    """
     from .nginx_check import first_problem
 
-    result = await handle.exec(nginx_argv(layout, *args))
+    result = await handle.exec(["sh", "-c", APPLY, "apply", layout.pid, *nginx_argv(layout)])
+    if result.exit_code in (3, 4):
+        what = "nginx -t" if result.exit_code == 3 else "nginx -s reload"
+        raise ProvisionError(f"service {handle.name}: {first_problem(result.output, layout)} ({what}); the gateway keeps serving its previous config")
     if result.exit_code != 0:
-        what = "nginx -t" if args[:1] == ("-t",) else f"nginx {' '.join(args)}"
-        raise ProvisionError(
-            f"service {handle.name}: {first_problem(result.output, layout)} ({what}); "
-            "the gateway keeps serving its previous config"
-        )
-    return result.output
+        raise ProvisionError(f"service {handle.name}: cannot reload ({result.output.strip() or f'exit {result.exit_code}'})")
+    listed = next((line for line in result.output.splitlines() if line.startswith("workers:")), "workers:")
+    return {int(word) for word in listed.removeprefix("workers:").split() if word.isdigit()}
 
 
 async def native_prefix(handle: ServiceHandle) -> str:
