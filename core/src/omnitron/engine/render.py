@@ -66,12 +66,13 @@ def render_runtime_spec(
         preset = presets.get(svc.process.recipe)
         recipe = preset.process_recipe() if preset is not None else None
     env = _env_from(svc, renderer, secret, plan, facts, allocations or {})
-    if source is None or (not source.env and not source.command):
+    if source is None or (not source.env and not source.command and source.stdin is None):
         return RuntimeSpec(service=svc, env=env, recipe=recipe)
     ctx = context_for(svc, app=None, alloc={}, secret=secret, plan=plan, facts=facts)
     env.update({key: renderer.render(value, ctx, variable=key) for key, value in source.env.items()})
     command = [renderer.render(arg, ctx, variable=f"command[{i}]") for i, arg in enumerate(source.command)] if source.command else None
-    return RuntimeSpec(service=svc, env=env, command=command, recipe=recipe)
+    stdin = renderer.render(source.stdin, ctx, variable="stdin").encode() if source.stdin is not None else None
+    return RuntimeSpec(service=svc, env=env, command=command, stdin=stdin, recipe=recipe)
 
 
 def _env_from(svc: PlannedService, renderer: Renderer, secret: Callable[[str], str], plan: Plan | None, facts: Any, allocations: Mapping[str, Mapping[str, str]]) -> dict[str, str]:

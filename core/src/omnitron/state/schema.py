@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS addresses (
     ports_json TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '', recorded_at REAL NOT NULL,
     PRIMARY KEY (stack, service)
 );
+CREATE TABLE IF NOT EXISTS readiness (
+    stack TEXT NOT NULL, service TEXT NOT NULL, phase TEXT NOT NULL, spec_hash TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '', updated_at REAL NOT NULL,
+    PRIMARY KEY (stack, service)
+);
 CREATE TABLE IF NOT EXISTS app_ports (
     stack TEXT NOT NULL, app TEXT NOT NULL, name TEXT NOT NULL, port INTEGER NOT NULL, allocated_at REAL NOT NULL,
     PRIMARY KEY (stack, app, name), UNIQUE (port)
@@ -49,10 +54,10 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 
-VERSION = 4
+VERSION = 5
 """1: per-provider records (``provider_records``); a provider's own older table is moved there by
 :meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: runtime addresses (``addresses``).
-4: where apps listen (``app_ports``, ``app_endpoints``)."""
+4: service readiness (``readiness``, :mod:`.readiness`). 5: where apps listen (``app_ports``, ``app_endpoints``)."""
 
 
 def upgrade(conn: sqlite3.Connection) -> None:

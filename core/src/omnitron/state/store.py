@@ -5,7 +5,8 @@ per-provider records of what each provider runs (:mod:`.records`), the
 addresses providers chose at run time (:mod:`.addresses`), service
 facts (:mod:`.facts`: public values a preset recorded once its service ran,
 such as a hidden service's hostname), endpoints handed to apps
-(:mod:`.endpoints`, for the phantom janitor), where apps listen
+(:mod:`.endpoints`, for the phantom janitor), how far ``up`` got with each
+service (:mod:`.readiness`: ``ready`` only once fully prepared), where apps listen
 (:mod:`.app_endpoints`: ports allocated for them, addresses ``run`` saw), settings
 remembered per stack and a history of runs. Every write is one transaction,
 so a killed run leaves it consistent. No secret value is ever stored here.
@@ -25,6 +26,7 @@ from .addresses import AddressesMixin
 from .app_endpoints import AppEndpointsMixin
 from .endpoints import EndpointsMixin
 from .facts import FactsMixin
+from .readiness import ReadinessMixin
 from .records import RecordsMixin
 from .schema import upgrade
 
@@ -33,7 +35,7 @@ class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, AppEndpointsMixin):
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, ReadinessMixin, AppEndpointsMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:
@@ -121,6 +123,7 @@ class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, AppEn
             c.execute("DELETE FROM indexes WHERE stack=? AND service=?", (stack, service))
             c.execute("DELETE FROM facts WHERE stack=? AND service=?", (stack, service))
             c.execute("DELETE FROM addresses WHERE stack=? AND service=?", (stack, service))
+            c.execute("DELETE FROM readiness WHERE stack=? AND service=?", (stack, service))
 
     # -- per-stack settings remembered between commands ---------------------------
 
