@@ -163,11 +163,11 @@ class Preset(ABC):
         return dict(request.values)
 
     async def maintain(self, service: ServiceHandle) -> None:
-        """A periodic chore: called by `infra up` after the service is prepared and its allocations made, and by the daemon on every reconcile tick; must be idempotent and cheap when nothing is to do."""
+        """a periodic chore: called by `infra up` after the service is prepared and its allocations made, and by the daemon on every reconcile tick; must be idempotent and cheap when nothing is to do"""
         return None
 
     def watched_paths(self, service: PlannedService) -> list[Path]:
-        """Host paths whose change should make the daemon run `maintain` for this service promptly, within 1 s."""
+        """host paths whose change should make the daemon run `maintain` for this service promptly, within 1 s"""
         return []
 
     def process_recipe(self) -> ProcessRecipe | None:

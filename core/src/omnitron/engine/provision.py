@@ -145,6 +145,10 @@ async def up(
         async with Session(project, plan, progress=progress) as own:
             return await up(project, plan, services=services, apps=apps, progress=progress, check=check, session=own)
     async with locked(project, session.progress):
+        if services is None:  # a whole-stack up: what the plan no longer declares would hold its ports
+            from .teardown import remove_orphans
+
+            await remove_orphans(session)
         result = await _up_locked(session, todo, apps if apps is not None else list(plan.apps))
     if check and not result.ok:
         raise ProvisionError(result.error_message())
@@ -172,6 +176,8 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
     result.warnings.extend(f"{o.error} (non-critical: continuing without it)" for o in result.services.values() if o.status == "degraded")
     summary = {n: o.status for n, o in result.services.items()}
     session.state.log_event(plan.stack, "up", json.dumps(summary, sort_keys=True))
+    if len(todo) == len(plan.services) and result.ok:
+        session.state.mark_reconciled(plan.stack)
     return result
 
 
