@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .plan import context_for
-from .templating import MASK, Renderer
+from .templating import MASK, Renderer, TemplateContext
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -33,13 +33,21 @@ def render_app_env(
     app_plan = plan.apps[app]
     allocations = allocations or {}
     out: dict[str, str] = {}
+    contexts: dict[tuple[Any, ...], TemplateContext] = {}  # the variables one service binds share a context
     for var, binding in app_plan.env.items():
-        svc = plan.service(binding.service) if binding.service else None
-        alloc = dict(next((a.values for a in app_plan.allocations if a.service == binding.service), {}))
-        alloc.update(allocations.get(binding.service or "", {}))
-        ctx = context_for(svc, app=app, alloc=alloc, secret=secret or (lambda key: MASK), secrets=binding.secrets, plan=plan, facts=facts, app_ports=app_ports)
+        key = (binding.service, *sorted(binding.secrets.items()))
+        ctx = contexts.get(key)
+        if ctx is None:
+            svc = plan.service(binding.service) if binding.service else None
+            alloc = dict(next((a.values for a in app_plan.allocations if a.service == binding.service), {}))
+            alloc.update(allocations.get(binding.service or "", {}))
+            ctx = contexts[key] = context_for(svc, app=app, alloc=alloc, secret=secret or _masked, secrets=binding.secrets, plan=plan, facts=facts, app_ports=app_ports)
         out[var] = renderer.render(binding.template, ctx, variable=var, mask_secrets=mask_secrets or secret is None)
     return out
+
+
+def _masked(key: str) -> str:
+    return MASK
 
 
 def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False) -> dict[str, dict[str, str]]:

@@ -13,7 +13,7 @@ import errno
 import ipaddress
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 _LISTEN = "0A"
@@ -88,28 +88,48 @@ def is_listening(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((target, port)) == 0
 
 
-def listeners(port: int, bind: str | None = None) -> dict[int, str]:
-    """Processes listening on ``port`` (clashing with ``bind``) that this user may see: pid -> command name."""
+def listeners(port: int, bind: str | None = None, *, prefer: Iterable[int] = ()) -> dict[int, str]:
+    """Processes listening on ``port`` (clashing with ``bind``) that this user may see: pid -> command name.
+
+    :param prefer: pids to look at first (a provider's own server): when they hold every listening
+        socket, the other processes are not searched (a machine may run thousands).
+    """
     inodes = {f"socket:[{i}]" for i in listening_inodes(port, bind)}
     found: dict[int, str] = {}
     if not inodes:
         return found
+    held: set[str] = set()
+    for pid in prefer:
+        mine = _holds(str(pid), inodes)
+        if mine:
+            held |= mine
+            found[pid] = _comm(pid)
+    if held == inodes:
+        return found
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            fds = os.scandir(f"/proc/{entry.name}/fd")
-        except OSError:
-            continue
-        with fds:
-            for fd in fds:
-                try:
-                    if os.readlink(fd.path) in inodes:
-                        found[int(entry.name)] = _comm(int(entry.name))
-                        break
-                except OSError:
-                    continue
+        if entry.name.isdigit() and int(entry.name) not in found and _holds(entry.name, inodes, first=True):
+            found[int(entry.name)] = _comm(int(entry.name))
     return found
+
+
+def _holds(pid: str, inodes: set[str], *, first: bool = False) -> set[str]:
+    """Which of ``inodes`` process ``pid`` has open (the first one only, with ``first``)."""
+    out: set[str] = set()
+    try:
+        fds = os.scandir(f"/proc/{pid}/fd")
+    except OSError:
+        return out
+    with fds:
+        for fd in fds:
+            try:
+                target = os.readlink(fd.path)
+            except OSError:
+                continue
+            if target in inodes:
+                out.add(target)
+                if first:
+                    break
+    return out
 
 
 def _comm(pid: int) -> str:

@@ -20,7 +20,7 @@ from .inputs import PlanContext
 
 def plan_app(ctx: PlanContext, app: LoadedApp, services: dict[str, PlannedService]) -> AppPlan:
     env, allocations, generated = _injected(ctx, app, services)
-    ref = next(r for r in ctx.eco.apps if r.name == app.name)
+    ref = ctx.app_refs[app.name]
     ports = {**app.config.ports, **ref.ports}
     plan = AppPlan(
         name=app.name,
@@ -36,7 +36,7 @@ def plan_app(ctx: PlanContext, app: LoadedApp, services: dict[str, PlannedServic
     for var, template in port_env(plan).items():
         env.setdefault(var, EnvBinding(template=template))
     for var, template in app.config.env.items():
-        env[var] = EnvBinding(template=template)  # the app's own env wins over injected values
+        env[var] = EnvBinding.model_construct(template=template)  # the app's own env wins over injected values (validated strings)
     plan.env = dict(sorted(env.items()))
     return plan
 
@@ -70,7 +70,10 @@ def _injected(ctx: PlanContext, app: LoadedApp, services: dict[str, PlannedServi
     def add(var: str, template: str, service: str, where: str, secrets: dict[str, str] | None = None) -> None:
         if var in env and env[var].template != template:
             raise PlanError(f"env {var} is injected by both {env_source[var]!r} and {service!r}", file=file, path=where)
-        env[var] = EnvBinding(template=template, service=service, secrets=secrets or {})
+        if type(var) is not str or type(template) is not str:  # what a preset binds is not validated by a model
+            raise PlanError(f"env {var!r} of service {service!r}: a template must be a string, got {type(template).__name__}", file=file, path=where)
+        # built without validation: thousands per plan, every value a checked string
+        env[var] = EnvBinding.model_construct(template=template, service=service, secrets=secrets or {})
         env_source[var] = service
 
     for binding in bindings:

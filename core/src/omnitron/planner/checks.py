@@ -9,12 +9,15 @@ recreates the service when it changes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
 
 from ..errors import PlanError, TemplateError
 from ..loader import format_validation_error
 from ..model import HealthCheck
 from ..plan import AppPlan, Plan, PlannedService, context_for, runtime_templates
+from ..templating import TemplateContext
 from .hashing import rendered_digest
 from .inputs import Decl, PlanContext
 
@@ -66,10 +69,14 @@ def check_app_env(ctx: PlanContext, plan: Plan, app: AppPlan) -> None:
 
     An error in the app's own ``env`` names ``omnitron.env.VAR`` in the app's config file.
     """
+    contexts: dict[tuple[Any, ...], TemplateContext] = {}  # the variables one service binds share a context
     for var, binding in app.env.items():
-        svc = plan.service(binding.service) if binding.service else None
-        alloc = next((a.values for a in app.allocations if a.service == binding.service), {})
-        context = context_for(svc, app=app.name, alloc=alloc, secrets=binding.secrets, plan=plan)
+        key = (binding.service, *sorted(binding.secrets.items()))
+        context = contexts.get(key)
+        if context is None:
+            svc = plan.service(binding.service) if binding.service else None
+            alloc = next((a.values for a in app.allocations if a.service == binding.service), {})
+            context = contexts[key] = context_for(svc, app=app.name, alloc=alloc, secrets=binding.secrets, plan=plan)
         try:
             ctx.renderer.render(binding.template, context, variable=var, mask_secrets=True)
         except TemplateError as exc:
