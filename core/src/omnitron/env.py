@@ -21,12 +21,14 @@ def render_app_env(
     allocations: dict[str, dict[str, str]] | None = None,
     mask_secrets: bool = False,
     facts: dict[str, dict[str, str]] | None = None,
+    app_ports: dict[str, int] | None = None,
 ) -> dict[str, str]:
     """``app``'s env vars, rendered.
 
     :param secret: store key -> value; ``None`` renders secrets as ``****``.
     :param allocations: service -> ``${alloc:KEY}`` values for this app (from the state store).
     :param facts: service -> facts recorded in the state store (``<pending>`` where missing).
+    :param app_ports: the ports allocated for the app (recorded; ``PORT`` is ``<pending>`` before).
     """
     app_plan = plan.apps[app]
     allocations = allocations or {}
@@ -39,7 +41,7 @@ def render_app_env(
             svc = plan.service(binding.service) if binding.service else None
             alloc = dict(next((a.values for a in app_plan.allocations if a.service == binding.service), {}))
             alloc.update(allocations.get(binding.service or "", {}))
-            ctx = contexts[key] = context_for(svc, app=app, alloc=alloc, secret=secret or _masked, secrets=binding.secrets, plan=plan, facts=facts)
+            ctx = contexts[key] = context_for(svc, app=app, alloc=alloc, secret=secret or _masked, secrets=binding.secrets, plan=plan, facts=facts, app_ports=app_ports)
         out[var] = renderer.render(binding.template, ctx, variable=var, mask_secrets=mask_secrets or secret is None)
     return out
 
@@ -50,7 +52,7 @@ def _masked(key: str) -> str:
 
 def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False) -> dict[str, dict[str, str]]:
     """Every app's env for display: secrets masked unless ``show_secrets``."""
-    from .state import recorded_facts
+    from .state import recorded_app_ports, recorded_facts
 
     renderer = Renderer(project.plugins.template_functions)
     secret = None
@@ -59,4 +61,5 @@ def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False)
 
         secret = resolver_for(project)
     facts = recorded_facts(project.state_dir, plan.stack)
-    return {name: render_app_env(plan, name, renderer, secret=secret, facts=facts) for name in plan.apps}
+    ports = recorded_app_ports(project.state_dir, plan.stack)
+    return {name: render_app_env(plan, name, renderer, secret=secret, facts=facts, app_ports=ports.get(name)) for name in plan.apps}

@@ -44,7 +44,8 @@ def check_health(ctx: PlanContext, decl: Decl, hc: HealthCheck | None, ports: di
 
 
 def check_runtime_templates(ctx: PlanContext, plan: Plan, svc: PlannedService) -> None:
-    """The service's own env and command render (secrets masked), or a template error naming the declaration.
+    """The service's own env and command render (secrets masked), or a template error naming the declaration;
+    so does the env it gets from the services it uses (``env_from``).
 
     Sets ``svc.rendered_digest`` from what they rendered to.
     """
@@ -56,6 +57,10 @@ def check_runtime_templates(ctx: PlanContext, plan: Plan, svc: PlannedService) -
             rendered[var] = ctx.renderer.render(template, context, variable=var, mask_secrets=True)
         except TemplateError as exc:
             raise TemplateError(exc.message, file=decl.file, path=decl.path) from None
+    for var, binding in svc.env_from.items():
+        alloc = next((a.values for a in svc.allocations if a.service == binding.service), {})
+        bound = context_for(plan.service(binding.service or ""), app=None, alloc=alloc, secrets=binding.secrets, plan=plan)
+        rendered[f"env_from.{var}"] = ctx.renderer.render(binding.template, bound, variable=var, mask_secrets=True)
     svc.rendered_digest = rendered_digest(rendered)
 
 
