@@ -127,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import OmnitronError
 
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--version"]:
+        print(_version())  # plain text: never wrapped to a terminal's width, whatever reads it
+        return 0
     _register_optional()
     if _wants_plugin_commands(argv):
         _register_plugin_commands()

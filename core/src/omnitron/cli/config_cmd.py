@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .options import JsonOpt, ProjectOpt, StackOpt, console, load_project, print_json
+from .options import JsonOpt, ProjectOpt, StackOpt, console, load_project, print_json, report_warnings
 
 
 def schema(which: Literal["ecosystem", "app", "all"] = "all") -> int:
@@ -30,8 +30,9 @@ def validate(*, project: ProjectOpt = None, stack: StackOpt = None, json: JsonOp
     every = {name: True for name in proj.plugins.providers}  # plan as if every installed provider could run here
     plans = {s: proj.plan(s, available=every) for s in stacks}
     if json:
-        print_json({"ok": True, "project": proj.name, "config": str(proj.config_file), "apps": sorted(loaded.apps), "stacks": {s: len(p.services) for s, p in plans.items()}})
+        print_json({"ok": True, "project": proj.name, "config": str(proj.config_file), "apps": sorted(loaded.apps), "stacks": {s: len(p.services) for s, p in plans.items()}, "warnings": loaded.warnings})
         return 0
+    report_warnings(proj)
     summary = ", ".join(f"{s}: {len(p.services)} services" for s, p in plans.items())
     console().print(f"[green]ok[/green] {proj.config_file.name}: {len(loaded.apps)} apps; {summary}")
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .options import JsonOpt, ProjectOpt, ProviderOpt, ShowSecretsOpt, StackOpt, console, print_json
+from .options import JsonOpt, ProjectOpt, ProviderOpt, ShowSecretsOpt, StackOpt, console, print_json, report_warnings
 
 
 def plan(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False, show_secrets: ShowSecretsOpt = False) -> int:
@@ -12,6 +12,7 @@ def plan(*, project: ProjectOpt = None, stack: StackOpt = None, provider: Provid
 
     # the same provider choice as up/status/run (including the one remembered from the last up)
     loaded = load_stack(project, stack, provider)
+    report_warnings(loaded.project)
     the_plan = loaded.plan
     envs = render_plan_env(loaded.project, the_plan, show_secrets=show_secrets)
     if json:

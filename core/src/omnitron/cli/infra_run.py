@@ -11,13 +11,15 @@ from typing import Annotated, Any, Literal
 
 from cyclopts import Parameter
 
-from .options import JsonOpt, ProjectOpt, ProviderOpt, ShowSecretsOpt, StackOpt, YesOpt, console, print_json, run_async
+from .options import JsonOpt, ProjectOpt, ProviderOpt, ShowSecretsOpt, StackOpt, YesOpt, console, print_json, report_warnings, run_async
 
 
 def _load(project: Any, stack: str | None, provider: str | None = None) -> Any:
     from ..usecases import load_stack
 
-    return load_stack(project, stack, provider)
+    loaded = load_stack(project, stack, provider)
+    report_warnings(loaded.project)
+    return loaded
 
 
 # -- up / reset ------------------------------------------------------------------

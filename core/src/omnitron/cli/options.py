@@ -39,6 +39,12 @@ def console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
+def report_warnings(project: Any) -> None:
+    """Print what loading the project found worth a warning (an app without a config file), on stderr."""
+    for warning in project.loaded.warnings:
+        print(f"omnitron: warning: {warning}", file=sys.stderr, flush=True)
+
+
 def load_project(project: Path | None) -> Any:
     from ..project import Project
 

@@ -57,6 +57,8 @@ def run_cmd(app: str, /, *command: str, project: ProjectOpt = None, stack: Stack
     from ..usecases import load_stack, prepare_app, require_app
 
     loaded = load_stack(project, stack, provider)
+    for warning in loaded.project.loaded.warnings:
+        warn(warning)
     plan = loaded.plan
     require_app(loaded, app)
     argv = list(command)

@@ -246,14 +246,15 @@ class PresetService(Model):
 
 
 def _entry_kind(value: Any) -> str:
+    # tags are capitalised so an error location never mistakes one for the ``preset`` key of the data
     if isinstance(value, dict):
-        return "preset" if "preset" in value else "requirement"
-    return "preset" if isinstance(value, PresetService) else "requirement"
+        return "PresetService" if "preset" in value else "ServiceRequirement"
+    return "PresetService" if isinstance(value, PresetService) else "ServiceRequirement"
 
 
 ServiceEntry = Annotated[
-    Annotated[PresetService, Tag("preset")]
-    | Annotated[ServiceRequirement, Tag("requirement")],
+    Annotated[PresetService, Tag("PresetService")]
+    | Annotated[ServiceRequirement, Tag("ServiceRequirement")],
     Discriminator(_entry_kind),
 ]
 """An ecosystem or app service entry: a preset shorthand or a full requirement."""

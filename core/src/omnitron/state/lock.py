@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import OmnitronError
+from .directory import make_state_dir
 
 
 @contextlib.contextmanager
 def project_lock(state_dir: Path, *, wait: bool = True) -> Iterator[None]:
     """Hold the project's lock (``infra up``/``down``/``reset`` take it)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_state_dir(state_dir)
     fd = os.open(state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         flags = fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import OmnitronError
+from .directory import make_state_dir
 from .endpoints import EndpointsMixin
 from .facts import FactsMixin
 from .records import RecordsMixin
@@ -34,7 +35,7 @@ class StateStore(RecordsMixin, EndpointsMixin, FactsMixin):
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
-        state_dir.mkdir(parents=True, exist_ok=True)
+        make_state_dir(state_dir)
         self.path = state_dir / "state.db"
         self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
