@@ -67,6 +67,7 @@ _OPTIONAL = [
         "migrate": "Run an app's migrate command with its env.",
         "reset": "DESTRUCTIVE: drop and recreate all data (needs --yes).",
     }),
+    (infra, "omnitron.cli.infra_wait", {"wait": "Wait until services are healthy (exit 0), or report the failing probe (exit 1)."}),
     (app, "omnitron.cli.run_cmd", {"run": "Wait for an app's infrastructure, then exec a command with its env."}),
 ]
 
@@ -109,7 +110,7 @@ def _register_plugin_commands() -> None:
         _add(target, spec.target, spec.name, spec.help or None)
 
 
-_BUILTIN_INFRA = {"plan", "up", "down", "status", "ps", "logs", "env", "migrate", "reset"}
+_BUILTIN_INFRA = {"plan", "up", "down", "status", "ps", "logs", "env", "migrate", "reset", "wait"}
 
 
 def _wants_plugin_commands(argv: list[str]) -> bool:

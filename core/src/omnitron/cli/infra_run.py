@@ -135,15 +135,21 @@ def state_json(state: Any) -> dict[str, Any]:
     }
 
 
-def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
+NOT_READY = 3
+"""Exit code of ``infra status --check`` when the stack is not ready."""
+CheckOpt = Annotated[bool, Parameter(name="--check", negative="", help="Exit 3 when the stack is not ready (plain status exits 0).")]
+
+
+def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False, check: CheckOpt = False) -> int:
     """What runs for this stack, whether it is healthy, and whether the stack is ready."""
     from ..usecases import stack_status
 
     loaded = _load(project, stack, provider)
     state = run_async(stack_status, loaded)
+    code = NOT_READY if check and not state.ready else 0
     if json:
         print_json(state_json(state))
-        return 0
+        return code
     from rich.table import Table
 
     table = Table(title=f"project {loaded.plan.project}, stack {loaded.plan.stack}: {'ready' if state.ready else 'NOT ready'}")
@@ -157,12 +163,12 @@ def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: 
     out.print(table)
     if state.last_reconciled:
         out.print(f"last reconciled: {state.last_reconciled}")
-    return 0
+    return code
 
 
-def ps_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
+def ps_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False, check: CheckOpt = False) -> int:
     """Same as ``infra status``."""
-    return status_cmd(project=project, stack=stack, provider=provider, json=json)
+    return status_cmd(project=project, stack=stack, provider=provider, json=json, check=check)
 
 
 # -- logs ------------------------------------------------------------------------
