@@ -236,8 +236,12 @@ class Provider(ABC):
     def logs(self, name: str, *, follow: bool = False, tail: int | None = None) -> AsyncIterator[str]: ...
 
     @abstractmethod
-    async def exec(self, name: str, command: list[str], *, timeout: float | None = None) -> ExecResult:
-        """Run ``command`` where the service runs (inside the container), output captured."""
+    async def exec(self, name: str, command: list[str], *, timeout: float | None = None, input: bytes | None = None) -> ExecResult:
+        """Run ``command`` where the service runs (inside the container), output captured.
+
+        :param input: bytes written to the command's standard input, which is then
+            closed (a restore feeds a dump this way); ``None``: no input (stdin at EOF).
+        """
 
     async def interactive_argv(self, name: str, command: list[str], *, env_names: tuple[str, ...] = ()) -> list[str] | None:
         """An argv that runs ``command`` interactively where the service runs (``docker exec -it ...``), or ``None``.

@@ -21,7 +21,8 @@ class ServiceHandle:
     """A provisioned service, as presets (``prepare``/``allocate``) and health probes use it.
 
     :param secret: resolves a logical secret name of the service to its value.
-    :param exec: runs a command where the service runs (inside its container).
+    :param exec: runs a command where the service runs (inside its container):
+        ``await exec(argv)``, or ``await exec(argv, input=b"...", timeout=60)`` to feed its stdin.
     :param state: the project's state store (allocations are recorded there).
     :param redis_db_offset: the stack's ``redisDbOffset``: the first DB index a Redis-like preset hands to apps.
     :param plan: the whole plan of the stack (a gateway preset reads the other services and apps from it).
@@ -35,7 +36,7 @@ class ServiceHandle:
     host: str
     ports: dict[str, int]
     secret: Callable[[str], str]
-    exec: Callable[[list[str]], Awaitable[ExecResult]]
+    exec: Callable[..., Awaitable[ExecResult]]
     state: Any = None
     log: Callable[[str], None] = lambda msg: None
     redis_db_offset: int = 0
