@@ -12,10 +12,10 @@ from .lazy import LazyClass
 from .model import ContainerHealthCheck, DockerOptions, DockerServiceConfig, Duration, HealthCheck, Port, ProcessConfig, ServiceRequirement, Size, VolumeMount, parse_duration, parse_size
 from .plan import AllocationRequest, AppPlan, Plan, PlannedService, context_for, runtime_templates
 from .poll import attempts as poll_attempts, attempts_sync as poll_attempts_sync
-from .presets import AppBinding, Credential, ExpandContext, Preset, PresetConfig
+from .presets import AppBinding, BackupFile, Credential, ExpandContext, Preset, PresetConfig
 from .process import ProcessRecipe, ProcessRun, wait_for_ports
 from .providers import ContainerState, ExecResult, InfrastructureState, PlannedAddress, ProgressFn, Provider, ProviderContext, ProviderDescriptor, RuntimeSpec
-from .runtime import ServiceHandle
+from .runtime import ServiceHandle, exec_bytes
 from .secrets.base import SecretBackend, SecretContext
 from .state import StateStore, recorded_facts
 from .templating import MASK, PENDING, TemplateContext, TemplateFunction
@@ -23,4 +23,4 @@ from .usecases.apps import recorded_index
 from .usecases.loading import Stack, load_stack
 from .hookspecs import hookimpl
 
-__all__ = ['AllocationRequest', 'AppBinding', 'AppPlan', 'CommandSpec', 'ConfigError', 'ContainerHealthCheck', 'ContainerState', 'Credential', 'DockerOptions', 'DockerServiceConfig', 'Duration', 'ExecResult', 'ExpandContext', 'HealthCheck', 'HealthProbe', 'InfrastructureState', 'JsonOpt', 'LazyClass', 'MASK', 'OmnitronError', 'PENDING', 'Plan', 'PlanError', 'PlannedAddress', 'PlannedService', 'PluginError', 'Port', 'Preset', 'PresetConfig', 'ProbeResult', 'ProcessConfig', 'ProcessRecipe', 'ProcessRun', 'ProgressFn', 'ProjectOpt', 'Provider', 'ProviderContext', 'ProviderDescriptor', 'ProviderOpt', 'ProvisionError', 'RuntimeSpec', 'SecretBackend', 'SecretContext', 'SecretError', 'ServiceHandle', 'ServiceRequirement', 'Size', 'Stack', 'StackOpt', 'StateStore', 'TemplateContext', 'TemplateError', 'TemplateFunction', 'VolumeMount', 'addresses_overlap', 'console', 'context_for', 'describe_listeners', 'exec_in_service', 'free_port', 'hookimpl', 'interactive_exec_argv', 'is_listening', 'load_stack', 'parse_duration', 'parse_size', 'pick_service', 'poll_attempts', 'poll_attempts_sync', 'port_listeners', 'print_json', 'recorded_facts', 'recorded_index', 'runtime_templates', 'secret_value', 'wait_for_ports']
+__all__ = ['AllocationRequest', 'AppBinding', 'BackupFile', 'exec_bytes', 'AppPlan', 'CommandSpec', 'ConfigError', 'ContainerHealthCheck', 'ContainerState', 'Credential', 'DockerOptions', 'DockerServiceConfig', 'Duration', 'ExecResult', 'ExpandContext', 'HealthCheck', 'HealthProbe', 'InfrastructureState', 'JsonOpt', 'LazyClass', 'MASK', 'OmnitronError', 'PENDING', 'Plan', 'PlanError', 'PlannedAddress', 'PlannedService', 'PluginError', 'Port', 'Preset', 'PresetConfig', 'ProbeResult', 'ProcessConfig', 'ProcessRecipe', 'ProcessRun', 'ProgressFn', 'ProjectOpt', 'Provider', 'ProviderContext', 'ProviderDescriptor', 'ProviderOpt', 'ProvisionError', 'RuntimeSpec', 'SecretBackend', 'SecretContext', 'SecretError', 'ServiceHandle', 'ServiceRequirement', 'Size', 'Stack', 'StackOpt', 'StateStore', 'TemplateContext', 'TemplateError', 'TemplateFunction', 'VolumeMount', 'addresses_overlap', 'console', 'context_for', 'describe_listeners', 'exec_in_service', 'free_port', 'hookimpl', 'interactive_exec_argv', 'is_listening', 'load_stack', 'parse_duration', 'parse_size', 'pick_service', 'poll_attempts', 'poll_attempts_sync', 'port_listeners', 'print_json', 'recorded_facts', 'recorded_index', 'runtime_templates', 'secret_value', 'wait_for_ports']

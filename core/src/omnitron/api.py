@@ -19,6 +19,8 @@ Groups:
   :func:`is_listening`, :func:`port_listeners`, :func:`describe_listeners`,
   :func:`addresses_overlap`, :func:`free_port`; waiting: :func:`poll_attempts`,
   :func:`poll_attempts_sync`;
+- backups: :class:`BackupFile` (what ``Preset.backup`` returns), :func:`exec_bytes`
+  (binary output of a command run where a service runs);
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
   :class:`ProbeResult`, :class:`ProcessRecipe`, :class:`ProcessRun`,
   :func:`wait_for_ports`;
@@ -80,6 +82,8 @@ _EXPORTS: dict[str, str] = {
     "poll_attempts_sync": "poll:attempts_sync",
     # running services
     "ServiceHandle": "runtime:ServiceHandle",
+    "exec_bytes": "runtime:exec_bytes",
+    "BackupFile": "presets:BackupFile",
     "HealthProbe": "health:HealthProbe",
     "ProbeResult": "health:ProbeResult",
     "ProcessRecipe": "process:ProcessRecipe",

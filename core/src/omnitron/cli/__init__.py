@@ -37,7 +37,9 @@ infra = App(name="infra", help="Plan, provision and inspect the project's infras
 plugins_app = App(name="plugins", help="Installed plugins.")
 config_app = App(name="config", help="Config files: JSON Schema and validation.")
 secret_app = App(name="secret", help="The project's secret store.")
+backup_app = App(name="backup", help="Back up and restore the stack's data (each service's preset copies it where it runs).")
 app.command(infra)
+app.command(backup_app)
 app.command(plugins_app)
 app.command(config_app)
 app.command(secret_app)
@@ -68,6 +70,11 @@ _OPTIONAL = [
         "reset": "DESTRUCTIVE: drop and recreate all data (needs --yes).",
     }),
     (infra, "omnitron.cli.infra_wait", {"wait": "Wait until services are healthy (exit 0), or report the failing probe (exit 1)."}),
+    (backup_app, "omnitron.cli.backup_cmd", {
+        "create": "Back up the running stack's data (pg_dump, Redis RDB, MySQL dump...), with a manifest of checksums.",
+        "list": "List the backups: id, stack, when, services, size.",
+        "restore": "Restore a backup (the newest by default), replacing current data (needs --yes).",
+    }),
     (app, "omnitron.cli.run_cmd", {"run": "Wait for an app's infrastructure, then exec a command with its env."}),
 ]
 
@@ -102,7 +109,7 @@ def _register_plugin_commands() -> None:
     except Exception as exc:
         print(f"warning: plugin commands unavailable: {exc}", file=sys.stderr)
         return
-    groups = {"": app, "infra": infra, "secret": secret_app, "plugins": plugins_app, "config": config_app}
+    groups = {"": app, "infra": infra, "secret": secret_app, "plugins": plugins_app, "config": config_app, "backup": backup_app}
     for spec in specs.values():
         target = groups.get(spec.group)
         if target is None:
@@ -120,7 +127,7 @@ def _wants_plugin_commands(argv: list[str]) -> bool:
         return any(a in ("-h", "--help") for a in argv)
     if words[0] == "infra":
         return len(words) < 2 or words[1] not in _BUILTIN_INFRA
-    return words[0] not in {"plugins", "config", "secret", "run"}
+    return words[0] not in {"plugins", "config", "secret", "run", "backup"}
 
 
 def main(argv: list[str] | None = None) -> int:

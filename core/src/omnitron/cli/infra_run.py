@@ -75,17 +75,27 @@ def up_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: Prov
     return _provision(loaded, lambda progress: bring_up(loaded, progress=progress), json=json)
 
 
-def reset_cmd(*, yes: YesOpt = False, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
-    """DESTRUCTIVE: delete every service's data of this stack and provision it again (needs --yes)."""
+BackupOpt = Annotated[bool, Parameter(name="--backup", negative="", help="Back up first (`omnitron backup create`); nothing is reset if that fails.")]
+
+
+def reset_cmd(*, yes: YesOpt = False, backup: BackupOpt = False, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
+    """DESTRUCTIVE: delete every service's data of this stack and provision it again (needs --yes; --backup backs up first)."""
     from ..usecases import reset, what_reset_destroys
 
     loaded = _load(project, stack, provider)
+    if yes and backup:
+        from ..usecases.backup import create_backup
+        from .backup_cmd import print_created
+
+        made = run_async(create_backup, loaded)
+        if not json:
+            print_created(made)
     if not yes:
         out = console()
         out.print(f"[bold red]infra reset[/bold red] deletes all data of project {loaded.plan.project}, stack {loaded.plan.stack}, irreversibly:")
         for line in what_reset_destroys(loaded):
             out.print(f"  - {line}", soft_wrap=True)  # never break an address or a name
-        out.print("Back up first (`omnitron backup create`), then run `omnitron infra reset --yes`. Nothing was changed.")
+        out.print("Back up first (`omnitron backup create`, or `--backup`), then run `omnitron infra reset --yes`. Nothing was changed.")
         return 1
     return _provision(loaded, lambda progress: reset(loaded, progress=progress), json=json)
 

@@ -107,6 +107,18 @@ class PostgresPreset(Preset):
 
         return await allocate(service, request)
 
+    async def backup(self, service: Any) -> Any:
+        """One ``pg_dump`` custom-format archive per database, made where the server runs."""
+        from .backup import backup
+
+        return await backup(service)
+
+    async def restore(self, service: Any, files: Any) -> None:
+        """Each database dropped, created again and filled by ``pg_restore`` from its archive."""
+        from .backup import restore
+
+        await restore(service, files)
+
     def process_recipe(self) -> Any:
         from .process import PostgresRecipe
 

@@ -55,6 +55,18 @@ class RedisPreset(Preset):
 
         return await allocate(service, request)
 
+    async def backup(self, service: Any) -> Any:
+        """An RDB snapshot of the whole server (``BGSAVE``), read where the server runs."""
+        from .backup import backup
+
+        return await backup(service)
+
+    async def restore(self, service: Any, files: Any) -> None:
+        """The snapshot put in place of the server's RDB file, then the server restarted (it loads it)."""
+        from .backup import restore
+
+        await restore(service, files)
+
     def process_recipe(self) -> Any:
         from .process import RedisRecipe
 
