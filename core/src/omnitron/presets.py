@@ -169,6 +169,21 @@ class Preset(ABC):
         """
         raise NotImplementedError(f"preset {self.name!r} has no restore")
 
+    async def fresh_copy(self, service: ServiceHandle, request: AllocationRequest, values: dict[str, str], token: str) -> dict[str, str]:
+        """A clean copy of an app's allocation for one test (the ``omnitron_database`` / ``omnitron_redis`` fixtures).
+
+        A database preset clones the app's (migrated) database under a new name
+        built from ``token``; a preset whose resource is cheap to empty may empty
+        the app's own and return ``values`` (the recorded ``${alloc:...}`` values).
+
+        :returns: the ``${alloc:...}`` values of the copy: the app's env is rendered with them.
+        """
+        raise NotImplementedError(f"preset {self.name!r} cannot make a copy of {request.kind} {request.name} for a test")
+
+    async def drop_copy(self, service: ServiceHandle, request: AllocationRequest, values: dict[str, str]) -> None:
+        """Remove what :meth:`fresh_copy` made (``values`` are what it returned); a no-op by default."""
+        return None
+
     def process_recipe(self) -> ProcessRecipe | None:
         """How to run this service as a native process, or ``None`` if it cannot be."""
         return None

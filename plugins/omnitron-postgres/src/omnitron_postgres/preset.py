@@ -119,6 +119,18 @@ class PostgresPreset(Preset):
 
         await restore(service, files)
 
+    async def fresh_copy(self, service: Any, request: Any, values: Any, token: str) -> Any:
+        """A database of the test's own, cloned from the app's (``CREATE DATABASE ... TEMPLATE``)."""
+        from .copies import fresh_copy
+
+        return await fresh_copy(service, request, values, token)
+
+    async def drop_copy(self, service: Any, request: Any, values: Any) -> None:
+        """The test's database dropped."""
+        from .copies import drop_copy
+
+        await drop_copy(service, request, values)
+
     def process_recipe(self) -> Any:
         from .process import PostgresRecipe
 

@@ -67,6 +67,18 @@ class RedisPreset(Preset):
 
         await restore(service, files)
 
+    async def fresh_copy(self, service: Any, request: Any, values: Any, token: str) -> Any:
+        """The app's DB index, flushed for the test."""
+        from .runtime import fresh_copy
+
+        return await fresh_copy(service, request, values, token)
+
+    async def drop_copy(self, service: Any, request: Any, values: Any) -> None:
+        """Nothing to drop: the index stays the app's."""
+        from .runtime import drop_copy
+
+        await drop_copy(service, request, values)
+
     def process_recipe(self) -> Any:
         from .process import RedisRecipe
 
