@@ -15,18 +15,22 @@ def test_version_lists_plugins(omnitron_cli, capsys):
     assert result.out.startswith(f"omnitron {__version__}")
 
 
-def test_config_schema_covers_both_files(omnitron_cli):
-    result = omnitron_cli("config", "schema")
-    assert result.code == 0
-    schema = result.json()
-    eco, app = schema["ecosystem"], schema["app"]
+def test_config_schema_prints_one_schema_per_file(omnitron_cli, kv):
+    eco = omnitron_cli("config", "schema").json()
+    assert eco == omnitron_cli("config", "schema", "--which", "ecosystem").json()
+    assert eco["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert {"infrastructure", "stacks", "apps"} <= set(eco["properties"])
-    assert "omnitron" in app["properties"]
-    text = json.dumps(schema)
+    text = json.dumps(eco)
     for key in ("dependsOn", "startupTimeout", "serviceOverrides", "portOffsets", "redisDbOffset", "networkMode", "bareMetal", "readOnly", "variants"):
         assert key in text, key
-    only_app = omnitron_cli("config", "schema", "app").json()
-    assert only_app["title"] == "config/default.json"
+    app = omnitron_cli("config", "schema", "--which", "app").json()
+    assert app["properties"]["omnitron"] == {"$ref": "#/$defs/AppConfig"} and "DatabaseRequest" in app["$defs"]
+    refs = {r for r in json.dumps(app).split('"$ref": "')[1:]}
+    assert all(r.split('"')[0].removeprefix("#/$defs/") in app["$defs"] for r in refs)  # every reference resolves in the document
+    config_of_kv = [c for c in eco["$defs"]["PresetService"]["allOf"] if c["if"]["properties"]["preset"]["const"] == "kv"]
+    assert config_of_kv and eco["$defs"][config_of_kv[0]["then"]["properties"]["config"]["$ref"].rsplit("/", 1)[1]]["properties"]["port"]
+    assert omnitron_cli("config", "schema", "--which", "all").code == 2
+
 
 
 def test_config_validate_ok_and_json(omnitron_project, omnitron_cli, kv):

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-DEFAULT_PROVIDER = "process"
+from ..install_hints import APP_TEST_PROVIDER as DEFAULT_PROVIDER
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -46,7 +46,7 @@ app.command(secret_app)
 
 plugins_app.command("omnitron.cli.plugins_cmd:list_plugins", name="list", help="Installed plugins: name, version, hooks, what each provides.")
 plugins_app.command("omnitron.cli.plugins_cmd:new_plugin", name="new", help="Write a new plugin package (a preset or a provider) whose own tests pass.")
-config_app.command("omnitron.cli.config_cmd:schema", name="schema", help="JSON Schema of the ecosystem and app config files.")
+config_app.command("omnitron.cli.config_cmd:schema", name="schema", help="JSON Schema (draft 2020-12) of omnitron.toml (--which ecosystem) or of config/default.json (--which app).")
 config_app.command("omnitron.cli.config_cmd:validate", name="validate", help="Check the ecosystem and every app config; plan every stack.")
 infra.command("omnitron.cli.infra_cmd:plan", name="plan", help="Show what up would do: services, providers, ports, order, each app's env.")
 

@@ -7,18 +7,18 @@ from typing import Literal
 from .options import JsonOpt, ProjectOpt, StackOpt, console, load_project, print_json, report_warnings
 
 
-def schema(which: Literal["ecosystem", "app", "all"] = "all") -> int:
-    """Print the JSON Schema of omnitron.config.py/omnitron.toml (ecosystem) and config/default.json (app)."""
-    from ..model import AppConfig, EcosystemConfig
+def schema(*, which: Literal["ecosystem", "app"] = "ecosystem") -> int:
+    """Print ONE JSON Schema (draft 2020-12): of omnitron.toml (--which ecosystem) or of an app's config/default.json (--which app).
 
-    app_schema = {
-        "type": "object",
-        "properties": {"omnitron": AppConfig.model_json_schema(by_alias=True)},
-        "title": "config/default.json",
-    }
-    eco = EcosystemConfig.model_json_schema(by_alias=True)
-    out = {"ecosystem": eco, "app": app_schema}
-    print_json(out if which == "all" else out[which])
+    Preset configs are described by the installed plugins' models. Editors:
+    ``omnitron config schema --which app > .vscode/omnitron-app.schema.json``
+    and map it with ``json.schemas`` (see the README).
+    """
+    from ..config_schema import app_schema, ecosystem_schema
+    from ..plugins import default_manager
+
+    plugins = default_manager()
+    print_json(app_schema(plugins) if which == "app" else ecosystem_schema(plugins))
     return 0
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ._base import Model, Name, Port
+from ._base import Duration, Model, Name, Port
 from .service import BareMetalServiceConfig, DockerOptions, ServiceEntry
 
 LEGACY_PRESETS: dict[str, str] = {
@@ -81,7 +81,7 @@ class ServiceOverride(Model):
     bare_metal: BareMetalServiceConfig | None = None
     disabled: bool = False
     critical: bool | None = None
-    startup_timeout: Annotated[int, Field(ge=0)] | None = None
+    startup_timeout: Duration | None = None
 
 
 class StackConfig(Model):
