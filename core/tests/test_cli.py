@@ -45,8 +45,8 @@ def test_plan_json_shape(omnitron_project, omnitron_cli):
     project = omnitron_project.write({"infrastructure": {"services": {"search": search}}, "stacks": {"dev": {"portOffsets": 7}}}, {"web": {"services": {"search": True}}})
     data = omnitron_cli("infra", "plan", "--project", str(project.root), "--json", "--provider", "docker").json()
     svc = data["services"][0]
-    assert (svc["name"], svc["provider"], svc["ports"], svc["bind_address"]) == ("search", "docker", {"http": 9207}, "127.0.0.1")
-    assert data["apps"]["web"]["rendered_env"] == {"SEARCH_URL": "http://127.0.0.1:9207"}
+    assert (svc["name"], svc["provider"], svc["ports"], svc["bindAddress"]) == ("search", "docker", {"http": 9207}, "127.0.0.1")
+    assert data["apps"]["web"]["renderedEnv"] == {"SEARCH_URL": "http://127.0.0.1:9207"}
 
 
 def test_bad_cli_usage_exits_non_zero(omnitron_cli):

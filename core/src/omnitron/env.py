@@ -41,8 +41,8 @@ def render_app_env(
 
 
 def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False) -> dict[str, dict[str, str]]:
-    """Every app's env for display: secrets masked unless ``show_secrets``."""
-    from .state import recorded_facts
+    """Every app's env for display (allocations as recorded once ``up`` made them): secrets masked unless ``show_secrets``."""
+    from .state import recorded_allocations, recorded_facts
 
     renderer = Renderer(project.plugins.template_functions)
     secret = None
@@ -51,4 +51,5 @@ def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False)
 
         secret = resolver_for(project)
     facts = recorded_facts(project.state_dir, plan.stack)
-    return {name: render_app_env(plan, name, renderer, secret=secret, facts=facts) for name in plan.apps}
+    allocations = recorded_allocations(project.state_dir, plan.stack)
+    return {name: render_app_env(plan, name, renderer, secret=secret, facts=facts, allocations=allocations.get(name)) for name in plan.apps}

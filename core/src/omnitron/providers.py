@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from .process import RuntimeSpec
 from .runtime import ExecResult
@@ -42,7 +43,12 @@ Status = Literal["not_found", "created", "running", "paused", "restarting", "exi
 Health = Literal["healthy", "unhealthy", "starting", "none"]
 
 class ContainerState(BaseModel):
-    """State of one managed service (a container, a process, a remote server)."""
+    """State of one managed service (a container, a process, a remote server).
+
+    ``model_dump(by_alias=True)`` spells it as the spec's ``ContainerState`` (``containerId``, ``startedAt``).
+    """
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
 
     name: str
     image: str = ""
@@ -57,6 +63,8 @@ class ContainerState(BaseModel):
 
 
 class InfrastructureState(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+
     services: dict[str, ContainerState] = {}
     ready: bool = False
     last_reconciled: str | None = None

@@ -133,16 +133,7 @@ def down_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, volumes: Vol
 
 def state_json(state: Any) -> dict[str, Any]:
     """``InfrastructureState`` as the spec spells it (camelCase keys)."""
-    from pydantic.alias_generators import to_camel
-
-    def camel(data: dict[str, Any]) -> dict[str, Any]:
-        return {to_camel(k): v for k, v in data.items()}
-
-    return {
-        "services": {name: camel(st.model_dump(mode="json")) for name, st in state.services.items()},
-        "ready": state.ready,
-        "lastReconciled": state.last_reconciled,
-    }
+    return state.model_dump(mode="json", by_alias=True)
 
 
 NOT_READY = 3

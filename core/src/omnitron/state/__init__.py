@@ -2,6 +2,6 @@
 
 from .endpoints import Endpoint
 from .lock import project_lock
-from .store import IndexExhausted, StateStore, recorded_facts
+from .store import IndexExhausted, StateStore, recorded_allocations, recorded_facts
 
-__all__ = ["Endpoint", "IndexExhausted", "StateStore", "project_lock", "recorded_facts"]
+__all__ = ["Endpoint", "IndexExhausted", "StateStore", "project_lock", "recorded_allocations", "recorded_facts"]

@@ -142,6 +142,17 @@ class StateStore(RecordsMixin, EndpointsMixin, FactsMixin):
         return row[0] if row and row[0] is not None else None
 
 
+def recorded_allocations(state_dir: Path, stack: str) -> dict[str, dict[str, dict[str, str]]]:
+    """App -> service -> the ``${alloc:...}`` values recorded for ``stack`` (a Redis index, a bucket); ``{}`` before the first ``up``."""
+    if not (state_dir / "state.db").exists():
+        return {}
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    with StateStore(state_dir) as state:
+        for row in state.allocations(stack):
+            out.setdefault(row["app"], {}).setdefault(row["service"], {}).update({k: str(v) for k, v in row["values"].items()})
+    return out
+
+
 def recorded_facts(state_dir: Path, stack: str) -> dict[str, dict[str, str]]:
     """Service -> facts recorded for ``stack`` under ``state_dir``; ``{}`` when nothing ran yet (no store is created)."""
     if not (state_dir / "state.db").exists():
