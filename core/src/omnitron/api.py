@@ -36,6 +36,7 @@ Groups:
   :class:`TemplateError`, :class:`PluginError`, :class:`ProvisionError`, :class:`SecretError`;
 - commands: :class:`CommandSpec`, the shared options :data:`ProjectOpt`,
   :data:`StackOpt`, :data:`JsonOpt`, :data:`ProviderOpt`, :func:`print_json`,
+  :func:`completes` (a shell completer of the project's apps, services, stacks, backups),
   :func:`console`, and the use cases a command calls: :func:`load_stack`
   (a :class:`Stack`), :func:`pick_service`, :func:`secret_value`,
   :func:`exec_in_service`, :func:`interactive_exec_argv`, :func:`recorded_index`,
@@ -131,6 +132,7 @@ _EXPORTS: dict[str, str] = {
     "JsonOpt": "cli.options:JsonOpt",
     "ProviderOpt": "cli.options:ProviderOpt",
     "print_json": "cli.options:print_json",
+    "completes": "cli.options:completes",
     "console": "cli.options:console",
     "load_stack": "usecases.loading:load_stack",
     "Stack": "usecases.loading:Stack",

@@ -64,6 +64,8 @@ class AppStack:
         self._portal_cm: Any = None
         self._portal: Any = None
         self._session: Any = None
+        self._drops: list[Any] = []
+        """Copies being removed in the background (a dropped database costs a checkpoint: no test waits for it)."""
 
     @property
     def name(self) -> str:
@@ -102,6 +104,7 @@ class AppStack:
         if self._portal is None:
             return
         try:
+            self._finish_drops()
             if self._session is not None:
                 self._portal.call(self._session.__aexit__, None, None, None)
             if not self.keep:
@@ -141,7 +144,14 @@ class AppStack:
         return self._portal.call(self._fresh, app, request)
 
     def drop(self, copy: Copy) -> None:
-        self._portal.call(self._preset_call, copy.request, "drop_copy", copy.values, None)
+        """Remove a test's copy in the background; the session's end waits for every one (and reports the first failure)."""
+        self._drops.append(self._portal.start_task_soon(self._preset_call, copy.request, "drop_copy", copy.values, None))
+
+    def _finish_drops(self) -> None:
+        drops, self._drops = self._drops, []
+        errors = [exc for exc in (future.exception() for future in drops) if exc is not None]
+        if errors:
+            raise errors[0]
 
     async def _fresh(self, app: str, request: Any) -> Copy:
         recorded = self._session.allocations_for(app).get(request.service, {})

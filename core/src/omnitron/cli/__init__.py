@@ -40,6 +40,7 @@ secret_app = App(name="secret", help="The project's secret store.")
 backup_app = App(name="backup", help="Back up and restore the stack's data (each service's preset copies it where it runs).")
 app.command(infra)
 app.command(backup_app)
+app.command("omnitron.cli.completion_cmd:install_completion", name="--install-completion", help="Install shell completion (bash, zsh or fish: --shell), completing app, service and stack names from the project.")
 app.command(plugins_app)
 app.command(config_app)
 app.command(secret_app)
@@ -124,7 +125,7 @@ def _wants_plugin_commands(argv: list[str]) -> bool:
     """Plugin commands are loaded only when the command line may name one (keeps built-ins fast)."""
     words = [a for a in argv if not a.startswith("-")]
     if not words:
-        return any(a in ("-h", "--help") for a in argv)
+        return any(a in ("-h", "--help", "--install-completion") for a in argv)
     if words[0] == "infra":
         return len(words) < 2 or words[1] not in _BUILTIN_INFRA
     return words[0] not in {"plugins", "config", "secret", "run", "backup"}
@@ -149,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("omnitron: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): nothing left to say
+        return 141
     except _cyclopts_error():  # type: ignore[misc]
         return 2
     if isinstance(result, bool) or result is None:

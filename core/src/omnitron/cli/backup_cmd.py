@@ -8,7 +8,7 @@ from typing import Annotated
 
 from cyclopts import Parameter
 
-from .options import JsonOpt, ProjectOpt, StackOpt, YesOpt, console, print_json, report_warnings, run_async
+from .options import JsonOpt, ServiceArg, completes, ProjectOpt, StackOpt, YesOpt, console, print_json, report_warnings, run_async
 
 ToOpt = Annotated[Path | None, Parameter(name="--to", help="Directory to write the backup in (default: .omnitron/backups of the project).")]
 FromOpt = Annotated[Path | None, Parameter(name="--from", help="Directory holding the backups (default: .omnitron/backups of the project).")]
@@ -34,7 +34,7 @@ def human_size(size: int) -> str:
     return f"{size} B"  # pragma: no cover
 
 
-def create_cmd(*services: str, to: ToOpt = None, project: ProjectOpt = None, stack: StackOpt = None, json: JsonOpt = False) -> int:
+def create_cmd(*services: ServiceArg, to: ToOpt = None, project: ProjectOpt = None, stack: StackOpt = None, json: JsonOpt = False) -> int:
     """Back up the running stack: each service whose preset can (Postgres pg_dump, Redis RDB, MySQL dump), where it runs.
 
     :param services: Only these services (default: every service that can be backed up).
@@ -82,10 +82,11 @@ def list_cmd(*, source: FromOpt = None, project: ProjectOpt = None, stack: Stack
     return 0
 
 
-OnlyOpt = Annotated[tuple[str, ...], Parameter(name="--service", help="Restore only this service (repeatable).")]
+OnlyOpt = Annotated[tuple[str, ...], Parameter(name="--service", help="Restore only this service (repeatable).", completer=completes("services"))]
+BackupArg = Annotated[str | None, Parameter(completer=completes("backups"))]
 
 
-def restore_cmd(backup: str | None = None, /, *, source: FromOpt = None, service: OnlyOpt = (), yes: YesOpt = False, project: ProjectOpt = None, stack: StackOpt = None, json: JsonOpt = False) -> int:
+def restore_cmd(backup: BackupArg = None, /, *, source: FromOpt = None, service: OnlyOpt = (), yes: YesOpt = False, project: ProjectOpt = None, stack: StackOpt = None, json: JsonOpt = False) -> int:
     """Restore a backup (the newest when no ID is given), replacing the services' current data (needs --yes).
 
     Every file's checksum is verified first: a backup that differs from its manifest is refused.

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from cyclopts import Parameter
 
-from .options import JsonOpt, ProjectOpt, ProviderOpt, ShowSecretsOpt, StackOpt, YesOpt, console, print_json, report_warnings, run_async
+from .options import AppArg, JsonOpt, ProjectOpt, ServiceArg, ProviderOpt, ShowSecretsOpt, StackOpt, YesOpt, console, print_json, report_warnings, run_async
 
 
 def _load(project: Any, stack: str | None, provider: str | None = None) -> Any:
@@ -178,7 +178,7 @@ FollowOpt = Annotated[bool, Parameter(name=["--follow", "-f"], negative="", help
 TailOpt = Annotated[int | None, Parameter(name=["--tail", "-n"], help="Only the last N lines.")]
 
 
-def logs_cmd(service: str | None = None, *, follow: FollowOpt = False, tail: TailOpt = None, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None) -> int:
+def logs_cmd(service: ServiceArg | None = None, *, follow: FollowOpt = False, tail: TailOpt = None, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None) -> int:
     """Print a service's logs (every service's, prefixed, when none is named)."""
     from ..usecases import stream_logs
 
@@ -217,7 +217,7 @@ def format_env(env: dict[str, str], fmt: str) -> str:
 FormatOpt = Annotated[Literal["dotenv", "json", "shell"], Parameter(name=["--format", "-f"], help="Output format.")]
 
 
-def env_cmd(app: str, *, format: FormatOpt = "dotenv", show_secrets: ShowSecretsOpt = False, project: ProjectOpt = None, stack: StackOpt = None) -> int:
+def env_cmd(app: AppArg, *, format: FormatOpt = "dotenv", show_secrets: ShowSecretsOpt = False, project: ProjectOpt = None, stack: StackOpt = None) -> int:
     """Print APP's env as it gets it from ``omnitron run`` (secrets masked unless --show-secrets)."""
     from ..usecases import app_env
 
@@ -228,7 +228,7 @@ def env_cmd(app: str, *, format: FormatOpt = "dotenv", show_secrets: ShowSecrets
 # -- migrate ---------------------------------------------------------------------
 
 
-def migrate_cmd(app: str | None = None, *, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None) -> int:
+def migrate_cmd(app: AppArg | None = None, *, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None) -> int:
     """Run the app's declared ``migrate`` command (every app's when none is named) with its env, after the gate."""
     from ..usecases import apps_to_migrate, migrate
     from .run_cmd import WaitingNotice

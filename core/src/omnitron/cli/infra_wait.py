@@ -7,12 +7,12 @@ from typing import Annotated
 
 from cyclopts import Parameter
 
-from .options import JsonOpt, ProjectOpt, ProviderOpt, StackOpt, console, print_json, report_warnings, run_async
+from .options import JsonOpt, ServiceArg, ProjectOpt, ProviderOpt, StackOpt, console, print_json, report_warnings, run_async
 
 TimeoutOpt = Annotated[str, Parameter(name=["--timeout", "-t"], help="How long to wait in all: 500ms, 30s, 2m, or milliseconds.")]
 
 
-def wait_cmd(*services: str, timeout: TimeoutOpt = "60s", project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
+def wait_cmd(*services: ServiceArg, timeout: TimeoutOpt = "60s", project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
     """Wait until SERVICEs (every service of the stack when none is named) pass their health probes; provisions nothing.
 
     :param services: Services of the stack, e.g. db cache.

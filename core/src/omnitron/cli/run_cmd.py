@@ -15,7 +15,7 @@ from typing import Annotated
 
 from cyclopts import Parameter
 
-from .options import ProjectOpt, ProviderOpt, StackOpt, run_async
+from .options import AppArg, ProjectOpt, ProviderOpt, StackOpt, run_async
 
 QUIET_FOR = 1.0
 """Seconds of silence before ``run`` says it is waiting for infrastructure."""
@@ -47,7 +47,7 @@ def warn(message: str) -> None:
 NoUpOpt = Annotated[bool, Parameter(name="--no-up", negative="", help="Do not provision: only wait until the app's services are healthy.")]
 
 
-def run_cmd(app: str, /, *command: str, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, no_up: NoUpOpt = False) -> int:
+def run_cmd(app: AppArg, /, *command: str, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, no_up: NoUpOpt = False) -> int:
     """Wait for APP's infrastructure, then run CMD (default: the app's command) with APP's env.
 
     Usage: ``omnitron run APP -- CMD [ARGS...]``. CMD replaces omnitron (exec):

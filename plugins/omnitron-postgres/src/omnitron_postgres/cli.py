@@ -16,15 +16,15 @@ from urllib.parse import quote
 
 from cyclopts import Parameter
 
-from omnitron.api import ProjectOpt, StackOpt
+from omnitron.api import ProjectOpt, StackOpt, completes
 
 
 def psql(
     database: str | None = None,
     *,
     command: Annotated[str | None, Parameter(name=["--command", "-c"], help="Run one SQL command and exit.")] = None,
-    service: Annotated[str | None, Parameter(name="--service", help="Which postgres service, when the stack has several.")] = None,
-    app: Annotated[str | None, Parameter(name="--app", help="Connect to this app's database (on the service it uses).")] = None,
+    service: Annotated[str | None, Parameter(name="--service", help="Which postgres service, when the stack has several.", completer=completes("services"))] = None,
+    app: Annotated[str | None, Parameter(name="--app", help="Connect to this app's database (on the service it uses).", completer=completes("apps"))] = None,
     print_url: Annotated[bool, Parameter(name="--print-url", negative="", help="Print the connection URL, password included, and exit.")] = False,
     project: ProjectOpt = None,
     stack: StackOpt = None,
