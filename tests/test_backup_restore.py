@@ -61,8 +61,15 @@ def test_data_written_backed_up_reset_and_restored(shop):
 def test_restore_refuses_a_tampered_backup_and_reset_backs_up_first(tmp_path):
     shop = Shop(tmp_path, provider="process")
     try:
+        before = json.loads(shop.ok("infra", "plan", "--json"))["apps"]["orders"]
+        assert before["renderedEnv"]["REDIS_URL"].endswith("/<pending>")
         shop.ok("infra", "up")
         shop.ok("run", "orders")
+        after = json.loads(shop.ok("infra", "plan", "--json"))["apps"]["orders"]  # allocated values once they exist
+        index = after["renderedEnv"]["REDIS_URL"].rsplit("/", 1)[1]
+        assert index.isdigit() and [a["values"]["db"] for a in after["allocations"] if a["kind"] == "redis_db"] == [index]
+        assert f"/{index}" in shop.ok("infra", "plan").split("REDIS_URL=")[1].splitlines()[0]
+        assert shop.ok("infra", "psql", "--app", "orders", "-c", "SELECT count(*) FROM orders").split()[2] == "1"  # the app's database
         out = shop.ok("infra", "reset", "--yes", "--backup")
         assert "backup " in out and "db (" in out
         backups = json.loads(shop.ok("backup", "list", "--json"))["backups"]
