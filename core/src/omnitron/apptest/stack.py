@@ -65,7 +65,8 @@ class AppStack:
         self._portal: Any = None
         self._session: Any = None
         self._drops: list[Any] = []
-        """Copies being removed in the background (a dropped database costs a checkpoint: no test waits for it)."""
+        """Copies being removed in the background, one at a time (a dropped database costs a checkpoint: no test waits for it)."""
+        self._drop_gate: Any = None
 
     @property
     def name(self) -> str:
@@ -104,7 +105,7 @@ class AppStack:
         if self._portal is None:
             return
         try:
-            self._finish_drops()
+            self._finish_drops(wait=self.keep)
             if self._session is not None:
                 self._portal.call(self._session.__aexit__, None, None, None)
             if not self.keep:
@@ -144,11 +145,28 @@ class AppStack:
         return self._portal.call(self._fresh, app, request)
 
     def drop(self, copy: Copy) -> None:
-        """Remove a test's copy in the background; the session's end waits for every one (and reports the first failure)."""
-        self._drops.append(self._portal.start_task_soon(self._preset_call, copy.request, "drop_copy", copy.values, None))
+        """Remove a test's copy in the background, one after the other."""
+        self._drops.append(self._portal.start_task_soon(self._drop, copy))
 
-    def _finish_drops(self) -> None:
+    async def _drop(self, copy: Copy) -> None:
+        import anyio
+
+        if self._drop_gate is None:
+            self._drop_gate = anyio.Semaphore(1)
+        async with self._drop_gate:
+            await self._preset_call(copy.request, "drop_copy", copy.values, None)
+
+    def _finish_drops(self, *, wait: bool) -> None:
+        """A kept stack is left clean: wait for every drop (the first failure is raised). A stack about to be
+        brought down with its data needs none of them: those not done yet are cancelled."""
+        import concurrent.futures
+
         drops, self._drops = self._drops, []
+        if not wait:
+            for future in drops:
+                future.cancel()
+            concurrent.futures.wait(drops)
+            return
         errors = [exc for exc in (future.exception() for future in drops) if exc is not None]
         if errors:
             raise errors[0]
