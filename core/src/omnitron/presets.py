@@ -180,6 +180,14 @@ class Preset(ABC):
         """
         raise NotImplementedError(f"preset {self.name!r} cannot make a copy of {request.kind} {request.name} for a test")
 
+    async def tune_for_tests(self, service: ServiceHandle) -> None:
+        """Trade durability for speed on a stack only tests use (the app-test plugin calls it once a session).
+
+        Postgres turns ``fsync`` off, as pytest-postgresql's servers run. Never
+        called for the project's default stack. A no-op by default.
+        """
+        return None
+
     async def drop_copy(self, service: ServiceHandle, request: AllocationRequest, values: dict[str, str]) -> None:
         """Remove what :meth:`fresh_copy` made (``values`` are what it returned); a no-op by default."""
         return None

@@ -7,7 +7,9 @@ Fixtures (separate from :mod:`omnitron.testing`, which serves plugin authors):
   ``--omnitron-provider`` says otherwise, so no Docker is needed), every app's
   migrations run; ``.apps[APP]`` is an app's env, ``.services[NAME]`` a
   service's host, ports and URLs. Brought down with its data afterwards, unless
-  ``--omnitron-keep`` keeps it running for the next run.
+  ``--omnitron-keep`` keeps it running for the next run. A stack other than the project's
+  default one trades durability for speed (Postgres without ``fsync``, as pytest-postgresql
+  runs it) unless ``--omnitron-durable``.
 - ``omnitron_database`` (function): a fresh database for the test, cloned from
   the app's migrated one (``CREATE DATABASE ... TEMPLATE``), dropped afterwards;
   ``DATABASE_URL`` points at it during the test.
@@ -33,7 +35,8 @@ from ..install_hints import APP_TEST_PROVIDER as DEFAULT_PROVIDER
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("omnitron", "omnitron: app tests against real infrastructure")
-    group.addoption("--omnitron-keep", action="store_true", default=False, help="keep the test stack running after the session (the next run starts at once)")
+    group.addoption("--omnitron-keep", action="store_true", default=False, help="keep the test stack running after the session (the next run skips starting the servers)")
+    group.addoption("--omnitron-durable", action="store_true", default=False, help="leave the servers' durability as configured (by default a stack only tests use runs without fsync)")
     group.addoption("--omnitron-project", default=None, help="project directory (default: found from the tests up, or OMNITRON_PROJECT)")
     group.addoption("--omnitron-stack", default=None, help="stack to bring up (default: 'test' when the project has one, else its default stack)")
     group.addoption("--omnitron-provider", default=None, help=f"provider for the stack's services (default: {DEFAULT_PROVIDER}; 'auto' lets omnitron choose)")
@@ -76,7 +79,7 @@ def open_stack(config: pytest.Config) -> Any:
         project = Project.discover(find_project(config))
         stack = _setting(config, "omnitron_stack") or ("test" if "test" in project.loaded.ecosystem.stacks else None)
         loaded = load_stack(project, stack, _setting(config, "omnitron_provider") or DEFAULT_PROVIDER)
-        app_stack = AppStack(loaded, keep=bool(config.getoption("--omnitron-keep")))
+        app_stack = AppStack(loaded, keep=bool(config.getoption("--omnitron-keep")), durable=bool(config.getoption("--omnitron-durable")))
         return app_stack.start()
     except OmnitronError as exc:
         failure = f"omnitron: {exc}"

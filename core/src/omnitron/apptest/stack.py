@@ -56,9 +56,11 @@ class AppStack:
     event loop kept in a thread for the session, with one engine session open.
     """
 
-    def __init__(self, stack: Any, *, keep: bool) -> None:
+    def __init__(self, stack: Any, *, keep: bool, durable: bool = False) -> None:
         self.stack = stack
         self.keep = keep
+        self.durable = durable
+        """Leave the servers' durability as configured (else a stack only tests use runs without fsync)."""
         self.apps: dict[str, dict[str, str]] = {}
         self.services: dict[str, ServiceInfo] = {}
         self._portal_cm: Any = None
@@ -91,12 +93,20 @@ class AppStack:
         result = self._portal.call(lambda: bring_up(self.stack))
         if not result.ok:
             raise ProvisionError(f"stack {self.name} did not come up: {result.error_message()}")
-        for app in apps_to_migrate(self.stack):
-            self._portal.call(lambda app=app: migrate(self.stack, app))
         self._session = Session(self.stack.project, self.stack.plan)
         self._portal.call(self._session.__aenter__)
         self._portal.call(self._read_envs)  # the engine session's state store lives in the portal's thread
+        if not self.durable and self.name != self.stack.project.default_stack():
+            self._portal.call(self._tune)
+        for app in apps_to_migrate(self.stack):
+            self._portal.call(lambda app=app: migrate(self.stack, app, env=self.apps[app]))
         return self
+
+    async def _tune(self) -> None:
+        for svc in self.stack.plan.services:
+            preset = self.stack.project.plugins.presets.get(svc.preset or "")
+            if preset is not None and self.stack.manages(svc.provider):
+                await preset.tune_for_tests(self._session.handle(svc, await self._session.provider(svc.provider)))
 
     def stop(self) -> None:
         """Close the engine session; bring the stack down with its data unless ``keep``."""

@@ -38,3 +38,21 @@ async def drop_copy(handle: ServiceHandle, request: AllocationRequest, values: d
 
     async with await connect(handle) as conn:
         await conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(values["database"])))
+
+
+TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+"""What a server only tests use runs with (as pytest-postgresql's): no waiting for the disk; reloaded, no restart."""
+
+
+async def tune_for_tests(handle: ServiceHandle) -> None:
+    """``ALTER SYSTEM`` the :data:`TEST_SETTINGS` and reload (kept in the stack's data directory, gone with it)."""
+    import psycopg
+    from psycopg import sql
+
+    async with await connect(handle) as conn:
+        try:
+            for name, value in TEST_SETTINGS.items():
+                await conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+            await conn.execute("SELECT pg_reload_conf()")
+        except psycopg.Error as exc:
+            raise ProvisionError(f"service {handle.name}: cannot set {', '.join(TEST_SETTINGS)} for the tests: {_first_line(exc)}") from None

@@ -125,6 +125,12 @@ class PostgresPreset(Preset):
 
         return await fresh_copy(service, request, values, token)
 
+    async def tune_for_tests(self, service: Any) -> None:
+        """A server only tests use runs without fsync (as pytest-postgresql's do)."""
+        from .copies import tune_for_tests
+
+        await tune_for_tests(service)
+
     async def drop_copy(self, service: Any, request: Any, values: Any) -> None:
         """The test's database dropped."""
         from .copies import drop_copy
