@@ -8,6 +8,7 @@ the planner's choice can be tested with the core alone. They run nothing.
 from __future__ import annotations
 
 from omnitron import hookimpl
+from omnitron.errors import ConfigError
 from omnitron.providers import PlannedAddress, Provider
 
 
@@ -57,6 +58,11 @@ class BareMetalStandIn(_PlanOnly):
     runs_from = "bare_metal"
     manages_lifecycle = False
     auto_priority = 0
+
+    @classmethod
+    def check_part(cls, part, requirement, plugins):
+        if part.discovery == "static" and not part.servers:
+            raise ConfigError("static discovery needs at least one server", path="servers")
 
     @classmethod
     def planned_address(cls, requirement):

@@ -8,11 +8,12 @@ name is used (a plugin's entry point stays cheap to load).
 
 Groups:
 
-- hooks: :data:`hookimpl`;
+- hooks: :data:`hookimpl`; a plugin's own hooks: :data:`hookspec`, :class:`PluginHooks`,
+  :class:`Kind`, :class:`Registry` (``omnitron_add_hookspecs``);
 - presets: :class:`Preset`, :class:`PresetConfig`, :class:`Credential`,
   :class:`AppBinding`, :class:`ExpandContext`, :class:`AllocationRequest`;
 - providers: :class:`Provider`, :class:`ProviderContext`, :class:`RuntimeSpec`,
-  :class:`ContainerState`, :class:`InfrastructureState`, :class:`ExecResult`,
+  :class:`ContainerState` (with the :class:`Candidate` servers it chose among), :class:`InfrastructureState`, :class:`ExecResult`,
   :data:`ProgressFn`, :class:`LazyClass`, and how a provider describes itself:
   :class:`ProviderDescriptor`, :class:`PlannedAddress`; what it may record:
   :class:`StateStore` (its per-provider records); host ports:
@@ -30,8 +31,9 @@ Groups:
 - secrets: :class:`SecretBackend`, :class:`SecretContext`;
 - config models: :class:`ServiceRequirement`, :class:`DockerServiceConfig`,
   :class:`DockerOptions`, :class:`ContainerHealthCheck`, :class:`HealthCheck`, :class:`VolumeMount`,
-  :class:`ProcessConfig`, :data:`Port`, :data:`Size`, :data:`Duration`,
-  :func:`parse_size`, :func:`parse_duration`;
+  :class:`ProcessConfig`, :class:`BareMetalServiceConfig`, :class:`BareMetalServer`, :data:`Port`, :data:`Size`, :data:`Duration`,
+  :func:`parse_size`, :func:`parse_duration`, :func:`format_validation_error` (a pydantic error as one
+  :class:`ConfigError` line);
 - errors: :class:`OmnitronError`, :class:`ConfigError`, :class:`PlanError`,
   :class:`TemplateError`, :class:`PluginError`, :class:`ProvisionError`, :class:`SecretError`;
 - commands: :class:`CommandSpec`, the shared options :data:`ProjectOpt`,
@@ -55,6 +57,11 @@ if TYPE_CHECKING:  # the names as a type checker sees them (resolved lazily belo
 
 # public name -> "module:attribute" (relative to this package)
 _EXPORTS: dict[str, str] = {
+    # a plugin's own hooks
+    "hookspec": "hookspecs:hookspec",
+    "PluginHooks": "registry:PluginHooks",
+    "Kind": "registry:Kind",
+    "Registry": "registry:Registry",
     # presets
     "Preset": "presets:Preset",
     "PresetConfig": "presets:PresetConfig",
@@ -67,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     "ProviderContext": "providers:ProviderContext",
     "RuntimeSpec": "providers:RuntimeSpec",
     "ContainerState": "providers:ContainerState",
+    "Candidate": "providers:Candidate",
     "InfrastructureState": "providers:InfrastructureState",
     "ExecResult": "providers:ExecResult",
     "ProgressFn": "providers:ProgressFn",
@@ -112,6 +120,9 @@ _EXPORTS: dict[str, str] = {
     "HealthCheck": "model:HealthCheck",
     "VolumeMount": "model:VolumeMount",
     "ProcessConfig": "model:ProcessConfig",
+    "BareMetalServiceConfig": "model:BareMetalServiceConfig",
+    "BareMetalServer": "model:BareMetalServer",
+    "format_validation_error": "loader:format_validation_error",
     "Port": "model:Port",
     "Size": "model:Size",
     "Duration": "model:Duration",

@@ -19,6 +19,10 @@ and implement hooks with :data:`omnitron.hookimpl`::
     @hookimpl
     def omnitron_add_presets():
         return [MySQLPreset]
+
+A plugin may define hooks of its own for other plugins to implement
+(``omnitron_add_hookspecs``): the bare-metal provider's discovery backends
+are one.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .cli_registry import CommandSpec
+    from .registry import PluginHooks
     from .health import HealthProbe
     from .presets import Preset
     from .providers import Provider
@@ -149,4 +154,29 @@ def omnitron_add_commands() -> list[CommandSpec]:
     :returns: :class:`~omnitron.cli_registry.CommandSpec` entries.
 
     Called once, when the CLI is built.
+    """
+
+
+# -------------------------------------------------------------------------
+# Plugins extending plugins
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def omnitron_add_hookspecs() -> list[PluginHooks]:
+    """Register hooks of the plugin's own, so other plugins can extend it (a provider's discovery backends).
+
+    Each :class:`~omnitron.registry.PluginHooks` holds a module (or class) of
+    hook specifications marked with ``omnitron.api.hookspec`` and named
+    ``omnitron_<plugin>_*``, and the :class:`~omnitron.registry.Kind` of
+    registry each hook fills. The plugin reads a registry with
+    ``plugins.registry(HOOK)`` (``ctx.plugins`` in a provider): the same typed
+    registry as the core's, so a name given twice is an error naming both
+    distributions. ``omnitron plugins list`` shows what each plugin provides
+    through them. A hook defined by two plugins is an error naming both.
+
+    :returns: :class:`~omnitron.registry.PluginHooks` entries.
+
+    Called once for each plugin, as it is registered, before any plugin's hook
+    implementations are checked (a plugin implementing them may load first).
     """

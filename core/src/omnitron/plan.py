@@ -68,6 +68,11 @@ class PlannedService(PlanModel):
     """The installed provider chosen for it (``external`` for a stack's external override)."""
     host: str
     """Host apps connect to."""
+    address_note: str = ""
+    """How the host was chosen, when its provider chooses again at run time (a static list's heaviest server,
+    re-resolved by health; a discovery backend)."""
+    origin: str = ""
+    """Where the run part its provider runs from is declared (``FILE: dotted.path``), for errors found only at run time."""
     bind_address: str = "127.0.0.1"
     ports: dict[str, int] = {}
     """Host-side ports apps connect to (offsets applied)."""

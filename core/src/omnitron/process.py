@@ -18,12 +18,13 @@ import re
 import signal
 import subprocess
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
+    from .health import ProbeResult
     from .plan import PlannedService
 
 _VERSION = re.compile(r"(?<![\w.])v?=?(\d+(?:\.\d+)*)")
@@ -44,6 +45,11 @@ class RuntimeSpec:
     """Config fed on stdin (process provider), so it never touches disk."""
     recipe: ProcessRecipe | None = None
     """The preset's process recipe, resolved once by the engine (``None``: the service's own ``process.command``)."""
+    secret: Callable[[str], str] | None = None
+    """The service's logical secret name -> its value, read now (what the provider itself needs, e.g. a discovery token)."""
+    probe: Callable[[str, dict[str, int]], Awaitable[ProbeResult]] | None = None
+    """``await probe(host, ports)``: the service's declared health probes, run once against that address
+    (a provider choosing among servers asks it of each)."""
 
 
 @dataclass

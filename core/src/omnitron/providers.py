@@ -35,12 +35,24 @@ if TYPE_CHECKING:
     from .presets import Preset
 
 __all__ = [
-    "ContainerState", "ExecResult", "InfrastructureState", "PlannedAddress", "ProgressFn", "Provider", "ProviderContext",
+    "Candidate", "ContainerState", "ExecResult", "InfrastructureState", "PlannedAddress", "ProgressFn", "Provider", "ProviderContext",
     "ProviderDescriptor", "RuntimeSpec",
 ]
 
 Status = Literal["not_found", "created", "running", "paused", "restarting", "exited", "dead"]
 Health = Literal["healthy", "unhealthy", "starting", "none"]
+
+class Candidate(BaseModel):
+    """One of the servers a provider chose among (each server a bare-metal service may connect to)."""
+
+    host: str
+    ports: dict[str, int] = {}
+    weight: int | None = None
+    health: Health | None = None
+    detail: str | None = None
+    """The last probe's result (``postgres 10.0.1.10:5432: connection refused``)."""
+    chosen: bool = False
+
 
 class ContainerState(BaseModel):
     """State of one managed service (a container, a process, a remote server).
@@ -60,6 +72,13 @@ class ContainerState(BaseModel):
     error: str | None = None
     provider: str = ""
     spec_hash: str | None = None
+    host: str | None = None
+    """Where apps reach it, when its provider chose that at run time (a discovered, healthy server):
+    the engine records it with ``ports`` and apps' env uses it instead of the planned address."""
+    reason: str | None = None
+    """Why that server was chosen (``heaviest healthy server``, ``failover: ...``)."""
+    candidates: list[Candidate] | None = None
+    """Every server it chose among, with its health."""
 
 
 class InfrastructureState(BaseModel):
@@ -95,6 +114,8 @@ class PlannedAddress:
     host: str
     ports: dict[str, int] = field(default_factory=dict)
     """Ports that differ from the declared ones (by port name)."""
+    note: str = ""
+    """How it was chosen, when the provider chooses again at run time (``infra plan`` shows it)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,7 @@ class ProviderDescriptor:
     can_run: Callable[[ServiceRequirement, Preset | None], bool]
     cannot_run: Callable[[ServiceRequirement, Preset | None], str]
     planned_address: Callable[[ServiceRequirement], PlannedAddress | None]
+    check_part: Callable[[Any, ServiceRequirement, Any], None] = lambda part, requirement, plugins: None
     available: bool | None = None
     """The answer of :meth:`Provider.is_available` when it was asked (``auto``), else ``None``."""
 
@@ -136,6 +158,8 @@ class Provider(ABC):
       by ``auto``, only when a stack or ``--provider`` names it);
     - :meth:`is_available`: a cheap check that it can work here now (asked for ``auto``);
     - :meth:`can_run`: pure, whether it can run a requirement;
+    - :meth:`check_part`: pure, whether the part it runs from is valid (plan time);
+    - :meth:`planned_address`: where apps connect, when known at plan time;
     - :attr:`data_noun`: what ``reset`` destroys of a service (``its volumes``).
 
     Reading the description must stay cheap (``infra plan`` reads every
@@ -206,6 +230,17 @@ class Provider(ABC):
         return None
 
     @classmethod
+    def check_part(cls, part: Any, requirement: ServiceRequirement, plugins: Any) -> None:
+        """Check the part of a declaration this provider runs from (pure; when planning, whichever provider is chosen).
+
+        :param part: the requirement's :attr:`runs_from` part (its model, overrides applied).
+        :param plugins: the :class:`~omnitron.plugins.PluginManager` (its registries, e.g. a
+            provider's own kinds through ``plugins.registry(HOOK)``).
+        :raises ConfigError: with a ``path`` relative to the part (``discovery``); the planner
+            names the file and the part's place in it.
+        """
+
+    @classmethod
     def describe(cls, *, available: bool | None = None) -> ProviderDescriptor:
         return ProviderDescriptor(
             name=cls.name,
@@ -217,6 +252,7 @@ class Provider(ABC):
             can_run=cls.can_run,
             cannot_run=cls.cannot_run,
             planned_address=cls.planned_address,
+            check_part=cls.check_part,
             available=available,
         )
 
@@ -225,6 +261,13 @@ class Provider(ABC):
     @abstractmethod
     async def ensure(self, spec: RuntimeSpec) -> ContainerState:
         """Make the service run as planned; recreate it only when its spec hash changed."""
+
+    async def observe(self, spec: RuntimeSpec) -> ContainerState:
+        """The state of a service it does not manage, now, changing nothing (``infra status`` asks; probe once, never wait).
+
+        The default asks :meth:`ensure`, which for a server omnitron does not run changes nothing either.
+        """
+        return await self.ensure(spec)
 
     @abstractmethod
     async def list_managed(self) -> dict[str, ContainerState]:

@@ -5,7 +5,8 @@ A :class:`Kind` says which hook fills it and how an item is named; a
 registered each. Built-ins are collected first (they are registered first),
 so a plugin can never silently replace one: a name given twice is an error
 naming both distributions. Items given as :class:`~omnitron.lazy.LazyClass`
-are imported on first lookup; ``in`` and iteration import nothing.
+are imported on first lookup; ``in`` and iteration import nothing. A plugin
+adds kinds of its own with :class:`PluginHooks` (``omnitron_add_hookspecs``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,23 @@ class Kind:
     @property
     def singular(self) -> str:
         return self.label[:-1].replace("_", " ")
+
+
+@dataclass(frozen=True)
+class PluginHooks:
+    """Hooks a plugin defines for other plugins to implement: its own extension points.
+
+    Returned by ``omnitron_add_hookspecs``. The plugin reads what they register
+    with ``plugins.registry(HOOK)``: the same typed :class:`Registry` as the
+    core's kinds (a name given twice is an error naming both distributions,
+    :class:`~omnitron.lazy.LazyClass` items are imported on first lookup).
+    """
+
+    specs: Any
+    """A module or class holding the hook specifications, marked with ``omnitron.api.hookspec``
+    and named ``omnitron_<plugin>_*``."""
+    kinds: tuple[Kind, ...] = ()
+    """The kind of registry each hook fills (``Kind.hook`` names one of ``specs``)."""
 
 
 class Registry(Mapping[str, Any]):

@@ -45,9 +45,10 @@ async def connect_postgres(port: int, password: str = PASSWORD, timeout: float =
     raise AssertionError(f"postgres on port {port} did not accept connections within {timeout}s: {last}")
 
 
-async def redis_answers(provider: DockerProvider, timeout: float = 30) -> None:
+async def redis_answers(provider: DockerProvider, timeout: float = 30, password: str = PASSWORD) -> None:
+    """Wait until the container's Redis answers PING with ``password`` (it listens a moment after the container starts)."""
     with anyio.fail_after(timeout):
-        while (await provider.exec("cache", ["redis-cli", "-a", PASSWORD, "--no-auth-warning", "ping"])).output.strip() != "PONG":
+        while (await provider.exec("cache", ["redis-cli", "-a", password, "--no-auth-warning", "ping"])).output.strip() != "PONG":
             await anyio.sleep(0.2)
 
 
@@ -142,8 +143,9 @@ async def test_a_rotated_secret_recreates_the_container(sandbox: Sandbox, provid
     second = await provider.ensure(sandbox.spec("cache", password="new-password"))
     assert second.container_id != first.container_id
     assert second.spec_hash == first.spec_hash  # the plan did not change, the rendered command did
-    result = await provider.exec("cache", ["redis-cli", "-a", "new-password", "--no-auth-warning", "ping"], timeout=20)
-    assert result.output.strip() == "PONG"
+    await redis_answers(provider, password="new-password")
+    refused = await provider.exec("cache", ["redis-cli", "-a", "old-password", "--no-auth-warning", "ping"], timeout=20)
+    assert "PONG" not in refused.output
 
 
 async def test_a_stopped_container_is_started_again(sandbox: Sandbox, provider: DockerProvider) -> None:
@@ -162,6 +164,7 @@ async def test_a_stopped_container_is_started_again(sandbox: Sandbox, provider: 
 async def test_exec_runs_in_the_container(sandbox: Sandbox, provider: DockerProvider) -> None:
     sandbox.write(redis_toml(free_port()))
     await provider.ensure(sandbox.spec("cache"))
+    await redis_answers(provider)
 
     ping = await provider.exec("cache", ["redis-cli", "-a", PASSWORD, "--no-auth-warning", "ping"], timeout=20)
     assert (ping.exit_code, ping.output.strip()) == (0, "PONG")

@@ -33,6 +33,9 @@ def plan(*, project: ProjectOpt = None, stack: StackOpt = None, provider: Provid
         ports = ", ".join(f"{k}={svc.bind_address if local else svc.host}:{v}" for k, v in svc.ports.items())
         table.add_row(str(i), svc.name + (" (auto)" if svc.auto else ""), svc.preset or "-", svc.provider, image or "-", ports or "-", ", ".join(svc.depends_on) or "-", "yes" if svc.critical else "no", svc.spec_hash[:8])
     out.print(table)
+    for svc in the_plan.services:
+        if svc.address_note:
+            out.print(f"{svc.name}: {svc.host} - {svc.address_note}", soft_wrap=True)
     out.print(loaded.provider_note)
     for name, env in envs.items():
         app = the_plan.apps[name]

@@ -122,7 +122,7 @@ def down_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, volumes: Vol
     if volumes and result.forgotten:
         out.print(f"allocations forgotten for: {', '.join(result.forgotten)}")
     if result.untouched:
-        out.print(f"external, not touched: {', '.join(result.untouched)}")
+        out.print(f"not run by omnitron (existing servers), not touched: {', '.join(result.untouched)}")
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/yellow] {warning}")
     return 0
@@ -162,9 +162,23 @@ def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: 
         table.add_row(name, st.provider, f"[{style}]{st.status}[/{style}]" if style else st.status, st.health or "-", ports or "-", st.image or "-", st.started_at or "-", st.error or "")
     out = console()
     out.print(table)
+    for name, st in state.services.items():
+        _print_choice(out, name, st)
     if state.last_reconciled:
         out.print(f"last reconciled: {state.last_reconciled}")
     return code
+
+
+def _print_choice(out: Any, name: str, st: Any) -> None:
+    """Which server a service's provider chose among several, why, and how the others are."""
+    if not st.candidates:
+        return
+    chosen = f"{st.host}:{','.join(str(p) for p in (st.ports or {}).values())}" if st.host else "no server"
+    out.print(f"[bold]{name}[/bold]: {chosen}" + (f" ({st.reason})" if st.reason else ""), soft_wrap=True)
+    for c in st.candidates:
+        mark = "chosen" if c.chosen else (c.health or "not probed")
+        weight = f" weight {c.weight}" if c.weight is not None else ""
+        out.print(f"  {c.host}:{','.join(str(p) for p in c.ports.values())}{weight}: {mark}" + (f" - {c.detail}" if c.detail else ""), soft_wrap=True)
 
 
 def ps_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False, check: CheckOpt = False) -> int:

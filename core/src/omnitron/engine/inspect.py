@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, ProvisionError
-from ..providers import ContainerState, InfrastructureState, RuntimeSpec
+from ..providers import ContainerState, InfrastructureState
 
 if TYPE_CHECKING:
     from ..plan import Plan, PlannedService
@@ -66,6 +66,7 @@ async def _inventory(session: Session) -> tuple[dict[str, ContainerState], dict[
 async def _service_state(session: Session, svc: PlannedService, managed: dict[str, ContainerState], errors: dict[str, str], *, probe: bool) -> ContainerState:
     """One planned service's state (taken out of ``managed``), probed once when it runs."""
     from .gate import check_once, checks_for
+    from .render import runtime_spec
 
     provider = None
     if svc.provider in errors:
@@ -73,7 +74,7 @@ async def _service_state(session: Session, svc: PlannedService, managed: dict[st
     elif not session.manages(svc.provider):
         try:
             provider = await session.provider(svc.provider)
-            st = await provider.ensure(RuntimeSpec(service=svc))
+            st = await provider.observe(runtime_spec(session, svc))
         except Exception as exc:
             provider = None
             st = ContainerState(name=svc.name, provider=svc.provider, error=str(exc))
@@ -84,13 +85,20 @@ async def _service_state(session: Session, svc: PlannedService, managed: dict[st
     if probe and provider is not None and st.status == "running":
         hc = svc.health_check
         timeout = min(STATUS_PROBE_TIMEOUT, (hc.timeout if hc else 10_000) / 1000)
-        result = await check_once(session.handle(svc, provider), checks_for(svc, session.plugins.probes), timeout)
+        target = svc.model_copy(update={"host": st.host, "ports": {**svc.ports, **(st.ports or {})}}) if st.host else svc
+        result = await check_once(session.handle(target, provider), checks_for(svc, session.plugins.probes), timeout)
         st = st.model_copy(update={"health": "healthy" if result.ok else "unhealthy", "error": None if result.ok else result.detail})
     if st.provider and st.provider != svc.provider and st.status != "not_found":
         return _noted(st, f"runs with the {st.provider} provider, the plan says {svc.provider} (pass --provider {st.provider})")
     if st.spec_hash and svc.spec_hash and st.spec_hash != svc.spec_hash and st.status != "not_found":
         return _noted(st, "differs from the plan: `omnitron infra up` recreates it")
+    if st.host and (st.host, {**svc.ports, **(st.ports or {})}) != (svc.host, svc.ports):
+        return _noted(st, f"apps were handed {svc.host}:{_ports(svc.ports)}: `omnitron infra up` hands them {st.host}:{_ports(st.ports or {})}")
     return st
+
+
+def _ports(ports: dict[str, int]) -> str:
+    return ",".join(str(p) for p in ports.values())
 
 
 def _noted(st: ContainerState, note: str) -> ContainerState:

@@ -5,7 +5,9 @@ depends on to be healthy (and prepared) before it starts. For each service:
 
 1. its runtime templates are rendered with real secrets into a
    :class:`~omnitron.providers.RuntimeSpec` and the provider ensures it runs
-   (recreating it only when its spec hash changed);
+   (recreating it only when its spec hash changed); a provider that chose
+   where it runs (a healthy bare-metal server) reports that address, which
+   the service then uses and the state store records (:mod:`.addresses`);
 2. the health gate waits for every declared probe (see :mod:`.gate`);
 3. the preset prepares it (databases, extensions, buckets) and the facts it
    returns (a hostname known only now) are recorded in the state store;
@@ -223,12 +225,14 @@ def _fail(session: Session, svc: PlannedService, outcome: ServiceOutcome, messag
 
 
 async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outcome: ServiceOutcome) -> None:
+    from .addresses import adopt
     from .render import runtime_spec
 
     progress = session.progress
     provider = await session.provider(svc.provider)
     progress(svc.name, "starting", f"{svc.provider}")
     outcome.state = await provider.ensure(runtime_spec(session, svc))
+    adopt(session.state, session.plan.stack, svc, outcome.state)
     handle = session.handle(svc, provider)
     checks = checks_for(svc, session.plugins.probes)
     progress(svc.name, "waiting", ", ".join(c.name for c in checks) or "no health check")

@@ -19,8 +19,25 @@ if TYPE_CHECKING:
 
 
 def runtime_spec(session: Session, svc: PlannedService) -> RuntimeSpec:
-    """``svc`` with its container/process env and command rendered (``${secret:...}`` resolved), and its preset's process recipe."""
-    return render_runtime_spec(svc, session.renderer, session.resolver, session.plugins.presets, plan=session.plan, facts=session.facts())
+    """``svc`` with its container/process env and command rendered (``${secret:...}`` resolved), its preset's process
+    recipe, and what a provider may ask the engine for: the service's secrets and its probes against an address."""
+    import dataclasses
+
+    spec = render_runtime_spec(svc, session.renderer, session.resolver, session.plugins.presets, plan=session.plan, facts=session.facts())
+    return dataclasses.replace(spec, secret=session.secret_of(svc), probe=_prober(session, svc))
+
+
+def _prober(session: Session, svc: PlannedService) -> Callable[[str, dict[str, int]], Any]:
+    """``await probe(host, ports)``: ``svc``'s declared probes run once against that address (a candidate server)."""
+    from .gate import check_once, checks_for
+
+    async def probe(host: str, ports: dict[str, int]) -> Any:
+        target = svc.model_copy(update={"host": host, "ports": {**svc.ports, **ports}})
+        provider = await session.provider(svc.provider)
+        hc = svc.health_check
+        return await check_once(session.handle(target, provider), checks_for(svc, session.plugins.probes), (hc.timeout if hc else 10_000) / 1000)
+
+    return probe
 
 
 def render_runtime_spec(

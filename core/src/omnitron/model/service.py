@@ -181,26 +181,43 @@ class ProcessConfig(Model):
 
 
 class BareMetalServer(Model):
+    """One existing server: ``{"host": "10.0.1.10", "port": 5432, "weight": 2}``."""
+
     host: Annotated[str, Field(min_length=1)]
     port: Port | None = None
+    """Its port for the service's first declared port (the declared number when absent)."""
+    ports: dict[Name, Port] = {}
+    """Its ports by declared port name, for a service with several."""
     weight: Annotated[int, Field(ge=0)] = 1
+    """Heavier healthy servers are chosen first; ``0``: a standby, chosen only when no other is healthy."""
+
+
+DISCOVERY_PATTERN = r"^[a-z][a-z0-9_-]*$"
 
 
 class BareMetalServiceConfig(Model):
-    """``IBareMetalServiceConfig``: connect to existing servers instead of provisioning."""
+    """``IBareMetalServiceConfig``: connect to existing servers instead of provisioning.
 
-    model_config = ConfigDict(json_schema_extra={"if": {"properties": {"discovery": {"const": "static"}}}, "then": {"required": ["servers"], "properties": {"servers": {"minItems": 1}}}})
+    Keys other than the fields below hold a discovery backend's options, under
+    its name (``"consul": {"service": "pg"}``); the provider running bare-metal
+    services checks them with the backend's own model when planning, and
+    ``discovery`` against the installed backends.
+    """
 
-    discovery: Literal["static", "consul", "k8s"] = "static"
+    model_config = ConfigDict(extra="allow", json_schema_extra={"if": {"properties": {"discovery": {"const": "static"}}}, "then": {"required": ["servers"], "properties": {"servers": {"minItems": 1}}}})
+
+    discovery: Annotated[str, Field(pattern=DISCOVERY_PATTERN)] = "static"
+    """How servers are found: ``static`` (the ``servers`` list), ``consul``, ``k8s``, or a backend a plugin adds."""
     servers: list[BareMetalServer] = []
+    """The servers of ``static`` discovery."""
     options: dict[str, Any] = {}
-    """Discovery-specific options (consul service name, k8s namespace, ...)."""
+    """The discovery backend's options in the older spelling (``"consul": {...}`` is the current one)."""
 
-    @model_validator(mode="after")
-    def _static_needs_servers(self) -> "BareMetalServiceConfig":
-        if self.discovery == "static" and not self.servers:
-            raise ValueError("static discovery needs at least one entry in servers")
-        return self
+    @property
+    def backend_options(self) -> dict[str, Any]:
+        """The options of the chosen discovery backend: its own key, else the older ``options``."""
+        own = (self.model_extra or {}).get(self.discovery)
+        return dict(own) if isinstance(own, dict) else dict(self.options)
 
 
 class ServiceRequirement(Model):

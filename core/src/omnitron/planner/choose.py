@@ -37,13 +37,15 @@ class Chosen:
     runs_from: str | None
     host: str
     ports: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+    manages_lifecycle: bool = True
 
 
 def choose_provider(ctx: PlanContext, decl: Decl, req: ServiceRequirement, preset: Preset | None, override: ServiceOverride | None) -> Chosen:
     """The provider of ``decl`` (``req``: the requirement as the stack sees it), with the host and ports apps use."""
     ports = dict(req.ports)
     if override is not None and override.external is not None:
-        return Chosen(EXTERNAL, None, override.external.host, {**ports, **override.external.ports})
+        return Chosen(EXTERNAL, None, override.external.host, {**ports, **override.external.ports}, manages_lifecycle=False)
     pinned = _pinned_section(ctx, req, override)
     if pinned is not None:
         descriptor = _best(_candidates(ctx, req, preset, pinned), any_priority=True) or _missing_runner(decl, pinned, ctx)
@@ -55,8 +57,8 @@ def choose_provider(ctx: PlanContext, decl: Decl, req: ServiceRequirement, prese
         raise PluginError(f"the {descriptor.name} provider runs from {descriptor.runs_from!r}, which is none of {', '.join(RUN_PARTS)}")
     address = descriptor.planned_address(req)
     if address is None:
-        return Chosen(descriptor.name, descriptor.runs_from, LOCAL_HOST, ports)
-    return Chosen(descriptor.name, descriptor.runs_from, address.host, {**ports, **address.ports})
+        return Chosen(descriptor.name, descriptor.runs_from, LOCAL_HOST, ports, manages_lifecycle=descriptor.manages_lifecycle)
+    return Chosen(descriptor.name, descriptor.runs_from, address.host, {**ports, **address.ports}, address.note, descriptor.manages_lifecycle)
 
 
 def _pinned_section(ctx: PlanContext, req: ServiceRequirement, override: ServiceOverride | None) -> str | None:

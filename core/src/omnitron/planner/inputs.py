@@ -63,6 +63,8 @@ class PlanContext:
     def __init__(self, project: LoadedProject, plugins: Any, options: PlanOptions) -> None:
         self.project = project
         self.eco = project.ecosystem
+        self.plugins = plugins
+        """The plugin manager (its registries are read, nothing else): providers' :meth:`check_part` gets it."""
         self.presets: Mapping[str, Preset] = plugins.presets
         self.probes: Mapping[str, Any] = plugins.probes
         self.renderer = Renderer(plugins.template_functions)

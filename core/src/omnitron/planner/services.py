@@ -13,8 +13,9 @@ import posixpath
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 
-from ..errors import PlanError
+from ..errors import ConfigError, PlanError
 from ..install_hints import preset_hint
 from ..loader import format_validation_error
 from ..model import DockerOptions, DockerServiceConfig, PresetService, ProcessConfig, ServiceOverride, ServiceRequirement
@@ -33,12 +34,14 @@ def plan_services(ctx: PlanContext) -> dict[str, PlannedService]:
 
 def plan_service(ctx: PlanContext, decl: Decl) -> PlannedService | None:
     req, preset, config = _expand(ctx, decl)
-    override = _override_for(ctx, decl)
+    key = _override_key(ctx, decl)
+    override = ctx.stack.service_overrides[key] if key is not None else None
     if override is not None and override.disabled:
         return None
     secrets, generated = _secrets(ctx, decl, req, preset)
     mode = ctx.network_mode(req.network_mode)
     effective = _effective(ctx, decl, req, preset, mode, override)
+    check_parts(ctx, decl, effective, key)
     chosen = choose_provider(ctx, decl, effective, preset, override)
     check_health(ctx, decl, req.health_check, chosen.ports)
     runs = {chosen.runs_from: getattr(effective, chosen.runs_from)} if chosen.runs_from else {}
@@ -50,12 +53,15 @@ def plan_service(ctx: PlanContext, decl: Decl) -> PlannedService | None:
         description=req.description,
         provider=chosen.name,
         host=chosen.host,
+        address_note=chosen.note,
+        origin=_origin(ctx, decl, chosen.runs_from, key),
         bind_address=ctx.stack.bind_address,
         ports=chosen.ports,
         target_ports=dict(req.ports),
         env=dict(req.env),
         secrets=secrets,
-        generated=generated,
+        # an existing server a provider connects to has credentials of its own: the user stores them, none is generated
+        generated=[] if chosen.runs_from is not None and not chosen.manages_lifecycle else generated,
         health_check=req.health_check,
         depends_on=list(req.depends_on),
         critical=req.critical if override is None or override.critical is None else override.critical,
@@ -68,13 +74,45 @@ def plan_service(ctx: PlanContext, decl: Decl) -> PlannedService | None:
     )
 
 
-def _override_for(ctx: PlanContext, decl: Decl) -> ServiceOverride | None:
+def _override_key(ctx: PlanContext, decl: Decl) -> str | None:
+    """The key of the stack's override of ``decl`` (``svc`` or ``app/svc``), if any."""
     overrides = ctx.stack.service_overrides
     if decl.name in overrides:
-        return overrides[decl.name]
-    if decl.app and "/" in decl.name:
-        return overrides.get(decl.name.split("/", 1)[1])
+        return decl.name
+    if decl.app and "/" in decl.name and (base := decl.name.split("/", 1)[1]) in overrides:
+        return base
     return None
+
+
+def _part_place(ctx: PlanContext, decl: Decl, part: str, key: str | None) -> tuple[str, str]:
+    """File and dotted path of ``decl``'s run part ``part``: the stack's override when it gives the part."""
+    field = to_camel(part)
+    if key is not None and getattr(ctx.stack.service_overrides[key], part, None) is not None:
+        return ctx.eco_file, f"stacks.{ctx.stack_name}.serviceOverrides.{key}.{field}"
+    return decl.file, f"{decl.path}.{field}"
+
+
+def _origin(ctx: PlanContext, decl: Decl, part: str | None, key: str | None) -> str:
+    if part is None:
+        return f"{decl.file}: {decl.path}"
+    return ": ".join(_part_place(ctx, decl, part, key))
+
+
+def check_parts(ctx: PlanContext, decl: Decl, effective: ServiceRequirement, key: str | None) -> None:
+    """Every installed provider checks the run part it runs from, when the declaration has it (whichever runs it here)."""
+    for descriptor in sorted(ctx.providers.values(), key=lambda d: d.name):
+        part = getattr(effective, descriptor.runs_from, None) if descriptor.runs_from else None
+        if part is None:
+            continue
+        file, path = _part_place(ctx, decl, descriptor.runs_from, key)
+        try:
+            descriptor.check_part(part, effective, ctx.plugins)
+        except ConfigError as exc:
+            raise exc.at(file=file, path_prefix=path) from None
+        except ValidationError as exc:
+            raise format_validation_error(exc, file=file, prefix=path) from None
+        except ValueError as exc:
+            raise PlanError(str(exc), file=file, path=path) from None
 
 
 def _expand(ctx: PlanContext, decl: Decl) -> tuple[ServiceRequirement, Preset | None, dict[str, Any]]:

@@ -1,7 +1,8 @@
 """The project's state: the SQLite store under ``.omnitron/`` and the project lock."""
 
+from .addresses import RecordedAddress
 from .endpoints import Endpoint
 from .lock import project_lock
 from .store import IndexExhausted, StateStore, recorded_allocations, recorded_facts
 
-__all__ = ["Endpoint", "IndexExhausted", "StateStore", "project_lock", "recorded_allocations", "recorded_facts"]
+__all__ = ["Endpoint", "RecordedAddress", "IndexExhausted", "StateStore", "project_lock", "recorded_allocations", "recorded_facts"]

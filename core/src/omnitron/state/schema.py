@@ -30,14 +30,19 @@ CREATE TABLE IF NOT EXISTS facts (
     stack TEXT NOT NULL, service TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, recorded_at REAL NOT NULL,
     PRIMARY KEY (stack, service, key)
 );
+CREATE TABLE IF NOT EXISTS addresses (
+    stack TEXT NOT NULL, service TEXT NOT NULL, provider TEXT NOT NULL, spec_hash TEXT NOT NULL, host TEXT NOT NULL,
+    ports_json TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '', recorded_at REAL NOT NULL,
+    PRIMARY KEY (stack, service)
+);
 CREATE TABLE IF NOT EXISTS events (
     ts REAL NOT NULL, stack TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
 );
 """
 
-VERSION = 2
+VERSION = 3
 """1: per-provider records (``provider_records``); a provider's own older table is moved there by
-:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``)."""
+:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: runtime addresses (``addresses``)."""
 
 
 def upgrade(conn: sqlite3.Connection) -> None:

@@ -1,7 +1,8 @@
 """The project's state store: one SQLite database under ``.omnitron/``.
 
 Holds per-app allocations (database names, Redis DB indexes, buckets),
-per-provider records of what each provider runs (:mod:`.records`), service
+per-provider records of what each provider runs (:mod:`.records`), the
+addresses providers chose at run time (:mod:`.addresses`), service
 facts (:mod:`.facts`: public values a preset recorded once its service ran,
 such as a hidden service's hostname), endpoints handed to apps
 (:mod:`.endpoints`, for the phantom janitor), settings
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import OmnitronError
+from .addresses import AddressesMixin
 from .directory import make_state_dir
 from .endpoints import EndpointsMixin
 from .facts import FactsMixin
@@ -30,7 +32,7 @@ class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-class StateStore(RecordsMixin, EndpointsMixin, FactsMixin):
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:
@@ -112,11 +114,12 @@ class StateStore(RecordsMixin, EndpointsMixin, FactsMixin):
         return {o: i for o, i in self._conn.execute("SELECT owner, idx FROM indexes WHERE stack=? AND service=?", (stack, service))}
 
     def forget_service(self, stack: str, service: str) -> None:
-        """Drop allocations, indexes and facts of a service whose data was deleted."""
+        """Drop allocations, indexes, facts and the recorded address of a service whose data was deleted."""
         with self.transaction() as c:
             c.execute("DELETE FROM allocations WHERE stack=? AND service=?", (stack, service))
             c.execute("DELETE FROM indexes WHERE stack=? AND service=?", (stack, service))
             c.execute("DELETE FROM facts WHERE stack=? AND service=?", (stack, service))
+            c.execute("DELETE FROM addresses WHERE stack=? AND service=?", (stack, service))
 
     # -- per-stack settings remembered between commands ---------------------------
 

@@ -21,9 +21,10 @@ def plugin_manager(*plugins: Any, **named: Any) -> PluginManager:
 
     pm = PluginManager(load_entrypoints=False)
     for plugin in plugins:
-        pm.register(plugin, name=getattr(plugin, "__name__", None))
+        pm.register(plugin, name=getattr(plugin, "__name__", None), check=False)
     for name, plugin in named.items():
-        pm.register(plugin, name=name)
+        pm.register(plugin, name=name, check=False)
+    pm.check_hooks()  # once all are in: a plugin may implement a hook one listed after it defines
     return pm
 
 

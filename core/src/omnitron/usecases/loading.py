@@ -61,17 +61,29 @@ def load_stack(project: Project | Path | str | None = None, stack: str | None = 
     mode = provider or (stack_cfg.provider if stack_cfg is not None else "auto")
     remembered = last_provider(proj, stack_name) if mode == "auto" else None
     if remembered is not None and remembered in proj.plugins.providers:
-        plan = proj.plan(stack, provider=remembered)
+        plan = _at_recorded_addresses(proj, proj.plan(stack, provider=remembered))
         note = f"provider {remembered} (chosen by the last infra up; infra down to choose again)"
         return Stack(proj, plan, note, proj.plugins.provider_descriptors())
     available = ask_available(proj) if mode == "auto" else {}
-    plan = proj.plan(stack, provider=provider, available=available)
+    plan = _at_recorded_addresses(proj, proj.plan(stack, provider=provider, available=available))
     descriptors = proj.plugins.provider_descriptors(available)
     note = _auto_note(descriptors) if mode == "auto" else f"provider {mode}"
     used = sorted({s.provider for s in plan.services})
     if used:
         note += f"; services run with: {', '.join(used)}"
     return Stack(proj, plan, note, descriptors)
+
+
+def _at_recorded_addresses(project: Project, plan: Plan) -> Plan:
+    """``plan`` with its services at the addresses their providers chose at the last ``up`` (a healthy bare-metal server)."""
+    if not plan.services or not (project.state_dir / "state.db").exists():
+        return plan
+    from ..engine.addresses import apply_recorded
+    from ..state import StateStore
+
+    with StateStore(project.state_dir) as state:
+        apply_recorded(plan, state.addresses(plan.stack))
+    return plan
 
 
 def ask_available(project: Project) -> dict[str, bool]:

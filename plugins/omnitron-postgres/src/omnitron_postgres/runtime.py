@@ -64,6 +64,12 @@ async def ensure_database(conn: psycopg.AsyncConnection[Any], name: str) -> bool
         await conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.errors.DuplicateDatabase:
         return False  # created concurrently: fine
+    except psycopg.errors.InsufficientPrivilege:
+        role = conn.info.user
+        raise ProvisionError(
+            f"role {role!r} lacks the CREATEDB privilege, so database {name} cannot be created: "
+            f"grant it (ALTER ROLE {role} CREATEDB), or create the database beforehand"
+        ) from None
     return True
 
 
@@ -97,6 +103,8 @@ async def prepare(handle: ServiceHandle) -> None:
                 try:
                     if await ensure_database(conn, name):
                         handle.log(f"created database {name}")
+                except ProvisionError as exc:
+                    raise ProvisionError(f"service {handle.name}: {exc}") from None
                 except psycopg.Error as exc:
                     raise ProvisionError(f"service {handle.name}: cannot create database {name}: {_first_line(exc)}") from None
     await ensure_extensions(handle, MAINTENANCE_DB, common)
@@ -118,6 +126,8 @@ async def allocate(handle: ServiceHandle, request: AllocationRequest) -> dict[st
         try:
             if await ensure_database(conn, name):
                 handle.log(f"created database {name} for {request.app}")
+        except ProvisionError as exc:
+            raise ProvisionError(f"service {handle.name}: app {request.app}: {exc}") from None
         except psycopg.Error as exc:
             raise ProvisionError(f"service {handle.name}: cannot create database {name} for app {request.app}: {_first_line(exc)}") from None
     extensions = _unique([*(handle.service.config.get("extensions") or []), *(request.params.get("extensions") or [])])
