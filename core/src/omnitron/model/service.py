@@ -204,7 +204,7 @@ class BareMetalServiceConfig(Model):
     ``discovery`` against the installed backends.
     """
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"if": {"properties": {"discovery": {"const": "static"}}}, "then": {"required": ["servers"], "properties": {"servers": {"minItems": 1}}}})
+    model_config = ConfigDict(extra="allow")
 
     discovery: Annotated[str, Field(pattern=DISCOVERY_PATTERN)] = "static"
     """How servers are found: ``static`` (the ``servers`` list), ``consul``, ``k8s``, or a backend a plugin adds."""
