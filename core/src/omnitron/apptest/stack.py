@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,11 @@ class Copy:
     @property
     def name(self) -> str:
         return self.values.get("database") or self.values.get("db") or self.values.get("bucket") or ""
+
+
+def tests_path() -> str:
+    """``PATH`` with the tests' interpreter first: a migration's ``python`` is the one running pytest (its venv, even when not activated)."""
+    return os.pathsep.join([str(Path(sys.executable).parent), *filter(None, [os.environ.get("PATH")])])
 
 
 class AppStack:
@@ -99,7 +106,7 @@ class AppStack:
         if not self.durable and self.name != self.stack.project.default_stack():
             self._portal.call(self._tune)
         for app in apps_to_migrate(self.stack):
-            self._portal.call(lambda app=app: migrate(self.stack, app, env=self.apps[app]))
+            self._portal.call(lambda app=app: migrate(self.stack, app, env={**self.apps[app], "PATH": tests_path()}))
         return self
 
     async def _tune(self) -> None:
