@@ -5,7 +5,8 @@ per-provider records of what each provider runs (:mod:`.records`), the
 addresses providers chose at run time (:mod:`.addresses`), service
 facts (:mod:`.facts`: public values a preset recorded once its service ran,
 such as a hidden service's hostname), endpoints handed to apps
-(:mod:`.endpoints`, for the phantom janitor), settings
+(:mod:`.endpoints`, for the phantom janitor), how far ``up`` got with each
+service (:mod:`.readiness`: ``ready`` only once fully prepared), settings
 remembered per stack and a history of runs. Every write is one transaction,
 so a killed run leaves it consistent. No secret value is ever stored here.
 """
@@ -24,6 +25,7 @@ from .addresses import AddressesMixin
 from .directory import make_state_dir
 from .endpoints import EndpointsMixin
 from .facts import FactsMixin
+from .readiness import ReadinessMixin
 from .records import RecordsMixin
 from .schema import upgrade
 
@@ -32,7 +34,7 @@ class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin):
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, ReadinessMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:
@@ -120,6 +122,7 @@ class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin):
             c.execute("DELETE FROM indexes WHERE stack=? AND service=?", (stack, service))
             c.execute("DELETE FROM facts WHERE stack=? AND service=?", (stack, service))
             c.execute("DELETE FROM addresses WHERE stack=? AND service=?", (stack, service))
+            c.execute("DELETE FROM readiness WHERE stack=? AND service=?", (stack, service))
 
     # -- per-stack settings remembered between commands ---------------------------
 
