@@ -23,15 +23,18 @@ Groups:
 - backups: :class:`BackupFile` (what ``Preset.backup`` returns), :func:`exec_bytes`
   (binary output of a command run where a service runs);
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
-  :class:`ProbeResult`, :class:`ProcessRecipe`, :class:`ProcessRun`,
+  :class:`ProbeResult`, a probe as run inside a container: :class:`ContainerProbe`,
+  :func:`container_probes`, :func:`container_port`; :class:`ProcessRecipe`, :class:`ProcessRun`,
   :func:`wait_for_ports`;
 - the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`,
   :func:`context_for`, :func:`runtime_templates`;
-- env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :data:`MASK`, :data:`PENDING`,
+- env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :class:`Renderer`, :func:`render_app_env`,
+  :data:`MASK`, :data:`PENDING`,
   :class:`SecretFunction` (``${secret:NAME}``, to derive a function that transforms a declared secret);
 - secrets: :class:`SecretBackend`, :class:`SecretContext`;
 - config models: :class:`ServiceRequirement`, :class:`DockerServiceConfig`,
   :class:`DockerOptions`, :class:`ContainerHealthCheck`, :class:`HealthCheck`, :class:`VolumeMount`,
+  :class:`SecretFiles`, :class:`DeployConfig`,
   :class:`ProcessConfig`, :class:`BareMetalServiceConfig`, :class:`BareMetalServer`, :data:`Port`, :data:`Size`, :data:`Duration`,
   :func:`parse_size`, :func:`parse_duration`, :func:`format_validation_error` (a pydantic error as one
   :class:`ConfigError` line);
@@ -96,6 +99,9 @@ _EXPORTS: dict[str, str] = {
     "BackupFile": "presets:BackupFile",
     "HealthProbe": "health:HealthProbe",
     "ProbeResult": "health:ProbeResult",
+    "ContainerProbe": "health:ContainerProbe",
+    "container_probes": "health:container_probes",
+    "container_port": "health:container_port",
     "ProcessRecipe": "process:ProcessRecipe",
     "ProcessRun": "process:ProcessRun",
     "wait_for_ports": "process:wait_for_ports",
@@ -108,6 +114,8 @@ _EXPORTS: dict[str, str] = {
     # templates
     "TemplateFunction": "templating:TemplateFunction",
     "TemplateContext": "templating:TemplateContext",
+    "Renderer": "templating:Renderer",
+    "render_app_env": "env:render_app_env",
     "SecretFunction": "templating:SecretFunction",
     "MASK": "templating:MASK",
     "PENDING": "templating:PENDING",
@@ -121,6 +129,8 @@ _EXPORTS: dict[str, str] = {
     "ContainerHealthCheck": "model:ContainerHealthCheck",
     "HealthCheck": "model:HealthCheck",
     "VolumeMount": "model:VolumeMount",
+    "SecretFiles": "model:SecretFiles",
+    "DeployConfig": "model:DeployConfig",
     "ProcessConfig": "model:ProcessConfig",
     "BareMetalServiceConfig": "model:BareMetalServiceConfig",
     "BareMetalServer": "model:BareMetalServer",
