@@ -79,6 +79,8 @@ class ContainerState(BaseModel):
     """Why that server was chosen (``heaviest healthy server``, ``failover: ...``)."""
     candidates: list[Candidate] | None = None
     """Every server it chose among, with its health."""
+    waiting_for: str | None = None
+    """The dependency this service waits for after the reconciler restarted it (re-gated), else ``None``."""
 
 
 class InfrastructureState(BaseModel):
@@ -87,6 +89,10 @@ class InfrastructureState(BaseModel):
     services: dict[str, ContainerState] = {}
     ready: bool = False
     last_reconciled: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The spec's ``InfrastructureState`` with camelCase keys (what ``infra status --json`` and the daemon's API print)."""
+        return self.model_dump(mode="json", by_alias=True)
 
 
 ProgressFn = Callable[[str, str, str], None]

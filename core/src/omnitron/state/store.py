@@ -6,7 +6,8 @@ addresses providers chose at run time (:mod:`.addresses`), service
 facts (:mod:`.facts`: public values a preset recorded once its service ran,
 such as a hidden service's hostname), endpoints handed to apps
 (:mod:`.endpoints`, for the phantom janitor), how far ``up`` got with each
-service (:mod:`.readiness`: ``ready`` only once fully prepared), settings
+service (:mod:`.readiness`: ``ready`` only once fully prepared), what the
+reconciler did (:mod:`.events`), settings
 remembered per stack and a history of runs. Every write is one transaction,
 so a killed run leaves it consistent. No secret value is ever stored here.
 """
@@ -24,6 +25,7 @@ from ..errors import OmnitronError
 from .addresses import AddressesMixin
 from .directory import make_state_dir
 from .endpoints import EndpointsMixin
+from .events import EventsMixin, KeptMixin
 from .facts import FactsMixin
 from .readiness import ReadinessMixin
 from .records import RecordsMixin
@@ -34,7 +36,7 @@ class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, ReadinessMixin):
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, ReadinessMixin, EventsMixin, KeptMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:
