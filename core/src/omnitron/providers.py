@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from .process import RuntimeSpec
 from .runtime import ExecResult
@@ -54,7 +55,12 @@ class Candidate(BaseModel):
 
 
 class ContainerState(BaseModel):
-    """State of one managed service (a container, a process, a remote server)."""
+    """State of one managed service (a container, a process, a remote server).
+
+    ``model_dump(by_alias=True)`` spells it as the spec's ``ContainerState`` (``containerId``, ``startedAt``).
+    """
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
 
     name: str
     image: str = ""
@@ -82,6 +88,8 @@ class ContainerState(BaseModel):
 class Allocation(BaseModel):
     """A per-app resource recorded on a service (a database, a Redis DB index, a bucket), with the app that owns it."""
 
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+
     service: str
     kind: str
     name: str
@@ -90,6 +98,8 @@ class Allocation(BaseModel):
 
 
 class InfrastructureState(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+
     services: dict[str, ContainerState] = {}
     ready: bool = False
     last_reconciled: str | None = None
@@ -98,17 +108,7 @@ class InfrastructureState(BaseModel):
 
     def as_json(self) -> dict[str, Any]:
         """The spec's ``InfrastructureState`` with camelCase keys (what ``infra status --json`` and the daemon's API print)."""
-        from pydantic.alias_generators import to_camel
-
-        def camel(data: dict[str, Any]) -> dict[str, Any]:
-            return {to_camel(k): v for k, v in data.items()}
-
-        return {
-            "services": {name: camel(st.model_dump(mode="json")) for name, st in self.services.items()},
-            "ready": self.ready,
-            "lastReconciled": self.last_reconciled,
-            "allocations": [camel(a.model_dump(mode="json")) for a in self.allocations],
-        }
+        return self.model_dump(mode="json", by_alias=True)
 
 
 ProgressFn = Callable[[str, str, str], None]
@@ -309,8 +309,12 @@ class Provider(ABC):
     def logs(self, name: str, *, follow: bool = False, tail: int | None = None) -> AsyncIterator[str]: ...
 
     @abstractmethod
-    async def exec(self, name: str, command: list[str], *, timeout: float | None = None) -> ExecResult:
-        """Run ``command`` where the service runs (inside the container), output captured."""
+    async def exec(self, name: str, command: list[str], *, timeout: float | None = None, input: bytes | None = None) -> ExecResult:
+        """Run ``command`` where the service runs (inside the container), output captured.
+
+        :param input: bytes written to the command's standard input, which is then
+            closed (a restore feeds a dump this way); ``None``: no input (stdin at EOF).
+        """
 
     async def interactive_argv(self, name: str, command: list[str], *, env_names: tuple[str, ...] = ()) -> list[str] | None:
         """An argv that runs ``command`` interactively where the service runs (``docker exec -it ...``), or ``None``.
