@@ -22,7 +22,7 @@ Groups:
   :func:`poll_attempts_sync`;
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
   :class:`ProbeResult`, :class:`ProcessRecipe`, :class:`ProcessRun`,
-  :func:`wait_for_ports`;
+  :func:`wait_for_ports`, :class:`DataTemplate` (a data volume seeded from a cached copy);
 - the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`,
   :func:`context_for`, :func:`runtime_templates`;
 - env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :data:`MASK`, :data:`PENDING`;
@@ -93,6 +93,7 @@ _EXPORTS: dict[str, str] = {
     "ProcessRecipe": "process:ProcessRecipe",
     "ProcessRun": "process:ProcessRun",
     "wait_for_ports": "process:wait_for_ports",
+    "DataTemplate": "data_templates:DataTemplate",
     # the plan
     "Plan": "plan:Plan",
     "PlannedService": "plan:PlannedService",

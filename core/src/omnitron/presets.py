@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
+    from .data_templates import DataTemplate
     from .model import ServiceRequirement, ServiceType
     from .plan import AllocationRequest
     from .process import ProcessRecipe
@@ -132,4 +133,9 @@ class Preset(ABC):
 
     def process_recipe(self) -> ProcessRecipe | None:
         """How to run this service as a native process, or ``None`` if it cannot be."""
+        return None
+
+    def data_template(self) -> DataTemplate | None:
+        """How a container provider may seed this service's new data volume from a cached, initialised copy
+        (see :mod:`omnitron.data_templates`), or ``None``: the image initialises it."""
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,16 +20,18 @@ from omnitron.api import ContainerState, ExecResult, PlannedService, ProviderCon
 
 from . import client, engine_reads
 from .client import NO_ENGINE_HINT
-from .container_config import Placement, check_spec, create_body, docker_options, runtime_hash
+from .container_config import check_spec, runtime_hash
 from .container_state import from_inspect
 from .naming import LABEL_PROJECT, LABEL_RUNTIME_HASH, LABEL_SERVICE, LABEL_SPEC_HASH, LABEL_STACK, is_managed, label_filter, owner_of, service_labels, stack_labels
 from .provider import DockerProvider
+from .creation import CreationMixin
 from .resources import ResourcesMixin
+from .seeding import SeedingMixin
 
 STOP_TIMEOUT_S = 10
 
 
-class DockerEngineProvider(ResourcesMixin, DockerProvider):
+class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerProvider):
     """:class:`~.provider.DockerProvider` with its methods (what ``DockerProvider(ctx)`` makes)."""
 
     def __init__(self, ctx: ProviderContext) -> None:
@@ -37,6 +40,9 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
         self._closed = False
         self._network_lock = anyio.Lock()
         self._networks: set[str] = set()
+        self._new_volumes: set[str] = set()
+        self._builds: dict[str, threading.Thread] = {}
+        self._abort_builds = threading.Event()
 
     def _client(self) -> Any:
         if self._closed:
@@ -49,12 +55,33 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
                 raise ProvisionError(f"no Docker engine configured ({exc}): {NO_ENGINE_HINT}") from None
         return self._docker
 
+    async def __aexit__(self, *exc: object) -> None:
+        await self._finish_builds(abort=exc[0] is not None)  # interrupted: stop building templates
+        await self.aclose()
+
     async def aclose(self) -> None:
-        """Close the engine connection; the provider cannot be used afterwards."""
+        """Wait for data templates being built, close the engine connection; the provider cannot be used afterwards."""
+        await self._finish_builds(abort=False)
         self._closed = True
         if self._docker is not None:
             docker, self._docker = self._docker, None
             await docker.close()
+
+    async def _call(self, method: str, url: str, *, params: dict[str, Any] | None = None, body: Any = None, timeout: float = 120.0) -> Any:
+        """One Engine API request and its JSON answer: the standard library over a local socket, else aiodocker.
+
+        :raises client.ApiError: the engine answered with an error (``status``, ``message``).
+        """
+        if self._closed:
+            raise RuntimeError("this DockerProvider is closed")
+        local = engine_reads.local_socket()
+        if local is not None:
+            return await anyio.to_thread.run_sync(lambda: engine_reads.request(local, method, url, params=params, body=body, timeout=timeout))
+        query = {key: engine_reads.query_value(value) for key, value in (params or {}).items()}
+        try:
+            return await self._client()._query_json(url.lstrip("/"), method, params=query, data=body)
+        except client.DockerError as exc:
+            raise client.ApiError(exc.status, exc.message) from None
 
     def _engine_is_local(self) -> bool:
         host = os.environ.get("DOCKER_HOST", "")
@@ -132,7 +159,7 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
                 return await self._state(current["Id"], svc.name)
             if same and state == "paused":
                 with client.docker_errors(f"service {svc.name}: unpausing"):
-                    await self._client().containers.container(current["Id"]).unpause()
+                    await self._call("POST", f"/containers/{current['Id']}/unpause")
                 return await self._state(current["Id"], svc.name)
             if same and state in ("created", "exited"):
                 self.ctx.progress(svc.name, "starting", "starting the stopped container")
@@ -142,27 +169,6 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
             self.ctx.progress(svc.name, "creating", f"recreating the container ({reason}); volumes are kept")
             await self._remove_container(current["Id"], what=f"service {svc.name}: removing the old container")
         return await self._create(spec)
-
-    async def _create(self, spec: RuntimeSpec) -> ContainerState:
-        svc = spec.service
-        opts = docker_options(spec)
-        assert opts.image is not None
-        name = await self._free_container_name(svc.name)
-        await self._ensure_image(svc.name, opts.image)
-        network = await self._ensure_network(opts.network.name if opts.network and opts.network.name else None)
-        volumes = await self._ensure_volumes(svc)
-        placement = Placement(project=self.ctx.project, stack=self.ctx.stack, network=network, volumes=volumes)
-        body = create_body(spec, placement)
-        self.ctx.progress(svc.name, "creating", f"container {name} from {opts.image}")
-        with client.docker_errors(f"service {svc.name}: creating container {name}"):
-            container = await self._client().containers.create(body, name=name)
-        self.ctx.progress(svc.name, "starting", f"container {name}")
-        await self._start(container.id, svc.name)
-        return await self._state(container.id, svc.name)
-
-    async def _start(self, container_id: str, service: str) -> None:
-        with client.docker_errors(f"service {service}: starting its container"):
-            await self._client().containers.container(container_id).start()
 
     async def list_managed(self) -> dict[str, ContainerState]:
         """Every container of this project and stack, by service (found by labels only)."""
@@ -194,8 +200,8 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
                 continue
             with client.docker_errors(f"service {name}: stopping its container"):
                 try:
-                    await self._client().containers.container(data["Id"]).stop(t=STOP_TIMEOUT_S)
-                except client.DockerError as exc:
+                    await self._call("POST", f"/containers/{data['Id']}/stop", params={"t": STOP_TIMEOUT_S}, timeout=STOP_TIMEOUT_S + 60)
+                except client.ApiError as exc:
                     if exc.status not in (304, 404):
                         raise
 
