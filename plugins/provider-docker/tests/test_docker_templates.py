@@ -43,10 +43,10 @@ def new_image_id(ref: str) -> str:
     return docker_cli("image", "inspect", "-f", "{{.Id}}", ref).strip()
 
 
-def templates_of(ref: str) -> list[dict[str, str]]:
-    """Labels of the template images made from ``ref``."""
+def templates_of(ref: str, what: str = "Labels") -> list[dict[str, str]]:
+    """Labels (or another part of the config) of the template images made from ``ref``."""
     out = docker_cli("image", "ls", "--no-trunc", "--filter", f"label={templates.LABEL_TEMPLATE_IMAGE}={ref}", "--format", "{{.ID}}")
-    return [json.loads(docker_cli("image", "inspect", "-f", "{{json .Config.Labels}}", line)) for line in out.split() if line]
+    return [json.loads(docker_cli("image", "inspect", "-f", f"{{{{json .Config.{what}}}}}", line)) for line in out.split() if line]
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +137,8 @@ async def test_the_first_project_builds_the_template_and_the_next_starts_from_it
     image_id = docker_cli("image", "inspect", "-f", "{{.Id}}", image).strip()
     built = templates_of(image)
     assert [t[templates.LABEL_TEMPLATE_SOURCE] for t in built] == [image_id]
+    (env,) = templates_of(image, "Env")
+    assert "POSTGRES_PASSWORD=" in env  # the template's random password is not kept anywhere
 
     second = make(stacks, tmp_path, image, config='databases = {reports = {extensions = ["hstore"]}}, extensions = ["pgcrypto"]', apps={"shop": {"database": True}})
     await second.up()

@@ -27,6 +27,7 @@ from . import engine_reads, templates
 from .container_config import Placement, container_env, create_body, docker_options
 
 ADOPT_TIMEOUT_S = 120.0
+FINISH_TIMEOUT_S = 60.0
 log = logging.getLogger("omnitron.docker")
 
 
@@ -125,10 +126,17 @@ class SeedingMixin:
         thread.start()
 
     async def _finish_builds(self, *, abort: bool) -> None:
-        """Wait for the templates being built (``abort``: stop them first; their containers are removed either way)."""
+        """Wait for the templates being built (``abort``: stop them first; their containers are removed either way).
+
+        A build runs beside the service's own initialisation, so it is about done
+        when the service is; one still busy a minute later is given up.
+        """
         if abort:
             self._abort_builds.set()
         with anyio.CancelScope(shield=True):
             for thread in list(self._builds.values()):
-                await anyio.to_thread.run_sync(thread.join)
+                await anyio.to_thread.run_sync(thread.join, FINISH_TIMEOUT_S)
+                if thread.is_alive():
+                    self._abort_builds.set()
+                    await anyio.to_thread.run_sync(thread.join)
         self._builds.clear()

@@ -105,7 +105,11 @@ def seed(sock: Path, template_id: str, volume: str, key: str) -> None:
         "HostConfig": {"Mounts": [{"Type": "volume", "Source": volume, "Target": TEMPLATE_ROOT}], "NetworkMode": "none"},
     }
     created = request(sock, "POST", "/containers/create", body=body)
-    request(sock, "DELETE", f"/containers/{created['Id']}", params={"v": True, "force": True})
+    try:
+        request(sock, "DELETE", f"/containers/{created['Id']}", params={"v": True, "force": True})
+    except EngineReadError as exc:
+        if exc.status != 404:
+            raise
 
 
 def run(sock: Path, container_id: str, command: list[str], *, timeout: float) -> tuple[int, str]:
@@ -138,7 +142,9 @@ def build(sock: Path, seeding: Seeding, abort: threading.Event) -> str:
         code = (request(sock, "GET", f"/containers/{container}/json").get("State") or {}).get("ExitCode")
         if code != 0:
             raise RuntimeError(f"the template's server stopped with exit code {code}")
-        committed = request(sock, "POST", "/commit", params=_commit_params(seeding, container), body={"Labels": _template_labels(seeding)})
+        # the random credentials are blanked in the template's config: nobody ever learns them
+        config = {"Labels": _template_labels(seeding), "Env": [f"{key}=" for key in seeding.template.credential_env]}
+        committed = request(sock, "POST", "/commit", params=_commit_params(seeding, container), body=config)
     finally:
         try:
             request(sock, "DELETE", f"/containers/{container}", params={"v": True, "force": True})
@@ -210,10 +216,13 @@ def _commit_params(seeding: Seeding, container: str) -> dict[str, Any]:
 
 
 def _remove_stale_builders(sock: Path, key: str) -> None:
-    """Builders of ``key`` left by a run that was killed: stopped ones, or ones running for more than 10 minutes."""
+    """Builders of ``key`` left by a run that was killed: stopped ones, or ones older than 10 minutes.
+
+    A container that is running or only created (a volume being seeded this moment) and younger is someone's work in progress.
+    """
     found = request(sock, "GET", "/containers/json", params={"all": True, "filters": {"label": [f"{LABEL_TEMPLATE_BUILD}={key}"]}})
     for data in found or []:
-        if data.get("State") == "running" and time.time() - data.get("Created", 0) < STALE_BUILD_S:
+        if data.get("State") in ("running", "created") and time.time() - data.get("Created", 0) < STALE_BUILD_S:
             continue
         try:
             request(sock, "DELETE", f"/containers/{data['Id']}", params={"v": True, "force": True})
