@@ -66,7 +66,8 @@ class SeedingMixin:
         body = create_body(spec, Placement(project="-", stack="-", network="-", volumes={template.volume: "-"}))
         key = templates.template_key(image["Id"], template, env, body, target, rel)
         data_dir = templates.TEMPLATE_ROOT + (f"/{rel}" if rel else "")
-        return templates.Seeding(template=template, image=opts.image or "", image_id=image["Id"], key=key, data_dir=data_dir, create_body=body)
+        volumes = dict((image.get("Config") or {}).get("Volumes") or {})
+        return templates.Seeding(template=template, image=opts.image or "", image_id=image["Id"], image_volumes=volumes, key=key, data_dir=data_dir, create_body=body)
 
     async def _image_and_template(self, spec: RuntimeSpec, template: DataTemplate | None) -> tuple[dict[str, Any], templates.Seeding | None, str | None]:
         """The image (pulled if missing); how its data would be seeded, and the cached template's ID (``None``: not built yet)."""
@@ -90,7 +91,7 @@ class SeedingMixin:
         if template_id is None:
             self._start_build(service, sock, seeding)
             return False
-        await anyio.to_thread.run_sync(templates.seed, sock, template_id, volume, seeding.key)
+        await anyio.to_thread.run_sync(templates.seed, sock, template_id, volume, seeding.key, seeding.image_volumes)
         self.ctx.progress(service, "creating", f"data volume {volume} from the cached template of {seeding.image} (initialisation skipped)")
         return True
 

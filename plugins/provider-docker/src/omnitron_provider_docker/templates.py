@@ -57,6 +57,8 @@ class Seeding:
     image: str
     """As declared (``postgres:16``)."""
     image_id: str
+    image_volumes: dict[str, Any]
+    """The image's ``VOLUME`` paths."""
     key: str
     data_dir: str
     """The data directory inside the template, under :data:`TEMPLATE_ROOT`."""
@@ -97,12 +99,20 @@ def find(sock: Path, key: str) -> str | None:
     return found[0]["Id"] if found else None
 
 
-def seed(sock: Path, template_id: str, volume: str, key: str) -> None:
-    """Copy the template's data into the new, empty ``volume`` (a container created, never started, then removed)."""
+def seed(sock: Path, template_id: str, volume: str, key: str, image_volumes: Mapping[str, Any] | None = None) -> None:
+    """Copy the template's data into the new, empty ``volume`` (a container created, never started, then removed).
+
+    :param image_volumes: the image's own ``VOLUME`` paths: an (unused) tmpfs stands there, so the engine
+        makes no anonymous volume for them.
+    """
     body = {
         "Image": template_id,
         "Labels": {LABEL_TEMPLATE_BUILD: key},
-        "HostConfig": {"Mounts": [{"Type": "volume", "Source": volume, "Target": TEMPLATE_ROOT}], "NetworkMode": "none"},
+        "HostConfig": {
+            "Mounts": [{"Type": "volume", "Source": volume, "Target": TEMPLATE_ROOT}],
+            "Tmpfs": {path: "" for path in image_volumes or {} if path != TEMPLATE_ROOT},
+            "NetworkMode": "none",
+        },
     }
     created = request(sock, "POST", "/containers/create", body=body)
     try:
