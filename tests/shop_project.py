@@ -30,6 +30,22 @@ def labelled(kind: str, project: str) -> list[str]:
     return sorted(filter(None, docker(*args[:-2], "--filter", f"label=omnitron.project={project}", *args[-2:]).splitlines()))
 
 
+def require_docker() -> None:
+    """Skip (fail where every server is required) when no Docker engine answers."""
+    from omnitron.testing import unavailable
+
+    if subprocess.run(["docker", "info"], capture_output=True, timeout=60).returncode != 0:
+        unavailable("no Docker engine answers (start one with .ci/docker-up.sh)")
+
+
+def remove_labelled(project: str) -> None:
+    """Remove every container and volume labelled with ``project`` (with the docker CLI, whatever the code under test left)."""
+    for name in labelled("container", project):
+        docker("rm", "-f", name, check=False)
+    for name in labelled("volume", project):
+        docker("volume", "rm", "-f", name, check=False)
+
+
 class Shop:
     """A copy of examples/shop with its own project name, ports and secret key."""
 
@@ -67,9 +83,5 @@ class Shop:
 
     def cleanup(self) -> None:
         self("infra", "down", "--volumes")
-        if self.provider != "docker":
-            return
-        for name in labelled("container", self.project):
-            docker("rm", "-f", name, check=False)
-        for name in labelled("volume", self.project):
-            docker("volume", "rm", "-f", name, check=False)
+        if self.provider == "docker":
+            remove_labelled(self.project)

@@ -25,7 +25,8 @@ def test_spec_ecosystem_example(omnitron_project):
     assert db.ports == {"main": 5432}
     assert db.config["databases"] == {"main": {"extensions": []}, "ledger": {"extensions": []}}
     assert db.docker.env["POSTGRES_PASSWORD"] == "${secret:password}"
-    assert p.service("cache").docker.command[:2] == ["redis-server", "--requirepass"]
+    assert p.service("cache").docker.command == ["redis-server", "-"]
+    assert p.service("cache").docker.stdin.startswith("requirepass ${redis_quoted_secret:password}\n")
 
 
 def test_database_true_asks_for_a_database_named_after_the_app(omnitron_project):
@@ -62,7 +63,7 @@ def test_redis_true_asks_for_a_db_index(omnitron_project):
     assert (alloc.kind, alloc.service) == ("redis_db", "cache")
     assert p.redis_db_offset == 4
     env = env_of(p, omnitron_project.plugins, "web", secret=lambda k: "pw", alloc={"cache": {"db": "4"}})
-    assert env["REDIS_URL"] == "redis://:pw@127.0.0.1:6379/4"
+    assert env["REDIS_URL"] == "redis://default:pw@127.0.0.1:6379/4"
 
 
 def test_redis_dedicated(omnitron_project):

@@ -25,7 +25,8 @@ Groups:
   :func:`wait_for_ports`, :class:`DataTemplate` (a data volume seeded from a cached copy);
 - the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`,
   :func:`context_for`, :func:`runtime_templates`;
-- env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :data:`MASK`, :data:`PENDING`;
+- env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :data:`MASK`, :data:`PENDING`,
+  :class:`SecretFunction` (``${secret:NAME}``, to derive a function that transforms a declared secret);
 - secrets: :class:`SecretBackend`, :class:`SecretContext`;
 - config models: :class:`ServiceRequirement`, :class:`DockerServiceConfig`,
   :class:`DockerOptions`, :class:`ContainerHealthCheck`, :class:`HealthCheck`, :class:`VolumeMount`,
@@ -103,6 +104,7 @@ _EXPORTS: dict[str, str] = {
     # templates
     "TemplateFunction": "templating:TemplateFunction",
     "TemplateContext": "templating:TemplateContext",
+    "SecretFunction": "templating:SecretFunction",
     "MASK": "templating:MASK",
     "PENDING": "templating:PENDING",
     # secrets

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import runpy
 import tomllib
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,34 +94,76 @@ def validate(model: type[BaseModel], data: Any, *, file: str | None, prefix: str
         raise format_validation_error(exc, file=file, prefix=prefix, data=data) from None
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest ``omnitron.config.py`` / ``omnitron.toml`` at or above ``start``."""
-    for directory in (start, *start.parents):
+def find_config(start: Path, *, parents: bool = True) -> Path | None:
+    """The nearest ``omnitron.config.py`` / ``omnitron.toml`` at or above ``start`` (in ``start`` alone without ``parents``).
+
+    :raises ConfigError: one exists there but is no readable file (a directory, a symlink loop, a dangling link).
+    """
+    for directory in (start, *start.parents) if parents else (start,):
         for name in CONFIG_FILES:
             candidate = directory / name
             if candidate.is_file():
                 return candidate
+            problem = not_a_file(candidate)
+            if problem is not None:
+                raise ConfigError(problem, file=str(candidate))
     return None
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why ``path``, which is there, is not a file to read (``None``: it is one, or there is nothing at all)."""
+    import errno
+    import os
+
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symlink loop (too many levels of symbolic links), expected a config file"
+        if os.path.islink(path):
+            return f"a symlink to {os.readlink(path)!r}, which does not exist"
+        if exc.errno == errno.ENOENT:
+            return None
+        return f"cannot read: {exc.strerror}"
+    if path.is_dir():
+        return "a directory, expected a config file"
+    if not path.is_file():
+        return "not a regular file, expected a config file"
+    return None
+
+
+def _read_text(path: Path, shown: str) -> str:
+    """The file's text as UTF-8; one line when it is not a readable file or not UTF-8."""
+    problem = not_a_file(path) if path.exists() or path.is_symlink() else "no such file"
+    if problem is not None:
+        raise ConfigError(problem, file=shown)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=shown) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}): save the file as UTF-8", file=shown) from None
 
 
 def read_ecosystem_file(path: Path) -> dict[str, Any]:
     """The raw declaration in ``path``, before validation."""
     name = path.name
+    text = _read_text(path, name)
     if path.suffix == ".toml":
         try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
+            return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"invalid TOML: {exc}", file=name) from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read: {exc.strerror}", file=name) from None
-    try:
-        namespace = runpy.run_path(str(path), run_name="omnitron_config")
-    except SystemExit:
-        raise ConfigError("the config called exit()", file=name) from None
-    except Exception as exc:
-        line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__)) if f.filename == str(path)), None)
-        where = f"line {line}: " if line else ""
-        raise ConfigError(f"{where}{type(exc).__name__}: {exc}", file=name) from None
+    from .config_eval import evaluate
+
+    return evaluate(path, lambda: _declaration(runpy.run_path(str(path), run_name="omnitron_config"), name), shown=name)
+
+
+def _declaration(namespace: dict[str, Any], name: str) -> dict[str, Any]:
+    """The ecosystem a config's namespace declares, as a plain dict (still inside the config's time limit)."""
     found = [v for k, v in namespace.items() if isinstance(v, EcosystemDeclaration)]
     if "ecosystem" in namespace and isinstance(namespace["ecosystem"], (EcosystemDeclaration, dict)):
         return dict(namespace["ecosystem"])
@@ -163,15 +204,16 @@ def load_app(root: Path, name: str, rel: str | None) -> LoadedApp:
     cfg = app_dir / "config" / "default.json"
     shown = _rel(cfg, root)
     if not cfg.is_file():
+        problem = not_a_file(cfg)
+        if problem is not None:
+            raise ConfigError(problem, file=shown)
         if rel is not None and not app_dir.is_dir():
             raise ConfigError(f"app directory {rel!r} does not exist", file=None, path=f"apps.{name}.path")
         return LoadedApp(name, app_dir, None, AppConfig())
     try:
-        data = json.loads(cfg.read_text(encoding="utf-8"))
+        data = json.loads(_read_text(cfg, shown))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=shown) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", file=shown) from None
     if not isinstance(data, dict):
         raise ConfigError("expected a JSON object", file=shown)
     raw = data.get("omnitron", {})

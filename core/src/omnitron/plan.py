@@ -205,4 +205,6 @@ def runtime_templates(svc: PlannedService) -> dict[str, str]:
     out = dict(source.env)
     for i, arg in enumerate(source.command or []):
         out[f"command[{i}]"] = arg
+    if source.stdin is not None:
+        out["stdin"] = source.stdin
     return out

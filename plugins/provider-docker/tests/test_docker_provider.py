@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 
@@ -159,6 +160,38 @@ async def test_a_stopped_container_is_started_again(sandbox: Sandbox, provider: 
 
     assert again.container_id == first.container_id
     assert again.status == "running"
+
+
+async def test_config_on_stdin_is_fed_at_every_start_and_a_start_by_hand_is_redone(sandbox: Sandbox) -> None:
+    """``redis-server -`` reads its whole config (password included) on stdin, which only the provider's start feeds:
+    it is in no ``Cmd`` and no env. A ``docker restart`` by hand leaves a server waiting for that config (it never
+    listens); the next ``ensure`` sees the start was not its own, restarts it and feeds it again."""
+    from omnitron.api import StateStore
+
+    sandbox.write(redis_toml(free_port()))
+    with StateStore(sandbox.root / ".omnitron") as state:
+        ctx = sandbox.context()
+        ctx.state = state
+        async with DockerProvider(ctx) as provider:
+            spec = sandbox.spec("cache")
+            assert spec.stdin is not None and PASSWORD.encode() in spec.stdin
+            first = await provider.ensure(spec)
+            await redis_answers(provider)
+            container = inspect("container", first.container_id)
+            assert PASSWORD not in json.dumps([container["Config"]["Cmd"], container["Args"], container["Config"]["Env"]])
+
+            assert await provider.ensure(sandbox.spec("cache")) == first  # its own start: nothing to redo
+            docker_cli("restart", "-t", "1", first.container_id)
+            with anyio.fail_after(20):
+                while "Reading config from stdin" not in docker_cli("logs", "--since", inspect("container", first.container_id)["State"]["StartedAt"], first.container_id, check=False):
+                    await anyio.sleep(0.2)
+            waiting = await provider.exec("cache", ["redis-cli", "-a", PASSWORD, "--no-auth-warning", "ping"], timeout=20)
+            assert waiting.output.strip() != "PONG", waiting.output  # no config: nothing listens
+
+            again = await provider.ensure(sandbox.spec("cache"))
+            assert again.container_id == first.container_id and again.started_at != first.started_at
+            assert any(p == "starting" and "started outside omnitron" in d for s, p, d in sandbox.events if s == "cache")
+            await redis_answers(provider)
 
 
 async def test_exec_runs_in_the_container(sandbox: Sandbox, provider: DockerProvider) -> None:

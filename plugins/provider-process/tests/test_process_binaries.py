@@ -75,10 +75,8 @@ def test_declared_version_picks_among_sources():
     assert system_major != wheel_major
     assert locate(recipe, "db", version=wheel_major).source == "embedded"
     assert locate(recipe, "db", version=system_major).source in ("PATH", "system")
-    notes: list[str] = []
-    fallback = locate(recipe, "db", version="99", log=notes.append)
-    assert fallback.directory == system.directory
-    assert notes and notes[0].startswith("version 99 not found; using ")
+    with pytest.raises(ProvisionError, match=r"service db: version 99 was asked for, but only .*found: install PostgreSQL 99 \(`apt-get install postgresql-99`.*embedded.*--provider docker"):
+        locate(recipe, "db", version="99")
 
 
 def test_existing_data_needs_its_own_major_version():

@@ -8,9 +8,10 @@ import sqlite3
 import sys
 import textwrap
 
+import anyio
 import pytest
 
-from omnitron.api import ProcessRecipe, ProvisionError, free_port
+from omnitron.api import ProcessRecipe, ProvisionError, free_port, is_listening
 from omnitron_provider_process.runner import resolve_command
 
 pytestmark = pytest.mark.anyio
@@ -88,3 +89,51 @@ def test_resolve_command_prefers_the_recipe_binaries(tmp_path):
     assert resolve_command("s", ["tool", "-x"], {"tool": mine}, "/usr/bin:/bin") == [str(mine), "-x"]
     assert resolve_command("s", ["/abs/tool"], {}, "") == ["/abs/tool"]
     assert resolve_command("s", ["sh"], {}, "/usr/bin:/bin")[0].endswith("/sh")
+
+
+class _Killed(BaseException):
+    """Stands for a SIGKILL of the command: nothing after the point where it is raised runs, no cleanup either."""
+
+
+def kill_at_save(monkeypatch: pytest.MonkeyPatch, provider, nth: int) -> None:
+    """Make the provider's ``nth`` record write (1: before the spawn, 2: the pid, 3: prepared) end the command."""
+    calls = []
+    real = type(provider)._save
+
+    def save(self, rec):
+        calls.append(rec)
+        if len(calls) == nth:
+            raise _Killed
+        real(self, rec)
+
+    monkeypatch.setattr(type(provider), "_save", save)
+
+
+@pytest.mark.parametrize("nth", [2, 3], ids=["before-the-pid-is-recorded", "before-it-is-prepared"])
+async def test_a_start_killed_half_way_is_not_adopted_and_its_process_not_taken_for_a_stranger(env, monkeypatch, nth):
+    """A command killed after spawning a service and before recording its pid (or before recording it prepared):
+    the next one neither reports the server's port as taken by someone else nor adopts the half-started server;
+    it stops that process and starts the service again."""
+    from omnitron_provider_process.supervise import launched_with
+
+    spec = custom(env, port := free_port())
+    killed = env.provider()
+    kill_at_save(monkeypatch, killed, nth)
+    with pytest.raises(_Killed):
+        await killed.ensure(spec)
+    monkeypatch.undo()
+    rec = env.record("web")
+    assert rec is not None and not rec.prepared and rec.pending == (nth == 2)
+    (half,) = launched_with(rec.info["launch"])
+    with anyio.fail_after(10):
+        while not is_listening(port, "127.0.0.1"):
+            await anyio.sleep(0.02)
+
+    provider = env.provider()
+    assert await provider.check_ports([spec.service]) == []
+    state = await provider.ensure(env.runtime_spec("web"))
+    assert state.status == "running" and int(state.container_id) != half
+    assert launched_with(rec.info["launch"]) == []  # the half-started process is gone
+    assert env.record("web").prepared
+    assert any(s == "web" and "did not complete" in d for s, _, d in env.progress)
+    await provider.remove("web", volumes=True)

@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import OmnitronError
 
     argv = sys.argv[1:] if argv is None else argv
+    _ensure_streams()
     _register_optional()
     if _wants_plugin_commands(argv):
         _register_plugin_commands()
@@ -145,6 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(result, int):
         return result
     return 0
+
+
+def _ensure_streams() -> None:
+    """A closed stdout or stderr (``omnitron ... >&-``) becomes ``/dev/null``: output is dropped, nothing crashes."""
+    import os
+
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
 
 
 def _cyclopts_error() -> type[BaseException]:

@@ -24,15 +24,45 @@ def _load(project: Any, stack: str | None, provider: str | None = None) -> Any:
 
 
 def _provision(loaded: Any, work: Any, *, json: bool) -> int:
-    """Run ``work(progress)`` (an up) with a live view (TTY), plain lines (pipe) or nothing (``--json``), then print the result."""
+    """Run ``work(progress)`` (an up) with a live view (TTY), plain lines (pipe) or nothing (``--json``), then print the result.
+
+    Ctrl-C stops it cleanly and says where each service was (:mod:`.interrupt`); a second one exits at once.
+    """
     from ..engine import progress as prog
+    from .interrupt import Interrupted, report
 
     plan = loaded.plan
     timeline = prog.Timeline()
     for svc in plan.services:
         timeline.add(svc.name)
+    try:
+        return _provision_with(loaded, work, timeline, json=json)
+    except Interrupted:
+        return report(console(stderr=json), timeline, lambda: _left_running(loaded))
+
+
+def _left_running(loaded: Any) -> dict[str, str]:
+    """Service -> ``provider, status`` of what runs for the stack now (no health probes; a few seconds at most)."""
+    import anyio
+
+    from ..usecases import stack_status
+    from .interrupt import CHECK_SECONDS
+
+    async def look() -> Any:
+        with anyio.fail_after(CHECK_SECONDS):
+            return await stack_status(loaded, probe=False)
+
+    state = anyio.run(look)
+    return {name: f"{st.provider or '?'}, {st.status}" for name, st in state.services.items() if st.status in ("running", "restarting", "paused", "created")}
+
+
+def _provision_with(loaded: Any, work: Any, timeline: Any, *, json: bool) -> int:
+    from ..engine import progress as prog
+    from .interrupt import run_interruptible
+
+    plan = loaded.plan
     if json:
-        result = run_async(work, timeline)
+        result = run_interruptible(work, timeline)
         data = result.as_dict()
         data["provider"] = loaded.provider_note
         for name, tl in timeline.services.items():
@@ -46,10 +76,10 @@ def _provision(loaded: Any, work: Any, *, json: bool) -> int:
         view = prog.LiveView(out, providers={s.name: s.provider for s in plan.services})
         view.attach(timeline)
         with view:
-            result = run_async(work, timeline)
+            result = run_interruptible(work, timeline)
     else:
         timeline.listeners.append(prog.PlainView(sys.stdout))
-        result = run_async(work, timeline)
+        result = run_interruptible(work, timeline)
     return _print_up(out, result)
 
 

@@ -114,11 +114,15 @@ def _fmt_seconds(seconds: float) -> str:
 class PlainView:
     """One line per step, for logs and pipes: ``db: waiting for health (tcp ...) [0.4s]``.
 
-    A new phase always gets a line; repeated details of one phase (failed
-    probes while waiting) at most one per :attr:`REPEAT_EVERY` seconds.
+    A new phase always gets a line, and so does every new step a provider
+    reports (``starting (pid 4242 ...)`` after ``starting (process)``); the
+    details that repeat (failed probes while waiting, pull progress) at most
+    one per :attr:`REPEAT_EVERY` seconds.
     """
 
     REPEAT_EVERY = 1.0
+    REPEATING = ("waiting", "pulling")
+    """Phases whose detail keeps changing while nothing new happens."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
@@ -127,7 +131,7 @@ class PlainView:
     def __call__(self, event: ProgressEvent, timeline: Timeline) -> None:
         previous = self.last.get(event.service)
         if previous is not None and previous[0] == event.phase and event.phase not in FINAL:
-            if previous[1] == event.detail or event.at - previous[2] < self.REPEAT_EVERY:
+            if previous[1] == event.detail or (event.phase in self.REPEATING and event.at - previous[2] < self.REPEAT_EVERY):
                 return
         self.last[event.service] = (event.phase, event.detail, event.at)
         label = LABELS.get(event.phase, event.phase)

@@ -221,6 +221,8 @@ class _NotHealthy(Exception):
 def _fail(session: Session, svc: PlannedService, outcome: ServiceOutcome, message: str) -> None:
     outcome.error = message
     outcome.status = "failed" if svc.critical else "degraded"
+    if session.manages(svc.provider) and outcome.blocked_by is None:
+        session.state.mark_service(session.plan.stack, svc.name, "failed", svc.spec_hash, message[:500])
     session.progress(svc.name, outcome.status, outcome.probe or message)
 
 
@@ -231,6 +233,7 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     progress = session.progress
     provider = await session.provider(svc.provider)
     progress(svc.name, "starting", f"{svc.provider}")
+    session.state.mark_service(session.plan.stack, svc.name, "starting", svc.spec_hash)
     outcome.state = await provider.ensure(runtime_spec(session, svc))
     adopt(session.state, session.plan.stack, svc, outcome.state)
     handle = session.handle(svc, provider)
@@ -257,6 +260,7 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
             _record(session, svc, request, dict(request.values))
             outcome.allocations[request.app] = dict(request.values)
     outcome.status = "ready"
+    session.state.mark_service(session.plan.stack, svc.name, "ready", svc.spec_hash)  # only now: healthy, prepared, allocated
     progress(svc.name, "ready", waited.result.detail)
 
 

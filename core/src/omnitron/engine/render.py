@@ -57,12 +57,13 @@ def render_runtime_spec(
     if svc.process is not None and svc.process.recipe:
         preset = presets.get(svc.process.recipe)
         recipe = preset.process_recipe() if preset is not None else None
-    if source is None or (not source.env and not source.command):
+    if source is None or (not source.env and not source.command and source.stdin is None):
         return RuntimeSpec(service=svc, recipe=recipe)
     ctx = context_for(svc, app=None, alloc={}, secret=secret, plan=plan, facts=facts)
     env = {key: renderer.render(value, ctx, variable=key) for key, value in source.env.items()}
     command = [renderer.render(arg, ctx, variable=f"command[{i}]") for i, arg in enumerate(source.command)] if source.command else None
-    return RuntimeSpec(service=svc, env=env, command=command, recipe=recipe)
+    stdin = renderer.render(source.stdin, ctx, variable="stdin").encode() if source.stdin is not None else None
+    return RuntimeSpec(service=svc, env=env, command=command, stdin=stdin, recipe=recipe)
 
 
 def app_env(session: Session, app: str, *, reveal: bool = True) -> dict[str, str]:

@@ -151,6 +151,9 @@ class DockerOptions(Model):
     labels: dict[str, str] = {}
     ports: dict[str, Port] = {}
     """Container-side port per named port when it differs from the service's ``ports``."""
+    stdin: str | None = None
+    """Text written to the container's stdin at every start, then closed (templates allowed): configuration
+    holding a secret (``redis-server -``) stays out of the command line, the env and the disk."""
 
 
 class DockerServiceConfig(DockerOptions):
@@ -169,6 +172,8 @@ class ProcessConfig(Model):
     recipe: str | None = None
     command: Command | None = None
     env: dict[str, str] = {}
+    stdin: str | None = None
+    """Text fed to the process's stdin at start (templates allowed), as ``docker.stdin``."""
     options: dict[str, Any] = {}
 
 

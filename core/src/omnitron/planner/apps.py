@@ -53,7 +53,8 @@ def _injected(ctx: PlanContext, app: LoadedApp, services: dict[str, PlannedServi
 
     for binding in bindings:
         if binding.service not in services:
-            continue
+            # the shorthand would silently give the app nothing (no DATABASE_URL): say so, as for dependsOn
+            raise PlanError(f"uses service {binding.service!r}, which stack {ctx.stack_name!r} disables: enable it, or drop this", file=file, path=binding.where)
         own = _app_credentials(ctx, app.name, binding.service, binding.credentials, generated)
         for var, template in binding.env.items():
             add(var, template, binding.service, binding.where, own)

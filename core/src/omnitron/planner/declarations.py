@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PlanError
+from ..errors import ConfigError, PlanError
 from ..install_hints import PRESET_PACKAGES, SHORTHAND_PRESETS
 from ..loader import LoadedApp
 from ..model import DatabaseRequest, PresetService, RedisRequest, S3Request
@@ -79,7 +79,10 @@ def _app_shorthands(ctx: PlanContext, app: LoadedApp) -> None:
             ctx.decls[name] = Decl(name, PresetService(preset=preset.name, config=config), file, f"omnitron.{kind}", app=app.name, auto=True)
         else:
             name = _shared_service(ctx, kind, preset, request.service, file)
-        binding = preset.bind_app(app.name, request, name)
+        try:
+            binding = preset.bind_app(app.name, request, name)
+        except ConfigError as exc:  # a request the preset cannot honour, located in the app's file
+            raise exc.at(file=exc.file or file, path_prefix=f"omnitron.{kind}") from None
         ctx.bindings.setdefault(app.name, []).append(Binding(name, binding.env, binding.allocation, f"omnitron.{kind}", dict(binding.credentials)))
         _uses(ctx, app.name, name)
 

@@ -160,6 +160,7 @@ def _effective(ctx: PlanContext, decl: Decl, req: ServiceRequirement, preset: Pr
             recipe=preset.name,
             env=dict(docker.env) if docker is not None else {},
             command=list(docker.command) if docker is not None and docker.command else None,
+            stdin=docker.stdin if docker is not None else None,
         )
     return req.model_copy(update=dict(docker=docker, bare_metal=bare_metal, process=process))
 

@@ -35,14 +35,20 @@ CREATE TABLE IF NOT EXISTS addresses (
     ports_json TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '', recorded_at REAL NOT NULL,
     PRIMARY KEY (stack, service)
 );
+CREATE TABLE IF NOT EXISTS readiness (
+    stack TEXT NOT NULL, service TEXT NOT NULL, phase TEXT NOT NULL, spec_hash TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '', updated_at REAL NOT NULL,
+    PRIMARY KEY (stack, service)
+);
 CREATE TABLE IF NOT EXISTS events (
     ts REAL NOT NULL, stack TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
 );
 """
 
-VERSION = 3
+VERSION = 4
 """1: per-provider records (``provider_records``); a provider's own older table is moved there by
-:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: runtime addresses (``addresses``)."""
+:meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: runtime addresses (``addresses``).
+4: service readiness (``readiness``, :mod:`.readiness`)."""
 
 
 def upgrade(conn: sqlite3.Connection) -> None:

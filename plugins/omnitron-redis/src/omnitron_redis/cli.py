@@ -51,7 +51,7 @@ def redis_cli(
     password = secret_value(loaded.project, svc, "password")
     host, port = svc.host, svc.ports["main"]
     if print_url:
-        print(f"redis://:{quote(password, safe='')}@{host}:{port}/{index}")
+        print(f"redis://default:{quote(password, safe='')}@{host}:{port}/{index}")
         return 0
     env = {**os.environ, "REDISCLI_AUTH": password}
     local = shutil.which("redis-cli")

@@ -20,6 +20,13 @@ def omnitron_add_health_probes():
 
 
 @hookimpl
+def omnitron_add_template_functions():
+    from .functions import QuotedSecretFunction
+
+    return [QuotedSecretFunction]
+
+
+@hookimpl
 def omnitron_add_commands():
     from omnitron.api import CommandSpec
 

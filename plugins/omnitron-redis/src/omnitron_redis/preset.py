@@ -17,7 +17,10 @@ from omnitron.api import (
     VolumeMount,
 )
 
-from .config import DEFAULT_VERSION, RedisConfig, server_args
+from .config import DEFAULT_VERSION, RedisConfig, server_conf
+
+URL = "redis://default:${secret:password}@${host}:${port:main}/"
+"""``default`` names Redis's default user: redis-cli needs it (``redis://:PASSWORD@`` fails with WRONGPASS), redis-py accepts it."""
 
 
 class RedisPreset(Preset):
@@ -33,11 +36,13 @@ class RedisPreset(Preset):
             description="Redis",
             type="cache",
             ports={"main": config.port},
-            env={"REDIS_URL": "redis://:${secret:password}@${host}:${port:main}/0"},
+            env={"REDIS_URL": URL + "0"},
             health_check=HealthCheck.model_validate({"redis": {}, "timeout": 5000}),
             docker=DockerServiceConfig(
                 image=image,
-                command=["redis-server", *server_args(config)],
+                # the whole config, password included, on stdin: nothing secret in the container's Cmd or env
+                command=["redis-server", "-"],
+                stdin=server_conf(config),
                 volumes=[VolumeMount(source="data", target="/data")],
                 ports={"main": 6379},
             ),
@@ -46,7 +51,7 @@ class RedisPreset(Preset):
 
     def bind_app(self, app: str, request: Any, service: str) -> AppBinding:
         return AppBinding(
-            env={"REDIS_URL": "redis://:${secret:password}@${host}:${port:main}/${alloc:db}"},
+            env={"REDIS_URL": URL + "${alloc:db}"},
             allocation=AllocationRequest(app=app, service=service, kind="redis_db", name=app, values={"db": PENDING}),
         )
 

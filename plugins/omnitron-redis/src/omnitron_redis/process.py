@@ -5,12 +5,13 @@ provider writes then closes: the password is neither in the process's
 arguments (``ps`` shows those) nor in a file.
 
 What it needs from the runtime spec (the engine renders it like the
-container's command): ``command``, the container command
-(``["redis-server", "--requirepass", PASSWORD, "--databases", "16", ...]``),
-whose ``--name value...`` arguments become config lines. Without a command,
-the preset's config is used, with ``env["REDIS_PASSWORD"]`` as the password
-when given. The recipe adds ``port``, ``bind`` (the stack's bind address)
-and ``dir`` (the service's data directory).
+container's): ``stdin``, the config text the container gets
+(``requirepass "PASSWORD"``, ``databases``, ``appendonly``...), and any
+``--name value...`` arguments after ``redis-server`` in ``command`` (a
+user's own), which become config lines too. Without either, the preset's
+config is used, with ``env["REDIS_PASSWORD"]`` as the password when given.
+The recipe adds ``port``, ``bind`` (the stack's bind address) and ``dir``
+(the service's data directory), and drops those lines from what it was given.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from pathlib import Path
 from typing import ClassVar
 
 from omnitron.api import ProcessRecipe, ProcessRun
+
+from .config import quote
+
+__all__ = ["RedisRecipe", "config_from_args", "quote"]
 
 _PLACED_BY_RECIPE = {"port", "bind", "dir", "daemonize", "logfile", "supervised", "pidfile"}
 
@@ -45,25 +50,6 @@ def config_from_args(args: list[str]) -> list[tuple[str, list[str]]]:
     return directives
 
 
-def quote(value: str) -> str:
-    """A double-quoted config value (backslash escapes, as Redis parses them)."""
-    out = []
-    for ch in value:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif not ch.isprintable() or ord(ch) > 126:
-            out.append("".join(f"\\x{b:02x}" for b in ch.encode()))
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
 class RedisRecipe(ProcessRecipe):
     binaries = ("redis-server",)
     search_paths = ("/usr/bin", "/usr/local/bin", "/opt/redis/bin")
@@ -78,17 +64,20 @@ class RedisRecipe(ProcessRecipe):
         return [p for loc in spec.submodule_search_locations if (p := Path(loc) / "bin").is_dir()]
 
     def server_args(self, run: ProcessRun) -> list[str]:
-        """The ``--name value`` arguments: the rendered container command, else built from the preset's config."""
-        if run.spec.command:
-            return list(run.spec.command[1:])
-        from .config import RedisConfig, server_args
+        """The ``--name value`` arguments of the rendered container command (``-``, the stdin marker, left out)."""
+        return [arg for arg in (run.spec.command or [])[1:] if arg != "-"]
 
-        config = RedisConfig.model_validate(run.spec.service.config)
-        password = run.spec.env.get("REDIS_PASSWORD")
-        args = server_args(config, password=password or "")
-        if not password:
-            args = args[2:]  # no --requirepass
-        return args
+    def given_lines(self, run: ProcessRun) -> list[str]:
+        """Config lines from the runtime spec: its stdin, then its arguments; else built from the preset's config."""
+        lines = [line for line in (run.spec.stdin or b"").decode().splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        lines += [" ".join([name, *(quote(v) for v in values)]) for name, values in config_from_args(self.server_args(run))]
+        if run.spec.stdin is None and not run.spec.command:
+            from .config import RedisConfig, server_conf
+
+            config = RedisConfig.model_validate(run.spec.service.config)
+            password = run.spec.env.get("REDIS_PASSWORD")
+            lines = server_conf(config, password=quote(password) if password else None).splitlines()
+        return lines
 
     def config(self, run: ProcessRun) -> str:
         lines = [
@@ -98,10 +87,7 @@ class RedisRecipe(ProcessRecipe):
             "daemonize no",
             'logfile ""',
         ]
-        for name, values in config_from_args(self.server_args(run)):
-            if name.lower() in _PLACED_BY_RECIPE:
-                continue
-            lines.append(" ".join([name, *(quote(v) for v in values)]))
+        lines += [line for line in self.given_lines(run) if line.split(None, 1)[0].lower() not in _PLACED_BY_RECIPE]
         return "\n".join(lines) + "\n"
 
     def command(self, run: ProcessRun) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from omnitron.api import PENDING, TemplateContext, TemplateFunction
+from omnitron.api import PENDING, SecretFunction, TemplateContext, TemplateFunction
 
 from .password import hashed_control_password
 from .targets import resolve
@@ -64,13 +64,8 @@ class TargetFunction(TemplateFunction):
         return resolve(arg, ctx.plan)
 
 
-class HashedPasswordFunction(TemplateFunction):
+class HashedPasswordFunction(SecretFunction):
     name = "tor_hashed_password"
-    takes_argument: ClassVar[bool | None] = True
-    secret: ClassVar[bool] = True
 
     def render(self, arg: str | None, ctx: TemplateContext) -> str:
-        assert arg is not None
-        if arg not in ctx.secrets:
-            raise LookupError(f"unknown secret {arg!r}; declared in secrets: {', '.join(sorted(ctx.secrets)) or '(none)'}")
-        return hashed_control_password(ctx.secret(ctx.secrets[arg]))
+        return hashed_control_password(super().render(arg, ctx))

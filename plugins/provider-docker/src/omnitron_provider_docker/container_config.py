@@ -73,6 +73,8 @@ def container_command(spec: RuntimeSpec) -> list[str] | None:
 def runtime_hash(spec: RuntimeSpec) -> str:
     """Digest of what the plan's spec hash cannot see: rendered env and command (secrets included)."""
     data = {"env": container_env(spec), "command": container_command(spec)}
+    if spec.stdin is not None:
+        data["stdin"] = hashlib.sha256(spec.stdin).hexdigest()
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -205,6 +207,9 @@ def create_body(spec: RuntimeSpec, placement: Placement) -> dict[str, Any]:
         body["User"] = opts.user
     if opts.health_check is not None:
         body["Healthcheck"] = healthcheck(opts.health_check)
+    if spec.stdin is not None:
+        # fed at every start by the provider, then closed (the process reads to its end)
+        body.update(OpenStdin=True, StdinOnce=True, AttachStdin=True)
     return body
 
 

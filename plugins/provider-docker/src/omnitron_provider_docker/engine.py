@@ -29,6 +29,9 @@ from .resources import ResourcesMixin
 from .seeding import SeedingMixin
 
 STOP_TIMEOUT_S = 10
+UNFED_STOP_TIMEOUT_S = 2
+"""Grace before ``SIGKILL`` for a container that may still wait for its config on stdin: as its init process it
+ignores ``SIGTERM`` until its server has set up its handlers, so the usual grace would only be waited out."""
 
 
 class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerProvider):
@@ -156,6 +159,11 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
             same = labels.get(LABEL_SPEC_HASH) == svc.spec_hash and labels.get(LABEL_RUNTIME_HASH) == wanted_runtime
             state = current.get("State")
             if same and state in ("running", "restarting"):
+                if spec.stdin is not None and (why := await self._unfed(svc.name, current["Id"])):
+                    # its config on stdin may be missing: the server waits for it and never serves
+                    self.ctx.progress(svc.name, "starting", f"{why} (its config on stdin missing): restarting it, volumes kept")
+                    await self._stop_container(current["Id"], svc.name, grace=UNFED_STOP_TIMEOUT_S)
+                    await self._start(current["Id"], svc.name, spec.stdin)
                 return await self._state(current["Id"], svc.name)
             if same and state == "paused":
                 with client.docker_errors(f"service {svc.name}: unpausing"):
@@ -163,12 +171,40 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
                 return await self._state(current["Id"], svc.name)
             if same and state in ("created", "exited"):
                 self.ctx.progress(svc.name, "starting", "starting the stopped container")
-                await self._start(current["Id"], svc.name)
+                await self._start(current["Id"], svc.name, spec.stdin)
                 return await self._state(current["Id"], svc.name)
             reason = "spec changed" if not same else f"container is {state}"
             self.ctx.progress(svc.name, "creating", f"recreating the container ({reason}); volumes are kept")
             await self._remove_container(current["Id"], what=f"service {svc.name}: removing the old container")
         return await self._create(spec)
+
+    async def _unfed(self, service: str, container_id: str) -> str | None:
+        """Why the running ``container_id`` may lack its config on stdin, or ``None`` when this provider's start fed it.
+
+        Either an earlier command was killed between starting the container
+        and closing its stdin, or the container was started by something else
+        (``docker start``, ``docker restart``): that start gave it no stdin.
+        """
+        if self.ctx.state is None:
+            return None
+        rec = self.ctx.state.get_record(self.ctx.stack, self.name, service)
+        if rec is None:
+            return "no start of it is recorded"  # the state store was lost: it cannot be known
+        if rec.get("container") != container_id or not rec.get("prepared"):
+            return "its start did not complete"
+        data = await self._inspect(container_id)
+        started = ((data or {}).get("State") or {}).get("StartedAt")
+        if rec.get("startedAt") != started:
+            return "it was started outside omnitron"
+        return None
+
+    async def _stop_container(self, container_id: str, service: str, *, grace: int = STOP_TIMEOUT_S) -> None:
+        with client.docker_errors(f"service {service}: stopping its container"):
+            try:
+                await self._call("POST", f"/containers/{container_id}/stop", params={"t": grace}, timeout=grace + 60)
+            except client.ApiError as exc:
+                if exc.status not in (304, 404):
+                    raise
 
     async def list_managed(self) -> dict[str, ContainerState]:
         """Every container of this project and stack, by service (found by labels only)."""
@@ -196,14 +232,8 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
     async def stop(self, name: str) -> None:
         """Stop the service's container (no-op when it has none or it is not running)."""
         for data in await self._service_containers(name):
-            if data.get("State") not in ("running", "restarting", "paused"):
-                continue
-            with client.docker_errors(f"service {name}: stopping its container"):
-                try:
-                    await self._call("POST", f"/containers/{data['Id']}/stop", params={"t": STOP_TIMEOUT_S}, timeout=STOP_TIMEOUT_S + 60)
-                except client.ApiError as exc:
-                    if exc.status not in (304, 404):
-                        raise
+            if data.get("State") in ("running", "restarting", "paused"):
+                await self._stop_container(data["Id"], name)
 
     async def remove(self, name: str, *, volumes: bool = False) -> None:
         """Remove the service's container; with ``volumes``, its named volumes too.
@@ -212,6 +242,8 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
         """
         for data in await self._service_containers(name):
             await self._remove_container(data["Id"], what=f"service {name}: removing its container")
+        if self.ctx.state is not None:
+            self.ctx.state.delete_record(self.ctx.stack, self.name, name)
         if volumes:
             await self._remove_volumes(service_labels(self.ctx.project, self.ctx.stack, name))
         await self._remove_network_if_unused()
@@ -222,6 +254,8 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
         for data in await self._list_containers(labels):
             service = (data.get("Labels") or {}).get(LABEL_SERVICE, "?")
             await self._remove_container(data["Id"], what=f"service {service}: removing its container")
+            if self.ctx.state is not None:
+                self.ctx.state.delete_record(self.ctx.stack, self.name, service)
         await self._remove_volumes(labels)
         await self._remove_network_if_unused()
 

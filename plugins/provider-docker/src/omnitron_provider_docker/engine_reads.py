@@ -97,6 +97,43 @@ def _send(path: Path, method: str, url: str, params: dict[str, Any] | None, body
         conn.close()
 
 
+def attach_stdin(path: Path, container_id: str, *, timeout: float = 30.0) -> socket.socket:
+    """A socket attached to the container's stdin (the connection upgraded to a raw stream), for :func:`feed`."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(str(path))
+        url = f"/containers/{quote(container_id)}/attach?stream=1&stdin=1&stdout=0&stderr=0"
+        sock.sendall(f"POST {url} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise EngineReadError(500, "the engine closed the attach connection")
+            head += chunk
+        status = int(head.split(b" ", 2)[1])
+        if status not in (101, 200):
+            raise EngineReadError(status, head.partition(b"\r\n\r\n")[2].decode(errors="replace").strip() or f"attach answered {status}")
+    except OSError as exc:
+        sock.close()
+        raise EngineReadError(900, f"cannot reach the Docker engine at {path}: {exc}") from None
+    except EngineReadError:
+        sock.close()
+        raise
+    return sock
+
+
+def feed(sock: socket.socket, data: bytes) -> None:
+    """Write ``data`` to an attached stdin and close it (the process reads it to its end)."""
+    try:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+    except OSError as exc:
+        raise EngineReadError(900, f"writing to the container's stdin: {exc}") from None
+    finally:
+        sock.close()
+
+
 def demultiplex(data: bytes) -> str:
     """The text of a non-TTY stream: frames of an 8-byte header (stream, 0, 0, 0, big-endian size) and a payload."""
     out: list[bytes] = []

@@ -1,9 +1,9 @@
 """Who a service runs as.
 
-A service runs as the user running omnitron. When that is root and the
-service refuses root (PostgreSQL does), it runs as an unprivileged account:
-``$OMNITRON_SERVICE_USER``, else a system user ``omnitron`` (created on first
-use with ``useradd --system``), else ``nobody``.
+A service runs as the user running omnitron. When that is root, every
+service runs as an unprivileged account instead (least privilege; PostgreSQL
+would refuse root anyway): ``$OMNITRON_SERVICE_USER``, else a system user
+``omnitron`` (created on first use with ``useradd --system``), else ``nobody``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from pathlib import Path
 
 from omnitron.api import ProvisionError
 
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+"""PATH of a service that runs as the unprivileged account (the caller's PATH may hold directories it cannot read)."""
 DEFAULT_USER = "omnitron"
 FALLBACK_USER = "nobody"
 
@@ -100,7 +102,7 @@ def _create_system_user(name: str) -> bool:
 
 
 def service_account() -> Account | None:
-    """The account services that refuse root run as, or ``None`` when omnitron does not run as root."""
+    """The account services run as when omnitron runs as root, or ``None`` when it does not."""
     if os.geteuid() != 0:
         return None
     wanted = os.environ.get("OMNITRON_SERVICE_USER", "").strip()

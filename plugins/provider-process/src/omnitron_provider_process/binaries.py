@@ -6,7 +6,9 @@ symlinks resolved, so ``/usr/local/bin/postgres`` counts as
 first), then the directories a wheel ships (the ``[embedded]`` extras). A
 candidate must hold every binary the recipe needs. The first one whose
 version matches wins: the version an existing data directory was initialised
-with, else the service's ``version``; with neither, the first candidate.
+with, else the service's ``version``; with neither, the first candidate. A
+``version`` that no candidate has is an error naming what was found (never
+another version run in its place).
 
 ``OMNITRON_PROCESS_BINARIES=system`` looks only on PATH and in the system
 locations, ``=embedded`` only in the wheels; unset or ``auto``, both.
@@ -163,6 +165,9 @@ def locate(recipe: ProcessRecipe, service: str, *, version: str | None = None, d
             f"service {service}: its data directory was initialised by version {data_version}, but only {have} found: "
             f"install version {data_version} ({recipe.install_hint or 'see the preset docs'}) or delete the data with `omnitron infra down --volumes`"
         )
-    directory, source, binaries = usable[0]
-    log(f"version {version} not found; using {binary_version(recipe, binaries[main]) or 'unknown version'} from {directory}")
-    return Located(directory, binaries, source)
+    # never a silent wrong answer: another version than the one asked for would run
+    have = ", ".join(f"{binary_version(recipe, b[main]) or 'unknown version'} ({d}, {s})" for d, s, b in usable)
+    raise ProvisionError(
+        f"service {service}: version {version} was asked for, but only {have} found: {recipe.version_hint(str(version))}, "
+        "or run it with the docker provider (--provider docker)"
+    )

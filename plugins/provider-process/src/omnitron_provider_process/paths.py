@@ -126,3 +126,13 @@ def cache_root() -> Path | None:
         return Path(explicit)
     xdg = os.environ.get("XDG_CACHE_HOME")
     return Path(xdg) / "omnitron" if xdg else Path.home() / ".cache" / "omnitron"
+
+
+def remove_tree(path: Path) -> None:
+    """Delete ``path`` (a file, a link or a directory tree), if it is there."""
+    import shutil
+
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)

@@ -23,7 +23,18 @@ class ProcessRecord:
     data_dir: str | None = None
     log_path: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
-    """``exe``, ``starttime``, ``bin_dir``, ``user``, ``run_dir``, ``ports``, ``stop_signal``, ``exec_env``, ``stopped``..."""
+    """``exe``, ``starttime``, ``bin_dir``, ``user``, ``run_dir``, ``ports``, ``stop_signal``, ``exec_env``, ``stopped``,
+    ``launch`` (the marker in the process's env that finds it again when ``pid`` was never recorded)..."""
+    prepared: bool = True
+    """Whether its start completed (the recipe's ``after_start``: the password set, the database made). A record
+    is written ``False`` before the process is spawned and turns ``True`` only then; a command killed in between
+    leaves ``False``, and the next ``ensure`` restarts the service instead of adopting it. (Records of older
+    versions, which lack the field, were written once started, and read as ``True``.)"""
+
+    @property
+    def pending(self) -> bool:
+        """Written before the spawn: no process was recorded (``pid`` 0)."""
+        return self.pid == 0
 
     @property
     def identity(self) -> Identity:

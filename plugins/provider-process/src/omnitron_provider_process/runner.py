@@ -12,7 +12,7 @@ and the environment variables.
 from __future__ import annotations
 
 import os
-import shutil
+import secrets
 import signal
 import subprocess
 import time
@@ -37,40 +37,20 @@ from omnitron.api import (
     port_listeners,
 )
 
-from .accounts import Account, service_account
+from .accounts import SYSTEM_PATH, Account, service_account
 from .binaries import Located, binary_version, locate, source_mode
-from .command_recipe import CommandRecipe
+from .command_recipe import CommandRecipe, resolve_command
 from .logfile import read_log, rotate
-from .paths import ServicePaths, all_places, cache_root, make_dir, relocated_base, service_paths
+from .paths import ServicePaths, all_places, cache_root, make_dir, relocated_base, remove_tree, service_paths
 from .provider import ProcessProvider
 from .records import LEGACY_TABLE, ProcessRecord, from_legacy_row
-from .supervise import child_alive, is_ours, proc_stat, spawn, stop_group
+from .supervise import LAUNCH_ENV, all_in_groups, child_alive, is_ours, kill_launched, launched_groups, spawn, stop_group
 
-SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-"""PATH of a service that runs as the unprivileged account (the caller's PATH may hold directories it cannot read)."""
 PASSED_ENV = ("LANG", "LC_ALL", "TZ")
 
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
-
-
-def resolve_command(service: str, argv: list[str], binaries: dict[str, Path], path: str) -> list[str]:
-    """``argv`` with its program as a path: a bare name is one of the recipe's binaries, else looked up on ``path``.
-
-    A bare name that is found nowhere is refused: the started process could
-    not be recognised again (``status`` and ``down`` would lose it).
-    """
-    head = argv[0]
-    if "/" in head:
-        return argv
-    found = binaries.get(head) or shutil.which(head, path=path)
-    if found is None:
-        raise ProvisionError(
-            f"service {service}: the process recipe's command starts with {head!r}, which is not on PATH ({path}): "
-            f"install {head}, or return a path from ProcessRecipe.command (run.binaries[{head!r}])"
-        )
-    return [str(found), *argv[1:]]
 
 
 class ProcessRunner(ProcessProvider):
@@ -119,8 +99,8 @@ class ProcessRunner(ProcessProvider):
         raise ProvisionError(f"service {service.name}: cannot run as a process: it has no process recipe or command")
 
     def account_for(self, recipe: ProcessRecipe) -> Account | None:
-        """The unprivileged account for a recipe that refuses root when omnitron runs as root."""
-        return service_account() if recipe.refuses_root and os.geteuid() == 0 else None
+        """The unprivileged account every service runs as when omnitron runs as root (least privilege), else ``None``."""
+        return service_account() if os.geteuid() == 0 else None
 
     def paths(self, name: str, account: Account | None = None, *, rec: ProcessRecord | None | bool = True) -> ServicePaths:
         """Where service ``name`` keeps data, runtime files and log (the recorded places win)."""
@@ -152,19 +132,35 @@ class ProcessRunner(ProcessProvider):
             recipe = self.recipe_for(spec)
             rec = self.record(svc.name)
             if rec is not None:
-                if is_ours(rec.identity):
-                    if rec.spec_hash == svc.spec_hash:
-                        return self._state_of(rec, running=True)
-                    self._progress(svc.name, "creating", f"spec changed ({rec.spec_hash} -> {svc.spec_hash}): restarting with the data kept")
-                    self.state.log_event(self.ctx.stack, "process-recreate", f"{svc.name}: spec {rec.spec_hash} -> {svc.spec_hash}")
-                    await self._stop_record(rec)
-                else:
-                    if not rec.info.get("stopped"):
-                        detail = f"process {rec.pid} is gone: restarting (log: {rec.log_path})"
-                        self._progress(svc.name, "starting", detail)
-                        self.state.log_event(self.ctx.stack, "process-restart", f"{svc.name}: {detail}")
-                    await self._stop_record(rec, timeout=2.0)  # what is left of its group
+                await self._retire(svc, rec)
+                if rec.prepared and is_ours(rec.identity) and rec.spec_hash == svc.spec_hash:
+                    return self._state_of(rec, running=True)
             return await self._start(spec, recipe, rec)
+
+    async def _retire(self, svc: PlannedService, rec: ProcessRecord) -> None:
+        """Stop what ``rec`` runs unless it is ours, complete and as planned: a changed spec, a dead process's
+        group, or a start that never completed (an earlier command killed while it started the service)."""
+        ours = is_ours(rec.identity)
+        if rec.prepared and ours and rec.spec_hash == svc.spec_hash:
+            return
+        if not rec.prepared:
+            if not rec.info.get("stopped"):
+                what = "its process was never recorded" if rec.pending else f"pid {rec.pid}"
+                detail = f"an earlier start did not complete ({what}): starting it again, data kept"
+                self._progress(svc.name, "creating", detail)
+                self.state.log_event(self.ctx.stack, "process-unprepared", f"{svc.name}: {detail}")
+            if rec.pending:  # killed between the record and the spawn: found by the marker in its env
+                if rec.info.get("launch"):
+                    await anyio.to_thread.run_sync(kill_launched, rec.info["launch"])
+                return
+        elif ours:
+            self._progress(svc.name, "creating", f"spec changed ({rec.spec_hash} -> {svc.spec_hash}): restarting with the data kept")
+            self.state.log_event(self.ctx.stack, "process-recreate", f"{svc.name}: spec {rec.spec_hash} -> {svc.spec_hash}")
+        elif not rec.info.get("stopped"):
+            detail = f"process {rec.pid} is gone: restarting (log: {rec.log_path})"
+            self._progress(svc.name, "starting", detail)
+            self.state.log_event(self.ctx.stack, "process-restart", f"{svc.name}: {detail}")
+        await self._stop_record(rec, timeout=None if ours and rec.prepared else 2.0)
 
     def _locate(self, recipe: ProcessRecipe, svc: PlannedService, data_version: str | None) -> Located:
         """:func:`locate`, remembered for this provider while the binaries are still there."""
@@ -179,19 +175,27 @@ class ProcessRunner(ProcessProvider):
         account = self.account_for(recipe)
         paths = self.paths(svc.name, account, rec=rec)
         located = self._locate(recipe, svc, recipe.data_version(paths.data_dir) if paths.data_dir.is_dir() else None)
+        program = next(iter(located.binaries.values()))
+        if account is not None and isinstance(recipe, CommandRecipe) and not account.can_execute(program):
+            # a custom command the service account cannot even run (a virtualenv below /root): the invoking user's, said so
+            self._progress(svc.name, "starting", f"runs as {os.environ.get('USER') or 'root'}: user {account.name} cannot run {program}")
+            account, paths = None, self.paths(svc.name, None, rec=rec)
         run = await self._prepare(spec, recipe, account, paths, located)
-        env = self._base_env(located.directory, account, paths) | recipe.env(run)
+        # a start that never completed before (or a first one) finishes what a new data directory gets
+        run.initialised = run.initialised or rec is None or not rec.prepared
+        launch = secrets.token_hex(8)
+        env = self._base_env(located.directory, account, paths) | recipe.env(run) | {LAUNCH_ENV: launch}
         argv = resolve_command(svc.name, recipe.command(run), run.binaries, env["PATH"])
         rotate(paths.log_path)
         header = f"--- omnitron: starting {svc.name} at {_iso(time.time())}: {argv[0]} (spec {svc.spec_hash})\n"
+        where = dict(service=svc.name, spec_hash=svc.spec_hash, data_dir=str(paths.data_dir), log_path=str(paths.log_path), prepared=False)
+        self._save(ProcessRecord(pid=0, pgid=0, started_at=time.time(), info={"launch": launch}, **where))  # before the spawn
         try:
             ident = spawn(argv, env=env, cwd=paths.data_dir, log_path=paths.log_path, stdin=recipe.stdin(run), account=account, header=header.encode())
         except OSError as exc:
+            self.state.delete_record(self.ctx.stack, self.name, svc.name)
             raise ProvisionError(f"service {svc.name}: cannot start {argv[0]}: {exc.strerror or exc}") from None
-        rec = ProcessRecord(
-            service=svc.name, pid=ident.pid, pgid=ident.pgid, spec_hash=svc.spec_hash, started_at=time.time(),
-            data_dir=str(paths.data_dir), log_path=str(paths.log_path), info=self._info(recipe, run, argv, ident, located),
-        )
+        rec = ProcessRecord(pid=ident.pid, pgid=ident.pgid, started_at=time.time(), info=self._info(recipe, run, argv, ident, located) | {"launch": launch}, **where)
         self._save(rec)
         self._progress(svc.name, "starting", f"pid {ident.pid}: {argv[0]} ({located.source}{', ' + run.version if run.version else ''})")
         run.pid = ident.pid
@@ -202,6 +206,8 @@ class ProcessRunner(ProcessProvider):
             with anyio.CancelScope(shield=True):
                 await self._stop_record(rec, timeout=2.0)
             raise
+        rec.prepared = True  # only now is it ours and ready to adopt
+        self._save(rec)
         return self._state_of(rec, running=True)
 
     async def _prepare(self, spec: RuntimeSpec, recipe: ProcessRecipe, account: Account | None, paths: ServicePaths, located: Located) -> ProcessRun:
@@ -210,7 +216,7 @@ class ProcessRunner(ProcessProvider):
         main = located.binaries[Path(recipe.binaries[0]).name]
         if account is not None and not account.can_execute(main):
             raise ProvisionError(
-                f"service {svc.name}: user {account.name} (services refusing root run as it) cannot run {main}: "
+                f"service {svc.name}: user {account.name} (services run as it when omnitron runs as root) cannot run {main}: "
                 "make the directories above it searchable, or set OMNITRON_SERVICE_USER"
             )
         self._check_free(svc)
@@ -306,9 +312,9 @@ class ProcessRunner(ProcessProvider):
             for place in places:
                 for path in (place.log_path, place.log_path.with_name(place.log_path.name + ".1")):
                     path.unlink(missing_ok=True)
-                await anyio.to_thread.run_sync(_rmtree, place.run_dir)
+                await anyio.to_thread.run_sync(remove_tree, place.run_dir)
                 if volumes:
-                    await anyio.to_thread.run_sync(_rmtree, place.data_dir)
+                    await anyio.to_thread.run_sync(remove_tree, place.data_dir)
             if volumes:
                 self.state.forget_service(self.ctx.stack, name)
 
@@ -370,31 +376,22 @@ class ProcessRunner(ProcessProvider):
         for svc in services:
             if svc.provider != self.name:
                 continue
-            rec = self.record(svc.name)
-            ours_pgid = rec.pgid if rec is not None and is_ours(rec.identity) else None
+            ours = self._own_groups(self.record(svc.name))
             for port_name, port in sorted(svc.ports.items()):
                 if not is_listening(port, svc.bind_address):
                     continue
-                if ours_pgid is not None and _all_in_group(port_listeners(port, svc.bind_address), ours_pgid):
+                if ours and all_in_groups(port_listeners(port, svc.bind_address), ours):
                     continue
                 problems.append(self._busy(svc, port_name, port))
         return problems
 
-
-
-
-def _all_in_group(pids: dict[int, str], pgid: int) -> bool:
-    if not pids:
-        return False
-    for pid in pids:
-        stat = proc_stat(pid)
-        if stat is None or stat[1] != pgid:
-            return False
-    return True
-
-
-def _rmtree(path: Path) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.is_dir():
-        shutil.rmtree(path)
+    @staticmethod
+    def _own_groups(rec: ProcessRecord | None) -> set[int]:
+        """The process groups that are the service's own: its recorded group while the leader is ours, or, when a
+        command was killed between the spawn and recording the pid, those of the processes carrying its launch
+        marker (``ensure`` stops them)."""
+        if rec is None:
+            return set()
+        if rec.pending:
+            return launched_groups(rec.info["launch"]) if rec.info.get("launch") else set()
+        return {rec.pgid} if is_ours(rec.identity) else set()

@@ -131,6 +131,55 @@ def group_members(pgid: int, exe: str | None = None) -> list[int]:
     return members
 
 
+LAUNCH_ENV = "OMNITRON_LAUNCH"
+"""Env variable holding a start's marker: finds a process whose pid was never recorded (the command was killed)."""
+
+
+def launched_with(marker: str) -> list[int]:
+    """Pids whose environment holds ``OMNITRON_LAUNCH=<marker>`` (readable ones: ours, or all as root)."""
+    wanted = f"{LAUNCH_ENV}={marker}".encode()
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if wanted in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def launched_groups(marker: str) -> set[int]:
+    """Process groups of the live processes started with ``marker`` (see :data:`LAUNCH_ENV`)."""
+    return {stat[1] for pid in launched_with(marker) if (stat := proc_stat(pid)) is not None and stat[0] not in ("Z", "X")}
+
+
+def kill_launched(marker: str, *, wait: float = 5.0) -> int:
+    """``SIGKILL`` the process groups started with ``marker`` (see :data:`LAUNCH_ENV`) and wait up to ``wait``
+    seconds until none of them runs any more (their ports free again); how many processes had it."""
+    import time
+
+    pids = launched_with(marker)
+    for pid in pids:
+        stat = proc_stat(pid)
+        if stat is not None and stat[1] == pid:
+            _signal_group(pid, signal.SIGKILL)
+        _signal(pid, signal.SIGKILL)
+    deadline = time.monotonic() + wait
+    while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return len(pids)
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` no longer runs (an exited one is collected when it is our child; a zombie counts as gone)."""
+    reap(pid)
+    stat = proc_stat(pid)
+    return stat is None or stat[0] in ("Z", "X")
+
+
 def spawn(
     argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, stdin: bytes | None, account: Account | None, header: bytes = b""
 ) -> Identity:
@@ -211,3 +260,14 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def all_in_groups(pids: dict[int, str], groups: set[int]) -> bool:
+    """Whether every one of ``pids`` (at least one) is in one of the process groups ``groups``."""
+    if not pids:
+        return False
+    for pid in pids:
+        stat = proc_stat(pid)
+        if stat is None or stat[1] not in groups:
+            return False
+    return True
