@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -269,3 +270,32 @@ def test_the_switch() -> None:
     assert templates.enabled({}) and templates.enabled({templates.SWITCH: "on"})
     assert not any(templates.enabled({templates.SWITCH: value}) for value in ("off", "OFF", "0", "false", "no"))
     assert os.environ.get(templates.SWITCH) is None  # the tests above ran with it unset
+
+
+async def test_a_run_killed_before_the_credentials_were_set_is_finished_by_the_next(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from omnitron_provider_docker.seeding import SeedingMixin
+
+    await make(stacks, tmp_path, image).up()  # the template exists
+    stack = make(stacks, tmp_path, image)
+    adopt = SeedingMixin._adopt
+
+    async def killed(self, spec, template, container_id):
+        raise RuntimeError("killed here")  # as if the process died between start and setting the password
+
+    monkeypatch.setattr(SeedingMixin, "_adopt", killed)
+    result = await up(stack.project, stack.project.plan(provider="docker"), progress=lambda s, p, d: stack.events.append((s, p, d)), check=False)
+    assert not result.ok and stack.seeded()
+    refused = ""
+    for _ in range(120):  # the server answers once it has started: with the template's unknown password still in place
+        try:
+            stack.connect().close()
+        except psycopg.OperationalError as exc:
+            refused = str(exc)
+            if "password authentication failed" in refused:
+                break
+        time.sleep(0.5)
+    assert "password authentication failed" in refused
+    monkeypatch.setattr(SeedingMixin, "_adopt", adopt)
+    await stack.up()
+    with stack.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)

@@ -26,7 +26,7 @@ class CreationMixin:
     name: str
     _new_volumes: set[str]
     # from the other parts: _call(), _client(), _inspect(), _state(), _free_container_name(), _ensure_network(), _ensure_volumes(),
-    # _remove_container(), _remove_new_volume(), _data_template(), _image_and_template(), _seed_volume(), _adopt()
+    # _remove_container(), _remove_new_volume(), _data_template(), _image_and_template(), _seed_volume(), _adopt(), _pending()
 
     async def _create(self, spec: RuntimeSpec) -> ContainerState:
         """Create and start the service's container; what it needs around it is looked up and made at once."""
@@ -40,6 +40,8 @@ class CreationMixin:
             self._ensure_volumes(svc),
         )
         body = create_body(spec, Placement(project=self.ctx.project, stack=self.ctx.stack, network=network, volumes=volumes))
+        if any(v in self._new_volumes for v in volumes.values()):
+            self._pending(svc.name, None)  # a new volume: nothing of an earlier seeding is in it
         volume = volumes.get(template.volume) if template is not None else None
         if seeding is None or volume is None or volume not in self._new_volumes:
             return await self._state(await self._create_started(svc.name, name, body, spec.stdin), svc.name)
@@ -48,10 +50,13 @@ class CreationMixin:
         for mount in body["HostConfig"]["Mounts"]:
             if mount.get("Source") == volume:
                 mount["VolumeOptions"] = {"NoCopy": True}
+        if template_id is not None:
+            self._pending(svc.name, volume)  # until its credentials are set: a run killed in between is finished by the next
         seeded, container_id = await gather(self._seed_volume(svc.name, seeding, template_id, volume), self._create_container(svc.name, name, body))
         self.ctx.progress(svc.name, "starting", f"container {name}")
         await self._start(container_id, svc.name, spec.stdin)
         problem = await self._adopt(spec, template, container_id) if seeded else None
+        self._pending(svc.name, None)  # set, or given up (the volume is made again below)
         if problem is not None:  # the new volume holds nothing but the template: start over without it
             self.ctx.progress(svc.name, "creating", f"the seeded data could not be taken over ({problem}): initialising as usual")
             await self._remove_container(container_id, what=f"service {svc.name}: removing the seeded container")

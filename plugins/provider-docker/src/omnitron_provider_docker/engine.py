@@ -144,8 +144,14 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
 
         Same spec hash and running: nothing to do. Stopped: started again.
         Changed spec (or rendered env/command): that container alone is
-        recreated; its named volumes are kept.
+        recreated; its named volumes are kept. A data volume seeded by a run
+        that was killed before it set the credentials gets them now.
         """
+        state = await self._ensure(spec)
+        await self._finish_adoption(spec, state)
+        return state
+
+    async def _ensure(self, spec: RuntimeSpec) -> ContainerState:
         svc = spec.service
         check_spec(spec)
         wanted_runtime = runtime_hash(spec)

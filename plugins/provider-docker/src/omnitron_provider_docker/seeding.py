@@ -21,11 +21,13 @@ from typing import Any
 
 import anyio
 
-from omnitron.api import DataTemplate, RuntimeSpec
+from omnitron.api import DataTemplate, ProvisionError, RuntimeSpec
 
 from . import engine_reads, templates
 from .container_config import Placement, container_env, create_body, docker_options
 
+PENDING_RECORDS = "docker-template"
+"""State store records (by service) of seeded volumes whose credentials are not set yet."""
 ADOPT_TIMEOUT_S = 120.0
 FINISH_TIMEOUT_S = 60.0
 log = logging.getLogger("omnitron.docker")
@@ -94,6 +96,34 @@ class SeedingMixin:
         await anyio.to_thread.run_sync(templates.seed, sock, template_id, volume, seeding.key, seeding.image_volumes)
         self.ctx.progress(service, "creating", f"data volume {volume} from the cached template of {seeding.image} (initialisation skipped)")
         return True
+
+    def _pending(self, service: str, volume: str | None) -> None:
+        """Record (``volume``) or forget (``None``) that ``service``'s volume is seeded and its credentials not yet set."""
+        if self.ctx.state is None:
+            return
+        if volume is None:
+            self.ctx.state.delete_record(self.ctx.stack, PENDING_RECORDS, service)
+        else:
+            self.ctx.state.put_record(self.ctx.stack, PENDING_RECORDS, service, {"volume": volume})
+
+    async def _finish_adoption(self, spec: RuntimeSpec, state: Any) -> None:
+        """Set the credentials of a volume seeded by a run killed before it did (the data holds nothing else yet)."""
+        name = spec.service.name
+        record = self.ctx.state.get_record(self.ctx.stack, PENDING_RECORDS, name) if self.ctx.state is not None else None
+        if record is None or state.status != "running" or not state.container_id:
+            return
+        presets = getattr(self.ctx.plugins, "presets", None) or {}
+        preset = presets.get(spec.service.preset) if spec.service.preset else None
+        template = preset.data_template() if preset is not None else None
+        if template is None:
+            return
+        problem = await self._adopt(spec, template, state.container_id)
+        if problem is not None:
+            raise ProvisionError(
+                f"service {name}: its data volume {record.get('volume')} was seeded by a run that stopped before setting its credentials, "
+                f"and setting them now failed ({problem}); it holds no data yet: `omnitron infra reset` makes it again"
+            )
+        self._pending(name, None)
 
     async def _adopt(self, spec: RuntimeSpec, template: DataTemplate, container_id: str) -> str | None:
         """Set the service's credentials in the seeded, started container; why it failed, or ``None``."""
