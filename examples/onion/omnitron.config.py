@@ -13,4 +13,5 @@ ecosystem = define_ecosystem(
             },
         },
     },
+    stacks={"dev": {"type": "local"}, "cluster": {"type": "cluster", "provider": "swarm"}},
 )

@@ -18,5 +18,8 @@ ecosystem = define_ecosystem(
         # Offsets keep the example clear of a Postgres or Redis already running on this machine.
         "dev": {"type": "local", "portOffsets": 20000},
         "test": {"type": "local", "portOffsets": 21000, "redisDbOffset": 4},
+        # The same services as Docker Swarm services (omnitron-provider-swarm), or exported to Kubernetes
+        # (omnitron infra export --stack cluster --format kubernetes).
+        "cluster": {"type": "cluster", "provider": "swarm", "portOffsets": 22000},
     },
 )

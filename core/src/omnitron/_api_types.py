@@ -7,11 +7,11 @@ from .cli_registry import CommandSpec
 from .data_templates import DataTemplate
 from .engine.clients import exec_in_service, interactive_exec_argv, pick_service, secret_value
 from .errors import ConfigError, OmnitronError, PlanError, PluginError, ProvisionError, SecretError, TemplateError
-from .health import HealthProbe, ProbeResult
+from .health import ContainerProbe, HealthProbe, ProbeResult, container_port, container_probes
 from .hostports import addresses_overlap, describe_listeners, free_port, is_listening, listeners as port_listeners
 from .lazy import LazyClass
 from .loader import format_validation_error
-from .model import BareMetalServer, BareMetalServiceConfig, ContainerHealthCheck, DockerOptions, DockerServiceConfig, Duration, HealthCheck, Port, ProcessConfig, ServiceRequirement, Size, VolumeMount, parse_duration, parse_size
+from .model import BareMetalServer, BareMetalServiceConfig, ContainerHealthCheck, DockerOptions, DeployConfig, DockerServiceConfig, Duration, HealthCheck, Port, ProcessConfig, SecretFiles, ServiceRequirement, Size, VolumeMount, parse_duration, parse_size
 from .plan import AllocationRequest, AppPlan, Plan, PlannedService, context_for, runtime_templates
 from .poll import attempts as poll_attempts, attempts_sync as poll_attempts_sync
 from .presets import AppBinding, Credential, ExpandContext, Preset, PresetConfig
@@ -20,10 +20,11 @@ from .providers import Candidate, ContainerState, ExecResult, InfrastructureStat
 from .runtime import ServiceHandle
 from .secrets.base import SecretBackend, SecretContext
 from .state import StateStore, recorded_facts
-from .templating import MASK, PENDING, SecretFunction, TemplateContext, TemplateFunction
+from .env import render_app_env
+from .templating import MASK, PENDING, Renderer, SecretFunction, TemplateContext, TemplateFunction
 from .usecases.apps import recorded_index
 from .usecases.loading import Stack, load_stack
 from .hookspecs import hookimpl, hookspec
 from .registry import Kind, PluginHooks, Registry
 
-__all__ = ['AllocationRequest', 'AppBinding', 'AppPlan', 'BareMetalServer', 'BareMetalServiceConfig', 'Candidate', 'CommandSpec', 'ConfigError', 'ContainerHealthCheck', 'ContainerState', 'Credential', 'DataTemplate', 'DockerOptions', 'DockerServiceConfig', 'Duration', 'ExecResult', 'ExpandContext', 'HealthCheck', 'HealthProbe', 'InfrastructureState', 'JsonOpt', 'Kind', 'LazyClass', 'MASK', 'OmnitronError', 'PENDING', 'Plan', 'PlanError', 'PlannedAddress', 'PlannedService', 'PluginError', 'PluginHooks', 'Port', 'Preset', 'PresetConfig', 'ProbeResult', 'ProcessConfig', 'ProcessRecipe', 'ProcessRun', 'ProgressFn', 'ProjectOpt', 'Provider', 'ProviderContext', 'ProviderDescriptor', 'ProviderOpt', 'ProvisionError', 'Registry', 'RuntimeSpec', 'SecretBackend', 'SecretContext', 'SecretError', 'SecretFunction', 'ServiceHandle', 'ServiceRequirement', 'Size', 'Stack', 'StackOpt', 'StateStore', 'TemplateContext', 'TemplateError', 'TemplateFunction', 'VolumeMount', 'addresses_overlap', 'console', 'context_for', 'describe_listeners', 'exec_in_service', 'format_validation_error', 'free_port', 'hookimpl', 'hookspec', 'interactive_exec_argv', 'is_listening', 'load_stack', 'parse_duration', 'parse_size', 'pick_service', 'poll_attempts', 'poll_attempts_sync', 'port_listeners', 'print_json', 'recorded_facts', 'recorded_index', 'runtime_templates', 'secret_value', 'wait_for_ports']
+__all__ = ['AllocationRequest', 'AppBinding', 'AppPlan', 'BareMetalServer', 'BareMetalServiceConfig', 'Candidate', 'CommandSpec', 'ConfigError', 'ContainerHealthCheck', 'ContainerProbe', 'ContainerState', 'Credential', 'DataTemplate', 'DeployConfig', 'DockerOptions', 'DockerServiceConfig', 'Duration', 'ExecResult', 'ExpandContext', 'HealthCheck', 'HealthProbe', 'InfrastructureState', 'JsonOpt', 'Kind', 'LazyClass', 'MASK', 'OmnitronError', 'PENDING', 'Plan', 'PlanError', 'PlannedAddress', 'PlannedService', 'PluginError', 'PluginHooks', 'Port', 'Preset', 'PresetConfig', 'ProbeResult', 'ProcessConfig', 'ProcessRecipe', 'ProcessRun', 'ProgressFn', 'ProjectOpt', 'Provider', 'ProviderContext', 'ProviderDescriptor', 'ProviderOpt', 'ProvisionError', 'Registry', 'Renderer', 'RuntimeSpec', 'SecretBackend', 'SecretContext', 'SecretError', 'SecretFiles', 'SecretFunction', 'ServiceHandle', 'ServiceRequirement', 'Size', 'Stack', 'StackOpt', 'StateStore', 'TemplateContext', 'TemplateError', 'TemplateFunction', 'VolumeMount', 'addresses_overlap', 'console', 'container_port', 'container_probes', 'context_for', 'describe_listeners', 'exec_in_service', 'format_validation_error', 'free_port', 'hookimpl', 'hookspec', 'interactive_exec_argv', 'is_listening', 'load_stack', 'parse_duration', 'parse_size', 'pick_service', 'poll_attempts', 'poll_attempts_sync', 'port_listeners', 'print_json', 'recorded_facts', 'recorded_index', 'render_app_env', 'runtime_templates', 'secret_value', 'wait_for_ports']

@@ -21,15 +21,18 @@ Groups:
   :func:`addresses_overlap`, :func:`free_port`; waiting: :func:`poll_attempts`,
   :func:`poll_attempts_sync`;
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
-  :class:`ProbeResult`, :class:`ProcessRecipe`, :class:`ProcessRun`,
+  :class:`ProbeResult`, a probe as run inside a container: :class:`ContainerProbe`,
+  :func:`container_probes`, :func:`container_port`; :class:`ProcessRecipe`, :class:`ProcessRun`,
   :func:`wait_for_ports`, :class:`DataTemplate` (a data volume seeded from a cached copy);
 - the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`,
   :func:`context_for`, :func:`runtime_templates`;
-- env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :data:`MASK`, :data:`PENDING`,
+- env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :class:`Renderer`, :func:`render_app_env`,
+  :data:`MASK`, :data:`PENDING`,
   :class:`SecretFunction` (``${secret:NAME}``, to derive a function that transforms a declared secret);
 - secrets: :class:`SecretBackend`, :class:`SecretContext`;
 - config models: :class:`ServiceRequirement`, :class:`DockerServiceConfig`,
   :class:`DockerOptions`, :class:`ContainerHealthCheck`, :class:`HealthCheck`, :class:`VolumeMount`,
+  :class:`SecretFiles`, :class:`DeployConfig`,
   :class:`ProcessConfig`, :class:`BareMetalServiceConfig`, :class:`BareMetalServer`, :data:`Port`, :data:`Size`, :data:`Duration`,
   :func:`parse_size`, :func:`parse_duration`, :func:`format_validation_error` (a pydantic error as one
   :class:`ConfigError` line);
@@ -91,6 +94,9 @@ _EXPORTS: dict[str, str] = {
     "ServiceHandle": "runtime:ServiceHandle",
     "HealthProbe": "health:HealthProbe",
     "ProbeResult": "health:ProbeResult",
+    "ContainerProbe": "health:ContainerProbe",
+    "container_probes": "health:container_probes",
+    "container_port": "health:container_port",
     "ProcessRecipe": "process:ProcessRecipe",
     "ProcessRun": "process:ProcessRun",
     "wait_for_ports": "process:wait_for_ports",
@@ -104,6 +110,8 @@ _EXPORTS: dict[str, str] = {
     # templates
     "TemplateFunction": "templating:TemplateFunction",
     "TemplateContext": "templating:TemplateContext",
+    "Renderer": "templating:Renderer",
+    "render_app_env": "env:render_app_env",
     "SecretFunction": "templating:SecretFunction",
     "MASK": "templating:MASK",
     "PENDING": "templating:PENDING",
@@ -117,6 +125,8 @@ _EXPORTS: dict[str, str] = {
     "ContainerHealthCheck": "model:ContainerHealthCheck",
     "HealthCheck": "model:HealthCheck",
     "VolumeMount": "model:VolumeMount",
+    "SecretFiles": "model:SecretFiles",
+    "DeployConfig": "model:DeployConfig",
     "ProcessConfig": "model:ProcessConfig",
     "BareMetalServiceConfig": "model:BareMetalServiceConfig",
     "BareMetalServer": "model:BareMetalServer",

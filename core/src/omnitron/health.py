@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
 from .model import CommandCheck, HttpCheck, TcpCheck
 
 if TYPE_CHECKING:
+    from .plan import PlannedService
     from .runtime import ServiceHandle
 
 
@@ -20,6 +22,39 @@ class ProbeResult:
     ok: bool
     detail: str
     elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class ContainerProbe:
+    """A health probe as it runs where the service runs: what an engine's own health check does (a Swarm task's
+    health check, a Kubernetes liveness or readiness probe).
+
+    ``exec``: ``command`` run inside the container, exit 0 is healthy; ``tcp``: a connection to ``port`` (inside
+    the container); ``http``: ``GET path`` on ``port`` answering ``status``.
+    """
+
+    kind: Literal["exec", "tcp", "http"]
+    command: tuple[str, ...] = ()
+    port: int | None = None
+    path: str = "/"
+    scheme: str = "http"
+    status: int = 200
+
+    def shell(self) -> str:
+        """One shell command line that exits 0 when the probe passes inside the container (for engines that only exec:
+        a TCP probe through bash's ``/dev/tcp`` or ``nc``, an HTTP one with ``curl`` or ``wget``)."""
+        import shlex
+
+        if self.kind == "exec":
+            return shlex.join(self.command)
+        port = int(self.port or 0)
+        if self.kind == "tcp":
+            return f"if command -v bash >/dev/null 2>&1; then bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'; else nc -z 127.0.0.1 {port}; fi"
+        url = shlex.quote(f"{self.scheme}://127.0.0.1:{port}{self.path}")
+        return (
+            f"if command -v curl >/dev/null 2>&1; then test \"$(curl -ks -o /dev/null -w '%{{http_code}}' {url})\" = {int(self.status)}; "
+            f"else wget -q -O /dev/null {url}; fi"
+        )
 
 
 class HealthProbe(ABC):
@@ -31,6 +66,57 @@ class HealthProbe(ABC):
     @abstractmethod
     async def check(self, spec: Any, target: ServiceHandle, timeout: float) -> ProbeResult:
         """Probe once; never raise for an unhealthy service, return ``ok=False``."""
+
+    def container_probe(self, spec: Any, ports: Mapping[str, int], service: PlannedService) -> ContainerProbe | None:
+        """This probe as an engine runs it inside the service's container (pure), or ``None`` when it has no such form.
+
+        :param spec: the probe's validated spec.
+        :param ports: the service's ports inside the container, by name.
+        """
+        return None
+
+
+def container_port(ref: int | str, ports: Mapping[str, int], service: PlannedService) -> int:
+    """The port inside the container for a probe's ``port``: a declared port name, or a port number as declared."""
+    if isinstance(ref, str) and ref in ports:
+        return ports[ref]
+    for name, declared in service.target_ports.items():
+        if str(declared) == str(ref) and name in ports:
+            return ports[name]
+    return int(ref)
+
+
+def declared_probes(svc: PlannedService, probes: Mapping[str, HealthProbe]) -> list[tuple[str, HealthProbe, Any]]:
+    """``(name, probe, validated spec)`` of every probe declared for ``svc``; without a health check, TCP on each port."""
+    from .errors import ProvisionError
+
+    hc = svc.health_check
+    if hc is None:
+        return [("tcp", probes["tcp"], TcpCheck(port=name)) for name in sorted(svc.ports)]
+    out: list[tuple[str, HealthProbe, Any]] = []
+    for name in ("tcp", "http", "command"):
+        spec = getattr(hc, name)
+        if spec is not None:
+            out.append((name, probes[name], spec))
+    for name, raw in (hc.model_extra or {}).items():
+        probe = probes.get(name)
+        if probe is None:
+            raise ProvisionError(f"service {svc.name}: health probe {name!r} is not installed; known: {', '.join(sorted(probes))}")
+        out.append((name, probe, probe.spec_model.model_validate(raw or {})))
+    return out
+
+
+def container_probes(svc: PlannedService, probes: Mapping[str, HealthProbe], ports: Mapping[str, int]) -> tuple[list[ContainerProbe], list[str]]:
+    """``svc``'s declared probes as run inside its container (pure), and the names of those that have no such form."""
+    found: list[ContainerProbe] = []
+    missing: list[str] = []
+    for name, probe, spec in declared_probes(svc, probes):
+        translated = probe.container_probe(spec, ports, svc)
+        if translated is None:
+            missing.append(name)
+        else:
+            found.append(translated)
+    return found, missing
 
 
 class TcpProbe(HealthProbe):
@@ -67,6 +153,9 @@ class TcpProbe(HealthProbe):
             return ProbeResult(False, f"tcp {target.host}:{port}: {exc.strerror or exc}")
         return ProbeResult(True, f"tcp {target.host}:{port}: open", (time.perf_counter() - start) * 1000)
 
+    def container_probe(self, spec: TcpCheck, ports: Mapping[str, int], service: PlannedService) -> ContainerProbe:
+        return ContainerProbe("tcp", port=container_port(spec.port, ports, service))
+
 
 class HttpProbe(HealthProbe):
     name = "http"
@@ -87,6 +176,9 @@ class HttpProbe(HealthProbe):
             return ProbeResult(False, f"GET {url}: status {resp.status_code}, expected {spec.status}")
         return ProbeResult(True, f"GET {url}: {resp.status_code}", (time.perf_counter() - start) * 1000)
 
+    def container_probe(self, spec: HttpCheck, ports: Mapping[str, int], service: PlannedService) -> ContainerProbe:
+        return ContainerProbe("http", port=container_port(spec.port, ports, service), path=spec.path, scheme=spec.scheme, status=spec.status)
+
 
 class CommandProbe(HealthProbe):
     name = "command"
@@ -104,6 +196,9 @@ class CommandProbe(HealthProbe):
         tail = result.output.strip().splitlines()[-1:] if result.output.strip() else []
         detail = f"{' '.join(spec.exec)}: exit {result.exit_code}" + (f" ({tail[0][:200]})" if tail else "")
         return ProbeResult(result.exit_code == 0, detail, (time.perf_counter() - start) * 1000)
+
+    def container_probe(self, spec: CommandCheck, ports: Mapping[str, int], service: PlannedService) -> ContainerProbe:
+        return ContainerProbe("exec", command=tuple(spec.exec))
 
 
 BUILTIN_PROBES: tuple[type[HealthProbe], ...] = (TcpProbe, HttpProbe, CommandProbe)

@@ -207,4 +207,13 @@ def runtime_templates(svc: PlannedService) -> dict[str, str]:
         out[f"command[{i}]"] = arg
     if source.stdin is not None:
         out["stdin"] = source.stdin
+    files = svc.docker.secret_files if svc.docker is not None else None
+    if files is not None:
+        out.update({f"{SECRET_FILES}.files.{path}": content for path, content in files.files.items()})
+        out.update({f"{SECRET_FILES}.env.{key}": value for key, value in files.env.items()})
+        out.update({f"{SECRET_FILES}.command[{i}]": arg for i, arg in enumerate(files.command or [])})
     return out
+
+
+SECRET_FILES = "secretFiles"
+"""Prefix of the secret files' templates in :func:`runtime_templates` (``secretFiles.files./run/secrets/x``)."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from .health import ProbeResult
+    from .model import SecretFiles
     from .plan import PlannedService
 
 _VERSION = re.compile(r"(?<![\w.])v?=?(\d+(?:\.\d+)*)")
@@ -50,6 +51,9 @@ class RuntimeSpec:
     probe: Callable[[str, dict[str, int]], Awaitable[ProbeResult]] | None = None
     """``await probe(host, ports)``: the service's declared health probes, run once against that address
     (a provider choosing among servers asks it of each)."""
+    secret_files: SecretFiles | None = None
+    """``docker.secretFiles`` with its templates rendered (file contents hold secrets): for a provider that mounts
+    secrets as files instead of passing :attr:`env` (whose values using secrets it then leaves out)."""
 
 
 @dataclass

@@ -73,23 +73,9 @@ class HealthPolicy:
 
 def checks_for(svc: PlannedService, probes: dict[str, HealthProbe]) -> list[Check]:
     """The probes to run for ``svc``: those declared, else TCP on each port."""
-    from ..model import TcpCheck
+    from ..health import declared_probes
 
-    hc = svc.health_check
-    if hc is None:
-        tcp = probes["tcp"]
-        return [Check("tcp", tcp, TcpCheck(port=name)) for name in sorted(svc.ports)]
-    checks: list[Check] = []
-    for name in ("tcp", "http", "command"):
-        spec = getattr(hc, name)
-        if spec is not None:
-            checks.append(Check(name, probes[name], spec))
-    for name, raw in (hc.model_extra or {}).items():
-        probe = probes.get(name)
-        if probe is None:
-            raise ProvisionError(f"service {svc.name}: health probe {name!r} is not installed; known: {', '.join(sorted(probes))}")
-        checks.append(Check(name, probe, probe.spec_model.model_validate(raw or {})))
-    return checks
+    return [Check(name, probe, spec) for name, probe, spec in declared_probes(svc, probes)]
 
 
 async def _run_check(check: Check, handle: ServiceHandle, timeout: float) -> ProbeResult:

@@ -57,13 +57,24 @@ def render_runtime_spec(
     if svc.process is not None and svc.process.recipe:
         preset = presets.get(svc.process.recipe)
         recipe = preset.process_recipe() if preset is not None else None
-    if source is None or (not source.env and not source.command and source.stdin is None):
+    files = svc.docker.secret_files if svc.docker is not None else None
+    if source is None or (not source.env and not source.command and source.stdin is None and files is None):
         return RuntimeSpec(service=svc, recipe=recipe)
     ctx = context_for(svc, app=None, alloc={}, secret=secret, plan=plan, facts=facts)
     env = {key: renderer.render(value, ctx, variable=key) for key, value in source.env.items()}
     command = [renderer.render(arg, ctx, variable=f"command[{i}]") for i, arg in enumerate(source.command)] if source.command else None
     stdin = renderer.render(source.stdin, ctx, variable="stdin").encode() if source.stdin is not None else None
-    return RuntimeSpec(service=svc, env=env, command=command, stdin=stdin, recipe=recipe)
+    rendered_files = _render_secret_files(files, renderer, ctx) if files is not None else None
+    return RuntimeSpec(service=svc, env=env, command=command, stdin=stdin, recipe=recipe, secret_files=rendered_files)
+
+
+def _render_secret_files(files: Any, renderer: Renderer, ctx: Any) -> Any:
+    """``docker.secretFiles`` with every template rendered (the files' contents hold secrets)."""
+    return files.model_copy(update={
+        "files": {path: renderer.render(content, ctx, variable=f"secretFiles.files.{path}") for path, content in files.files.items()},
+        "env": {key: renderer.render(value, ctx, variable=f"secretFiles.env.{key}") for key, value in files.env.items()},
+        "command": [renderer.render(arg, ctx, variable=f"secretFiles.command[{i}]") for i, arg in enumerate(files.command)] if files.command else None,
+    })
 
 
 def app_env(session: Session, app: str, *, reveal: bool = True) -> dict[str, str]:

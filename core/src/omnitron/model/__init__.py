@@ -18,6 +18,7 @@ from .service import (
     Capabilities,
     CommandCheck,
     ContainerHealthCheck,
+    DeployConfig,
     DockerNetworkConfig,
     DockerOptions,
     DockerServiceConfig,
@@ -26,6 +27,7 @@ from .service import (
     PresetService,
     ProcessConfig,
     ResourceLimits,
+    SecretFiles,
     SecretRef,
     ServiceEntry,
     ServiceRequirement,
@@ -36,10 +38,10 @@ from .service import (
 
 __all__ = [
     "LEGACY_PRESETS", "AppConfig", "AppRef", "BareMetalServer", "BareMetalServiceConfig", "Capabilities",
-    "CommandCheck", "ContainerHealthCheck", "DatabaseRequest", "DockerNetworkConfig", "DockerOptions",
+    "CommandCheck", "ContainerHealthCheck", "DatabaseRequest", "DeployConfig", "DockerNetworkConfig", "DockerOptions",
     "DockerServiceConfig", "Duration", "EcosystemConfig", "ExternalService", "HealthCheck", "HttpCheck",
     "InfrastructureConfig", "Model", "Port", "PresetService", "ProcessConfig", "RedisRequest",
-    "ResourceLimits", "S3Request", "SecretRef", "SecretsConfig", "ServiceEntry", "ServiceOverride",
+    "ResourceLimits", "S3Request", "SecretFiles", "SecretRef", "SecretsConfig", "ServiceEntry", "ServiceOverride",
     "ServiceRequirement", "ServiceType", "Size", "StackConfig", "TcpCheck", "VolumeMount",
     "parse_duration", "parse_size",
 ]

@@ -133,6 +133,41 @@ class ContainerHealthCheck(Model):
     start_period: Duration | None = None
 
 
+AbsolutePath = Annotated[str, Field(min_length=2, pattern=r"^/.*[^/]$")]
+
+
+class SecretFiles(Model):
+    """How the container takes its secrets as files, for a provider that mounts them (Docker secrets,
+    Kubernetes Secrets) instead of putting them in env or on a command line.
+
+    ``{"files": {"/run/secrets/password": "${secret:password}"}, "env": {"POSTGRES_PASSWORD_FILE": "/run/secrets/password"}}``:
+    such a provider mounts each file read-only at its path, leaves out every container env variable whose value
+    uses ``${secret:...}``, adds ``env``, and runs ``command`` instead of the docker ``command`` when given. A
+    provider that keeps secrets in the container's env (a local container) ignores this section.
+    """
+
+    files: dict[AbsolutePath, str] = {}
+    """Path inside the container -> its content (templates allowed: ``requirepass ${secret:password}``)."""
+    env: dict[str, str] = {}
+    """Container env added when the files are mounted (``POSTGRES_PASSWORD_FILE``); no secrets here."""
+    command: Command | None = None
+    """The command when the files are mounted (a server reading its config file), instead of ``command``."""
+
+
+class DeployConfig(Model):
+    """How a cluster engine runs the service (Compose's ``deploy``): a provider running one container ignores it."""
+
+    replicas: Annotated[int, Field(ge=0)] = 1
+    constraints: list[Annotated[str, Field(min_length=3)]] = []
+    """Placement constraints (``node.role == manager``, ``node.labels.disk == ssd``)."""
+    endpoint_mode: Literal["vip", "dnsrr"] | None = None
+    """How other services reach it by name: a virtual IP or DNS round robin; the provider decides when absent."""
+    publish_mode: Literal["ingress", "host"] | None = None
+    """Published ports on the routing mesh or on the node running the task; the provider decides when absent."""
+    update_order: Literal["stop-first", "start-first"] = "stop-first"
+    """A changed spec replaces a task by stopping the old one first (a server owning a volume) or starting the new one first."""
+
+
 class DockerOptions(Model):
     """Every docker option; all optional so it also serves as a variant or an override."""
 
@@ -151,6 +186,10 @@ class DockerOptions(Model):
     labels: dict[str, str] = {}
     ports: dict[str, Port] = {}
     """Container-side port per named port when it differs from the service's ``ports``."""
+    secret_files: SecretFiles | None = None
+    """Secrets as files, for providers that mount them instead of passing env (see :class:`SecretFiles`)."""
+    deploy: DeployConfig | None = None
+    """Replicas, placement and update order on a cluster engine (see :class:`DeployConfig`)."""
     stdin: str | None = None
     """Text written to the container's stdin at every start, then closed (templates allowed): configuration
     holding a secret (``redis-server -``) stays out of the command line, the env and the disk."""

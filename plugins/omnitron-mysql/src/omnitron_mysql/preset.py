@@ -20,12 +20,15 @@ from omnitron.api import (
     ExpandContext,
     HealthCheck,
     Preset,
+    SecretFiles,
     ServiceRequirement,
     VolumeMount,
 )
 
 from .config import MAX_DATABASE_NAME, MysqlConfig, server_args
 
+PASSWORD_FILE = "/run/secrets/mysql-root-password"
+"""Where a provider mounting secrets as files puts the root password."""
 MAX_USER_NAME = 32
 """MySQL 8's limit on account names (MariaDB allows 80)."""
 RESERVED_USERS = frozenset({"root", "mysql", "mariadb.sys", "mysql.sys", "mysql.session", "mysql.infoschema", "public"})
@@ -81,6 +84,8 @@ class MysqlPreset(Preset):
                 env={"MYSQL_ROOT_PASSWORD": "${secret:password}"},
                 volumes=[VolumeMount(source="data", target="/var/lib/mysql")],
                 ports={"main": 3306},
+                # a provider mounting secrets as files: the image reads MYSQL_ROOT_PASSWORD_FILE
+                secret_files=SecretFiles(files={PASSWORD_FILE: "${secret:password}"}, env={"MYSQL_ROOT_PASSWORD_FILE": PASSWORD_FILE}),
             ),
             version=config.version,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from omnitron.api import HealthProbe, PresetConfig, ProbeResult
+from omnitron.api import ContainerProbe, HealthProbe, PresetConfig, ProbeResult
 
 from .sql import Target, driver_errors, first_line, run_async
 
@@ -33,3 +33,7 @@ class MysqlProbe(HealthProbe):
         if rows != [[(1,)]]:
             return ProbeResult(False, f"{where}: SELECT 1 returned {rows!r}")
         return ProbeResult(True, f"{where}: SELECT 1 ok", (time.perf_counter() - start) * 1000)
+
+    def container_probe(self, spec: Any, ports: Any, service: Any) -> ContainerProbe:
+        """``mysqladmin ping`` inside the container: exit 0 once the server answers (even refusing the login)."""
+        return ContainerProbe("exec", command=("mysqladmin", "ping", "--silent", "-h", "127.0.0.1", "-P", str(ports.get("main", 3306))))

@@ -16,11 +16,14 @@ from omnitron.api import (
     Port,
     Preset,
     PresetConfig,
+    SecretFiles,
     ServiceRequirement,
     VolumeMount,
 )
 
 DEFAULT_VERSION = "16"
+PASSWORD_FILE = "/run/secrets/postgres-password"
+"""Where a provider mounting secrets as files puts the password (the image reads ``POSTGRES_PASSWORD_FILE``)."""
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
@@ -78,6 +81,7 @@ class PostgresPreset(Preset):
                 env={"POSTGRES_USER": config.user, "POSTGRES_PASSWORD": "${secret:password}"},
                 volumes=[VolumeMount(source="data", target="/var/lib/postgresql/data")],
                 ports={"main": 5432},
+                secret_files=SecretFiles(files={PASSWORD_FILE: "${secret:password}"}, env={"POSTGRES_PASSWORD_FILE": PASSWORD_FILE}),
             ),
             version=config.version,
         )

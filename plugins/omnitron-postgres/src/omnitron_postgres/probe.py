@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from omnitron.api import HealthProbe, PresetConfig, ProbeResult
+from omnitron.api import ContainerProbe, HealthProbe, PresetConfig, ProbeResult
 
 
 class PostgresCheck(PresetConfig):
@@ -38,3 +38,8 @@ class PostgresProbe(HealthProbe):
         except psycopg.Error as exc:
             return ProbeResult(False, f"postgres {target.host}:{port}: {exc}")
         return ProbeResult(True, f"postgres {target.host}:{port}: SELECT 1 ok", (time.perf_counter() - start) * 1000)
+
+    def container_probe(self, spec: Any, ports: Any, service: Any) -> ContainerProbe:
+        """``pg_isready`` inside the container: the server accepts connections (no password needed)."""
+        user = str(service.config.get("user") or "postgres")
+        return ContainerProbe("exec", command=("pg_isready", "-q", "-h", "127.0.0.1", "-p", str(ports.get("main", 5432)), "-U", user, "-d", spec.database))

@@ -76,3 +76,20 @@ def server_conf(config: RedisConfig, *, password: str | None = PASSWORD_TEMPLATE
     lines = [f"requirepass {password}"] if password is not None else []
     lines += [f"{name} {quote(value)}" for name, value in server_settings(config)]
     return "".join(line + "\n" for line in lines)
+
+
+CONFIG_FILE = "/run/secrets/redis.conf"
+"""Where a provider mounting secrets as files puts the config holding the password (``redis-server FILE``)."""
+
+
+def secret_file_conf() -> str:
+    """The config file such a provider mounts: only what must stay off a command line (the password)."""
+    return f"requirepass {PASSWORD_TEMPLATE}\n"
+
+
+def secret_file_command(config: RedisConfig) -> list[str]:
+    """``redis-server FILE`` and every other setting as arguments (nothing secret), for a provider without stdin."""
+    args = ["redis-server", CONFIG_FILE]
+    for name, value in server_settings(config):
+        args += [f"--{name}", value]
+    return args

@@ -13,11 +13,12 @@ from omnitron.api import (
     HealthCheck,
     PENDING,
     Preset,
+    SecretFiles,
     ServiceRequirement,
     VolumeMount,
 )
 
-from .config import DEFAULT_VERSION, RedisConfig, server_conf
+from .config import CONFIG_FILE, DEFAULT_VERSION, RedisConfig, secret_file_command, secret_file_conf, server_conf
 
 URL = "redis://default:${secret:password}@${host}:${port:main}/"
 """``default`` names Redis's default user: redis-cli needs it (``redis://:PASSWORD@`` fails with WRONGPASS), redis-py accepts it."""
@@ -45,6 +46,8 @@ class RedisPreset(Preset):
                 stdin=server_conf(config),
                 volumes=[VolumeMount(source="data", target="/data")],
                 ports={"main": 6379},
+                # a provider mounting secrets as files: the password in a config file, the rest as arguments
+                secret_files=SecretFiles(files={CONFIG_FILE: secret_file_conf()}, command=secret_file_command(config)),
             ),
             version=config.version,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from omnitron.api import HealthProbe, PresetConfig, ProbeResult
+from omnitron.api import ContainerProbe, HealthProbe, PresetConfig, ProbeResult
 
 
 class RedisCheck(PresetConfig):
@@ -30,3 +30,9 @@ class RedisProbe(HealthProbe):
         finally:
             await client.aclose()
         return ProbeResult(bool(pong), f"redis {target.host}:{port}: PING -> {pong}", (time.perf_counter() - start) * 1000)
+
+    def container_probe(self, spec: Any, ports: Any, service: Any) -> ContainerProbe:
+        """``redis-cli ping`` inside the container: the server answers (``PONG``, or ``NOAUTH`` without the password,
+        which stays off the command line)."""
+        port = str(ports.get("main", 6379))
+        return ContainerProbe("exec", command=("sh", "-c", f"redis-cli -h 127.0.0.1 -p {port} ping | grep -qE 'PONG|NOAUTH'"))
