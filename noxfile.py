@@ -106,5 +106,5 @@ def scaffold(session: nox.Session) -> None:
 def e2e(session: nox.Session) -> None:
     """Every package together: cross-package and end-to-end tests (tests/)."""
     packages = [f"-e./{path.as_posix()}[test]" if name != "omnitron-core" else f"-e./{path.as_posix()}[testing]" for name, path in LOCAL.items()]
-    session.install(*TEST_DEPS, *packages, "-e", ".", "hatchling")
+    session.install(*TEST_DEPS, *packages, "-e", ".", "hatchling", "schemathesis>=4")
     _pytest(session, "tests")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # the typing module costs import time on the fast path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class EcosystemDeclaration(dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 if TYPE_CHECKING:
     from .data_templates import DataTemplate
     from .model import ServiceRequirement, ServiceType
-    from .plan import AllocationRequest
+    from .plan import AllocationRequest, PlannedService
     from .process import ProcessRecipe
     from .runtime import ServiceHandle
 
@@ -130,6 +131,14 @@ class Preset(ABC):
         :returns: values for the ``${alloc:KEY}`` template of the app.
         """
         return dict(request.values)
+
+    async def maintain(self, service: ServiceHandle) -> None:
+        """a periodic chore: called by `infra up` after the service is prepared and its allocations made, and by the daemon on every reconcile tick; must be idempotent and cheap when nothing is to do"""
+        return None
+
+    def watched_paths(self, service: PlannedService) -> list[Path]:
+        """host paths whose change should make the daemon run `maintain` for this service promptly, within 1 s"""
+        return []
 
     def process_recipe(self) -> ProcessRecipe | None:
         """How to run this service as a native process, or ``None`` if it cannot be."""

@@ -7,12 +7,12 @@ mounted config files the draft plan names before its spec hashes are computed.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
+from .digests import digest_path
 from .errors import ConfigError
 from .loader import CONFIG_FILES, LoadedProject, find_config, load_project, not_a_file
 from .plan import Plan
@@ -85,16 +85,10 @@ class Project:
         draft = draft_plan(self.loaded, self.plugins, options)
         return hash_plan(draft, {source: digest_path(Path(source)) for source in mounted_files(draft)})
 
-
-def digest_path(path: Path) -> str:
-    """sha256 over a file, or over every file below a directory (names and contents)."""
-    h = hashlib.sha256()
-    if path.is_file():
-        h.update(path.read_bytes())
-    elif path.is_dir():
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            h.update(str(file.relative_to(path)).encode() + b"\0")
-            h.update(file.read_bytes())
-    else:
-        return "missing"
-    return h.hexdigest()[:16]
+    def planned_from(self, plan: Plan) -> list[str]:
+        """Every file ``plan`` was made from: the ecosystem config, each app's config (present or not), mounted files."""
+        files = [str(self.config_file)]
+        for app in self.loaded.apps.values():
+            files.append(str(app.config_file or app.path / "config" / "default.json"))
+        files.extend(str(Path(source)) for source in mounted_files(plan))
+        return list(dict.fromkeys(files))

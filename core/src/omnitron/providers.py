@@ -73,12 +73,27 @@ class ContainerState(BaseModel):
     """Why that server was chosen (``heaviest healthy server``, ``failover: ...``)."""
     candidates: list[Candidate] | None = None
     """Every server it chose among, with its health."""
+    waiting_for: str | None = None
+    """The dependency this service waits for after the reconciler restarted it (re-gated), else ``None``."""
 
 
 class InfrastructureState(BaseModel):
     services: dict[str, ContainerState] = {}
     ready: bool = False
     last_reconciled: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The spec's ``InfrastructureState`` with camelCase keys (what ``infra status --json`` and the daemon's API print)."""
+        from pydantic.alias_generators import to_camel
+
+        def camel(data: dict[str, Any]) -> dict[str, Any]:
+            return {to_camel(k): v for k, v in data.items()}
+
+        return {
+            "services": {name: camel(st.model_dump(mode="json")) for name, st in self.services.items()},
+            "ready": self.ready,
+            "lastReconciled": self.last_reconciled,
+        }
 
 
 ProgressFn = Callable[[str, str, str], None]

@@ -1,151 +1,34 @@
 """The ``omnitron`` command line.
 
-Sub-commands are registered by import string, so ``omnitron --help`` imports
-none of them. A user's mistake ends as one line on stderr and exit code 2;
-nothing else may print a traceback.
+:func:`run` (the ``omnitron`` script) first asks the project's daemon when
+the command is one it answers fast (``infra up`` with nothing to do,
+``infra status --json``, the gate of ``omnitron run``; see
+:mod:`omnitron.daemon.fastpath`), before cyclopts or any plugin is imported;
+on anything unexpected it goes on with the normal command line
+(:func:`~omnitron.cli.root.main`), which works with or without a daemon.
 """
 
 from __future__ import annotations
 
 import sys
 
-from cyclopts import App
-
-from .. import __version__
+__all__ = ["app", "main", "run"]
 
 
-def _version() -> str:
-    from ..plugins import default_manager
+def __getattr__(name: str) -> object:
+    if name in ("app", "main", "infra", "plugins_app", "config_app", "secret_app", "daemon_app"):
+        from . import root as _app
 
-    try:
-        pm = default_manager()
-        infos = pm.plugin_infos()
-    except Exception as exc:  # version must print even with broken plugins
-        return f"omnitron {__version__} (plugins: {exc})"
-    plugins = ", ".join(f"{i.name} {i.version}" for i in infos if i.name != "omnitron")
-    return f"omnitron {__version__}" + (f"\nplugins: {plugins}" if plugins else "")
-
-
-app = App(
-    name="omnitron",
-    help="Infrastructure as declarative dependencies of apps.",
-    version=_version,
-    help_format="plaintext",
-)
-
-infra = App(name="infra", help="Plan, provision and inspect the project's infrastructure.")
-plugins_app = App(name="plugins", help="Installed plugins.")
-config_app = App(name="config", help="Config files: JSON Schema and validation.")
-secret_app = App(name="secret", help="The project's secret store.")
-app.command(infra)
-app.command(plugins_app)
-app.command(config_app)
-app.command(secret_app)
-
-plugins_app.command("omnitron.cli.plugins_cmd:list_plugins", name="list", help="Installed plugins: name, version, hooks, what each provides.")
-plugins_app.command("omnitron.cli.plugins_cmd:new_plugin", name="new", help="Write a new plugin package (a preset or a provider) whose own tests pass.")
-config_app.command("omnitron.cli.config_cmd:schema", name="schema", help="JSON Schema of the ecosystem and app config files.")
-config_app.command("omnitron.cli.config_cmd:validate", name="validate", help="Check the ecosystem and every app config; plan every stack.")
-infra.command("omnitron.cli.infra_cmd:plan", name="plan", help="Show what up would do: services, providers, ports, order, each app's env.")
-
-# Commands registered by import string when their module is present: (sub-app, module, {name: help}).
-_OPTIONAL = [
-    (secret_app, "omnitron.cli.secret_cmd", {
-        "set": "Store a secret (value from the argument, stdin or a hidden prompt).",
-        "get": "Print a secret's value.",
-        "list": "List secret names (never values).",
-        "rm": "Remove a secret.",
-        "rotate-key": "Re-encrypt the store under a new key.",
-    }),
-    (infra, "omnitron.cli.infra_run", {
-        "up": "Provision all infrastructure and wait until it is healthy.",
-        "down": "Stop everything of this stack; --volumes deletes data.",
-        "status": "Inventory of managed services.",
-        "ps": "Inventory of managed services (alias of status).",
-        "logs": "Service logs (-f to follow, -n N lines).",
-        "env": "Print an app's env (secrets masked unless --show-secrets).",
-        "migrate": "Run an app's migrate command with its env.",
-        "reset": "DESTRUCTIVE: drop and recreate all data (needs --yes).",
-    }),
-    (app, "omnitron.cli.run_cmd", {"run": "Wait for an app's infrastructure, then exec a command with its env."}),
-]
-
-
-_registered: set[tuple[int, str]] = set()
-
-
-def _add(target: App, import_path: str, name: str, help: str | None = None) -> None:
-    """Register a command once, however often :func:`main` runs in one process."""
-    key = (id(target), name)
-    if key in _registered:
-        return
-    _registered.add(key)
-    target.command(import_path, name=name, help=help)
-
-
-def _register_optional() -> None:
-    import importlib.util
-
-    for target, module, names in _OPTIONAL:
-        if importlib.util.find_spec(module) is None:
-            continue
-        for name, help_text in names.items():
-            _add(target, f"{module}:{name.replace('-', '_')}_cmd", name, help_text)
-
-
-def _register_plugin_commands() -> None:
-    from ..plugins import default_manager
-
-    try:
-        specs = default_manager().commands
-    except Exception as exc:
-        print(f"warning: plugin commands unavailable: {exc}", file=sys.stderr)
-        return
-    groups = {"": app, "infra": infra, "secret": secret_app, "plugins": plugins_app, "config": config_app}
-    for spec in specs.values():
-        target = groups.get(spec.group)
-        if target is None:
-            continue
-        _add(target, spec.target, spec.name, spec.help or None)
-
-
-_BUILTIN_INFRA = {"plan", "up", "down", "status", "ps", "logs", "env", "migrate", "reset"}
-
-
-def _wants_plugin_commands(argv: list[str]) -> bool:
-    """Plugin commands are loaded only when the command line may name one (keeps built-ins fast)."""
-    words = [a for a in argv if not a.startswith("-")]
-    if not words:
-        return any(a in ("-h", "--help") for a in argv)
-    if words[0] == "infra":
-        return len(words) < 2 or words[1] not in _BUILTIN_INFRA
-    return words[0] not in {"plugins", "config", "secret", "run"}
+        return getattr(_app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``omnitron`` script."""
-    from ..errors import OmnitronError
+    """Entry point of the ``omnitron`` command line, in-process (no fast path)."""
+    from .root import main as _main
 
-    argv = sys.argv[1:] if argv is None else argv
     _ensure_streams()
-    _register_optional()
-    if _wants_plugin_commands(argv):
-        _register_plugin_commands()
-    try:
-        result = app(argv, result_action="return_value", exit_on_error=False, print_error=True)
-    except OmnitronError as exc:
-        print(f"omnitron: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("omnitron: interrupted", file=sys.stderr)
-        return 130
-    except _cyclopts_error():  # type: ignore[misc]
-        return 2
-    if isinstance(result, bool) or result is None:
-        return 0
-    if isinstance(result, int):
-        return result
-    return 0
+    return _main(argv)
 
 
 def _ensure_streams() -> None:
@@ -157,14 +40,8 @@ def _ensure_streams() -> None:
             setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
 
 
-def _cyclopts_error() -> type[BaseException]:
-    from cyclopts import CycloptsError
-
-    return CycloptsError
-
-
 def run() -> None:
-    """The ``omnitron`` script: :func:`main`, then a fast exit.
+    """The ``omnitron`` script: the daemon's fast path when it answers, else :func:`main`; then a fast exit.
 
     Every command closes what it opened (clients, stores, files) before it
     returns, so after flushing the standard streams the interpreter's own
@@ -173,7 +50,12 @@ def run() -> None:
     """
     import os
 
-    code = main()
+    from ..daemon.fastpath import answer
+
+    _ensure_streams()
+    code = answer(sys.argv[1:])
+    if code is None:
+        code = main()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -95,12 +95,49 @@ def _print_up(out: Any, result: Any) -> int:
     return 0
 
 
-def up_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
-    """Provision the stack's infrastructure: start what is missing, wait for health, prepare, allocate."""
+NoDaemonOpt = Annotated[bool, Parameter(name="--no-daemon", negative="", help="Do not start the project's daemon (it keeps the stack as declared; the ecosystem's daemon: false does the same).")]
+
+
+def up_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False, no_daemon: NoDaemonOpt = False) -> int:
+    """Provision the stack's infrastructure: start what is missing, wait for health, prepare, allocate; then start the daemon."""
     from ..usecases import bring_up
 
     loaded = _load(project, stack, provider)
-    return _provision(loaded, lambda progress: bring_up(loaded, progress=progress), json=json)
+    code = _provision(loaded, lambda progress: bring_up(loaded, progress=progress), json=json)
+    _keep_daemon(loaded, no_daemon=no_daemon, json=json)
+    return code
+
+
+def _keep_daemon(loaded: Any, *, no_daemon: bool, json: bool) -> None:
+    """Start the project's daemon after an up, unless told not to; a daemon that cannot start is a warning."""
+    from ..daemon import control
+
+    eco = loaded.project.loaded.ecosystem
+    if not control.allowed(no_daemon, eco.daemon):
+        return
+    try:
+        note = control.ensure(loaded.project.root)
+    except (OSError, RuntimeError) as exc:
+        print(f"omnitron: warning: the daemon did not start: {exc}", file=sys.stderr)
+        return
+    cfg = eco.stacks.get(loaded.name)
+    every = ((cfg.reconcile_interval if cfg else None) or eco.reconcile_interval) / 1000
+    line = f"daemon: {note}; it keeps stack {loaded.name} as declared (every {every:g}s; `omnitron daemon stop` stops it)"
+    if json:
+        print(f"omnitron: {line}", file=sys.stderr)
+    else:
+        console().print(line, soft_wrap=True)
+
+
+def _stop_daemon_if_idle(loaded: Any) -> str | None:
+    """After a down: stop the daemon when it keeps no stack any more."""
+    from ..daemon import control
+    from ..usecases import kept_stacks
+
+    if kept_stacks(loaded.project) or not control.status(loaded.project.root).running:
+        return None
+    _, note = control.stop(loaded.project.root)
+    return note
 
 
 def reset_cmd(*, yes: YesOpt = False, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
@@ -129,10 +166,13 @@ def down_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, volumes: Vol
 
     loaded = _load(project, stack)
     result = run_async(bring_down, loaded, volumes=volumes)
+    stopped = _stop_daemon_if_idle(loaded)
     if json:
-        print_json(result.as_dict())
+        print_json({**result.as_dict(), "daemon": stopped})
         return 0
     out = console()
+    if stopped:
+        out.print(f"daemon: {stopped}")
     if result.removed:
         out.print(f"removed: {', '.join(sorted(result.removed))}" + (" (data deleted)" if volumes else " (data kept; --volumes deletes it)"))
     else:
@@ -151,16 +191,7 @@ def down_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, volumes: Vol
 
 def state_json(state: Any) -> dict[str, Any]:
     """``InfrastructureState`` as the spec spells it (camelCase keys)."""
-    from pydantic.alias_generators import to_camel
-
-    def camel(data: dict[str, Any]) -> dict[str, Any]:
-        return {to_camel(k): v for k, v in data.items()}
-
-    return {
-        "services": {name: camel(st.model_dump(mode="json")) for name, st in state.services.items()},
-        "ready": state.ready,
-        "lastReconciled": state.last_reconciled,
-    }
+    return state.as_json()
 
 
 def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
@@ -187,6 +218,7 @@ def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: 
         _print_choice(out, name, st)
     if state.last_reconciled:
         out.print(f"last reconciled: {state.last_reconciled}")
+    out.print(_daemon_line(loaded))
     return 0
 
 
@@ -200,6 +232,18 @@ def _print_choice(out: Any, name: str, st: Any) -> None:
         mark = "chosen" if c.chosen else (c.health or "not probed")
         weight = f" weight {c.weight}" if c.weight is not None else ""
         out.print(f"  {c.host}:{','.join(str(p) for p in c.ports.values())}{weight}: {mark}" + (f" - {c.detail}" if c.detail else ""), soft_wrap=True)
+
+
+def _daemon_line(loaded: Any) -> str:
+    """Whether the daemon keeps this stack, for ``infra status``; a killed one is noticed here."""
+    from ..daemon import control
+
+    st = control.status(loaded.project.root)
+    if st.running:
+        return f"daemon: running (pid {st.pid}); it keeps the stack as declared"
+    if st.stale:
+        return f"daemon: not running: pid {st.pid} stopped without cleaning up (killed?); `omnitron infra up` or `omnitron daemon start` starts a new one"
+    return "daemon: not running (`omnitron daemon start`, or `infra up`, starts it)"
 
 
 def ps_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:

@@ -42,8 +42,11 @@ async def status(project: Project, plan: Plan, *, probe: bool = True, session: S
     ordered = {svc.name: states[svc.name] for svc in plan.services}
     for name, st in sorted(managed.items()):
         ordered[name] = st.model_copy(update={"error": "not in the plan (orphan): `omnitron infra down` removes it"})
-    ready = all(ordered[s.name].status == "running" and ordered[s.name].health in ("healthy", None) for s in plan.services if s.critical)
-    last = max((t for t in (session.state.last_event(plan.stack, "up"), session.state.last_event(plan.stack, "down")) if t is not None), default=None)
+    for name, dependency in session.state.waiting(plan.stack).items():
+        if name in ordered and name in states:
+            ordered[name] = _noted(ordered[name], f"waiting for {dependency} (restarted by the reconciler)").model_copy(update={"waiting_for": dependency})
+    ready = all(ordered[s.name].status == "running" and ordered[s.name].health in ("healthy", None) and not ordered[s.name].waiting_for for s in plan.services if s.critical)
+    last = session.state.last_reconciled(plan.stack)
     stamp = _dt.datetime.fromtimestamp(last, _dt.timezone.utc).isoformat(timespec="seconds") if last else None
     return InfrastructureState(services=ordered, ready=ready, last_reconciled=stamp)
 

@@ -18,23 +18,23 @@ async def locked(project: Project, progress: ProgressFn | None = None) -> AsyncI
     """Hold the project's lock (:func:`omnitron.state.project_lock`) for the block.
 
     Tries once without waiting; when another omnitron command holds it, says
-    so through ``progress`` and waits in a worker thread.
+    so through ``progress`` and waits in a worker thread. Re-entrant: a block
+    inside one that holds it goes straight in.
     """
     import anyio
 
-    from ..state import project_lock
+    from ..state.lock import acquire_fd, holding, holds_lock
 
-    cm = project_lock(project.state_dir, wait=False)
+    if holds_lock(project.state_dir):
+        yield
+        return
     try:
-        cm.__enter__()
+        fd = acquire_fd(project.state_dir, wait=False)
     except OmnitronError:
         if progress is not None:
             progress("lock", "pending", "another omnitron command holds the project lock; waiting")
-        cm = project_lock(project.state_dir, wait=True)
-        await anyio.to_thread.run_sync(cm.__enter__)
+        fd = await anyio.to_thread.run_sync(lambda: acquire_fd(project.state_dir, wait=True))
         if progress is not None:
             progress("lock", "ready", "acquired")
-    try:
+    with holding(project.state_dir, fd):
         yield
-    finally:
-        cm.__exit__(None, None, None)

@@ -135,6 +135,10 @@ async def up(
         async with Session(project, plan, progress=progress) as own:
             return await up(project, plan, services=services, apps=apps, progress=progress, check=check, session=own)
     async with locked(project, session.progress):
+        if services is None:  # a whole-stack up: what the plan no longer declares would hold its ports
+            from .teardown import remove_orphans
+
+            await remove_orphans(session)
         result = await _up_locked(session, todo, apps if apps is not None else list(plan.apps))
     if check and not result.ok:
         raise ProvisionError(result.error_message())
@@ -161,6 +165,8 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
     result.warnings.extend(f"{o.error} (non-critical: continuing without it)" for o in result.services.values() if o.status == "degraded")
     summary = {n: o.status for n, o in result.services.items()}
     session.state.log_event(plan.stack, "up", json.dumps(summary, sort_keys=True))
+    if len(todo) == len(plan.services) and result.ok:
+        session.state.mark_reconciled(plan.stack)
     return result
 
 
@@ -255,6 +261,7 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
             values = {k: str(v) for k, v in (await preset.allocate(handle, request)).items()}
             _record(session, svc, request, values)
             outcome.allocations[request.app] = values
+        await preset.maintain(handle)
     else:
         for request in requests:
             _record(session, svc, request, dict(request.values))

@@ -98,3 +98,29 @@ async def _remove_all(session: Session, pname: str, provider: Provider, result: 
             tg.start_soon(remove, name)
     if volumes:
         await provider.remove_all_data()
+
+
+async def remove_orphans(session: Session, *, source: str = "up") -> dict[str, str]:
+    """Stop and remove what a provider runs for the stack but the plan no longer declares (a renamed or deleted service).
+
+    Its data (volumes, data directory) is kept: declaring the service again
+    finds it. Each removal is recorded as a ``remove-orphan`` event. A provider
+    that cannot list its services is skipped (``status`` reports it).
+
+    :returns: service -> provider, for every orphan removed.
+    """
+    planned = {svc.name for svc in session.plan.services}
+    removed: dict[str, str] = {}
+    for pname, provider in (await managed_providers(session)).items():
+        try:
+            managed = await provider.list_managed()
+        except Exception:
+            continue
+        for name in sorted(set(managed) - planned):
+            session.progress(name, "starting", "removing an orphan (not in the plan; its data is kept)")
+            session.state.record_event(session.plan.stack, name, "remove-orphan", f"not in the plan; removed by {source}, its data is kept", {"provider": pname})
+            await provider.stop(name)
+            await provider.remove(name, volumes=False)
+            removed[name] = pname
+            session.progress(name, "ready", "orphan removed")
+    return removed

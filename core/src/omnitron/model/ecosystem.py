@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ._base import Model, Name, Port
+from ._base import Duration, Model, Name, Port
 from .service import BareMetalServiceConfig, DockerOptions, ServiceEntry
 
 LEGACY_PRESETS: dict[str, str] = {
@@ -98,6 +98,10 @@ class StackConfig(Model):
     """``auto`` (the best available installed provider for each service) or an installed provider's name; checked when planning."""
     bind_address: str = "127.0.0.1"
     """Address host ports bind to; 127.0.0.1 unless a stack says otherwise."""
+    reconcile_interval: Annotated[Duration, Field(ge=100)] | None = None
+    """How often the daemon reconciles this stack; the ecosystem's ``reconcileInterval`` when absent."""
+    phantom_retention: Duration | None = None
+    """How long a phantom endpoint stays recorded; the ecosystem's ``phantomRetention`` when absent."""
 
 
 class AppRef(Model):
@@ -127,6 +131,16 @@ class EcosystemConfig(Model):
     stacks: dict[Name, StackConfig] = {"dev": StackConfig()}
     default_stack: Name = "dev"
     secrets: SecretsConfig = SecretsConfig()
+    daemon: bool = True
+    """Whether ``infra up`` starts the project's daemon (``omnitron daemon``), which keeps the stack as declared."""
+    reconcile_interval: Annotated[Duration, Field(ge=100)] = 30_000
+    """How often the daemon reconciles each stack that is up (a stack's own ``reconcileInterval`` wins)."""
+    reconcile_backoff: Annotated[Duration, Field(ge=100)] = 30_000
+    """First wait after a failed repair of a service; it doubles on every further failure."""
+    reconcile_backoff_max: Annotated[Duration, Field(ge=100)] = 900_000
+    """Longest wait between repairs of a service that keeps failing."""
+    phantom_retention: Duration = 86_400_000
+    """How long the daemon keeps a phantom endpoint (one handed to an app no longer declared) before dropping it."""
 
     @field_validator("apps")
     @classmethod

@@ -2,7 +2,8 @@
 
 from .addresses import RecordedAddress
 from .endpoints import Endpoint
+from .events import Event
 from .lock import project_lock
 from .store import IndexExhausted, StateStore, recorded_facts
 
-__all__ = ["Endpoint", "RecordedAddress", "IndexExhausted", "StateStore", "project_lock", "recorded_facts"]
+__all__ = ["Endpoint", "Event", "RecordedAddress", "IndexExhausted", "StateStore", "project_lock", "recorded_facts"]

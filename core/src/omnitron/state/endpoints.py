@@ -8,8 +8,10 @@ marks those of apps and services no longer in the plan phantom
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -21,6 +23,25 @@ class Endpoint:
     first_seen: float
     last_seen: float
     phantom_since: float | None = None
+    env: tuple[str, ...] = field(default=())
+    """Names (never values) of the env vars this service's binding handed the app."""
+
+    @property
+    def state(self) -> str:
+        return "phantom" if self.phantom_since is not None else "live"
+
+    def as_json(self) -> dict[str, Any]:
+        """camelCase keys, times as ISO 8601 (UTC)."""
+        return {
+            "stack": self.stack, "app": self.app, "service": self.service, "state": self.state, "env": list(self.env),
+            "firstSeen": _iso(self.first_seen), "lastSeen": _iso(self.last_seen), "phantomSince": _iso(self.phantom_since),
+        }
+
+
+def _iso(ts: float | None) -> str | None:
+    import datetime as _dt
+
+    return None if ts is None else _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).isoformat(timespec="seconds")
 
 
 class EndpointsMixin:
@@ -29,20 +50,31 @@ class EndpointsMixin:
     _conn: Any
     transaction: Any
 
-    def touch_endpoints(self, stack: str, app: str, services: list[str]) -> None:
-        """``app`` was handed the env of ``services`` now (a phantom mark is cleared)."""
+    def touch_endpoints(self, stack: str, app: str, services: list[str], env: Mapping[str, list[str]] | None = None) -> None:
+        """``app`` was handed the env of ``services`` now (a phantom mark is cleared).
+
+        :param env: service -> names of the env vars handed from it (values are never recorded).
+        """
         now = time.time()
+        env = env or {}
         with self.transaction() as c:
             for svc in services:
+                names = json.dumps(sorted(env.get(svc, [])))
                 c.execute(
-                    "INSERT INTO endpoints(stack, app, service, first_seen, last_seen) VALUES (?,?,?,?,?) "
-                    "ON CONFLICT(stack, app, service) DO UPDATE SET last_seen=excluded.last_seen, phantom_since=NULL",
-                    (stack, app, svc, now, now),
+                    "INSERT INTO endpoints(stack, app, service, first_seen, last_seen, env_json) VALUES (?,?,?,?,?,?) "
+                    "ON CONFLICT(stack, app, service) DO UPDATE SET last_seen=excluded.last_seen, phantom_since=NULL, env_json=excluded.env_json",
+                    (stack, app, svc, now, now, names),
                 )
 
     def endpoints(self, stack: str) -> list[Endpoint]:
-        rows = self._conn.execute("SELECT stack, app, service, first_seen, last_seen, phantom_since FROM endpoints WHERE stack=? ORDER BY app, service", (stack,))
-        return [Endpoint(*row) for row in rows]
+        rows = self._conn.execute("SELECT stack, app, service, first_seen, last_seen, phantom_since, env_json FROM endpoints WHERE stack=? ORDER BY app, service", (stack,))
+        return [Endpoint(*row[:6], env=tuple(json.loads(row[6] or "[]"))) for row in rows]
+
+    def drop_endpoints(self, stack: str, endpoints: list[Endpoint]) -> None:
+        """Delete these endpoints now (``infra prune --phantoms``)."""
+        with self.transaction() as c:
+            for e in endpoints:
+                c.execute("DELETE FROM endpoints WHERE stack=? AND app=? AND service=?", (stack, e.app, e.service))
 
     def mark_phantoms(self, stack: str, live: set[tuple[str, str]], *, now: float | None = None) -> list[Endpoint]:
         """Mark every endpoint whose ``(app, service)`` is not in ``live`` phantom (from now on); returns those newly marked."""

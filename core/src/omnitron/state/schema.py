@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS provider_records (
 );
 CREATE TABLE IF NOT EXISTS endpoints (
     stack TEXT NOT NULL, app TEXT NOT NULL, service TEXT NOT NULL, first_seen REAL NOT NULL,
-    last_seen REAL NOT NULL, phantom_since REAL,
+    last_seen REAL NOT NULL, phantom_since REAL, env_json TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (stack, app, service)
 );
 CREATE TABLE IF NOT EXISTS settings (
@@ -43,12 +43,19 @@ CREATE TABLE IF NOT EXISTS readiness (
 CREATE TABLE IF NOT EXISTS events (
     ts REAL NOT NULL, stack TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS reconcile_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, stack TEXT NOT NULL, service TEXT NOT NULL DEFAULT '',
+    action TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', data_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS reconcile_events_stack ON reconcile_events(stack, id);
 """
 
-VERSION = 4
+VERSION = 5
 """1: per-provider records (``provider_records``); a provider's own older table is moved there by
 :meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: runtime addresses (``addresses``).
-4: service readiness (``readiness``, :mod:`.readiness`)."""
+4: service readiness (``readiness``, :mod:`.readiness`). 5: what the reconciler and the janitor did
+(``reconcile_events``) and the env names handed with each endpoint (``endpoints.env_json``).
+:func:`upgrade` brings any older version to this one (missing tables are created, the new column is added)."""
 
 
 def upgrade(conn: sqlite3.Connection) -> None:
@@ -60,6 +67,8 @@ def upgrade(conn: sqlite3.Connection) -> None:
     try:
         for statement in filter(str.strip, TABLES.split(";")):
             conn.execute(statement)
+        if "env_json" not in {row[1] for row in conn.execute("PRAGMA table_info(endpoints)")}:
+            conn.execute("ALTER TABLE endpoints ADD COLUMN env_json TEXT NOT NULL DEFAULT '[]'")
         conn.execute(f"PRAGMA user_version = {VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")

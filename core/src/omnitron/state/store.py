@@ -6,7 +6,8 @@ addresses providers chose at run time (:mod:`.addresses`), service
 facts (:mod:`.facts`: public values a preset recorded once its service ran,
 such as a hidden service's hostname), endpoints handed to apps
 (:mod:`.endpoints`, for the phantom janitor), how far ``up`` got with each
-service (:mod:`.readiness`: ``ready`` only once fully prepared), settings
+service (:mod:`.readiness`: ``ready`` only once fully prepared), what the
+reconciler did (:mod:`.events`), settings
 remembered per stack and a history of runs. Every write is one transaction,
 so a killed run leaves it consistent. No secret value is ever stored here.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 from ..errors import OmnitronError
 from .addresses import AddressesMixin
 from .endpoints import EndpointsMixin
+from .events import EventsMixin, KeptMixin
 from .facts import FactsMixin
 from .readiness import ReadinessMixin
 from .records import RecordsMixin
@@ -33,7 +35,7 @@ class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, ReadinessMixin):
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, ReadinessMixin, EventsMixin, KeptMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:

@@ -9,7 +9,11 @@ Fixtures:
   :class:`~omnitron.project.Project` using the same plugin manager.
 - ``omnitron_cli``: run the ``omnitron`` CLI in-process, returning exit code, stdout, stderr.
 - ``omnitron_isolated``: a fresh secret key (``OMNITRON_SECRET_KEY``) and user config
-  directory (``OMNITRON_CONFIG_DIR``) for the test, so nothing touches the real ones.
+  directory (``OMNITRON_CONFIG_DIR``) for the test, so nothing touches the real ones;
+  the daemon stays off (``OMNITRON_DAEMON=off``, as for the whole run).
+- ``omnitron_daemon``: the daemon switched on for one test; every project it is
+  told of (``.watch(root)``) has its daemon stopped afterwards. A run that leaves a
+  daemon process behind fails (see :mod:`omnitron.testing.daemons`).
 - ``anyio_backend``: ``asyncio`` (anyio's pytest plugin runs ``async def`` tests on it).
 
 Helpers: :func:`unavailable` (skip when a real server is missing, fail when the
@@ -33,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..hostports import free_port
+from .daemons import DaemonSwitch, omnitron_daemon, pytest_configure, pytest_sessionfinish  # noqa: F401  (pytest hooks and fixture)
 from .helpers import plugin_manager, provider_context, render_runtime_spec
 
 if TYPE_CHECKING:  # noqa: F401  (names resolved lazily by __getattr__)
@@ -58,7 +63,7 @@ _ENGINE: dict[str, str] = {
 }
 """The engine itself, for plugin tests that drive it below the use cases (resolved on first use)."""
 
-__all__ = ["CliResult", "ProjectFactory", "free_port", "plugin_manager", "provider_context", "render_runtime_spec", "to_toml", "unavailable", *_ENGINE]
+__all__ = ["CliResult", "DaemonSwitch", "ProjectFactory", "free_port", "plugin_manager", "provider_context", "render_runtime_spec", "to_toml", "unavailable", *_ENGINE]
 
 
 def __getattr__(name: str) -> Any:
@@ -96,6 +101,7 @@ def omnitron_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     import os
 
     config = tmp_path_factory.mktemp("user-config")
+    monkeypatch.setenv("OMNITRON_DAEMON", "off")
     monkeypatch.setenv("OMNITRON_SECRET_KEY", os.urandom(32).hex())
     monkeypatch.setenv("OMNITRON_CONFIG_DIR", str(config))
     return config

@@ -32,7 +32,7 @@ def app_env(stack: Stack, app: str, *, reveal: bool = False) -> dict[str, str]:
 async def prepare_app(stack: Stack, app: str, *, provision: bool = True, progress: ProgressFn | None = None, on_warning: Callable[[str], None] | None = None) -> dict[str, str]:
     """Bring up (or, without ``provision``, only wait for) ``app``'s services, then render its env with real secrets.
 
-    Records the endpoints handed to ``app`` (for the phantom janitor).
+    Records the endpoints handed to ``app``: which services, which env names, when (for the phantom janitor).
 
     :raises ProvisionError: a critical service did not become healthy.
     """
@@ -53,8 +53,17 @@ async def prepare_app(stack: Stack, app: str, *, provision: bool = True, progres
             if on_warning is not None:
                 on_warning(warning)
         env = render(session, app)
-        session.state.touch_endpoints(plan.stack, app, [s.name for s in services])
+        session.state.touch_endpoints(plan.stack, app, [s.name for s in services], handed_env(stack, app))
         return env
+
+
+def handed_env(stack: Stack, app: str) -> dict[str, list[str]]:
+    """Service -> names of the env vars ``app`` gets from it (what the endpoints record; never values)."""
+    out: dict[str, list[str]] = {}
+    for var, binding in stack.plan.apps[app].env.items():
+        if binding.service:
+            out.setdefault(binding.service, []).append(var)
+    return out
 
 
 def apps_to_migrate(stack: Stack, app: str | None = None) -> list[str]:

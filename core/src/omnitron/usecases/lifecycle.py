@@ -15,6 +15,7 @@ from .loading import Stack, remember_provider
 if TYPE_CHECKING:
     from ..engine.provision import UpResult
     from ..engine.teardown import DownResult
+    from ..project import Project
     from ..providers import InfrastructureState, ProgressFn
 
 
@@ -28,6 +29,8 @@ async def bring_up(stack: Stack, *, services: list[str] | None = None, apps: lis
     from ..engine.provision import up
 
     result = await up(stack.project, stack.plan, services=services, apps=apps, progress=progress, check=False)
+    if services is None:
+        keep(stack, True)
     if remember and result.ok:
         chosen = chosen_provider(stack)
         if chosen is not None:
@@ -45,20 +48,41 @@ async def bring_down(stack: Stack, *, volumes: bool = False, progress: ProgressF
     """Stop and remove everything of the stack (declared or orphaned); ``volumes`` deletes data and forgets allocations."""
     from ..engine.teardown import down
 
+    keep(stack, False)  # first: a daemon's pass that starts from now on leaves the stack alone
     result = await down(stack.project, stack.plan, volumes=volumes, progress=progress)
     remember_provider(stack.project, stack.name, None)
     return result
 
 
+def keep(stack: Stack, kept: bool) -> None:
+    """Whether the project's daemon keeps ``stack`` as declared (a whole-stack ``up`` says yes, ``down`` no)."""
+    from ..state import StateStore
+
+    with StateStore(stack.project.state_dir) as state:
+        state.set_kept(stack.name, kept)
+
+
+def kept_stacks(project: Project) -> list[str]:
+    """The stacks of ``project`` its daemon keeps (brought up, not brought down)."""
+    if not (project.state_dir / "state.db").exists():
+        return []
+    from ..state import StateStore
+
+    with StateStore(project.state_dir) as state:
+        return state.kept_stacks()
+
+
 async def reset(stack: Stack, *, progress: ProgressFn | None = None, on_wiped: Callable[[DownResult], None] | None = None) -> UpResult:
     """DESTRUCTIVE: delete every service's data of the stack, then provision it again."""
+    from ..engine.locking import locked
     from ..engine.provision import up
     from ..engine.teardown import down
 
-    wiped = await down(stack.project, stack.plan, volumes=True)
-    if on_wiped is not None:
-        on_wiped(wiped)
-    return await up(stack.project, stack.plan, progress=progress, check=False)
+    async with locked(stack.project, progress):  # no daemon's pass in between: it would provision the wiped stack
+        wiped = await down(stack.project, stack.plan, volumes=True)
+        if on_wiped is not None:
+            on_wiped(wiped)
+        return await up(stack.project, stack.plan, progress=progress, check=False)
 
 
 def what_reset_destroys(stack: Stack) -> list[str]:

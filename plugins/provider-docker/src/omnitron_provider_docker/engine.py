@@ -32,6 +32,8 @@ STOP_TIMEOUT_S = 10
 UNFED_STOP_TIMEOUT_S = 2
 """Grace before ``SIGKILL`` for a container that may still wait for its config on stdin: as its init process it
 ignores ``SIGTERM`` until its server has set up its handlers, so the usual grace would only be waited out."""
+INSPECT_CONCURRENCY = 16
+"""Containers inspected at once by :meth:`DockerEngineProvider.list_managed` (a stack of 100 is listed in tens of milliseconds)."""
 
 
 class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerProvider):
@@ -221,12 +223,17 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
             service = (data.get("Labels") or {}).get(LABEL_SERVICE)
             if service:
                 chosen[service] = data["Id"]
-        out: dict[str, ContainerState] = {}
-        for service, container_id in sorted(chosen.items()):
-            state = await self._state(container_id, service)
-            if state.status != "not_found":
-                out[service] = state
-        return out
+        states: dict[str, ContainerState] = {}
+        limit = anyio.CapacityLimiter(INSPECT_CONCURRENCY)
+
+        async def inspect(service: str, container_id: str) -> None:
+            async with limit:
+                states[service] = await self._state(container_id, service)
+
+        async with anyio.create_task_group() as tg:  # one inspect per container, several at once
+            for service, container_id in chosen.items():
+                tg.start_soon(inspect, service, container_id)
+        return {service: states[service] for service in sorted(states) if states[service].status != "not_found"}
 
     async def status(self, name: str) -> ContainerState:
         """The state of one service (``not_found`` when it has no container)."""

@@ -1,0 +1,167 @@
+"""The ``omnitron`` command line (cyclopts): the apps, their commands and :func:`main`.
+
+Sub-commands are registered by import string, so ``omnitron --help`` imports
+none of them. A user's mistake ends as one line on stderr and exit code 2;
+nothing else may print a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from cyclopts import App
+
+from .. import __version__
+
+
+def _version() -> str:
+    from ..plugins import default_manager
+
+    try:
+        pm = default_manager()
+        infos = pm.plugin_infos()
+    except Exception as exc:  # version must print even with broken plugins
+        return f"omnitron {__version__} (plugins: {exc})"
+    plugins = ", ".join(f"{i.name} {i.version}" for i in infos if i.name != "omnitron")
+    return f"omnitron {__version__}" + (f"\nplugins: {plugins}" if plugins else "")
+
+
+app = App(
+    name="omnitron",
+    help="Infrastructure as declarative dependencies of apps.",
+    version=_version,
+    help_format="plaintext",
+)
+
+infra = App(name="infra", help="Plan, provision and inspect the project's infrastructure.")
+plugins_app = App(name="plugins", help="Installed plugins.")
+config_app = App(name="config", help="Config files: JSON Schema and validation.")
+secret_app = App(name="secret", help="The project's secret store.")
+daemon_app = App(name="daemon", help="The project's daemon: it keeps the stack as declared and serves the infrastructure API.")
+app.command(infra)
+app.command(daemon_app)
+app.command(plugins_app)
+app.command(config_app)
+app.command(secret_app)
+
+plugins_app.command("omnitron.cli.plugins_cmd:list_plugins", name="list", help="Installed plugins: name, version, hooks, what each provides.")
+plugins_app.command("omnitron.cli.plugins_cmd:new_plugin", name="new", help="Write a new plugin package (a preset or a provider) whose own tests pass.")
+config_app.command("omnitron.cli.config_cmd:schema", name="schema", help="JSON Schema of the ecosystem and app config files.")
+config_app.command("omnitron.cli.config_cmd:validate", name="validate", help="Check the ecosystem and every app config; plan every stack.")
+infra.command("omnitron.cli.infra_cmd:plan", name="plan", help="Show what up would do: services, providers, ports, order, each app's env.")
+
+# Commands registered by import string when their module is present: (sub-app, module, {name: help}).
+_OPTIONAL = [
+    (secret_app, "omnitron.cli.secret_cmd", {
+        "set": "Store a secret (value from the argument, stdin or a hidden prompt).",
+        "get": "Print a secret's value.",
+        "list": "List secret names (never values).",
+        "rm": "Remove a secret.",
+        "rotate-key": "Re-encrypt the store under a new key.",
+    }),
+    (infra, "omnitron.cli.infra_run", {
+        "up": "Provision all infrastructure and wait until it is healthy.",
+        "down": "Stop everything of this stack; --volumes deletes data.",
+        "status": "Inventory of managed services.",
+        "ps": "Inventory of managed services (alias of status).",
+        "logs": "Service logs (-f to follow, -n N lines).",
+        "env": "Print an app's env (secrets masked unless --show-secrets).",
+        "migrate": "Run an app's migrate command with its env.",
+        "reset": "DESTRUCTIVE: drop and recreate all data (needs --yes).",
+    }),
+    (app, "omnitron.cli.run_cmd", {"run": "Wait for an app's infrastructure, then exec a command with its env."}),
+    (infra, "omnitron.cli.infra_keep", {
+        "events": "What the reconciler, the janitor and up did, and why (-f to follow).",
+        "endpoints": "Endpoints handed to apps (services, env names, when): live or phantom.",
+        "prune": "Show what can be pruned; remove only what is asked (--phantoms, --orphans).",
+        "reconcile": "Reconcile now (the daemon's pass, or one pass here without a daemon).",
+    }),
+    (daemon_app, "omnitron.cli.daemon_cmd", {
+        "start": "Start the project's daemon in the background.",
+        "stop": "Stop the project's daemon.",
+        "status": "Whether the project's daemon runs, and what it keeps.",
+        "run": "Run the daemon in the foreground (for systemd or a supervisor).",
+    }),
+]
+
+
+_registered: set[tuple[int, str]] = set()
+
+
+def _add(target: App, import_path: str, name: str, help: str | None = None) -> None:
+    """Register a command once, however often :func:`main` runs in one process."""
+    key = (id(target), name)
+    if key in _registered:
+        return
+    _registered.add(key)
+    target.command(import_path, name=name, help=help)
+
+
+def _register_optional() -> None:
+    import importlib.util
+
+    for target, module, names in _OPTIONAL:
+        if importlib.util.find_spec(module) is None:
+            continue
+        for name, help_text in names.items():
+            _add(target, f"{module}:{name.replace('-', '_')}_cmd", name, help_text)
+
+
+def _register_plugin_commands() -> None:
+    from ..plugins import default_manager
+
+    try:
+        specs = default_manager().commands
+    except Exception as exc:
+        print(f"warning: plugin commands unavailable: {exc}", file=sys.stderr)
+        return
+    groups = {"": app, "infra": infra, "secret": secret_app, "plugins": plugins_app, "config": config_app, "daemon": daemon_app}
+    for spec in specs.values():
+        target = groups.get(spec.group)
+        if target is None:
+            continue
+        _add(target, spec.target, spec.name, spec.help or None)
+
+
+_BUILTIN_INFRA = {"plan", "up", "down", "status", "ps", "logs", "env", "migrate", "reset", "events", "endpoints", "prune", "reconcile"}
+
+
+def _wants_plugin_commands(argv: list[str]) -> bool:
+    """Plugin commands are loaded only when the command line may name one (keeps built-ins fast)."""
+    words = [a for a in argv if not a.startswith("-")]
+    if not words:
+        return any(a in ("-h", "--help") for a in argv)
+    if words[0] == "infra":
+        return len(words) < 2 or words[1] not in _BUILTIN_INFRA
+    return words[0] not in {"plugins", "config", "secret", "run", "daemon"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``omnitron`` script."""
+    from ..errors import OmnitronError
+
+    argv = sys.argv[1:] if argv is None else argv
+    _register_optional()
+    if _wants_plugin_commands(argv):
+        _register_plugin_commands()
+    try:
+        result = app(argv, result_action="return_value", exit_on_error=False, print_error=True)
+    except OmnitronError as exc:
+        print(f"omnitron: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("omnitron: interrupted", file=sys.stderr)
+        return 130
+    except _cyclopts_error():  # type: ignore[misc]
+        return 2
+    if isinstance(result, bool) or result is None:
+        return 0
+    if isinstance(result, int):
+        return result
+    return 0
+
+
+def _cyclopts_error() -> type[BaseException]:
+    from cyclopts import CycloptsError
+
+    return CycloptsError

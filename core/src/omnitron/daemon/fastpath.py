@@ -1,0 +1,169 @@
+"""Answering a few commands through the project's running daemon, before cyclopts or any plugin is imported.
+
+Which commands: ``infra up`` with nothing to do, ``infra status --json``
+(``ps``), and the gate of ``omnitron run APP [-- CMD...]``; each with at most
+``--project``/``-p`` and ``--stack``/``-s``. The project is found as the
+command line finds it, without reading its config. The daemon says which
+files it planned from and their digests, and a digest of the environment it
+runs with; this process re-digests those files and its own environment and
+asks only when all match. On anything unexpected (no daemon, another
+environment, a changed file, a reply it does not know, a service that is not
+ready) :func:`answer` returns ``None`` and the normal command line runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+TYPE_CHECKING = False  # the typing module costs import time on the fast path
+if TYPE_CHECKING:
+    from typing import Any
+
+from ..digests import digest_files, env_fingerprint
+from . import wire
+from .paths import find_root, files_of, switched_off
+
+TIMEOUT = 5.0
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def quote(name: str) -> str:
+    """``name`` as it goes in a URL: app and stack names need no escaping (anything else is not a name)."""
+    if not name or not set(name) <= _NAME_CHARS:
+        raise ValueError(f"not a name: {name!r}")
+    return name
+
+
+def parse(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """``(command, options)`` for a command line the daemon may answer, else ``None``."""
+    words, opts = _split(argv)
+    if words is None:
+        return None
+    if words[:2] == ["infra", "up"] and len(words) == 2 and not opts.get("json"):
+        return "up", opts
+    if words[:2] in (["infra", "status"], ["infra", "ps"]) and len(words) == 2 and opts.get("json"):
+        return "status", opts
+    if words[:1] == ["run"] and len(words) == 2 and not opts.get("json"):
+        return "run", {**opts, "app": words[1]}
+    return None
+
+
+def _split(argv: list[str]) -> tuple[list[str] | None, dict[str, Any]]:
+    words: list[str] = []
+    opts: dict[str, Any] = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            opts["command"] = argv[i + 1 :]
+            break
+        name, eq, value = arg.partition("=")
+        if name in ("--project", "-p", "--stack", "-s"):
+            if not eq:
+                i += 1
+                if i >= len(argv):
+                    return None, {}
+                value = argv[i]
+            opts["project" if name in ("--project", "-p") else "stack"] = value
+        elif arg == "--json":
+            opts["json"] = True
+        elif arg.startswith("-"):
+            return None, {}
+        else:
+            words.append(arg)
+        i += 1
+    return words, opts
+
+
+def answer(argv: list[str]) -> int | None:
+    """The command's exit code when the daemon answered it, or ``None`` to run the normal command line."""
+    if switched_off():
+        return None
+    parsed = parse(argv)
+    if parsed is None:
+        return None
+    command, opts = parsed
+    try:
+        root = find_root(opts.get("project"))
+        if root is None:
+            return None
+        sock = files_of(root).socket
+        if not sock.exists():
+            return None
+        config = _trusted_config(sock, opts.get("stack"))
+        if config is None:
+            return None
+        return {"up": _up, "status": _status, "run": _run}[command](sock, config, opts)
+    except (wire.WireError, OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _trusted_config(sock: Path, stack: str | None) -> dict[str, Any] | None:
+    """What the daemon planned ``stack`` from, when this process would plan the same."""
+    target = "/config" + (f"?stack={quote(stack)}" if stack else "")
+    reply = wire.request(sock, "GET", target, timeout=TIMEOUT)
+    if reply.status != 200:
+        return None
+    config = reply.json()
+    if not config.get("kept") or config.get("fingerprint") != env_fingerprint():
+        return None
+    files = config.get("files") or {}
+    if not files or digest_files(list(files)) != files:
+        return None
+    return config
+
+
+def _status(sock: Path, config: dict[str, Any], opts: dict[str, Any]) -> int | None:
+    reply = wire.request(sock, "GET", f"/state?stack={quote(config['stack'])}", timeout=TIMEOUT)
+    if reply.status != 200:
+        return None
+    sys.stdout.write(json.dumps(reply.json(), indent=2, sort_keys=False, default=str) + "\n")
+    return 0
+
+
+def _up(sock: Path, config: dict[str, Any], opts: dict[str, Any]) -> int | None:
+    started = time.monotonic()
+    reply = wire.request(sock, "POST", "/up", {"stack": config["stack"], "ifNoop": True}, timeout=TIMEOUT)
+    if reply.status != 200:
+        return None
+    data = reply.json()
+    services = data.get("services") or {}
+    if not data.get("ok") or not data.get("noop"):
+        return None
+    out = sys.stdout
+    out.write(f"project {config['project']}, stack {config['stack']}: up to date (checked by the daemon, pid {config.get('pid')})\n")
+    ready = sum(1 for s in services.values() if s == "ready")
+    out.write(f"ready: {ready} service{'s' if ready != 1 else ''} in {time.monotonic() - started:.2f}s\n")
+    return 0
+
+
+def _run(sock: Path, config: dict[str, Any], opts: dict[str, Any]) -> int | None:
+    app = opts["app"]
+    reply = wire.request(sock, "POST", f"/apps/{quote(app)}/env", {"stack": config["stack"]}, timeout=TIMEOUT)
+    if reply.status != 200:
+        return None
+    data = reply.json()
+    env = data["env"]
+    argv = list(opts.get("command") or [])
+    if not argv:
+        argv = list(data.get("command") or [])
+        if not argv:
+            return None  # the normal command line explains it
+        cwd = data.get("cwd")
+        if cwd and os.path.isdir(cwd):
+            os.chdir(cwd)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(argv[0], argv, {**os.environ, **{str(k): str(v) for k, v in env.items()}})
+    except FileNotFoundError:
+        print(f"omnitron: command not found: {argv[0]}", file=sys.stderr)
+        return 127
+    except PermissionError:
+        print(f"omnitron: command not executable: {argv[0]}", file=sys.stderr)
+        return 126
+    return 0  # not reached
