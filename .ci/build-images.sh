@@ -7,6 +7,7 @@
 #   omnitron-test/mysql:8.4         images/mysql/     (official mysql contract, on MariaDB)
 #   omnitron-test/tor:0.4           images/tor/       (the contract the tor preset's image follows)
 #   omnitron-test/memcached:1.6     images/memcached/ (official memcached contract; the example preset's)
+#   omnitron-test/openresty:1.27    images/openresty/ (official openresty/openresty contract, on Debian nginx + Lua)
 #
 #   bash .ci/build-images.sh            # build what changed
 #   bash .ci/build-images.sh --force    # rebuild everything

@@ -1,53 +1,143 @@
-"""How long the CLI takes to answer cheap commands, including interpreter start.
+"""How long the CLI takes to answer, without a daemon (``OMNITRON_DAEMON=off``), the interpreter's start included; and its peak memory.
 
-Run: python benchmarks/cli_startup.py [--runs N]
-Prints the median and best wall time of each command over N runs, next to a
-bare `python -c pass` for reference.
+Run: ``python benchmarks/cli_startup.py [--runs N] [--services 12]``. Prints figures beside the
+targets; asserts nothing. Needs the process provider and a PostgreSQL and a Redis on PATH (or
+their pip wheels), as ``scripts/demo`` does.
+
+A copy of ``examples/shop`` (Postgres + Redis, two apps) is brought up with the process
+provider in a temporary directory, then each command runs ``--runs`` times (after one warm-up
+run: Python's bytecode cache is allowed, as in any installed environment) and the median and
+best wall times are printed. Then the same project with ``--services`` services in all
+(Postgres, Redis and custom ``python -m http.server`` services) is brought up and the peak
+resident memory of ``omnitron infra up`` is printed, cold and no-op: the largest process among
+``omnitron`` and what it waited for (the servers it starts keep running and are not counted).
+Everything is brought down (data deleted) at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+TARGETS = {
+    "omnitron --help": 0.100,
+    "omnitron plugins list": 0.150,
+    "omnitron infra up (no-op)": 0.25,
+    "omnitron infra status --json": 0.20,
+    "omnitron run orders -- true": 0.25,
+}
+"""Whole-process wall seconds, without a daemon."""
+MEMORY_TARGET_MB = 80
 
-def measure(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[float, float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env, cwd=ROOT)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times)
+
+def write_project(root: Path, services: int) -> None:
+    shutil.copytree(ROOT / "examples" / "shop" / "apps", root / "apps")
+    offset = random.randrange(100, 300) * 100
+    declared: dict = {
+        "db": {"preset": "postgres", "config": {"extensions": ["pgcrypto"]}},
+        "cache": {"preset": "redis", "config": {"maxmemory": "64mb"}},
+    }
+    for i in range(max(0, services - 2)):
+        declared[f"web{i}"] = {
+            "ports": {"main": 8100 + i},
+            "process": {"command": [sys.executable, "-m", "http.server", "${port:main}", "--bind", "127.0.0.1"]},
+            "healthCheck": {"tcp": {"port": "main"}},
+        }
+    eco = {
+        "project": f"bench{random.randrange(10**6)}",
+        "apps": [{"name": "orders", "command": ["python", "main.py"]}, {"name": "inventory", "command": ["python", "main.py"]}],
+        "infrastructure": {"services": declared},
+        "stacks": {"dev": {"type": "local", "provider": "process", "portOffsets": offset}},
+    }
+    (root / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\n\necosystem = define_ecosystem({eco!r})\n")
+
+
+class Cli:
+    def __init__(self, root: Path) -> None:
+        self.exe = shutil.which("omnitron") or str(Path(sys.executable).parent / "omnitron")
+        self.env = {**os.environ, "OMNITRON_PROJECT": str(root), "OMNITRON_CONFIG_DIR": str(root / ".user-config"), "OMNITRON_SECRET_KEY": os.urandom(32).hex(), "OMNITRON_DAEMON": "off"}
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure as installed: bytecode cached after the first run
+
+    def run(self, *args: str) -> tuple[float, float]:
+        """Wall seconds and peak resident MiB of one ``omnitron ARGS`` (the largest process among it and those it waited for)."""
+        with tempfile.TemporaryFile() as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen([self.exe, *args], env=self.env, stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - start
+            proc.returncode = code = os.waitstatus_to_exitcode(status)
+            if code != 0:
+                err.seek(0)
+                raise SystemExit(f"omnitron {' '.join(args)} exited {code}: {err.read().decode(errors='replace').strip()[-800:]}")
+        return elapsed, usage.ru_maxrss / 1024
+
+    def timed(self, args: list[str], runs: int) -> tuple[float, float]:
+        self.run(*args)  # warm-up
+        times = [self.run(*args)[0] for _ in range(runs)]
+        return statistics.median(times), min(times)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--services", type=int, default=12, help="services in the memory figure's project")
     args = parser.parse_args()
-    exe = shutil.which("omnitron") or str(Path(sys.executable).parent / "omnitron")
-    env = {**os.environ, "OMNITRON_PROJECT": str(ROOT / "examples" / "shop")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure as installed: bytecode cached after the first run
-    cases = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "omnitron --help": [exe, "--help"],
-        "omnitron infra --help": [exe, "infra", "--help"],
-        "omnitron plugins list --json": [exe, "plugins", "list", "--json"],
-        "omnitron infra plan --json": [exe, "infra", "plan", "--json"],
-    }
-    print(f"{'command':34} {'median':>9} {'best':>9}   ({args.runs} runs)")
-    for name, cmd in cases.items():
-        measure(cmd, 1, env)  # warm-up: bytecode cache
-        median, best = measure(cmd, args.runs, env)
-        print(f"{name:34} {median * 1000:8.0f}ms {best * 1000:8.0f}ms")
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (figures are wall time: a loaded machine inflates them)")
+    with tempfile.TemporaryDirectory(prefix="omnitron-cli-bench-") as tmp:
+        root = Path(tmp) / "shop"
+        write_project(root, 2)
+        cli = Cli(root)
+        cli.run("infra", "up")
+        try:
+            cases = {
+                "python -c pass": None,
+                "omnitron --help": ["--help"],
+                "omnitron plugins list": ["plugins", "list"],
+                "omnitron infra plan --json": ["infra", "plan", "--json"],
+                "omnitron infra up (no-op)": ["infra", "up"],
+                "omnitron infra status --json": ["infra", "status", "--json"],
+                "omnitron run orders -- true": ["run", "orders", "--", "true"],
+            }
+            print(f"{'command':32} {'median':>9} {'best':>9} {'target':>9}   ({args.runs} runs)")
+            for name, argv in cases.items():
+                if argv is None:
+                    times = []
+                    for _ in range(args.runs):
+                        start = time.perf_counter()
+                        subprocess.run([sys.executable, "-c", "pass"], check=True)
+                        times.append(time.perf_counter() - start)
+                    median, best = statistics.median(times), min(times)
+                else:
+                    median, best = cli.timed(argv, args.runs)
+                target = f"{TARGETS[name] * 1000:7.0f}ms" if name in TARGETS else ""
+                print(f"{name:32} {median * 1000:7.0f}ms {best * 1000:7.0f}ms {target:>9}")
+        finally:
+            cli.run("infra", "down", "--volumes")
+        memory(Path(tmp) / "many", args.services)
+
+
+def memory(root: Path, services: int) -> None:
+    write_project(root, services)
+    cli = Cli(root)
+    try:
+        _, cold = cli.run("infra", "up")
+        noop = max(cli.run("infra", "up")[1] for _ in range(3))
+    finally:
+        cli.run("infra", "down", "--volumes")
+    print(f"peak RSS of omnitron infra up, {services} services: cold {cold:.1f} MiB, no-op {noop:.1f} MiB (target <= {MEMORY_TARGET_MB} MB)")
 
 
 if __name__ == "__main__":
+    if not hasattr(os, "wait4"):
+        raise SystemExit("needs os.wait4 (Linux, macOS)")
     main()

@@ -101,7 +101,7 @@ def noop_up() -> tuple[list[float], list[float]]:
     cold: list[float] = []
     for _ in range(5):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from omnitron.cli import run; run()", "infra", "up", "--project", str(root)], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", "from omnitron.cli import run; run()", "infra", "up", "--project", str(root)], check=True, capture_output=True, env={**os.environ, "OMNITRON_DAEMON": "off"})
         cold.append(time.perf_counter() - start)
     server.close()
     return warm, cold
@@ -115,7 +115,7 @@ def main() -> None:
     warm, cold = noop_up()
     print("no-op `infra up` (one external service, nothing to do):")
     print(f"  in-process (plan + up): median {statistics.median(warm) * 1000:6.1f} ms, min {min(warm) * 1000:6.1f} ms")
-    print(f"  fresh `omnitron infra up` process: median {statistics.median(cold) * 1000:6.1f} ms, min {min(cold) * 1000:6.1f} ms")
+    print(f"  fresh `omnitron infra up` process: median {statistics.median(cold) * 1000:6.1f} ms, min {min(cold) * 1000:6.1f} ms (target <= 250 ms, no daemon)")
 
 
 if __name__ == "__main__":

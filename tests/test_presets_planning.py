@@ -85,7 +85,7 @@ def test_shared_postgres_is_added_when_an_app_needs_one(omnitron_project):
 def test_legacy_shape_with_real_presets(omnitron_project):
     p = plan(omnitron_project, {"infrastructure": {"postgres": {"databases": {"main": {}}}, "redis": {"maxmemory": "64mb", "maxmemoryPolicy": "allkeys-lru"}}}, {"web": {"database": True, "redis": True}})
     assert {s.name for s in p.services} == {"postgres", "redis"}
-    assert "--maxmemory-policy" in p.service("redis").docker.command
+    assert 'maxmemory-policy "allkeys-lru"' in p.service("redis").docker.stdin  # the config redis-server reads on stdin
 
 
 def test_two_postgres_services_need_a_choice(omnitron_project):

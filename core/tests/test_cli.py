@@ -42,7 +42,7 @@ def test_plan_json_shape(omnitron_project, omnitron_cli):
     data = omnitron_cli("infra", "plan", "--project", str(project.root), "--json", "--provider", "docker").json()
     svc = data["services"][0]
     assert (svc["name"], svc["provider"], svc["ports"], svc["bind_address"]) == ("search", "docker", {"http": 9207}, "127.0.0.1")
-    assert data["apps"]["web"]["rendered_env"] == {"SEARCH_URL": "http://127.0.0.1:9207"}
+    assert data["apps"]["web"]["rendered_env"] == {"PORT": "<pending>", "SEARCH_URL": "http://127.0.0.1:9207"}  # PORT: allocated on the first up
 
 
 def test_bad_cli_usage_exits_non_zero(omnitron_cli):

@@ -203,7 +203,7 @@ def _secret_project(omnitron_project, port):
 def test_env_masks_secrets_unless_asked(omnitron_project, omnitron_cli, http_server):
     project = _secret_project(omnitron_project, http_server)
     masked = omnitron_cli("infra", "env", "web", "--format", "json", "--project", str(project.root)).json()
-    assert masked == {"NOTE": "it's \"quoted\" $HOME and spaces", "SVC_URL": f"http://127.0.0.1:{http_server}/x", "TOKEN": "****"}
+    assert masked == {"NOTE": "it's \"quoted\" $HOME and spaces", "PORT": "<pending>", "SVC_URL": f"http://127.0.0.1:{http_server}/x", "TOKEN": "****"}
     shown = omnitron_cli("infra", "env", "web", "--format", "json", "--show-secrets", "--project", str(project.root)).json()
     assert shown["TOKEN"] == "tok'en $x"
 

@@ -64,7 +64,9 @@ async def test_up_starts_service_gates_on_health_and_renders_app_env(omnitron_pr
     assert "200" in result.services["api"].probe
     assert procs.starts == ["api"]
     async with Session(project, plan) as session:
-        assert app_env(session, "web") == {"SVC_URL": f"http://127.0.0.1:{port}"}
+        env = app_env(session, "web")
+        assert 10000 <= int(env.pop("PORT")) < 20000  # allocated by up: web declares no port
+        assert env == {"SVC_URL": f"http://127.0.0.1:{port}"}
 
 
 async def test_second_up_with_nothing_changed_changes_nothing(omnitron_project, procs):

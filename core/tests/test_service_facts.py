@@ -103,12 +103,13 @@ async def test_a_fact_is_pending_until_prepare_records_it_then_reaches_the_apps_
     assert plan.apps["web"].services == ["lamp"]
     assert [s.name for s in plan.services_for("web")] == ["lamp"]
     async with Session(project, plan) as session:
-        assert app_env(session, "web", reveal=False) == {"BEACON": f"seen {PENDING} on {PENDING}"}
+        assert app_env(session, "web", reveal=False) == {"BEACON": f"seen {PENDING} on {PENDING}", "PORT": PENDING}
     await up(project, plan)
     assert BeaconPreset.prepared == ["lamp"]
     async with Session(project, plan) as session:
-        assert app_env(session, "web") == {"BEACON": f"seen ok on {port}"}
-        assert app_env(session, "web", reveal=False) == {"BEACON": f"seen ok on {port}"}  # facts are not secrets
+        allocated = session.state.app_ports(plan.stack)["web"]["http"]
+        assert app_env(session, "web") == {"BEACON": f"seen ok on {port}", "PORT": str(allocated)}
+        assert app_env(session, "web", reveal=False) == {"BEACON": f"seen ok on {port}", "PORT": str(allocated)}  # facts are not secrets
 
 
 async def test_facts_survive_down_and_are_forgotten_with_the_data(omnitron_project, beacon):
@@ -138,7 +139,7 @@ async def test_the_apps_own_env_wins_over_an_injected_value_and_names_its_field_
     project = omnitron_project.write(eco, {"web": {"services": {"api": True}, "ports": {"http": 8080}, "env": {"SVC_URL": "http://override", "SELF": "http://${host}:${port:http}"}}})
     async with Session(project, project.plan()) as session:
         # the app's own env sees the app's host and declared ports
-        assert app_env(session, "web") == {"SELF": "http://127.0.0.1:8080", "SVC_URL": "http://override"}
+        assert app_env(session, "web") == {"PORT": "8080", "SELF": "http://127.0.0.1:8080", "SVC_URL": "http://override"}
     bad = omnitron_project.write(eco, {"web": {"env": {"URL": "${nope:x}"}}})
     with pytest.raises(ConfigError, match=r"^apps/web/config/default.json: omnitron\.env\.URL: .*unknown template function \$\{nope\}"):
         bad.plan()

@@ -25,7 +25,8 @@ Groups:
   :func:`container_probes`, :func:`container_port`; :class:`ProcessRecipe`, :class:`ProcessRun`,
   :func:`wait_for_ports`, :class:`DataTemplate` (a data volume seeded from a cached copy);
 - the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`,
-  :func:`context_for`, :func:`runtime_templates`;
+  :func:`context_for`, :func:`runtime_templates`, :func:`service_owner`; where
+  apps listen: :func:`app_addresses`, :class:`AppEndpoint`;
 - env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :class:`Renderer`, :func:`render_app_env`,
   :data:`MASK`, :data:`PENDING`,
   :class:`SecretFunction` (``${secret:NAME}``, to derive a function that transforms a declared secret);
@@ -107,6 +108,9 @@ _EXPORTS: dict[str, str] = {
     "AppPlan": "plan:AppPlan",
     "context_for": "plan:context_for",
     "runtime_templates": "plan:runtime_templates",
+    "service_owner": "plan:service_owner",
+    "app_addresses": "engine.appports:app_addresses",
+    "AppEndpoint": "state:AppEndpoint",
     # templates
     "TemplateFunction": "templating:TemplateFunction",
     "TemplateContext": "templating:TemplateContext",

@@ -7,9 +7,10 @@ from .hookspecs import hookimpl
 
 @hookimpl
 def omnitron_add_health_probes():
-    from .health import BUILTIN_PROBES
+    from .lazy import LazyClass
 
-    return list(BUILTIN_PROBES)
+    # imported when a probe is looked up: listing plugins loads no config models
+    return [LazyClass("tcp", "omnitron.health:TcpProbe"), LazyClass("http", "omnitron.health:HttpProbe"), LazyClass("command", "omnitron.health:CommandProbe")]
 
 
 @hookimpl
@@ -28,6 +29,6 @@ def omnitron_add_secret_backends():
 
 @hookimpl
 def omnitron_add_providers():
-    from .external import ExternalProvider
+    from .lazy import LazyClass
 
-    return [ExternalProvider]
+    return [LazyClass("external", "omnitron.external:ExternalProvider")]

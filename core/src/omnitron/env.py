@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .plan import context_for
-from .templating import MASK, Renderer
+from .templating import MASK, Renderer, TemplateContext
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -21,28 +21,38 @@ def render_app_env(
     allocations: dict[str, dict[str, str]] | None = None,
     mask_secrets: bool = False,
     facts: dict[str, dict[str, str]] | None = None,
+    app_ports: dict[str, int] | None = None,
 ) -> dict[str, str]:
     """``app``'s env vars, rendered.
 
     :param secret: store key -> value; ``None`` renders secrets as ``****``.
     :param allocations: service -> ``${alloc:KEY}`` values for this app (from the state store).
     :param facts: service -> facts recorded in the state store (``<pending>`` where missing).
+    :param app_ports: the ports allocated for the app (recorded; ``PORT`` is ``<pending>`` before).
     """
     app_plan = plan.apps[app]
     allocations = allocations or {}
     out: dict[str, str] = {}
+    contexts: dict[tuple[Any, ...], TemplateContext] = {}  # the variables one service binds share a context
     for var, binding in app_plan.env.items():
-        svc = plan.service(binding.service) if binding.service else None
-        alloc = dict(next((a.values for a in app_plan.allocations if a.service == binding.service), {}))
-        alloc.update(allocations.get(binding.service or "", {}))
-        ctx = context_for(svc, app=app, alloc=alloc, secret=secret or (lambda key: MASK), secrets=binding.secrets, plan=plan, facts=facts)
+        key = (binding.service, *sorted(binding.secrets.items()))
+        ctx = contexts.get(key)
+        if ctx is None:
+            svc = plan.service(binding.service) if binding.service else None
+            alloc = dict(next((a.values for a in app_plan.allocations if a.service == binding.service), {}))
+            alloc.update(allocations.get(binding.service or "", {}))
+            ctx = contexts[key] = context_for(svc, app=app, alloc=alloc, secret=secret or _masked, secrets=binding.secrets, plan=plan, facts=facts, app_ports=app_ports)
         out[var] = renderer.render(binding.template, ctx, variable=var, mask_secrets=mask_secrets or secret is None)
     return out
 
 
+def _masked(key: str) -> str:
+    return MASK
+
+
 def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False) -> dict[str, dict[str, str]]:
     """Every app's env for display: secrets masked unless ``show_secrets``."""
-    from .state import recorded_facts
+    from .state import recorded_app_ports, recorded_facts
 
     renderer = Renderer(project.plugins.template_functions)
     secret = None
@@ -51,4 +61,5 @@ def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False)
 
         secret = resolver_for(project)
     facts = recorded_facts(project.state_dir, plan.stack)
-    return {name: render_app_env(plan, name, renderer, secret=secret, facts=facts) for name in plan.apps}
+    ports = recorded_app_ports(project.state_dir, plan.stack)
+    return {name: render_app_env(plan, name, renderer, secret=secret, facts=facts, app_ports=ports.get(name)) for name in plan.apps}

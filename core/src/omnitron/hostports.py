@@ -13,6 +13,7 @@ import errno
 import ipaddress
 import os
 import socket
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 _LISTEN = "0A"
@@ -37,9 +38,8 @@ def addresses_overlap(a: str, b: str) -> bool:
     return _conflicts(a, b)
 
 
-def listening_inodes(port: int, bind: str | None = None) -> set[str]:
-    """Socket inodes listening on ``port`` on an address that clashes with ``bind`` (any address when ``None``)."""
-    inodes: set[str] = set()
+def _listening_sockets() -> Iterator[tuple[str, int, str]]:
+    """``(address, port, inode)`` of every listening TCP socket of this network namespace (``/proc/net/tcp{,6}``)."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -47,12 +47,14 @@ def listening_inodes(port: int, bind: str | None = None) -> set[str]:
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) < 10 or fields[3] != _LISTEN:
-                continue
-            addr, _, port_hex = fields[1].rpartition(":")
-            if int(port_hex, 16) == port and _conflicts(_address(addr), bind):
-                inodes.add(fields[9])
-    return inodes
+            if len(fields) >= 10 and fields[3] == _LISTEN:
+                addr, _, port_hex = fields[1].rpartition(":")
+                yield _address(addr), int(port_hex, 16), fields[9]
+
+
+def listening_inodes(port: int, bind: str | None = None) -> set[str]:
+    """Socket inodes listening on ``port`` on an address that clashes with ``bind`` (any address when ``None``)."""
+    return {inode for addr, listen_port, inode in _listening_sockets() if listen_port == port and _conflicts(addr, bind)}
 
 
 def can_bind(port: int, host: str = "127.0.0.1") -> bool | None:
@@ -86,28 +88,48 @@ def is_listening(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((target, port)) == 0
 
 
-def listeners(port: int, bind: str | None = None) -> dict[int, str]:
-    """Processes listening on ``port`` (clashing with ``bind``) that this user may see: pid -> command name."""
+def listeners(port: int, bind: str | None = None, *, prefer: Iterable[int] = ()) -> dict[int, str]:
+    """Processes listening on ``port`` (clashing with ``bind``) that this user may see: pid -> command name.
+
+    :param prefer: pids to look at first (a provider's own server): when they hold every listening
+        socket, the other processes are not searched (a machine may run thousands).
+    """
     inodes = {f"socket:[{i}]" for i in listening_inodes(port, bind)}
     found: dict[int, str] = {}
     if not inodes:
         return found
+    held: set[str] = set()
+    for pid in prefer:
+        mine = _holds(str(pid), inodes)
+        if mine:
+            held |= mine
+            found[pid] = _comm(pid)
+    if held == inodes:
+        return found
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            fds = os.scandir(f"/proc/{entry.name}/fd")
-        except OSError:
-            continue
-        with fds:
-            for fd in fds:
-                try:
-                    if os.readlink(fd.path) in inodes:
-                        found[int(entry.name)] = _comm(int(entry.name))
-                        break
-                except OSError:
-                    continue
+        if entry.name.isdigit() and int(entry.name) not in found and _holds(entry.name, inodes, first=True):
+            found[int(entry.name)] = _comm(int(entry.name))
     return found
+
+
+def _holds(pid: str, inodes: set[str], *, first: bool = False) -> set[str]:
+    """Which of ``inodes`` process ``pid`` has open (the first one only, with ``first``)."""
+    out: set[str] = set()
+    try:
+        fds = os.scandir(f"/proc/{pid}/fd")
+    except OSError:
+        return out
+    with fds:
+        for fd in fds:
+            try:
+                target = os.readlink(fd.path)
+            except OSError:
+                continue
+            if target in inodes:
+                out.add(target)
+                if first:
+                    break
+    return out
 
 
 def _comm(pid: int) -> str:
@@ -162,3 +184,45 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def process_tree(pid: int) -> set[int]:
+    """``pid`` and every process descended from it (from ``/proc``; just ``{pid}`` where there is none)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return {pid}
+    for name in entries:
+        try:
+            raw = Path(f"/proc/{name}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(raw[raw.rindex(")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(name))
+    found, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, ()))
+    return found
+
+
+def listening_addresses(pids: set[int]) -> set[tuple[str, int]]:
+    """``(address, port)`` of every TCP socket the processes ``pids`` listen on (those this user may see)."""
+    inodes: set[str] = set()
+    for pid in pids:
+        try:
+            fds = os.scandir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        with fds:
+            for fd in fds:
+                try:
+                    target = os.readlink(fd.path)
+                except OSError:
+                    continue
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    return {(addr, port) for addr, port, inode in _listening_sockets() if inode in inodes} if inodes else set()

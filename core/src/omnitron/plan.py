@@ -14,7 +14,7 @@ from .model import (
     HealthCheck,
     ProcessConfig,
 )
-from .templating import TemplateContext
+from .templating import PENDING, TemplateContext
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,19 @@ class GeneratedSecret(PlanModel):
     """Key in the secret store."""
     length: int
     alphabet: str
+
+
+class EnvBinding(PlanModel):
+    template: str
+    service: str | None = None
+    """Service the template is rendered against (its host, ports, secrets)."""
+    secrets: dict[str, str] = {}
+    """Logical name -> store key of credentials generated for the app alone; they win over the service's."""
+
+
+def service_owner(service: str) -> str:
+    """Who owns what is allocated for a service itself (its own Redis DB index): ``service:<name>``, never an app's name."""
+    return f"service:{service}"
 
 
 class PlannedService(PlanModel):
@@ -94,6 +107,23 @@ class PlannedService(PlanModel):
     """The preset's validated config."""
     auto: bool = False
     """Added by the planner because an app needed it and none was declared."""
+    env_from: dict[str, EnvBinding] = {}
+    """Env of the service's own runtime rendered against the services it uses through its preset's shorthands
+    (:meth:`~omnitron.presets.Preset.shorthands`): a gateway's ``REDIS_URL`` with its own DB index."""
+    allocations: list[AllocationRequest] = []
+    """What is allocated for the service itself on the services it uses (owner :func:`service_owner`), made when
+    they come up, before it starts."""
+    files_dir: str = ""
+    """The service's files directory on the host, for what its preset generates for it
+    (:attr:`~omnitron.presets.ExpandContext.files_dir`; empty without a preset): output, not input, so a mount
+    of it is digested into neither hash (the preset applies what it writes there itself); ``down --volumes``
+    deletes it."""
+    reload_paths: list[str] = []
+    """Host paths of config its preset applies to the running service by reloading it (its watched paths, its
+    files directory aside): digested into :attr:`config_digest`, not into the spec hash, so a change there
+    reloads the service instead of recreating it."""
+    config_digest: str = ""
+    """Digest of the files under :attr:`reload_paths`; the engine records the one a service last applied."""
     rendered_digest: str = ""
     """Digest of its runtime templates as rendered at plan time (secrets masked): part of the spec hash, so a
     value resolved through the plan (another service's port, an app's declared port) recreates it when it changes."""
@@ -109,14 +139,6 @@ RUN_PARTS: tuple[str, ...] = tuple(name for name, f in PlannedService.model_fiel
 """Names of the parts of a service providers run from, as fields of the requirement and the planned service."""
 
 
-class EnvBinding(PlanModel):
-    template: str
-    service: str | None = None
-    """Service the template is rendered against (its host, ports, secrets)."""
-    secrets: dict[str, str] = {}
-    """Logical name -> store key of credentials generated for the app alone; they win over the service's."""
-
-
 class AppPlan(PlanModel):
     name: str
     path: str | None = None
@@ -130,6 +152,24 @@ class AppPlan(PlanModel):
     command: list[str] | None = None
     ports: dict[str, int] = {}
     """Ports the app listens on (declared), on 127.0.0.1."""
+    allocated_port: str | None = None
+    """Name of the port omnitron allocates for the app when it declares none (``http``): stable, recorded in the
+    state store on its first ``up`` or ``run``, injected as ``PORT``."""
+
+    def primary_port(self) -> str | None:
+        """The port ``PORT`` names: the allocated one, else ``http``, else the only declared one."""
+        if self.allocated_port is not None:
+            return self.allocated_port
+        if "http" in self.ports:
+            return "http"
+        return next(iter(self.ports)) if len(self.ports) == 1 else None
+
+    def listen_ports(self, allocated: Mapping[str, int] | None = None) -> dict[str, int | str]:
+        """Port name -> port the app listens on: declared ones, and the allocated one (``<pending>`` until recorded)."""
+        out: dict[str, int | str] = dict(self.ports)
+        if self.allocated_port is not None:
+            out[self.allocated_port] = (allocated or {}).get(self.allocated_port, PENDING)
+        return out
 
 
 class Plan(PlanModel):
@@ -171,17 +211,19 @@ def context_for(
     secrets: Mapping[str, str] | None = None,
     plan: Plan | None = None,
     facts: Mapping[str, Mapping[str, str]] | None = None,
+    app_ports: Mapping[str, int] | None = None,
 ) -> TemplateContext:
     """The template context of ``svc`` as seen from ``app`` (``secret``: store key -> value; masked when ``None``).
 
     Without a service (an app's own env), ``${host}`` and ``${port:NAME}`` are
-    the app's: 127.0.0.1 and its declared ports.
+    the app's: 127.0.0.1 and the ports it listens on (declared, or allocated:
+    ``app_ports``, the recorded ones; ``<pending>`` before they are).
 
     :param secrets: logical name -> store key of credentials generated for ``app``
         alone (an app's own database password); they win over the service's.
     :param facts: service -> facts recorded in the state store (none at plan time).
     """
-    own = plan.apps[app].ports if svc is None and plan is not None and app in plan.apps else None
+    own = plan.apps[app].listen_ports(app_ports) if svc is None and plan is not None and app in plan.apps else None
     ctx = TemplateContext(
         app=app,
         service=svc.name if svc else None,

@@ -65,6 +65,12 @@ class ExpandContext:
     service: str
     app: str | None = None
     """The app owning the service (dedicated or app-scoped), else ``None``."""
+    project_dir: str = ""
+    """The project's directory (absolute), against which a preset resolves paths of its config (a ``configDir``)."""
+    files_dir: str = ""
+    """A directory of the service's own on the host (absolute), for files its preset generates for it (a config
+    the service reads, bind-mounted into its container): :meth:`Preset.materialise` writes there, the planner
+    digests nothing there (it is output, not input), and ``down --volumes`` deletes it."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -72,7 +78,8 @@ class Preset(ABC):
     """A named, versioned service template.
 
     Subclasses set the class attributes and implement :meth:`expand`; the
-    runtime hooks (:meth:`prepare`, :meth:`allocate`) have no-op defaults.
+    runtime hooks (:meth:`materialise`, :meth:`prepare`, :meth:`allocate`,
+    :meth:`maintain`) have no-op defaults.
     """
 
     name: ClassVar[str]
@@ -102,12 +109,36 @@ class Preset(ABC):
         """Config of a service provisioned for ``app`` alone (``{"dedicated": true}``)."""
         return {}
 
+    def shorthands(self, config: Any) -> dict[str, Any]:
+        """App shorthands the service itself uses, as an app's ``"redis": true`` does (pure).
+
+        ``{"redis": True}`` (or a request model such as ``RedisRequest``): the
+        planner binds the service to the shared service of that shorthand's
+        preset, the way it binds an app, with the owner ``service:<name>`` (so
+        what is allocated for it, a Redis DB index, is never handed to an app);
+        the service depends on the bound one, its allocation is made when the
+        bound service comes up, before this one starts, and the binding's env
+        (``REDIS_URL``) is rendered into the service's own runtime env.
+        """
+        return {}
+
     def bind_app(self, app: str, request: Any, service: str) -> AppBinding:
         """What ``app`` gets from ``service`` for its shorthand ``request`` (pure).
 
         ``request`` is the shorthand's model (``DatabaseRequest``, ...) or ``True``.
         """
         raise NotImplementedError(f"preset {self.name!r} does not serve an app shorthand")
+
+    async def materialise(self, service: ServiceHandle) -> None:
+        """Write what the service reads when it starts (a config generated from the plan), before its provider ensures it runs.
+
+        Called by ``infra up`` on every run, whether or not the provider then
+        (re)starts the service: it must be idempotent, and it must not make a
+        running service pick anything up (:meth:`maintain` applies changes to a
+        running one). Files go to the service's files directory
+        (:attr:`ExpandContext.files_dir`).
+        """
+        return None
 
     async def prepare(self, service: ServiceHandle) -> dict[str, str] | None:
         """Called once the service is healthy: create databases, extensions, buckets.

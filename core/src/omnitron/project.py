@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
+from . import layout
 from .digests import digest_path
 from .errors import ConfigError
 from .loader import CONFIG_FILES, LoadedProject, find_config, load_project, not_a_file
@@ -19,7 +20,7 @@ from .plan import Plan
 from .planner import PlanOptions, draft_plan, hash_plan, mounted_files
 from .plugins import PluginManager
 
-STATE_DIRNAME = ".omnitron"
+STATE_DIRNAME = layout.STATE_DIRNAME
 
 
 class Project:
@@ -67,10 +68,14 @@ class Project:
 
     @property
     def state_dir(self) -> Path:
-        return self.root / STATE_DIRNAME
+        return layout.state_dir(self.root)
 
     def stack_dir(self, stack: str) -> Path:
-        return self.state_dir / "stacks" / stack
+        return layout.stack_dir(self.root, stack)
+
+    def files_dir(self, stack: str, service: str) -> Path:
+        """The files directory of ``service`` in ``stack`` (what its preset generates for it)."""
+        return layout.files_dir(self.root, stack, service)
 
     def default_stack(self) -> str:
         return self.loaded.ecosystem.default_stack

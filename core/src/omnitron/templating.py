@@ -216,42 +216,58 @@ def _find_outside_placeholders(text: str, char: str, *, last: bool = False) -> i
 
 
 class Renderer:
-    """Renders templates with a fixed set of functions."""
+    """Renders templates with a fixed set of functions (each template checked against them once)."""
 
     def __init__(self, functions: Mapping[str, TemplateFunction]) -> None:
         self.functions = dict(functions)
+        self._compiled: dict[str, list[tuple[str, TemplateFunction | None, str | None, bool]] | str] = {}
 
-    def render(self, template: str, ctx: TemplateContext, *, variable: str = "?", mask_secrets: bool = False) -> str:
-        """Render ``template``; errors name the app, the variable and the template."""
-        where = f"app {ctx.app}: " if ctx.app else ""
-        where += f"service {ctx.service}: " if ctx.service and not ctx.app else ""
-
-        def fail(msg: str) -> TemplateError:
-            return TemplateError(f"{where}{variable}={template!r}: {msg}")
-
+    def _compile(self, template: str) -> list[tuple[str, TemplateFunction | None, str | None, bool]] | str:
+        """``(literal, None, None, False)`` and ``("", function, argument, encode)`` steps, or the error message."""
         try:
             parts = parse(template)
         except ValueError as exc:
-            raise fail(str(exc)) from None
-        out: list[str] = []
+            return str(exc)
+        steps: list[tuple[str, TemplateFunction | None, str | None, bool]] = []
         for part in parts:
-            if isinstance(part, _Literal):
-                out.append(part.text)
+            if type(part) is _Literal:
+                steps.append((part.text, None, None, False))
                 continue
             func = self.functions.get(part.func)
             if func is None:
-                raise fail(f"unknown template function ${{{part.func}}}; known: {', '.join(sorted(self.functions))}")
+                return f"unknown template function ${{{part.func}}}; known: {', '.join(sorted(self.functions))}"
             if func.takes_argument is True and part.arg is None:
-                raise fail(f"${{{part.func}}} needs an argument: ${{{part.func}:NAME}}")
+                return f"${{{part.func}}} needs an argument: ${{{part.func}:NAME}}"
             if func.takes_argument is False and part.arg is not None:
-                raise fail(f"${{{part.func}}} takes no argument")
+                return f"${{{part.func}}} takes no argument"
+            steps.append(("", func, part.arg, part.encode))
+        return steps
+
+    def render(self, template: str, ctx: TemplateContext, *, variable: str = "?", mask_secrets: bool = False) -> str:
+        """Render ``template``; errors name the app, the variable and the template."""
+        steps = self._compiled.get(template)
+        if steps is None:
+            steps = self._compiled[template] = self._compile(template)
+        if isinstance(steps, str):
+            raise self._fail(ctx, template, variable, steps)
+        out: list[str] = []
+        for text, func, arg, encode in steps:
+            if func is None:
+                out.append(text)
+                continue
             try:
-                value = func.render(part.arg, ctx)
+                value = func.render(arg, ctx)
             except (LookupError, ValueError) as exc:
                 msg = exc.args[0] if exc.args else str(exc)
-                raise fail(str(msg)) from None
+                raise self._fail(ctx, template, variable, str(msg)) from None
             if func.secret and mask_secrets:
                 out.append(MASK)
             else:
-                out.append(quote(value, safe="") if part.encode and value not in _MARKERS else value)
+                out.append(quote(value, safe="") if encode and value not in _MARKERS else value)
         return "".join(out)
+
+    @staticmethod
+    def _fail(ctx: TemplateContext, template: str, variable: str, msg: str) -> TemplateError:
+        where = f"app {ctx.app}: " if ctx.app else ""
+        where += f"service {ctx.service}: " if ctx.service and not ctx.app else ""
+        return TemplateError(f"{where}{variable}={template!r}: {msg}")

@@ -50,7 +50,7 @@ def test_dialect_mysql_plans_a_shared_server_with_a_database_and_user_per_app(pr
     assert orders["allocations"][0]["secrets"] == {"password": "shop/dev/mysql/apps/orders-api/password"}
     assert apps["billing"]["allocations"][0]["values"] == {"database": "ledger", "user": "billing"}
     env = cli("infra", "env", "orders-api", "--format", "json").json()
-    assert env == {"DATABASE_URL": "mysql://orders_api:****@127.0.0.1:3306/orders_api"}
+    assert env == {"DATABASE_URL": "mysql://orders_api:****@127.0.0.1:3306/orders_api", "PORT": "<pending>"}
 
 
 def test_mariadb_dialect_and_preset(project):

@@ -6,18 +6,14 @@ tests are offline) and gets its own project name, secret key and ports.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
-import sys
-import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
-from omnitron.testing import free_port, unavailable
+from omnitron.testing import CliProject, free_port, unavailable
 
 IMAGE = "omnitron-test/tor:0.4"
 ONION_V3 = re.compile(r"^[a-z2-7]{56}\.onion$")
@@ -48,17 +44,12 @@ def docker(*args: str, check: bool = True) -> str:
     return result.stdout
 
 
-class TorProject:
+class TorProject(CliProject):
     """A project in a directory the service user can reach, with a tor service and apps, run through the CLI."""
 
     def __init__(self, provider: str) -> None:
+        super().__init__("onion")
         self.provider = provider
-        self.root = Path(tempfile.mkdtemp(prefix="omnitron-tor-", dir="/tmp"))
-        os.chmod(self.root, 0o755)
-        self.name = f"onion{uuid.uuid4().hex[:8]}"
-        self.env = {**os.environ, "OMNITRON_SECRET_KEY": os.urandom(32).hex(), "OMNITRON_CONFIG_DIR": str(self.root / ".user-config"), "OMNITRON_PROJECT": str(self.root)}
-        self.env.pop("OMNITRON_PLUGINS", None)
-        self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
     def write(self, tor: dict[str, Any] | None = None, apps: dict[str, dict[str, Any]] | None = None, *, services: dict[str, Any] | None = None, legacy: bool = False, stack: dict[str, Any] | None = None) -> None:
         """``omnitron.config.py`` with the service ``tor`` (``config`` = ``tor`` plus the offline switch) and ``apps``."""
@@ -71,28 +62,9 @@ class TorProject:
         else:
             infra["services"]["tor"] = {"preset": "tor", "config": config}
         apps = apps or {}
-        eco = {
-            "project": self.name,
-            "apps": [{"name": name} for name in apps],
-            "infrastructure": infra,
-            "stacks": {"dev": {"provider": self.provider, **(stack or {})}},
-        }
         for name, omnitron in apps.items():
-            cfg = self.root / "apps" / name / "config" / "default.json"
-            cfg.parent.mkdir(parents=True, exist_ok=True)
-            cfg.write_text(json.dumps({"omnitron": omnitron}))
-        (self.root / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\necosystem = define_ecosystem({eco!r})\n")
-
-    def __call__(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-        return subprocess.run([str(Path(sys.executable).parent / "omnitron"), *args], capture_output=True, text=True, env=self.env, cwd=self.root, timeout=timeout)
-
-    def ok(self, *args: str) -> str:
-        result = self(*args)
-        assert result.returncode == 0, f"omnitron {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}"
-        return result.stdout
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.ok(*args, "--json"))
+            self.write_app(name, omnitron)
+        self.write_ecosystem({"apps": [{"name": name} for name in apps], "infrastructure": infra, "stacks": {"dev": {"provider": self.provider, **(stack or {})}}})
 
     def hostnames(self) -> dict[str, str]:
         """Hidden service name -> hostname, as ``infra tor --json`` lists them."""

@@ -10,13 +10,14 @@ from .options import JsonOpt, ProjectOpt, StackOpt, console, load_project, print
 def schema(which: Literal["ecosystem", "app", "all"] = "all") -> int:
     """Print the JSON Schema of omnitron.config.py/omnitron.toml (ecosystem) and config/default.json (app)."""
     from ..model import AppConfig, EcosystemConfig
+    from ..model.docs import json_schema
 
     app_schema = {
         "type": "object",
-        "properties": {"omnitron": AppConfig.model_json_schema(by_alias=True)},
+        "properties": {"omnitron": json_schema(AppConfig)},
         "title": "config/default.json",
     }
-    eco = EcosystemConfig.model_json_schema(by_alias=True)
+    eco = json_schema(EcosystemConfig)
     out = {"ecosystem": eco, "app": app_schema}
     print_json(out if which == "all" else out[which])
     return 0

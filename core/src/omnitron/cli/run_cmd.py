@@ -3,7 +3,8 @@
 The services APP uses are brought up (a no-op when they already run as
 planned) and gated on health; APP's env is rendered with secrets read from the
 store at this moment; then this process ``exec``s CMD, so no wrapper stays in
-between: CMD gets signals directly and its exit code is the command's.
+between: CMD gets signals directly and its exit code is the command's. A
+detached watcher records where CMD really listens (a gateway follows it).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from cyclopts import Parameter
 
@@ -44,6 +45,41 @@ def warn(message: str) -> None:
     print(f"omnitron: warning: {message}", file=sys.stderr, flush=True)
 
 
+def watch_in_background(stack: Any, app: str) -> None:
+    """Fork a detached watcher that records where this process listens once it runs CMD (it keeps its pid across exec).
+
+    Double-forked, in a session of its own, with the standard streams on
+    ``/dev/null``: CMD never sees it as a child and a caller reading CMD's
+    output is never held open by it. Linux only (it reads ``/proc``).
+    """
+    if not os.path.isdir("/proc/self/fd"):
+        return
+    target = os.getpid()
+    try:
+        child = os.fork()
+    except OSError:
+        return
+    if child == 0:  # the watcher: never returns into the command line
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                _detach_streams()
+                from ..usecases.listening import watch_listening
+
+                watch_listening(stack, app, target)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+
+
+def _detach_streams() -> None:
+    """Standard streams on ``/dev/null``, every other inherited descriptor closed (pipes of whoever started ``run``)."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.closerange(3, 65536)
+
+
 NoUpOpt = Annotated[bool, Parameter(name="--no-up", negative="", help="Do not provision: only wait until the app's services are healthy.")]
 
 
@@ -72,6 +108,7 @@ def run_cmd(app: str, /, *command: str, project: ProjectOpt = None, stack: Stack
     sys.stderr.flush()
     if cwd is not None:
         os.chdir(cwd)
+    watch_in_background(loaded, app)
     try:
         os.execvpe(argv[0], argv, {**os.environ, **env})
     except FileNotFoundError:

@@ -12,7 +12,15 @@ depends on to be healthy (and prepared) before it starts. For each service:
 3. the preset prepares it (databases, extensions, buckets) and the facts it
    returns (a hostname known only now) are recorded in the state store;
 4. each app's allocation on it is made, idempotently, and recorded in the
-   state store, where env rendering reads it back.
+   state store, where env rendering reads it back (and so is what a service
+   using it through its preset's shorthands needs: a gateway's own Redis DB
+   index, made before that service starts);
+5. the preset's periodic chore runs once (:meth:`~omnitron.presets.Preset.maintain`):
+   it applies a changed config the service reloads (see :mod:`.maintenance`).
+
+Before the provider is asked, the preset writes what the service reads when
+it starts (:meth:`~omnitron.presets.Preset.materialise`). Ports are allocated
+first for the apps that declare none (:mod:`.appports`).
 
 A service's ``startupTimeout`` counts from when its provider has started it
 (pulling an image does not eat into it). A service its provider reports dead
@@ -30,7 +38,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OmnitronError, ProvisionError
+from .appports import ensure_app_ports
 from .gate import HealthPolicy, checks_for, not_ready_message, wait_healthy
+from .maintenance import maintain_one
 from .select import provider_classes, selected
 
 if TYPE_CHECKING:
@@ -156,6 +166,7 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
         session.progress(svc.name, "pending", "")
     if any(svc.generated for svc in todo) or any(plan.apps[a].generated for a in apps if a in plan.apps):
         session.ensure_generated()
+    ensure_app_ports(session, list(plan.apps))  # every app: a gateway's map names them all, whichever runs first
     await check_ports(session, todo)
     done = {svc.name: anyio.Event() for svc in todo}
     async with anyio.create_task_group() as tg:
@@ -238,6 +249,10 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
 
     progress = session.progress
     provider = await session.provider(svc.provider)
+    handle = session.handle(svc, provider)
+    preset = session.plugins.presets.get(svc.preset) if svc.preset else None
+    if preset is not None:
+        await preset.materialise(handle)
     progress(svc.name, "starting", f"{svc.provider}")
     session.state.mark_service(session.plan.stack, svc.name, "starting", svc.spec_hash)
     outcome.state = await provider.ensure(runtime_spec(session, svc))
@@ -249,8 +264,8 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     outcome.probe = waited.result.detail
     if not waited.result.ok:
         raise _NotHealthy(not_ready_message(svc, waited, session.plan.stack))
-    preset = session.plugins.presets.get(svc.preset) if svc.preset else None
     requests = [a for app in apps if app in session.plan.apps for a in session.plan.apps[app].allocations if a.service == svc.name]
+    requests += [a for other in session.plan.services for a in other.allocations if a.service == svc.name]
     if preset is not None:
         progress(svc.name, "preparing", "")
         facts = await preset.prepare(handle)
@@ -261,7 +276,7 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
             values = {k: str(v) for k, v in (await preset.allocate(handle, request)).items()}
             _record(session, svc, request, values)
             outcome.allocations[request.app] = values
-        await preset.maintain(handle)
+        await maintain_one(session, svc, preset, handle)
     else:
         for request in requests:
             _record(session, svc, request, dict(request.values))

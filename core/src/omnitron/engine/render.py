@@ -23,7 +23,10 @@ def runtime_spec(session: Session, svc: PlannedService) -> RuntimeSpec:
     recipe, and what a provider may ask the engine for: the service's secrets and its probes against an address."""
     import dataclasses
 
-    spec = render_runtime_spec(svc, session.renderer, session.resolver, session.plugins.presets, plan=session.plan, facts=session.facts())
+    from ..plan import service_owner
+
+    allocations = session.allocations_for(service_owner(svc.name)) if svc.env_from else {}
+    spec = render_runtime_spec(svc, session.renderer, session.resolver, session.plugins.presets, plan=session.plan, facts=session.facts(), allocations=allocations)
     return dataclasses.replace(spec, secret=session.secret_of(svc), probe=_prober(session, svc))
 
 
@@ -48,20 +51,26 @@ def render_runtime_spec(
     *,
     plan: Plan | None = None,
     facts: Mapping[str, Mapping[str, str]] | None = None,
+    allocations: Mapping[str, Mapping[str, str]] | None = None,
 ) -> RuntimeSpec:
     """The :class:`RuntimeSpec` a provider gets for ``svc``: its run section's env and command rendered with ``secret``
     (store key -> value) against ``plan`` and the recorded service ``facts``, and, when it runs from a preset's
-    process recipe, that recipe (resolved once, here)."""
+    process recipe, that recipe (resolved once, here).
+
+    The env the service gets from the services it uses (``env_from``) is rendered against each of them, with
+    what is recorded as allocated for the service there (``allocations``: service -> values); its own env wins.
+    """
     source = svc.runtime_config
     recipe = None
     if svc.process is not None and svc.process.recipe:
         preset = presets.get(svc.process.recipe)
         recipe = preset.process_recipe() if preset is not None else None
+    env = _env_from(svc, renderer, secret, plan, facts, allocations or {})
     files = svc.docker.secret_files if svc.docker is not None else None
     if source is None or (not source.env and not source.command and source.stdin is None and files is None):
-        return RuntimeSpec(service=svc, recipe=recipe)
+        return RuntimeSpec(service=svc, env=env, recipe=recipe)
     ctx = context_for(svc, app=None, alloc={}, secret=secret, plan=plan, facts=facts)
-    env = {key: renderer.render(value, ctx, variable=key) for key, value in source.env.items()}
+    env.update({key: renderer.render(value, ctx, variable=key) for key, value in source.env.items()})
     command = [renderer.render(arg, ctx, variable=f"command[{i}]") for i, arg in enumerate(source.command)] if source.command else None
     stdin = renderer.render(source.stdin, ctx, variable="stdin").encode() if source.stdin is not None else None
     rendered_files = _render_secret_files(files, renderer, ctx) if files is not None else None
@@ -77,6 +86,19 @@ def _render_secret_files(files: Any, renderer: Renderer, ctx: Any) -> Any:
     })
 
 
+def _env_from(svc: PlannedService, renderer: Renderer, secret: Callable[[str], str], plan: Plan | None, facts: Any, allocations: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    if not svc.env_from or plan is None:
+        return {}
+    out: dict[str, str] = {}
+    for var, binding in svc.env_from.items():
+        bound = plan.service(binding.service or "")
+        alloc = dict(next((a.values for a in svc.allocations if a.service == bound.name), {}))
+        alloc.update(allocations.get(bound.name, {}))
+        ctx = context_for(bound, app=None, alloc=alloc, secret=secret, secrets=binding.secrets, plan=plan, facts=facts)
+        out[var] = renderer.render(binding.template, ctx, variable=var)
+    return out
+
+
 def app_env(session: Session, app: str, *, reveal: bool = True) -> dict[str, str]:
     """``app``'s env vars with allocations from the state store; secrets real unless ``reveal`` is false."""
     from ..env import render_app_env
@@ -89,4 +111,5 @@ def app_env(session: Session, app: str, *, reveal: bool = True) -> dict[str, str
         allocations=session.allocations_for(app),
         mask_secrets=not reveal,
         facts=session.facts(),
+        app_ports=session.state.app_ports(session.plan.stack).get(app),
     )

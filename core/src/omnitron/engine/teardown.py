@@ -1,9 +1,11 @@
-"""``down``: stop everything of this project and stack; with ``volumes``, delete its data too."""
+"""``down``: stop everything of this project and stack; with ``volumes``, delete its data too (and the files presets generated for it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from .maintenance import APPLIED_SETTING
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -61,13 +63,27 @@ async def down(project: Project, plan: Plan, *, volumes: bool = False, progress:
         planned = {svc.provider for svc in plan.services}
         for pname, provider in (await managed_providers(session)).items():
             await _remove_all(session, pname, provider, result, volumes=volumes, planned=pname in planned)
+        for name in sorted(set(result.removed) | {s.name for s in plan.services}):
+            session.state.set_setting(plan.stack, APPLIED_SETTING + name, None)  # a new start reads its config anew
         if volumes:
             names = {s.name for s in plan.services if session.manages(s.provider)} | set(result.removed)
             for name in sorted(names):
                 session.state.forget_service(plan.stack, name)
             result.forgotten = sorted(names)
+            _remove_files(session)
         session.state.log_event(plan.stack, "down", "volumes" if volumes else "")
     return result
+
+
+def _remove_files(session: Session) -> None:
+    """Delete the files presets generated for the stack's services (their files directories)."""
+    import shutil
+
+    from ..layout import files_root
+
+    root = files_root(session.project.root, session.plan.stack)
+    if root.is_dir():
+        shutil.rmtree(root)
 
 
 async def _remove_all(session: Session, pname: str, provider: Provider, result: DownResult, *, volumes: bool, planned: bool) -> None:

@@ -14,7 +14,8 @@ class Model(BaseModel):
 
     Unknown keys are errors (a typo must not be silently ignored). Fields are
     snake_case in Python and camelCase in files, as the spec spells them; both
-    spellings are accepted on input.
+    spellings are accepted on input. Field docstrings become descriptions in
+    ``omnitron config schema`` (:mod:`.docs`), not at import.
     """
 
     model_config = ConfigDict(
@@ -23,7 +24,6 @@ class Model(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
-        use_attribute_docstrings=True,
     )
 
 

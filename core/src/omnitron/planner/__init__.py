@@ -8,7 +8,8 @@ themselves (with whether each is available), digests of mounted config files.
 One module per stage, run in this order by :func:`draft_plan`:
 
 1. :mod:`.declarations`: collect the ecosystem's, the apps' and the shorthands' declarations;
-2. :mod:`.services`: expand each one (presets, overrides) and choose its provider (:mod:`.choose`);
+2. :mod:`.services`: expand each one (presets, overrides) and choose its provider (:mod:`.choose`),
+   then :mod:`.uses` binds services to what their presets' shorthands ask for (a gateway's own Redis index);
 3. :mod:`.ports`: host ports (offsets, collisions);
 4. :mod:`.order`: dependencies resolved and ordered;
 5. :mod:`.apps`: each app's env bindings, allocations and own credentials;
@@ -33,6 +34,7 @@ from .inputs import PlanContext, PlanOptions
 from .order import in_order, resolve_dependencies
 from .ports import assign_ports
 from .services import plan_services
+from .uses import bind_services
 
 __all__ = [
     "PlanOptions", "context_for", "default_bucket", "draft_plan", "hash_plan", "make_plan", "mounted_files",
@@ -46,6 +48,7 @@ def draft_plan(project: LoadedProject, plugins: Any, options: PlanOptions | None
     validate_choice(ctx)
     collect(ctx)
     services = plan_services(ctx)
+    bind_services(ctx, services)
     resolve_dependencies(ctx, services)
     assign_ports(ctx, services)
     ordered = in_order(ctx, services)

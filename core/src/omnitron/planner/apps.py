@@ -1,8 +1,9 @@
 """Stage 5: each app's plan: the services it uses, its env templates, its allocations and its own credentials.
 
 A shorthand's binding wins over the env its service declares; two services
-injecting the same variable differently is an error; the app's own ``env``
-wins over both. Credentials a binding asks for the app alone are given store
+injecting the same variable differently is an error; ``PORT`` says where the
+app listens (its declared port, or one allocated for it); the app's own
+``env`` wins over all of them. Credentials a binding asks for the app alone are given store
 keys of the app's own. The templates are rendered once the whole plan exists
 (:func:`~.checks.check_app_env`), so a bad one fails the plan, not the app.
 """
@@ -19,20 +20,41 @@ from .inputs import PlanContext
 
 def plan_app(ctx: PlanContext, app: LoadedApp, services: dict[str, PlannedService]) -> AppPlan:
     env, allocations, generated = _injected(ctx, app, services)
-    for var, template in app.config.env.items():
-        env[var] = EnvBinding(template=template)  # the app's own env wins over injected values
-    ref = next(r for r in ctx.eco.apps if r.name == app.name)
-    return AppPlan(
+    ref = ctx.app_refs[app.name]
+    ports = {**app.config.ports, **ref.ports}
+    plan = AppPlan(
         name=app.name,
         path=str(app.path),
         services=[s for s in ctx.app_services[app.name] if s in services],
-        env=dict(sorted(env.items())),
         allocations=allocations,
         generated=generated,
         migrate=list(app.config.migrate) if app.config.migrate else None,
         command=ref.command,
-        ports={**app.config.ports, **ref.ports},
+        ports=ports,
+        allocated_port=None if ports else ALLOCATED_PORT,
     )
+    for var, template in port_env(plan).items():
+        env.setdefault(var, EnvBinding(template=template))
+    for var, template in app.config.env.items():
+        env[var] = EnvBinding.model_construct(template=template)  # the app's own env wins over injected values (validated strings)
+    plan.env = dict(sorted(env.items()))
+    return plan
+
+
+ALLOCATED_PORT = "http"
+"""The name of the port allocated for an app that declares none."""
+
+
+def port_env(app: AppPlan) -> dict[str, str]:
+    """``PORT`` (the primary port) and, for an app with several ports, ``PORT_<NAME>`` for each."""
+    env: dict[str, str] = {}
+    primary = app.primary_port()
+    if primary is not None:
+        env["PORT"] = f"${{port:{primary}}}"
+    if len(app.ports) > 1:
+        for name in sorted(app.ports):
+            env["PORT_" + "".join(c if c.isalnum() else "_" for c in name.upper())] = f"${{port:{name}}}"
+    return env
 
 
 def _injected(ctx: PlanContext, app: LoadedApp, services: dict[str, PlannedService]) -> tuple[dict[str, EnvBinding], list[AllocationRequest], list[GeneratedSecret]]:
@@ -48,14 +70,17 @@ def _injected(ctx: PlanContext, app: LoadedApp, services: dict[str, PlannedServi
     def add(var: str, template: str, service: str, where: str, secrets: dict[str, str] | None = None) -> None:
         if var in env and env[var].template != template:
             raise PlanError(f"env {var} is injected by both {env_source[var]!r} and {service!r}", file=file, path=where)
-        env[var] = EnvBinding(template=template, service=service, secrets=secrets or {})
+        if type(var) is not str or type(template) is not str:  # what a preset binds is not validated by a model
+            raise PlanError(f"env {var!r} of service {service!r}: a template must be a string, got {type(template).__name__}", file=file, path=where)
+        # built without validation: thousands per plan, every value a checked string
+        env[var] = EnvBinding.model_construct(template=template, service=service, secrets=secrets or {})
         env_source[var] = service
 
     for binding in bindings:
         if binding.service not in services:
             # the shorthand would silently give the app nothing (no DATABASE_URL): say so, as for dependsOn
             raise PlanError(f"uses service {binding.service!r}, which stack {ctx.stack_name!r} disables: enable it, or drop this", file=file, path=binding.where)
-        own = _app_credentials(ctx, app.name, binding.service, binding.credentials, generated)
+        own = owned_credentials(ctx, f"apps/{app.name}", binding.service, binding.credentials, generated)
         for var, template in binding.env.items():
             add(var, template, binding.service, binding.where, own)
         if binding.allocation is not None:
@@ -67,11 +92,11 @@ def _injected(ctx: PlanContext, app: LoadedApp, services: dict[str, PlannedServi
     return env, allocations, generated
 
 
-def _app_credentials(ctx: PlanContext, app: str, service: str, credentials: dict[str, Any], generated: list[GeneratedSecret]) -> dict[str, str]:
-    """Store keys of the credentials generated for ``app`` alone on ``service`` (logical name -> key)."""
+def owned_credentials(ctx: PlanContext, owner: str, service: str, credentials: dict[str, Any], generated: list[GeneratedSecret]) -> dict[str, str]:
+    """Store keys of the credentials generated on ``service`` for one owner alone (``apps/<app>``, ``services/<name>``): logical name -> key."""
     keys: dict[str, str] = {}
     for logical, cred in sorted(credentials.items()):
-        key = f"{ctx.project.name}/{ctx.stack_name}/{service}/apps/{app}/{logical}"
+        key = f"{ctx.project.name}/{ctx.stack_name}/{service}/{owner}/{logical}"
         keys[logical] = key
         generated.append(GeneratedSecret(key=key, length=cred.length, alphabet=cred.alphabet))
     return keys

@@ -9,12 +9,15 @@ recreates the service when it changes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
 
 from ..errors import PlanError, TemplateError
 from ..loader import format_validation_error
 from ..model import HealthCheck
 from ..plan import AppPlan, Plan, PlannedService, context_for, runtime_templates
+from ..templating import TemplateContext
 from .hashing import rendered_digest
 from .inputs import Decl, PlanContext
 
@@ -41,7 +44,8 @@ def check_health(ctx: PlanContext, decl: Decl, hc: HealthCheck | None, ports: di
 
 
 def check_runtime_templates(ctx: PlanContext, plan: Plan, svc: PlannedService) -> None:
-    """The service's own env and command render (secrets masked), or a template error naming the declaration.
+    """The service's own env and command render (secrets masked), or a template error naming the declaration;
+    so does the env it gets from the services it uses (``env_from``).
 
     Sets ``svc.rendered_digest`` from what they rendered to.
     """
@@ -53,6 +57,10 @@ def check_runtime_templates(ctx: PlanContext, plan: Plan, svc: PlannedService) -
             rendered[var] = ctx.renderer.render(template, context, variable=var, mask_secrets=True)
         except TemplateError as exc:
             raise TemplateError(exc.message, file=decl.file, path=decl.path) from None
+    for var, binding in svc.env_from.items():
+        alloc = next((a.values for a in svc.allocations if a.service == binding.service), {})
+        bound = context_for(plan.service(binding.service or ""), app=None, alloc=alloc, secrets=binding.secrets, plan=plan)
+        rendered[f"env_from.{var}"] = ctx.renderer.render(binding.template, bound, variable=var, mask_secrets=True)
     svc.rendered_digest = rendered_digest(rendered)
 
 
@@ -61,10 +69,14 @@ def check_app_env(ctx: PlanContext, plan: Plan, app: AppPlan) -> None:
 
     An error in the app's own ``env`` names ``omnitron.env.VAR`` in the app's config file.
     """
+    contexts: dict[tuple[Any, ...], TemplateContext] = {}  # the variables one service binds share a context
     for var, binding in app.env.items():
-        svc = plan.service(binding.service) if binding.service else None
-        alloc = next((a.values for a in app.allocations if a.service == binding.service), {})
-        context = context_for(svc, app=app.name, alloc=alloc, secrets=binding.secrets, plan=plan)
+        key = (binding.service, *sorted(binding.secrets.items()))
+        context = contexts.get(key)
+        if context is None:
+            svc = plan.service(binding.service) if binding.service else None
+            alloc = next((a.values for a in app.allocations if a.service == binding.service), {})
+            context = contexts[key] = context_for(svc, app=app.name, alloc=alloc, secrets=binding.secrets, plan=plan)
         try:
             ctx.renderer.render(binding.template, context, variable=var, mask_secrets=True)
         except TemplateError as exc:

@@ -72,13 +72,13 @@ def _app_shorthands(ctx: PlanContext, app: LoadedApp) -> None:
         request = model() if value is True else value
         if isinstance(request, S3Request) and request.bucket is None:
             request = request.model_copy(update={"bucket": default_bucket(app.name)})
-        preset = _shorthand_preset(ctx, kind, getattr(request, "dialect", None), file)
+        preset = shorthand_preset(ctx, kind, getattr(request, "dialect", None), file)
         if request.dedicated:
             name = f"{app.name}/{preset.name}"
             config = preset.dedicated_config(app.name, request)
             ctx.decls[name] = Decl(name, PresetService(preset=preset.name, config=config), file, f"omnitron.{kind}", app=app.name, auto=True)
         else:
-            name = _shared_service(ctx, kind, preset, request.service, file)
+            name = shared_service(ctx, kind, preset, request.service, file)
         try:
             binding = preset.bind_app(app.name, request, name)
         except ConfigError as exc:  # a request the preset cannot honour, located in the app's file
@@ -87,7 +87,7 @@ def _app_shorthands(ctx: PlanContext, app: LoadedApp) -> None:
         _uses(ctx, app.name, name)
 
 
-def _shorthand_preset(ctx: PlanContext, kind: str, dialect: str | None, file: str) -> Preset:
+def shorthand_preset(ctx: PlanContext, kind: str, dialect: str | None, file: str) -> Preset:
     for preset in ctx.presets.values():
         if preset.shorthand == kind and (kind != "database" or dialect in preset.dialects):
             return preset
@@ -101,18 +101,20 @@ def _shorthand_preset(ctx: PlanContext, kind: str, dialect: str | None, file: st
     raise PlanError(f"no installed preset serves the {kind!r} shorthand: install {package}", file=file, path=f"omnitron.{kind}")
 
 
-def _shared_service(ctx: PlanContext, kind: str, preset: Preset, wanted: str | None, file: str) -> str:
+def shared_service(ctx: PlanContext, kind: str, preset: Preset, wanted: str | None, file: str, where: str | None = None) -> str:
+    """The shared service of ``preset`` a shorthand binds to (added when none is declared); ``where``: the shorthand's dotted path."""
+    where = where or f"omnitron.{kind}"
     candidates = [n for n, d in ctx.decls.items() if d.app is None and isinstance(d.entry, PresetService) and d.entry.preset == preset.name]
     if wanted is not None:
         if wanted not in candidates:
-            raise PlanError(f"no {preset.name} service named {wanted!r}; {preset.name} services: {', '.join(candidates) or '(none)'}", file=file, path=f"omnitron.{kind}.service")
+            raise PlanError(f"no {preset.name} service named {wanted!r}; {preset.name} services: {', '.join(candidates) or '(none)'}", file=file, path=f"{where}.service")
         return wanted
     if len(candidates) == 1:
         return candidates[0]
     if len(candidates) > 1:
-        raise PlanError(f"several {preset.name} services ({', '.join(candidates)}): say which with \"service\"", file=file, path=f"omnitron.{kind}")
+        raise PlanError(f"several {preset.name} services ({', '.join(candidates)}): say which with \"service\"", file=file, path=where)
     name = preset.name if preset.name not in ctx.decls else f"{preset.name}-shared"
-    ctx.decls[name] = Decl(name, PresetService(preset=preset.name), file, f"omnitron.{kind}", auto=True)
+    ctx.decls[name] = Decl(name, PresetService(preset=preset.name), file, where, auto=True)
     return name
 
 

@@ -78,6 +78,9 @@ class PlanContext:
         self.decls: dict[str, Decl] = {}
         self.bindings: dict[str, list[Binding]] = {}
         self.app_services: dict[str, list[str]] = {a: [] for a in project.apps}
+        self.app_refs = {ref.name: ref for ref in self.eco.apps}
+        """App name -> its entry in the ecosystem's ``apps``."""
+        self._app_files: dict[str, str] = {}
 
     @property
     def provider_choice(self) -> str:
@@ -88,9 +91,17 @@ class PlanContext:
         return self.options.environ.get("OMNITRON_NETWORK_MODE") or self.stack.network_mode or service_mode
 
     def app_file(self, app: LoadedApp) -> str:
-        if app.config_file is None:
-            return f"apps/{app.name}/config/default.json"
-        try:
-            return str(app.config_file.relative_to(self.project.root))
-        except ValueError:
-            return str(app.config_file)
+        """The app's config file as errors name it (relative to the project), computed once per app."""
+        shown = self._app_files.get(app.name)
+        if shown is None:
+            shown = self._app_files[app.name] = _shown_file(app, self.project.root)
+        return shown
+
+
+def _shown_file(app: LoadedApp, root: Any) -> str:
+    if app.config_file is None:
+        return f"apps/{app.name}/config/default.json"
+    try:
+        return str(app.config_file.relative_to(root))
+    except ValueError:
+        return str(app.config_file)

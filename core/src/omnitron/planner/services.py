@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
+from .. import layout
 from ..errors import ConfigError, PlanError
 from ..install_hints import preset_hint
 from ..loader import format_validation_error
@@ -45,7 +46,7 @@ def plan_service(ctx: PlanContext, decl: Decl) -> PlannedService | None:
     chosen = choose_provider(ctx, decl, effective, preset, override)
     check_health(ctx, decl, req.health_check, chosen.ports)
     runs = {chosen.runs_from: getattr(effective, chosen.runs_from)} if chosen.runs_from else {}
-    return PlannedService(
+    svc = PlannedService(
         name=decl.name,
         app=decl.app,
         preset=preset.name if preset else None,
@@ -72,6 +73,25 @@ def plan_service(ctx: PlanContext, decl: Decl) -> PlannedService | None:
         auto=decl.auto,
         **runs,
     )
+    if preset is not None:
+        svc.files_dir = str(layout.files_dir(ctx.project.root, ctx.stack_name, decl.name))
+        svc.reload_paths = reload_paths(ctx, preset, svc)
+    return svc
+
+
+def reload_paths(ctx: PlanContext, preset: Preset, svc: PlannedService) -> list[str]:
+    """The preset's watched paths, absolute, its files directory (output, not input) aside."""
+    out: set[str] = set()
+    for path in preset.watched_paths(svc):
+        absolute = posixpath.normpath(posixpath.join(str(ctx.project.root), str(path)))
+        if not within(absolute, svc.files_dir):
+            out.add(absolute)
+    return sorted(out)
+
+
+def within(path: str, directory: str) -> bool:
+    """Whether ``path`` is ``directory`` or below it (both absolute and normalised)."""
+    return bool(directory) and (path == directory or path.startswith(directory.rstrip("/") + "/"))
 
 
 def _override_key(ctx: PlanContext, decl: Decl) -> str | None:
@@ -128,7 +148,9 @@ def _expand(ctx: PlanContext, decl: Decl) -> tuple[ServiceRequirement, Preset | 
         config = preset.parse_config(entry.config)
     except ValidationError as exc:
         raise format_validation_error(exc, file=decl.file, prefix=f"{decl.path}.config", data=entry.config) from None
-    req = preset.expand(config, ExpandContext(project=ctx.project.name, stack=ctx.stack_name, service=decl.name, app=decl.app))
+    files = layout.files_dir(ctx.project.root, ctx.stack_name, decl.name)
+    expand_ctx = ExpandContext(project=ctx.project.name, stack=ctx.stack_name, service=decl.name, app=decl.app, project_dir=str(ctx.project.root), files_dir=str(files))
+    req = preset.expand(config, expand_ctx)
     req = _apply_preset_entry(req, entry)
     dumped = config.model_dump(mode="json") if isinstance(config, BaseModel) else dict(config)
     return req, preset, dumped

@@ -30,11 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from ..errors import SecretError
 from . import keys
 from ._files import atomic_write, locked, remove_stale_temps
@@ -49,6 +44,10 @@ _HEADER = ("format", "version", "cipher", "kdf", "project", "key_id")
 
 
 def _data_key(key: UserKey, project: str) -> bytes:
+    # cryptography is imported when a secret is read or written, not when the store module is
+    from cryptography.hazmat.primitives.hashes import SHA256
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(SHA256(), 32, salt=None, info=b"omnitron secret store v1\0" + project.encode()).derive(key.key)
 
 
@@ -61,6 +60,8 @@ def seal(data: dict[str, str], key: UserKey, project: str) -> bytes:
     header = {"format": FORMAT, "version": VERSION, "cipher": "AES-256-GCM", "kdf": "HKDF-SHA256", "project": project, "key_id": key.key_id}
     nonce = os.urandom(12)
     plaintext = json.dumps(data, sort_keys=True).encode()
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     ciphertext = AESGCM(_data_key(key, project)).encrypt(nonce, plaintext, _aad(header))
     envelope = {**header, "nonce": base64.b64encode(nonce).decode(), "ciphertext": base64.b64encode(ciphertext).decode()}
     return (json.dumps(envelope, indent=1) + "\n").encode()
@@ -91,6 +92,9 @@ def unseal(env: dict[str, Any], key: UserKey, path: Path, project: str) -> dict[
         raise SecretError(f"cannot decrypt {path}: the store belongs to project {env['project']!r}, not {project!r} (stores are bound to their project)")
     if env["key_id"] != key.key_id:
         raise SecretError(f"cannot decrypt {path}: wrong key ({keys.key_description()}); the store was written with key {env['key_id']}, the key from {key.source} is {key.key_id}")
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         nonce = base64.b64decode(env["nonce"], validate=True)
         ciphertext = base64.b64decode(env["ciphertext"], validate=True)

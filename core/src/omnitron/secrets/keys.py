@@ -26,9 +26,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from ..errors import SecretError
 from ._files import atomic_write, fsync_dir
 
@@ -69,6 +66,9 @@ class UserKey:
     @property
     def key_id(self) -> str:
         """A public fingerprint of the key (stored in envelopes to tell a wrong key from tampering)."""
+        from cryptography.hazmat.primitives.hashes import SHA256
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         return HKDF(SHA256(), 8, salt=None, info=b"omnitron secret key id").derive(self.key).hex()
 
     @property

@@ -1,9 +1,10 @@
 """The project's state: the SQLite store under ``.omnitron/`` and the project lock."""
 
 from .addresses import RecordedAddress
+from .app_endpoints import AppEndpoint
 from .endpoints import Endpoint
 from .events import Event
 from .lock import project_lock
-from .store import IndexExhausted, StateStore, recorded_facts
+from .store import IndexExhausted, StateStore, recorded_app_ports, recorded_facts
 
-__all__ = ["Endpoint", "Event", "RecordedAddress", "IndexExhausted", "StateStore", "project_lock", "recorded_facts"]
+__all__ = ["AppEndpoint", "Endpoint", "Event", "IndexExhausted", "RecordedAddress", "StateStore", "project_lock", "recorded_app_ports", "recorded_facts"]

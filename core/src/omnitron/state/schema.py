@@ -40,6 +40,15 @@ CREATE TABLE IF NOT EXISTS readiness (
     detail TEXT NOT NULL DEFAULT '', updated_at REAL NOT NULL,
     PRIMARY KEY (stack, service)
 );
+CREATE TABLE IF NOT EXISTS app_ports (
+    stack TEXT NOT NULL, app TEXT NOT NULL, name TEXT NOT NULL, port INTEGER NOT NULL, allocated_at REAL NOT NULL,
+    PRIMARY KEY (stack, app, name), UNIQUE (port)
+);
+CREATE TABLE IF NOT EXISTS app_endpoints (
+    stack TEXT NOT NULL, app TEXT NOT NULL, name TEXT NOT NULL, host TEXT NOT NULL, port INTEGER NOT NULL,
+    source TEXT NOT NULL, pid INTEGER, recorded_at REAL NOT NULL,
+    PRIMARY KEY (stack, app, name)
+);
 CREATE TABLE IF NOT EXISTS events (
     ts REAL NOT NULL, stack TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
 );
@@ -50,12 +59,12 @@ CREATE TABLE IF NOT EXISTS reconcile_events (
 CREATE INDEX IF NOT EXISTS reconcile_events_stack ON reconcile_events(stack, id);
 """
 
-VERSION = 5
+VERSION = 6
 """1: per-provider records (``provider_records``); a provider's own older table is moved there by
 :meth:`~omnitron.state.StateStore.import_legacy_table`. 2: service facts (``facts``). 3: runtime addresses (``addresses``).
 4: service readiness (``readiness``, :mod:`.readiness`). 5: what the reconciler and the janitor did
 (``reconcile_events``) and the env names handed with each endpoint (``endpoints.env_json``).
-:func:`upgrade` brings any older version to this one (missing tables are created, the new column is added)."""
+:func:`upgrade` brings any older version to this one (missing tables are created, the new column is added). 6: where apps listen (``app_ports``, ``app_endpoints``)."""
 
 
 def upgrade(conn: sqlite3.Connection) -> None:

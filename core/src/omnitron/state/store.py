@@ -7,7 +7,8 @@ facts (:mod:`.facts`: public values a preset recorded once its service ran,
 such as a hidden service's hostname), endpoints handed to apps
 (:mod:`.endpoints`, for the phantom janitor), how far ``up`` got with each
 service (:mod:`.readiness`: ``ready`` only once fully prepared), what the
-reconciler did (:mod:`.events`), settings
+reconciler did (:mod:`.events`), where apps listen
+(:mod:`.app_endpoints`: ports allocated for them, addresses ``run`` saw), settings
 remembered per stack and a history of runs. Every write is one transaction,
 so a killed run leaves it consistent. No secret value is ever stored here.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from ..errors import OmnitronError
 from .addresses import AddressesMixin
+from .app_endpoints import AppEndpointsMixin
 from .endpoints import EndpointsMixin
 from .events import EventsMixin, KeptMixin
 from .facts import FactsMixin
@@ -35,7 +37,7 @@ class IndexExhausted(OmnitronError):
     exit_code = 1
 
 
-class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, ReadinessMixin, EventsMixin, KeptMixin):
+class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, ReadinessMixin, EventsMixin, KeptMixin, AppEndpointsMixin):
     """Access to ``.omnitron/state.db``. Cheap to open; safe to use from several processes."""
 
     def __init__(self, state_dir: Path) -> None:
@@ -155,3 +157,11 @@ def recorded_facts(state_dir: Path, stack: str) -> dict[str, dict[str, str]]:
         return {}
     with StateStore(state_dir) as state:
         return state.facts(stack)
+
+
+def recorded_app_ports(state_dir: Path, stack: str) -> dict[str, dict[str, int]]:
+    """App -> port name -> port allocated for it in ``stack`` under ``state_dir``; ``{}`` when nothing ran yet (no store is created)."""
+    if not (state_dir / "state.db").exists():
+        return {}
+    with StateStore(state_dir) as state:
+        return state.app_ports(stack)

@@ -54,3 +54,38 @@ def provider_context(project: Project, stack: str = "dev", *, progress: Progress
         state=state,
         plugins=project.plugins,
     )
+
+
+_REPORT_IMPORTS = """
+import json, os, sys
+from omnitron.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    with open(os.environ["OMNITRON_TEST_IMPORTS_TO"], "w") as out:
+        json.dump(sorted({name.partition(".")[0] for name in sys.modules}), out)
+sys.exit(code)
+"""
+
+
+def modules_imported_by(argv: list[str], *, env: Mapping[str, str] | None = None, cwd: Any = None, timeout: float = 120) -> tuple[int, set[str]]:
+    """Run ``omnitron ARGV`` in a fresh interpreter; its exit code and the top-level modules it imported.
+
+    For tests that a command stays off heavy libraries (``"psycopg" not in imported``):
+    a behaviour checked without timing anything.
+    """
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="omnitron-imports-") as tmp:
+        report = os.path.join(tmp, "modules.json")
+        environ = {**(env if env is not None else os.environ), "OMNITRON_TEST_IMPORTS_TO": report}
+        done = subprocess.run([sys.executable, "-c", _REPORT_IMPORTS, *argv], env=environ, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        if not os.path.exists(report):
+            raise AssertionError(f"omnitron {' '.join(argv)} did not finish: {done.stderr.strip()[-2000:]}")
+        import json
+
+        with open(report) as f:
+            return done.returncode, set(json.load(f))

@@ -32,11 +32,15 @@ def app_env(stack: Stack, app: str, *, reveal: bool = False) -> dict[str, str]:
 async def prepare_app(stack: Stack, app: str, *, provision: bool = True, progress: ProgressFn | None = None, on_warning: Callable[[str], None] | None = None) -> dict[str, str]:
     """Bring up (or, without ``provision``, only wait for) ``app``'s services, then render its env with real secrets.
 
-    Records the endpoints handed to ``app``: which services, which env names, when (for the phantom janitor).
+    Records the endpoints handed to ``app``: which services, which env names, when (for the phantom janitor),
+    and where ``app`` is expected to listen (its declared ports, or the one allocated for it: ``PORT``); when
+    that moved, the chores of the stack's running services run, so a gateway points at the new address.
 
     :raises ProvisionError: a critical service did not become healthy.
     """
+    from ..engine.appports import ensure_app_ports, expected_endpoints
     from ..engine.gate import wait_services
+    from ..engine.maintenance import maintain_running
     from ..engine.provision import up
     from ..engine.render import app_env as render
     from ..engine.session import Session
@@ -45,10 +49,14 @@ async def prepare_app(stack: Stack, app: str, *, provision: bool = True, progres
     plan = stack.plan
     services = plan.services_for(app)
     async with Session(stack.project, plan, progress=progress) as session:
+        allocated = ensure_app_ports(session, [app]).get(app, {})
+        moved = session.state.record_app_endpoints(plan.stack, app, expected_endpoints(plan, app, allocated), source="expected")
         if provision:
             warnings = (await up(stack.project, plan, services=[s.name for s in services], apps=[app], session=session)).warnings
         else:
             warnings = (await wait_services(session, services)).warnings
+        if moved:  # services `up` did not just maintain may point at the app's old address
+            warnings += await maintain_running(session, skip=tuple(s.name for s in services) if provision else ())
         for warning in warnings:
             if on_warning is not None:
                 on_warning(warning)

@@ -7,16 +7,17 @@ from omnitron import hookimpl
 
 @hookimpl
 def omnitron_add_presets():
-    from .preset import PostgresPreset
+    from omnitron.api import LazyClass
 
-    return [PostgresPreset]
+    # imported when a plan needs it: listing plugins or commands loads no config models
+    return [LazyClass("postgres", "omnitron_postgres.preset:PostgresPreset")]
 
 
 @hookimpl
 def omnitron_add_health_probes():
-    from .probe import PostgresProbe
+    from omnitron.api import LazyClass
 
-    return [PostgresProbe]
+    return [LazyClass("postgres", "omnitron_postgres.probe:PostgresProbe")]
 
 
 @hookimpl

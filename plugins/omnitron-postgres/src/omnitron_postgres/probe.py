@@ -1,4 +1,4 @@
-"""The ``postgres`` health probe: healthy when the server answers ``SELECT 1`` over TCP."""
+"""The ``postgres`` health probe: healthy when the server authenticates us and answers ``SELECT 1`` over TCP (:mod:`.wire`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class PostgresProbe(HealthProbe):
     spec_model = PostgresCheck
 
     async def check(self, spec: Any, target: Any, timeout: float) -> ProbeResult:
-        import psycopg
+        from .wire import PgError, connect
 
         if isinstance(spec, dict):
             spec = PostgresCheck.model_validate(spec)
@@ -25,18 +25,12 @@ class PostgresProbe(HealthProbe):
         user = target.service.config.get("user", "postgres")
         start = time.perf_counter()
         try:
-            conn = await psycopg.AsyncConnection.connect(
-                host=target.host, port=port, user=user, password=target.secret("password"),
-                dbname=spec.database, connect_timeout=max(1, int(timeout)),
-            )
-        except psycopg.Error as exc:
-            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return ProbeResult(False, f"postgres {target.host}:{port}: {msg}")
-        try:
-            async with conn:
-                await conn.execute("SELECT 1")
-        except psycopg.Error as exc:
+            async with await connect(target.host, port, user=user, password=target.secret("password"), dbname=spec.database, timeout=max(1.0, timeout)) as conn:
+                rows = await conn.query("SELECT 1")
+        except (PgError, OSError) as exc:
             return ProbeResult(False, f"postgres {target.host}:{port}: {exc}")
+        if rows != [("1",)]:
+            return ProbeResult(False, f"postgres {target.host}:{port}: SELECT 1 returned {rows!r}")
         return ProbeResult(True, f"postgres {target.host}:{port}: SELECT 1 ok", (time.perf_counter() - start) * 1000)
 
     def container_probe(self, spec: Any, ports: Any, service: Any) -> ContainerProbe:

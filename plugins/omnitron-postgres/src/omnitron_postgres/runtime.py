@@ -2,7 +2,9 @@
 
 Everything is idempotent (it runs on every ``infra up``) and goes through
 psycopg with identifiers quoted by :class:`psycopg.sql.Identifier`; no SQL or
-shell command is built from strings.
+shell command is built from strings. Whether there is anything to do is asked
+first over the wire protocol (:mod:`.wire`, read-only queries with bound
+parameters), so an ``up`` with nothing to create does not load psycopg.
 """
 
 from __future__ import annotations
@@ -88,15 +90,39 @@ async def ensure_extensions(handle: ServiceHandle, dbname: str, extensions: list
                 raise ProvisionError(f"service {handle.name}: database {dbname}: cannot create extension {ext}: {_first_line(exc)}") from None
 
 
+async def present(handle: ServiceHandle, wanted: dict[str, list[str]]) -> bool:
+    """Whether every database of ``wanted`` exists with its extensions (``False`` also when that cannot be told)."""
+    from .wire import PgError, connect
+
+    user, password = user_of(handle), handle.secret("password")
+    try:
+        async with await connect(handle.host, handle.port("main"), user=user, password=password, dbname=MAINTENANCE_DB, timeout=CONNECT_TIMEOUT) as conn:
+            for name in wanted:
+                if not await conn.query("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                    return False
+        for name, extensions in wanted.items():
+            if extensions:
+                async with await connect(handle.host, handle.port("main"), user=user, password=password, dbname=name, timeout=CONNECT_TIMEOUT) as conn:
+                    installed = {row[0] for row in await conn.query("SELECT extname FROM pg_extension")}
+                if not set(extensions) <= installed:
+                    return False
+    except (PgError, OSError):
+        return False  # psycopg's way tells what is wrong
+    return True
+
+
 async def prepare(handle: ServiceHandle) -> None:
     """Create the configured ``databases`` and their ``extensions`` (service-wide ones in every database)."""
-    import psycopg
-
     config = handle.service.config
     databases: dict[str, Any] = dict(config.get("databases") or {})
     common = list(config.get("extensions") or [])
     if not databases and not common:
         return
+    wanted = {MAINTENANCE_DB: common, **{name: _unique([*common, *((options or {}).get("extensions") or [])]) for name, options in databases.items()}}
+    if await present(handle, wanted):
+        return
+    import psycopg
+
     if databases:
         async with await connect(handle) as conn:
             for name in databases:
@@ -117,11 +143,14 @@ async def allocate(handle: ServiceHandle, request: AllocationRequest) -> dict[st
 
     :returns: ``{"database": NAME, "user": USER}`` for ``${alloc:...}``.
     """
-    import psycopg
-
     if request.kind != "database":
         raise ProvisionError(f"service {handle.name}: postgres cannot allocate a {request.kind!r} (only database)")
     name = str(request.values.get("database") or request.name)
+    extensions = _unique([*(handle.service.config.get("extensions") or []), *(request.params.get("extensions") or [])])
+    if await present(handle, {name: extensions}):
+        return {"database": name, "user": user_of(handle)}
+    import psycopg
+
     async with await connect(handle) as conn:
         try:
             if await ensure_database(conn, name):
@@ -130,6 +159,5 @@ async def allocate(handle: ServiceHandle, request: AllocationRequest) -> dict[st
             raise ProvisionError(f"service {handle.name}: app {request.app}: {exc}") from None
         except psycopg.Error as exc:
             raise ProvisionError(f"service {handle.name}: cannot create database {name} for app {request.app}: {_first_line(exc)}") from None
-    extensions = _unique([*(handle.service.config.get("extensions") or []), *(request.params.get("extensions") or [])])
     await ensure_extensions(handle, name, extensions)
     return {"database": name, "user": user_of(handle)}

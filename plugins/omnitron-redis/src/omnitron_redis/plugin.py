@@ -7,16 +7,17 @@ from omnitron import hookimpl
 
 @hookimpl
 def omnitron_add_presets():
-    from .preset import RedisPreset
+    from omnitron.api import LazyClass
 
-    return [RedisPreset]
+    # imported when a plan needs it: listing plugins or commands loads no config models
+    return [LazyClass("redis", "omnitron_redis.preset:RedisPreset")]
 
 
 @hookimpl
 def omnitron_add_health_probes():
-    from .probe import RedisProbe
+    from omnitron.api import LazyClass
 
-    return [RedisProbe]
+    return [LazyClass("redis", "omnitron_redis.probe:RedisProbe")]
 
 
 @hookimpl

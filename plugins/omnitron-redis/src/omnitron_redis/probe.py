@@ -1,4 +1,4 @@
-"""The ``redis`` health probe: healthy when ``PING`` (after ``AUTH``) answers ``PONG``."""
+"""The ``redis`` health probe: healthy when ``PING`` (after ``AUTH``) answers ``PONG`` (spoken directly, see :mod:`.resp`)."""
 
 from __future__ import annotations
 
@@ -17,19 +17,15 @@ class RedisProbe(HealthProbe):
     spec_model = RedisCheck
 
     async def check(self, spec: Any, target: Any, timeout: float) -> ProbeResult:
-        import redis.asyncio as aioredis
-        from redis.exceptions import RedisError
+        from .resp import RedisReplyError, ping
 
         port = target.port("main")
         start = time.perf_counter()
-        client = aioredis.Redis(host=target.host, port=port, password=target.secret("password"), socket_timeout=timeout, socket_connect_timeout=timeout)
         try:
-            pong = await client.ping()
-        except (RedisError, OSError) as exc:
+            pong = await ping(target.host, port, password=target.secret("password"), timeout=timeout)
+        except (RedisReplyError, OSError) as exc:
             return ProbeResult(False, f"redis {target.host}:{port}: {type(exc).__name__}: {exc}")
-        finally:
-            await client.aclose()
-        return ProbeResult(bool(pong), f"redis {target.host}:{port}: PING -> {pong}", (time.perf_counter() - start) * 1000)
+        return ProbeResult(pong == "PONG", f"redis {target.host}:{port}: PING -> {pong}", (time.perf_counter() - start) * 1000)
 
     def container_probe(self, spec: Any, ports: Any, service: Any) -> ContainerProbe:
         """``redis-cli ping`` inside the container: the server answers (``PONG``, or ``NOAUTH`` without the password,

@@ -38,16 +38,14 @@ async def allocate(handle: ServiceHandle, request: AllocationRequest) -> dict[st
 
 async def _check_index(handle: ServiceHandle, index: int, limit: int) -> None:
     """Make sure the server really has DB ``index`` (an external server may have fewer databases)."""
-    import redis.asyncio as aioredis
-    from redis.exceptions import ResponseError
+    from .resp import RedisReplyError, ping
 
-    client = aioredis.Redis(host=handle.host, port=handle.port("main"), password=handle.secret("password"), db=index, socket_timeout=10, socket_connect_timeout=10)
     try:
-        await client.ping()
-    except ResponseError as exc:
+        await ping(handle.host, handle.port("main"), password=handle.secret("password"), db=index, timeout=10)
+    except RedisReplyError as exc:
+        if exc.command != "SELECT":
+            raise ProvisionError(f"service {handle.name}: the server refused {exc.command}: {exc}") from None
         raise ProvisionError(
             f"service {handle.name}: DB index {index} is not available on the server ({exc}); "
             f"config.databases says {limit}: make it match the server's `databases` setting"
         ) from None
-    finally:
-        await client.aclose()

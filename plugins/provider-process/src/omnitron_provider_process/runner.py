@@ -376,11 +376,12 @@ class ProcessRunner(ProcessProvider):
         for svc in services:
             if svc.provider != self.name:
                 continue
-            ours = self._own_groups(self.record(svc.name))
+            rec = self.record(svc.name)
+            ours, hint = self._own_groups(rec), [rec.pid] if rec is not None and not rec.pending else []
             for port_name, port in sorted(svc.ports.items()):
                 if not is_listening(port, svc.bind_address):
                     continue
-                if ours and all_in_groups(port_listeners(port, svc.bind_address), ours):
+                if ours and all_in_groups(port_listeners(port, svc.bind_address, prefer=hint), ours):
                     continue
                 problems.append(self._busy(svc, port_name, port))
         return problems

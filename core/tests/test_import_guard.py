@@ -1,0 +1,107 @@
+"""What the cheap commands import: none of the heavy libraries they do not use.
+
+A behaviour test, not a timed one: each command runs in a fresh interpreter
+(:func:`omnitron.testing.modules_imported_by`) and the modules it imported are
+checked. A library that creeps back onto one of these paths (a driver imported
+at module level, a console built for JSON output) fails here, whatever the
+machine's speed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+import pytest
+
+from omnitron.testing import modules_imported_by
+
+DRIVERS = {"psycopg", "redis", "aiohttp", "aiodocker", "pymysql", "httpx"}
+"""Client libraries of the servers omnitron runs: only the code talking to that server may load one."""
+
+
+@pytest.fixture
+def env(omnitron_isolated):
+    return {**os.environ, "OMNITRON_PLUGINS": ""}
+
+
+def _project(root, port: int) -> None:
+    eco = {
+        "project": "guard",
+        "apps": [{"name": "web"}],
+        "infrastructure": {"services": {"api": {
+            "ports": {"main": 1},
+            "env": {"API_URL": "http://u:${secret:token}@${host}:${port:main}"},
+            "secrets": {"token": {"secret": "guard/token"}},
+            "docker": {"image": "example/api:1"},
+            "healthCheck": {"tcp": {"port": "main"}},
+        }}},
+        "stacks": {"dev": {"serviceOverrides": {"api": {"external": {"host": "127.0.0.1", "ports": {"main": port}}}}}},
+    }
+    (root / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\n\necosystem = define_ecosystem({eco!r})\n")
+    cfg = root / "apps" / "web" / "config"
+    cfg.mkdir(parents=True)
+    (cfg / "default.json").write_text('{"omnitron": {"services": {"api": true}}}')
+
+
+@pytest.fixture
+def listening():
+    """A TCP server that keeps the connections it accepts open (what the tcp probe counts as up)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield server.getsockname()[1]
+    server.close()
+    for conn in held:
+        conn.close()
+
+
+def test_help_loads_no_models_no_event_loop_no_crypto(env):
+    code, imported = modules_imported_by(["--help"], env=env)
+    assert code == 0
+    assert not imported & ({"pydantic", "pydantic_core", "anyio", "cryptography", "sqlite3"} | DRIVERS)
+
+
+def test_plan_json_reads_no_secret_and_builds_no_console(env, tmp_path, listening):
+    _project(tmp_path, listening)
+    code, _ = modules_imported_by(["secret", "set", "guard/token", "s3cret-value", "--project", str(tmp_path)], env=env)
+    assert code == 0
+    code, imported = modules_imported_by(["infra", "plan", "--json", "--project", str(tmp_path)], env=env)
+    assert code == 0
+    assert "pydantic" in imported  # the plan was really made
+    assert not imported & ({"cryptography", "rich"} | DRIVERS)
+
+
+def test_up_and_status_json_load_no_driver_no_console_and_no_crypto_without_a_secret_to_read(env, tmp_path, listening):
+    """An external server probed over TCP: nothing to decrypt (its env is rendered only for apps), nothing to draw."""
+    _project(tmp_path, listening)
+    modules_imported_by(["secret", "set", "guard/token", "s3cret-value", "--project", str(tmp_path)], env=env)
+    for argv in (["infra", "up", "--json"], ["infra", "up"], ["infra", "status", "--json"]):  # "up" prints to a pipe: plain text
+        code, imported = modules_imported_by([*argv, "--project", str(tmp_path)], env=env)
+        assert code == 0, argv  # 1 when the service was not found healthy
+        assert "anyio" in imported  # the engine ran
+        assert not imported & ({"rich", "cryptography"} | DRIVERS), argv
+
+
+def test_env_with_secrets_shown_reads_the_store(env, tmp_path, listening):
+    _project(tmp_path, listening)
+    modules_imported_by(["secret", "set", "guard/token", "s3cret-value", "--project", str(tmp_path)], env=env)
+    code, imported = modules_imported_by(["infra", "env", "web", "--show-secrets", "--project", str(tmp_path)], env=env)
+    assert code == 0 and "cryptography" in imported
+
+
+def test_the_checker_sees_what_a_command_imports(env):
+    """The check itself can fail: a command that does import a heavy library is seen doing so."""
+    code, imported = modules_imported_by(["config", "schema"], env=env)
+    assert code == 0 and "pydantic" in imported
