@@ -26,7 +26,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
-TEST_DEPS = ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "anyio>=4.4"]
+TEST_DEPS = ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6", "anyio>=4.4", "jsonschema>=4.18"]
 CORE = "./core[testing]"
 
 

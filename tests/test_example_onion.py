@@ -21,6 +21,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from omnitron.testing import free_port, unavailable
@@ -86,7 +87,9 @@ def test_the_site_is_published_as_a_hidden_service_and_knows_its_onion_address(o
     try:
         line = site.stdout.readline()
         assert line.startswith("site: serving"), line + site.stderr.read() if site.poll() is not None else line
-        (entry,) = json.loads(onion.ok("infra", "tor", "--json"))["hiddenServices"]
+        listed = json.loads(onion.ok("infra", "tor", "--json"))
+        jsonschema.validate(listed, json.loads((ROOT / "docs" / "schemas" / "tor.json").read_text()), cls=jsonschema.Draft202012Validator)
+        (entry,) = listed["hiddenServices"]
         assert ONION_V3.match(entry["hostname"])
         assert (entry["target"], entry["resolvedTarget"], entry["virtualPort"]) == ("site", f"127.0.0.1:{onion.port}", 80)
         assert line.strip() == f"site: serving http://127.0.0.1:{onion.port}/, published as http://{entry['hostname']}"

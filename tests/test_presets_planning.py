@@ -120,6 +120,6 @@ def test_plan_json_masks_secrets(omnitron_project, omnitron_cli):
     result = omnitron_cli("infra", "plan", "--project", str(project.root), "--json")
     assert result.code == 0, result.err
     data = result.json()
-    assert data["apps"]["web"]["rendered_env"]["DATABASE_URL"].startswith("postgresql://postgres:****@")
+    assert data["apps"]["web"]["renderedEnv"]["DATABASE_URL"].startswith("postgresql://postgres:****@")
     table = omnitron_cli("infra", "plan", "--project", str(project.root))
     assert "DATABASE_URL=postgresql://postgres:****@127.0.0.1:5432/web" in table.out

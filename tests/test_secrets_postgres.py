@@ -102,9 +102,9 @@ def test_no_plaintext_secret_on_disk_after_a_whole_cycle(root: Path, user_config
     assert main(["infra", "plan", "--json", "--project", str(root)]) == 0
     masked = capsys.readouterr().out
     assert api_key not in masked and password not in masked
-    assert json.loads(masked)["apps"]["web"]["rendered_env"]["SEARCH_API_KEY"] == "****"
+    assert json.loads(masked)["apps"]["web"]["renderedEnv"]["SEARCH_API_KEY"] == "****"
     assert main(["infra", "plan", "--json", "--show-secrets", "--project", str(root)]) == 0
-    shown = json.loads(capsys.readouterr().out)["apps"]["web"]["rendered_env"]
+    shown = json.loads(capsys.readouterr().out)["apps"]["web"]["renderedEnv"]
     assert shown["SEARCH_API_KEY"] == api_key and password in shown["DATABASE_URL"]
 
     needles = {s.encode() for v in (api_key, extra, password) for s in (v, quote(v, safe=""))}

@@ -123,7 +123,7 @@ def test_third_party_plugin_is_listed_and_used(acme_installed, tmp_path):
     data = json.loads(planned.stdout)
     jobs = next(s for s in data["services"] if s["name"] == "jobs")
     assert jobs["preset"] == "acme-queue" and jobs["docker"]["image"] == "acme/queue:1"
-    env = data["apps"]["worker"]["rendered_env"]
+    env = data["apps"]["worker"]["renderedEnv"]
     assert env == {"PORT": "<pending>", "QUEUE_URL": "amqp://127.0.0.1:5672/jobs", "QUEUE_TAG": "JOBS"}  # PORT: allocated on the first up
 
     version = omnitron("--version")

@@ -95,9 +95,9 @@ class HermitProvider(Provider):
     async def logs(self, name, *, follow=False, tail=None):
         yield "hermit keeps no logs"
 
-    async def exec(self, name, command, *, timeout=None):
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        return ExecResult(result.returncode, result.stdout + result.stderr)
+    async def exec(self, name, command, *, timeout=None, input=None):
+        result = subprocess.run(command, input=input, capture_output=True, timeout=timeout)
+        return ExecResult(result.returncode, (result.stdout + result.stderr).decode(errors="replace"))
 
 
 @hookimpl

@@ -96,10 +96,10 @@ class ChildProcessProvider(Provider):
         for line in lines[-tail:] if tail else lines:
             yield line
 
-    async def exec(self, name: str, command: list[str], *, timeout: float | None = None) -> ExecResult:
+    async def exec(self, name: str, command: list[str], *, timeout: float | None = None, input: bytes | None = None) -> ExecResult:
         import anyio
 
-        result = await anyio.run_process(command, check=False, stderr=subprocess.STDOUT)
+        result = await anyio.run_process(command, check=False, input=input, stderr=subprocess.STDOUT)
         return ExecResult(result.returncode, result.stdout.decode(errors="replace"))
 
     async def check_ports(self, services) -> list[str]:

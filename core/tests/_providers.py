@@ -29,7 +29,7 @@ class _PlanOnly(Provider):
         raise NotImplementedError("stand-in provider: plans only")
         yield ""  # pragma: no cover
 
-    async def exec(self, name, command, *, timeout=None):
+    async def exec(self, name, command, *, timeout=None, input=None):
         raise NotImplementedError("stand-in provider: plans only")
 
 

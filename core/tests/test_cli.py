@@ -15,18 +15,22 @@ def test_version_lists_plugins(omnitron_cli, capsys):
     assert result.out.startswith(f"omnitron {__version__}")
 
 
-def test_config_schema_covers_both_files(omnitron_cli):
-    result = omnitron_cli("config", "schema")
-    assert result.code == 0
-    schema = result.json()
-    eco, app = schema["ecosystem"], schema["app"]
+def test_config_schema_prints_one_schema_per_file(omnitron_cli, kv):
+    eco = omnitron_cli("config", "schema").json()
+    assert eco == omnitron_cli("config", "schema", "--which", "ecosystem").json()
+    assert eco["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert {"infrastructure", "stacks", "apps"} <= set(eco["properties"])
-    assert "omnitron" in app["properties"]
-    text = json.dumps(schema)
+    text = json.dumps(eco)
     for key in ("dependsOn", "startupTimeout", "serviceOverrides", "portOffsets", "redisDbOffset", "networkMode", "bareMetal", "readOnly", "variants"):
         assert key in text, key
-    only_app = omnitron_cli("config", "schema", "app").json()
-    assert only_app["title"] == "config/default.json"
+    app = omnitron_cli("config", "schema", "--which", "app").json()
+    assert app["properties"]["omnitron"] == {"$ref": "#/$defs/AppConfig"} and "DatabaseRequest" in app["$defs"]
+    refs = {r for r in json.dumps(app).split('"$ref": "')[1:]}
+    assert all(r.split('"')[0].removeprefix("#/$defs/") in app["$defs"] for r in refs)  # every reference resolves in the document
+    config_of_kv = [c for c in eco["$defs"]["PresetService"]["allOf"] if c["if"]["properties"]["preset"]["const"] == "kv"]
+    assert config_of_kv and eco["$defs"][config_of_kv[0]["then"]["properties"]["config"]["$ref"].rsplit("/", 1)[1]]["properties"]["port"]
+    assert omnitron_cli("config", "schema", "--which", "all").code == 2
+
 
 
 def test_config_validate_ok_and_json(omnitron_project, omnitron_cli, kv):
@@ -41,8 +45,8 @@ def test_plan_json_shape(omnitron_project, omnitron_cli):
     project = omnitron_project.write({"infrastructure": {"services": {"search": search}}, "stacks": {"dev": {"portOffsets": 7}}}, {"web": {"services": {"search": True}}})
     data = omnitron_cli("infra", "plan", "--project", str(project.root), "--json", "--provider", "docker").json()
     svc = data["services"][0]
-    assert (svc["name"], svc["provider"], svc["ports"], svc["bind_address"]) == ("search", "docker", {"http": 9207}, "127.0.0.1")
-    assert data["apps"]["web"]["rendered_env"] == {"PORT": "<pending>", "SEARCH_URL": "http://127.0.0.1:9207"}  # PORT: allocated on the first up
+    assert (svc["name"], svc["provider"], svc["ports"], svc["bindAddress"]) == ("search", "docker", {"http": 9207}, "127.0.0.1")
+    assert data["apps"]["web"]["renderedEnv"] == {"PORT": "<pending>", "SEARCH_URL": "http://127.0.0.1:9207"}  # PORT: allocated on the first up
 
 
 def test_bad_cli_usage_exits_non_zero(omnitron_cli):

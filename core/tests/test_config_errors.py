@@ -20,6 +20,7 @@ def with_app(eco: dict, app_json: str) -> dict[str, str]:
 CASES = {
     "wrong type for ports": (eco_py("{'infrastructure': {'services': {'db': {'ports': {'main': 'five'}, 'docker': {'image': 'x'}}}}}"), "omnitron.config.py: infrastructure.services.db.ports.main: "),
     "port out of range": (eco_py("{'infrastructure': {'services': {'db': {'ports': {'main': 70000}, 'docker': {'image': 'x'}}}}}"), "omnitron.config.py: infrastructure.services.db.ports.main: port 70000 is out of range 1-65535"),
+    "preset port out of range": (eco_py("{'infrastructure': {'services': {'db': {'preset': 'postgres', 'ports': {'main': 70000}}}}}"), "omnitron.config.py: infrastructure.services.db.ports.main: port 70000 is out of range 1-65535"),
     "port zero": (eco_py("{'infrastructure': {'services': {'db': {'ports': {'main': 0}, 'docker': {'image': 'x'}}}}}"), "infrastructure.services.db.ports.main: port 0 is out of range"),
     "boolean port": (eco_py("{'infrastructure': {'services': {'db': {'ports': {'main': True}, 'docker': {'image': 'x'}}}}}"), "infrastructure.services.db.ports.main: "),
     "unknown key in service": (eco_py("{'infrastructure': {'services': {'db': {'prots': {}, 'docker': {'image': 'x'}}}}}"), "omnitron.config.py: infrastructure.services.db.prots: unknown key"),

@@ -89,7 +89,7 @@ def test_rotate_key_with_key_file(project: Path, user_config: Path, capsys: pyte
     capsys.readouterr()
     assert run(project, "rotate-key", "--json") == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["key_source"] == str(user_config / "secret.key")
+    assert out["keySource"] == str(user_config / "secret.key")
     assert out["stores"] == [str((project / ".omnitron/secrets.enc").resolve())]
     assert (user_config / "secret.key").read_bytes() != old
     assert run(project, "get", "a") == 0

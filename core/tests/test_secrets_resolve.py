@@ -127,10 +127,10 @@ def test_plan_masks_secrets_unless_show_secrets(omnitron_project, capsys: pytest
     args = ["infra", "plan", "--json", "--project", str(project.root)]
     assert main(args) == 0
     masked = capsys.readouterr().out
-    assert json.loads(masked)["apps"]["web"]["rendered_env"]["SEARCH_API_KEY"] == "****"
+    assert json.loads(masked)["apps"]["web"]["renderedEnv"]["SEARCH_API_KEY"] == "****"
     assert "search-key-456" not in masked
     assert main([*args, "--show-secrets"]) == 0
-    assert json.loads(capsys.readouterr().out)["apps"]["web"]["rendered_env"]["SEARCH_API_KEY"] == "search-key-456"
+    assert json.loads(capsys.readouterr().out)["apps"]["web"]["renderedEnv"]["SEARCH_API_KEY"] == "search-key-456"
     assert main(["infra", "plan", "--project", str(project.root)]) == 0
     table = capsys.readouterr().out
     assert "SEARCH_API_KEY=****" in table and "search-key-456" not in table

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .cli.options import JsonOpt, ProjectOpt, ProviderOpt, StackOpt, console, print_json
+from .cli.options import JsonOpt, ProjectOpt, ProviderOpt, StackOpt, completes, console, print_json
 from .cli_registry import CommandSpec
 from .data_templates import DataTemplate
 from .engine.clients import exec_in_service, interactive_exec_argv, pick_service, secret_value
@@ -15,10 +15,10 @@ from .loader import format_validation_error
 from .model import BareMetalServer, BareMetalServiceConfig, ContainerHealthCheck, DockerOptions, DeployConfig, DockerServiceConfig, Duration, HealthCheck, Port, ProcessConfig, SecretFiles, ServiceRequirement, Size, VolumeMount, parse_duration, parse_size
 from .plan import AllocationRequest, AppPlan, Plan, PlannedService, context_for, runtime_templates, service_owner
 from .poll import attempts as poll_attempts, attempts_sync as poll_attempts_sync
-from .presets import AppBinding, Credential, ExpandContext, Preset, PresetConfig
+from .presets import AppBinding, BackupFile, Credential, ExpandContext, Preset, PresetConfig
 from .process import ProcessRecipe, ProcessRun, wait_for_ports
 from .providers import Candidate, ContainerState, ExecResult, InfrastructureState, PlannedAddress, ProgressFn, Provider, ProviderContext, ProviderDescriptor, RuntimeSpec
-from .runtime import ServiceHandle
+from .runtime import ServiceHandle, exec_bytes
 from .secrets.base import SecretBackend, SecretContext
 from .state import AppEndpoint, StateStore, recorded_facts
 from .env import render_app_env
@@ -28,4 +28,4 @@ from .usecases.loading import Stack, load_stack
 from .hookspecs import hookimpl, hookspec
 from .registry import Kind, PluginHooks, Registry
 
-__all__ = ['AllocationRequest', 'AppBinding', 'AppEndpoint', 'AppPlan', 'BareMetalServer', 'BareMetalServiceConfig', 'Candidate', 'CommandSpec', 'ConfigError', 'ContainerHealthCheck', 'ContainerProbe', 'ContainerState', 'Credential', 'DataTemplate', 'DeployConfig', 'DockerOptions', 'DockerServiceConfig', 'Duration', 'ExecResult', 'ExpandContext', 'HealthCheck', 'HealthProbe', 'InfrastructureState', 'JsonOpt', 'Kind', 'LazyClass', 'MASK', 'OmnitronError', 'PENDING', 'Plan', 'PlanError', 'PlannedAddress', 'PlannedService', 'PluginError', 'PluginHooks', 'Port', 'Preset', 'PresetConfig', 'ProbeResult', 'ProcessConfig', 'ProcessRecipe', 'ProcessRun', 'ProgressFn', 'ProjectOpt', 'Provider', 'ProviderContext', 'ProviderDescriptor', 'ProviderOpt', 'ProvisionError', 'Registry', 'Renderer', 'RuntimeSpec', 'SecretBackend', 'SecretContext', 'SecretError', 'SecretFiles', 'SecretFunction', 'ServiceHandle', 'ServiceRequirement', 'Size', 'Stack', 'StackOpt', 'StateStore', 'TemplateContext', 'TemplateError', 'TemplateFunction', 'VolumeMount', 'addresses_overlap', 'app_addresses', 'console', 'container_port', 'container_probes', 'context_for', 'describe_listeners', 'exec_in_service', 'format_validation_error', 'free_port', 'hookimpl', 'hookspec', 'interactive_exec_argv', 'is_listening', 'load_stack', 'parse_duration', 'parse_size', 'pick_service', 'poll_attempts', 'poll_attempts_sync', 'port_listeners', 'print_json', 'recorded_facts', 'recorded_index', 'render_app_env', 'runtime_templates', 'secret_value', 'service_owner', 'wait_for_ports']
+__all__ = ['AllocationRequest', 'AppBinding', 'AppEndpoint', 'AppPlan', 'BackupFile', 'BareMetalServer', 'BareMetalServiceConfig', 'Candidate', 'CommandSpec', 'ConfigError', 'ContainerHealthCheck', 'ContainerProbe', 'ContainerState', 'Credential', 'DataTemplate', 'DeployConfig', 'DockerOptions', 'DockerServiceConfig', 'Duration', 'ExecResult', 'ExpandContext', 'HealthCheck', 'HealthProbe', 'InfrastructureState', 'JsonOpt', 'Kind', 'LazyClass', 'MASK', 'OmnitronError', 'PENDING', 'Plan', 'PlanError', 'PlannedAddress', 'PlannedService', 'PluginError', 'PluginHooks', 'Port', 'Preset', 'PresetConfig', 'ProbeResult', 'ProcessConfig', 'ProcessRecipe', 'ProcessRun', 'ProgressFn', 'ProjectOpt', 'Provider', 'ProviderContext', 'ProviderDescriptor', 'ProviderOpt', 'ProvisionError', 'Registry', 'Renderer', 'RuntimeSpec', 'SecretBackend', 'SecretContext', 'SecretError', 'SecretFiles', 'SecretFunction', 'ServiceHandle', 'ServiceRequirement', 'Size', 'Stack', 'StackOpt', 'StateStore', 'TemplateContext', 'TemplateError', 'TemplateFunction', 'VolumeMount', 'addresses_overlap', 'app_addresses', 'completes', 'console', 'container_port', 'container_probes', 'context_for', 'describe_listeners', 'exec_bytes', 'exec_in_service', 'format_validation_error', 'free_port', 'hookimpl', 'hookspec', 'interactive_exec_argv', 'is_listening', 'load_stack', 'parse_duration', 'parse_size', 'pick_service', 'poll_attempts', 'poll_attempts_sync', 'port_listeners', 'print_json', 'recorded_facts', 'recorded_index', 'render_app_env', 'runtime_templates', 'secret_value', 'service_owner', 'wait_for_ports']

@@ -20,6 +20,8 @@ Groups:
   :func:`is_listening`, :func:`port_listeners`, :func:`describe_listeners`,
   :func:`addresses_overlap`, :func:`free_port`; waiting: :func:`poll_attempts`,
   :func:`poll_attempts_sync`;
+- backups: :class:`BackupFile` (what ``Preset.backup`` returns), :func:`exec_bytes`
+  (binary output of a command run where a service runs);
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
   :class:`ProbeResult`, a probe as run inside a container: :class:`ContainerProbe`,
   :func:`container_probes`, :func:`container_port`; :class:`ProcessRecipe`, :class:`ProcessRun`,
@@ -41,6 +43,7 @@ Groups:
   :class:`TemplateError`, :class:`PluginError`, :class:`ProvisionError`, :class:`SecretError`;
 - commands: :class:`CommandSpec`, the shared options :data:`ProjectOpt`,
   :data:`StackOpt`, :data:`JsonOpt`, :data:`ProviderOpt`, :func:`print_json`,
+  :func:`completes` (a shell completer of the project's apps, services, stacks, backups),
   :func:`console`, and the use cases a command calls: :func:`load_stack`
   (a :class:`Stack`), :func:`pick_service`, :func:`secret_value`,
   :func:`exec_in_service`, :func:`interactive_exec_argv`, :func:`recorded_index`,
@@ -93,6 +96,8 @@ _EXPORTS: dict[str, str] = {
     "poll_attempts_sync": "poll:attempts_sync",
     # running services
     "ServiceHandle": "runtime:ServiceHandle",
+    "exec_bytes": "runtime:exec_bytes",
+    "BackupFile": "presets:BackupFile",
     "HealthProbe": "health:HealthProbe",
     "ProbeResult": "health:ProbeResult",
     "ContainerProbe": "health:ContainerProbe",
@@ -155,6 +160,7 @@ _EXPORTS: dict[str, str] = {
     "JsonOpt": "cli.options:JsonOpt",
     "ProviderOpt": "cli.options:ProviderOpt",
     "print_json": "cli.options:print_json",
+    "completes": "cli.options:completes",
     "console": "cli.options:console",
     "load_stack": "usecases.loading:load_stack",
     "Stack": "usecases.loading:Stack",

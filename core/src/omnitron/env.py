@@ -51,8 +51,8 @@ def _masked(key: str) -> str:
 
 
 def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False) -> dict[str, dict[str, str]]:
-    """Every app's env for display: secrets masked unless ``show_secrets``."""
-    from .state import recorded_app_ports, recorded_facts
+    """Every app's env for display (allocations as recorded once ``up`` made them): secrets masked unless ``show_secrets``."""
+    from .state import recorded_allocations, recorded_app_ports, recorded_facts
 
     renderer = Renderer(project.plugins.template_functions)
     secret = None
@@ -61,5 +61,6 @@ def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False)
 
         secret = resolver_for(project)
     facts = recorded_facts(project.state_dir, plan.stack)
+    allocations = recorded_allocations(project.state_dir, plan.stack)
     ports = recorded_app_ports(project.state_dir, plan.stack)
-    return {name: render_app_env(plan, name, renderer, secret=secret, facts=facts, app_ports=ports.get(name)) for name in plan.apps}
+    return {name: render_app_env(plan, name, renderer, secret=secret, facts=facts, allocations=allocations.get(name), app_ports=ports.get(name)) for name in plan.apps}

@@ -66,3 +66,9 @@ class ProvisionError(OmnitronError):
     """A service could not be provisioned or did not become healthy."""
 
     exit_code = 1
+
+
+class BackupError(OmnitronError):
+    """A backup cannot be made, found, trusted (a checksum differs) or restored."""
+
+    exit_code = 1

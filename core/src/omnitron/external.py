@@ -80,7 +80,7 @@ class ExternalProvider(Provider):
         raise ProvisionError(f"service {name} is external: omnitron does not run it and has no logs for it; look at the server itself")
         yield ""  # pragma: no cover  (makes this an async generator)
 
-    async def exec(self, name: str, command: list[str], *, timeout: float | None = None) -> ExecResult:
+    async def exec(self, name: str, command: list[str], *, timeout: float | None = None, input: bytes | None = None) -> ExecResult:
         raise ProvisionError(
             f"service {name} is external: omnitron cannot run {command[0]!r} where it runs; "
             "use a tcp, http or plugin probe (e.g. postgres, redis) instead of a command probe"

@@ -22,6 +22,9 @@ PRESET_PACKAGES: dict[str, str] = {
 SHORTHAND_PRESETS: dict[str, str] = {"database": "postgres", "redis": "redis", "s3": "minio"}
 """App shorthand -> the preset that usually serves it (for the hint when none is installed)."""
 
+APP_TEST_PROVIDER = "process"
+"""The provider the pytest plugin for app tests brings a test stack up with unless told otherwise: no Docker needed."""
+
 PROVIDER_PACKAGES: dict[str, str] = {
     "docker": "omnitron-provider-docker",
     "process": "omnitron-provider-process",

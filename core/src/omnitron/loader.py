@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import runpy
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ def _camel(name: str) -> str:
 
 def _looks_like_tag(part: Any) -> bool:
     return isinstance(part, str) and (
-        part[:1].isupper() or "[" in part or part in {"int", "str", "bool", "float", "list", "dict", "preset", "requirement", "function-after", "function-before", "function-plain", "function-wrap"}
+        part[:1].isupper() or "[" in part or part in {"int", "str", "bool", "float", "list", "dict", "function-after", "function-before", "function-plain", "function-wrap"}
     )
 
 
@@ -188,6 +188,8 @@ class LoadedProject:
     config_file: Path
     ecosystem: EcosystemConfig
     apps: dict[str, LoadedApp]
+    warnings: list[str] = field(default_factory=list)
+    """Problems that do not stop anything but that the user should hear of (an app without a config file)."""
 
     @property
     def name(self) -> str:
@@ -242,4 +244,14 @@ def load_project(config_file: Path) -> LoadedProject:
             if exc.file is None:
                 raise exc.at(file=config_file.name) from None
             raise
-    return LoadedProject(root, config_file, ecosystem, apps)
+    warnings = [missing_config_warning(app, root) for app in apps.values() if app.config_file is None]
+    return LoadedProject(root, config_file, ecosystem, apps, warnings)
+
+
+def missing_config_warning(app: LoadedApp, root: Path) -> str:
+    """What to say of an app whose ``config/default.json`` does not exist: it then uses no infrastructure."""
+    shown = _rel(app.path / "config" / "default.json", root)
+    return (
+        f"app {app.name}: no {shown}, so it uses no infrastructure; create it with an \"omnitron\" key "
+        f"(e.g. {{\"omnitron\": {{\"database\": true}}}}), or point \"path\" of its entry in apps at the app's directory"
+    )

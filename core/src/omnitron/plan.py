@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from .model import (
     BareMetalServiceConfig,
@@ -23,7 +24,9 @@ class RunPart:
 
 
 class PlanModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    """Fields are snake_case in Python; ``model_dump(by_alias=True)`` spells them in camelCase, as ``infra plan --json`` prints them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
 
 
 class AllocationRequest(PlanModel):

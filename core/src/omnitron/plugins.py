@@ -66,7 +66,9 @@ class PluginInfo:
     provides: dict[str, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "distribution": self.distribution, "version": self.version, "hooks": self.hooks, "provides": self.provides}
+        from pydantic.alias_generators import to_camel
+
+        return {"name": self.name, "distribution": self.distribution, "version": self.version, "hooks": self.hooks, "provides": {to_camel(k): v for k, v in self.provides.items()}}
 
 
 def _split_env(name: str) -> set[str] | None:

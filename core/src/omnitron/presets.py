@@ -56,6 +56,23 @@ class AppBinding:
     credentials: dict[str, Credential] = field(default_factory=dict)
 
 
+@dataclass
+class BackupFile:
+    """One file of a service's backup: what :meth:`Preset.backup` returns and :meth:`Preset.restore` gets back.
+
+    omnitron writes ``data`` under the backup's directory, records its size and
+    sha256 in the manifest, and hands it back unchanged (checksums verified) on restore.
+    """
+
+    name: str
+    """File name, unique within the service's backup (``orders.pgdump``, ``dump.rdb``): letters, digits, ``._-``."""
+    data: bytes
+    kind: str
+    """What the bytes are, for people and for the restore (``pg_dump custom``, ``redis rdb``, ``mysqldump sql``)."""
+    meta: dict[str, str] = field(default_factory=dict)
+    """Anything the restore needs (``{"database": "orders"}``); kept in the manifest, public values only."""
+
+
 @dataclass(frozen=True)
 class ExpandContext:
     """What :meth:`Preset.expand` may know besides its config."""
@@ -162,6 +179,51 @@ class Preset(ABC):
         :returns: values for the ``${alloc:KEY}`` template of the app.
         """
         return dict(request.values)
+
+    async def backup(self, service: ServiceHandle) -> list[BackupFile] | None:
+        """Copy the running service's data (``omnitron backup create``), where it runs, through ``service.exec``.
+
+        ``None`` (the default): this preset keeps no data worth a backup, and the
+        service is listed as skipped. A preset that returns files implements
+        :meth:`restore` too. :func:`~omnitron.runtime.exec_bytes` runs a dump tool
+        where the service runs and returns its binary output.
+
+        :returns: the files of the backup (databases dumped, a snapshot), or ``None``.
+        """
+        return None
+
+    async def restore(self, service: ServiceHandle, files: list[BackupFile]) -> None:
+        """Put back what :meth:`backup` returned (``omnitron backup restore``), replacing the service's current data.
+
+        Runs once the service is healthy, after the files' checksums were
+        verified. It may stop the service (to put a snapshot in place): the
+        engine brings the restored services up again and waits for their health.
+        ``service.exec(argv, input=data)`` feeds a dump to a restore tool's stdin.
+        """
+        raise NotImplementedError(f"preset {self.name!r} has no restore")
+
+    async def fresh_copy(self, service: ServiceHandle, request: AllocationRequest, values: dict[str, str], token: str) -> dict[str, str]:
+        """A clean copy of an app's allocation for one test (the ``omnitron_database`` / ``omnitron_redis`` fixtures).
+
+        A database preset clones the app's (migrated) database under a new name
+        built from ``token``; a preset whose resource is cheap to empty may empty
+        the app's own and return ``values`` (the recorded ``${alloc:...}`` values).
+
+        :returns: the ``${alloc:...}`` values of the copy: the app's env is rendered with them.
+        """
+        raise NotImplementedError(f"preset {self.name!r} cannot make a copy of {request.kind} {request.name} for a test")
+
+    async def tune_for_tests(self, service: ServiceHandle) -> None:
+        """Trade durability for speed on a stack only tests use (the app-test plugin calls it once a session).
+
+        Postgres turns ``fsync`` off, as pytest-postgresql's servers run. Never
+        called for the project's default stack. A no-op by default.
+        """
+        return None
+
+    async def drop_copy(self, service: ServiceHandle, request: AllocationRequest, values: dict[str, str]) -> None:
+        """Remove what :meth:`fresh_copy` made (``values`` are what it returned); a no-op by default."""
+        return None
 
     async def maintain(self, service: ServiceHandle) -> None:
         """a periodic chore: called by `infra up` after the service is prepared and its allocations made, and by the daemon on every reconcile tick; must be idempotent and cheap when nothing is to do"""

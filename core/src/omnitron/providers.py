@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from .process import RuntimeSpec
 from .runtime import ExecResult
@@ -54,7 +55,12 @@ class Candidate(BaseModel):
 
 
 class ContainerState(BaseModel):
-    """State of one managed service (a container, a process, a remote server)."""
+    """State of one managed service (a container, a process, a remote server).
+
+    ``model_dump(by_alias=True)`` spells it as the spec's ``ContainerState`` (``containerId``, ``startedAt``).
+    """
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
 
     name: str
     image: str = ""
@@ -78,22 +84,15 @@ class ContainerState(BaseModel):
 
 
 class InfrastructureState(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+
     services: dict[str, ContainerState] = {}
     ready: bool = False
     last_reconciled: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The spec's ``InfrastructureState`` with camelCase keys (what ``infra status --json`` and the daemon's API print)."""
-        from pydantic.alias_generators import to_camel
-
-        def camel(data: dict[str, Any]) -> dict[str, Any]:
-            return {to_camel(k): v for k, v in data.items()}
-
-        return {
-            "services": {name: camel(st.model_dump(mode="json")) for name, st in self.services.items()},
-            "ready": self.ready,
-            "lastReconciled": self.last_reconciled,
-        }
+        return self.model_dump(mode="json", by_alias=True)
 
 
 ProgressFn = Callable[[str, str, str], None]
@@ -294,8 +293,12 @@ class Provider(ABC):
     def logs(self, name: str, *, follow: bool = False, tail: int | None = None) -> AsyncIterator[str]: ...
 
     @abstractmethod
-    async def exec(self, name: str, command: list[str], *, timeout: float | None = None) -> ExecResult:
-        """Run ``command`` where the service runs (inside the container), output captured."""
+    async def exec(self, name: str, command: list[str], *, timeout: float | None = None, input: bytes | None = None) -> ExecResult:
+        """Run ``command`` where the service runs (inside the container), output captured.
+
+        :param input: bytes written to the command's standard input, which is then
+            closed (a restore feeds a dump this way); ``None``: no input (stdin at EOF).
+        """
 
     async def interactive_argv(self, name: str, command: list[str], *, env_names: tuple[str, ...] = ()) -> list[str] | None:
         """An argv that runs ``command`` interactively where the service runs (``docker exec -it ...``), or ``None``.

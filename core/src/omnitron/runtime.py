@@ -10,6 +10,33 @@ if TYPE_CHECKING:
     from .plan import AllocationRequest, Plan, PlannedService
 
 
+CAPTURE = (
+    'out=$(mktemp) && err=$(mktemp) || exit 125; "$@" >"$out" 2>"$err"; rc=$?; '
+    'if [ "$rc" -eq 0 ]; then base64 "$out" || rc=$?; else cat "$err"; fi; rm -f "$out" "$err"; exit "$rc"'
+)
+"""Runs a command where a service runs and prints its stdout in base64 (its stderr only when it fails):
+an exec's output is text with stderr merged, so binary output travels this way."""
+
+
+async def exec_bytes(handle: ServiceHandle, command: list[str], *, input: bytes | None = None, timeout: float | None = None) -> bytes:
+    """The binary stdout of ``command`` run where ``handle``'s service runs (a ``pg_dump -Fc``, a file's bytes).
+
+    Needs ``sh``, ``mktemp`` and ``base64`` there (any Debian or Alpine image, any host).
+
+    :raises ProvisionError: the command exits non-zero (its stderr in the message).
+    """
+    import base64
+
+    from .errors import ProvisionError
+
+    argv = ["sh", "-c", CAPTURE, "exec-bytes", *command]
+    result = await (handle.exec(argv) if input is None and timeout is None else handle.exec(argv, input=input, timeout=timeout))
+    if result.exit_code != 0:
+        detail = result.output.strip()[-500:] or "no output"
+        raise ProvisionError(f"service {handle.name}: `{' '.join(command[:3])}` failed with exit code {result.exit_code}: {detail}")
+    return base64.b64decode(result.output)
+
+
 @dataclass
 class ExecResult:
     exit_code: int
@@ -21,7 +48,8 @@ class ServiceHandle:
     """A provisioned service, as presets (``prepare``/``allocate``) and health probes use it.
 
     :param secret: resolves a logical secret name of the service to its value.
-    :param exec: runs a command where the service runs (inside its container).
+    :param exec: runs a command where the service runs (inside its container):
+        ``await exec(argv)``, or ``await exec(argv, input=b"...", timeout=60)`` to feed its stdin.
     :param state: the project's state store (allocations are recorded there).
     :param redis_db_offset: the stack's ``redisDbOffset``: the first DB index a Redis-like preset hands to apps.
     :param plan: the whole plan of the stack (a gateway preset reads the other services and apps from it).
@@ -35,7 +63,7 @@ class ServiceHandle:
     host: str
     ports: dict[str, int]
     secret: Callable[[str], str]
-    exec: Callable[[list[str]], Awaitable[ExecResult]]
+    exec: Callable[..., Awaitable[ExecResult]]
     state: Any = None
     log: Callable[[str], None] = lambda msg: None
     redis_db_offset: int = 0

@@ -41,7 +41,7 @@ def test_dialect_mysql_plans_a_shared_server_with_a_database_and_user_per_app(pr
     assert db["docker"]["image"] == "mysql:8.4"
     assert db["docker"]["env"] == {"MYSQL_ROOT_PASSWORD": "${secret:password}"}
     assert db["docker"]["volumes"][0]["target"] == "/var/lib/mysql"
-    assert db["docker"]["ports"] == {"main": 3306} and db["ports"] == {"main": 3306} and db["bind_address"] == "127.0.0.1"
+    assert db["docker"]["ports"] == {"main": 3306} and db["ports"] == {"main": 3306} and db["bindAddress"] == "127.0.0.1"
     assert db["docker"]["command"] == ["--character-set-server=utf8mb4"]
     assert db["secrets"] == {"password": "shop/dev/mysql/password"}
     apps = plan["apps"]
@@ -80,7 +80,7 @@ def test_config_reaches_the_server_arguments(project):
         "--character-set-server=latin1", "--collation-server=latin1_swedish_ci", "--sql-mode=ANSI,NO_ZERO_DATE",
         "--local-infile=OFF", "--max-connections=50",
     ]
-    assert db["config"]["sql_mode"] == ["ANSI", "NO_ZERO_DATE"]
+    assert db["config"]["sqlMode"] == ["ANSI", "NO_ZERO_DATE"]
     cli = project({"db": {"preset": "mysql", "config": {"sqlMode": ""}}})
     assert "--sql-mode=" in service(plan_of(cli, "--provider", "docker"), "db")["docker"]["command"]
 

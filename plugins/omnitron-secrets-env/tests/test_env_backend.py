@@ -109,4 +109,4 @@ def test_cli_with_env_backend(root: Path, monkeypatch: pytest.MonkeyPatch, capsy
     assert "export OMNITRON_SECRET_SHOP_SEARCH_API_KEY" in capsys.readouterr().err
     monkeypatch.setenv("OMNITRON_SECRET_SHOP_SEARCH_API_KEY", "s")
     assert main(["infra", "plan", "--json", "--show-secrets", *project]) == 0
-    assert json.loads(capsys.readouterr().out)["apps"]["web"]["rendered_env"]["SEARCH_API_KEY"] == "s"
+    assert json.loads(capsys.readouterr().out)["apps"]["web"]["renderedEnv"]["SEARCH_API_KEY"] == "s"

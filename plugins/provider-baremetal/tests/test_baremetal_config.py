@@ -55,7 +55,7 @@ def test_the_plan_renders_the_static_servers_port(omnitron_project, omnitron_cli
     }
     project = omnitron_project.write(prod({"db": db}), {"web": {"services": {"db": True}}})
     plan = omnitron_cli("infra", "plan", "--project", str(project.root), "--json").json()
-    assert plan["apps"]["web"]["rendered_env"]["DATABASE_URL"] == "postgres://****:****@127.0.0.1:13903/main"
+    assert plan["apps"]["web"]["renderedEnv"]["DATABASE_URL"] == "postgres://****:****@127.0.0.1:13903/main"
     assert plan["services"][0]["provider"] == "baremetal" and plan["services"][0]["ports"] == {"tcp": 13903}
 
 

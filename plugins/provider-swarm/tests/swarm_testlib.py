@@ -23,15 +23,15 @@ TEST_IMAGES = (POSTGRES_IMAGE, REDIS_IMAGE, DEBIAN_IMAGE)
 OMNITRON = [str(Path(sys.executable).parent / "omnitron")]
 GWBRIDGE = "docker_gwbridge"
 LOCK_ENV = "OMNITRON_SWARM_LOCK"
-SHARED_LOCK = Path("/work/team/docker-swarm.lock")
+SHARED_LOCK = Path(tempfile.gettempdir()) / "omnitron-docker-swarm.lock"
 
 
 def lock_path() -> Path:
     """The file that serialises everything putting the shared engine in swarm mode (tests, the benchmark):
-    ``$OMNITRON_SWARM_LOCK``, else the machine's shared lock file, else one in the temp directory."""
+    ``$OMNITRON_SWARM_LOCK``, else one machine-wide file in the temp directory."""
     if os.environ.get(LOCK_ENV):
         return Path(os.environ[LOCK_ENV])
-    return SHARED_LOCK if SHARED_LOCK.parent.is_dir() else Path(tempfile.gettempdir()) / "omnitron-docker-swarm.lock"
+    return SHARED_LOCK
 
 
 @contextlib.contextmanager

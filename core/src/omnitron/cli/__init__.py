@@ -16,7 +16,7 @@ __all__ = ["app", "main", "run"]
 
 
 def __getattr__(name: str) -> object:
-    if name in ("app", "main", "infra", "plugins_app", "config_app", "secret_app", "daemon_app"):
+    if name in ("app", "main", "infra", "plugins_app", "config_app", "secret_app", "daemon_app", "backup_app"):
         from . import root as _app
 
         return getattr(_app, name)

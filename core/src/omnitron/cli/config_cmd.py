@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .options import JsonOpt, ProjectOpt, StackOpt, console, load_project, print_json
+from .options import JsonOpt, ProjectOpt, StackOpt, console, load_project, print_json, report_warnings
 
 
-def schema(which: Literal["ecosystem", "app", "all"] = "all") -> int:
-    """Print the JSON Schema of omnitron.config.py/omnitron.toml (ecosystem) and config/default.json (app)."""
-    from ..model import AppConfig, EcosystemConfig
-    from ..model.docs import json_schema
+def schema(*, which: Literal["ecosystem", "app"] = "ecosystem") -> int:
+    """Print ONE JSON Schema (draft 2020-12): of omnitron.toml (--which ecosystem) or of an app's config/default.json (--which app).
 
-    app_schema = {
-        "type": "object",
-        "properties": {"omnitron": json_schema(AppConfig)},
-        "title": "config/default.json",
-    }
-    eco = json_schema(EcosystemConfig)
-    out = {"ecosystem": eco, "app": app_schema}
-    print_json(out if which == "all" else out[which])
+    Preset configs are described by the installed plugins' models. Editors:
+    ``omnitron config schema --which app > .vscode/omnitron-app.schema.json``
+    and map it with ``json.schemas`` (see the README).
+    """
+    from ..config_schema import app_schema, ecosystem_schema
+    from ..plugins import default_manager
+
+    plugins = default_manager()
+    print_json(app_schema(plugins) if which == "app" else ecosystem_schema(plugins))
     return 0
 
 
@@ -31,8 +30,9 @@ def validate(*, project: ProjectOpt = None, stack: StackOpt = None, json: JsonOp
     every = {name: True for name in proj.plugins.providers}  # plan as if every installed provider could run here
     plans = {s: proj.plan(s, available=every) for s in stacks}
     if json:
-        print_json({"ok": True, "project": proj.name, "config": str(proj.config_file), "apps": sorted(loaded.apps), "stacks": {s: len(p.services) for s, p in plans.items()}})
+        print_json({"ok": True, "project": proj.name, "config": str(proj.config_file), "apps": sorted(loaded.apps), "stacks": {s: len(p.services) for s, p in plans.items()}, "warnings": loaded.warnings})
         return 0
+    report_warnings(proj)
     summary = ", ".join(f"{s}: {len(p.services)} services" for s, p in plans.items())
     console().print(f"[green]ok[/green] {proj.config_file.name}: {len(loaded.apps)} apps; {summary}")
     return 0

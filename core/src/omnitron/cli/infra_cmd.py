@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .options import JsonOpt, ProjectOpt, ProviderOpt, ShowSecretsOpt, StackOpt, console, print_json
+from .options import JsonOpt, ProjectOpt, ProviderOpt, ShowSecretsOpt, StackOpt, console, print_json, report_warnings
 
 
 def plan(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False, show_secrets: ShowSecretsOpt = False) -> int:
@@ -12,13 +12,11 @@ def plan(*, project: ProjectOpt = None, stack: StackOpt = None, provider: Provid
 
     # the same provider choice as up/status/run (including the one remembered from the last up)
     loaded = load_stack(project, stack, provider)
+    report_warnings(loaded.project)
     the_plan = loaded.plan
     envs = render_plan_env(loaded.project, the_plan, show_secrets=show_secrets)
     if json:
-        data = the_plan.model_dump(mode="json")
-        for name, app in data["apps"].items():
-            app["rendered_env"] = envs[name]
-        print_json(data)
+        print_json(plan_document(loaded, envs))
         return 0
     out = console()
     from rich.table import Table
@@ -45,3 +43,23 @@ def plan(*, project: ProjectOpt = None, stack: StackOpt = None, provider: Provid
         for var, value in env.items():
             out.print(f"  {var}={value}")
     return 0
+
+
+def plan_document(loaded, envs: dict[str, dict[str, str]]) -> dict:
+    """The plan as ``--json`` prints it (docs/schemas/plan.json): camelCase keys, each preset's config as written
+    (its model's aliases), allocations with the values recorded once ``up`` made them."""
+    from ..state import recorded_allocations
+
+    plan = loaded.plan
+    data = plan.model_dump(mode="json", by_alias=True)
+    presets = loaded.project.plugins.presets
+    for svc, dumped in zip(plan.services, data["services"]):
+        preset = presets.get(svc.preset) if svc.preset else None
+        if preset is not None:
+            dumped["config"] = preset.config_model.model_validate(svc.config).model_dump(mode="json", by_alias=True)
+    recorded = recorded_allocations(loaded.project.state_dir, plan.stack)
+    for name, app in data["apps"].items():
+        app["renderedEnv"] = envs[name]
+        for allocation in app["allocations"]:
+            allocation["values"].update(recorded.get(name, {}).get(allocation["service"], {}))
+    return data

@@ -11,13 +11,15 @@ from typing import Annotated, Any, Literal
 
 from cyclopts import Parameter
 
-from .options import JsonOpt, ProjectOpt, ProviderOpt, ShowSecretsOpt, StackOpt, YesOpt, console, print_json, run_async
+from .options import AppArg, JsonOpt, ProjectOpt, ServiceArg, ProviderOpt, ShowSecretsOpt, StackOpt, YesOpt, console, print_json, report_warnings, run_async
 
 
 def _load(project: Any, stack: str | None, provider: str | None = None) -> Any:
     from ..usecases import load_stack
 
-    return load_stack(project, stack, provider)
+    loaded = load_stack(project, stack, provider)
+    report_warnings(loaded.project)
+    return loaded
 
 
 # -- up / reset ------------------------------------------------------------------
@@ -140,17 +142,27 @@ def _stop_daemon_if_idle(loaded: Any) -> str | None:
     return note
 
 
-def reset_cmd(*, yes: YesOpt = False, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
-    """DESTRUCTIVE: delete every service's data of this stack and provision it again (needs --yes)."""
+BackupOpt = Annotated[bool, Parameter(name="--backup", negative="", help="Back up first (`omnitron backup create`); nothing is reset if that fails.")]
+
+
+def reset_cmd(*, yes: YesOpt = False, backup: BackupOpt = False, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
+    """DESTRUCTIVE: delete every service's data of this stack and provision it again (needs --yes; --backup backs up first)."""
     from ..usecases import reset, what_reset_destroys
 
     loaded = _load(project, stack, provider)
+    if yes and backup:
+        from ..usecases.backup import create_backup
+        from .backup_cmd import print_created
+
+        made = run_async(create_backup, loaded)
+        if not json:
+            print_created(made)
     if not yes:
         out = console()
         out.print(f"[bold red]infra reset[/bold red] deletes all data of project {loaded.plan.project}, stack {loaded.plan.stack}, irreversibly:")
         for line in what_reset_destroys(loaded):
             out.print(f"  - {line}", soft_wrap=True)  # never break an address or a name
-        out.print("Back up first (`omnitron backup create`), then run `omnitron infra reset --yes`. Nothing was changed.")
+        out.print("Back up first (`omnitron backup create`, or `--backup`), then run `omnitron infra reset --yes`. Nothing was changed.")
         return 1
     return _provision(loaded, lambda progress: reset(loaded, progress=progress), json=json)
 
@@ -194,15 +206,21 @@ def state_json(state: Any) -> dict[str, Any]:
     return state.as_json()
 
 
-def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
+NOT_READY = 3
+"""Exit code of ``infra status --check`` when the stack is not ready."""
+CheckOpt = Annotated[bool, Parameter(name="--check", negative="", help="Exit 3 when the stack is not ready (plain status exits 0).")]
+
+
+def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False, check: CheckOpt = False) -> int:
     """What runs for this stack, whether it is healthy, and whether the stack is ready."""
     from ..usecases import stack_status
 
     loaded = _load(project, stack, provider)
     state = run_async(stack_status, loaded)
+    code = NOT_READY if check and not state.ready else 0
     if json:
         print_json(state_json(state))
-        return 0
+        return code
     from rich.table import Table
 
     table = Table(title=f"project {loaded.plan.project}, stack {loaded.plan.stack}: {'ready' if state.ready else 'NOT ready'}")
@@ -219,7 +237,7 @@ def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: 
     if state.last_reconciled:
         out.print(f"last reconciled: {state.last_reconciled}")
     out.print(_daemon_line(loaded))
-    return 0
+    return code
 
 
 def _print_choice(out: Any, name: str, st: Any) -> None:
@@ -246,9 +264,9 @@ def _daemon_line(loaded: Any) -> str:
     return "daemon: not running (`omnitron daemon start`, or `infra up`, starts it)"
 
 
-def ps_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
+def ps_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False, check: CheckOpt = False) -> int:
     """Same as ``infra status``."""
-    return status_cmd(project=project, stack=stack, provider=provider, json=json)
+    return status_cmd(project=project, stack=stack, provider=provider, json=json, check=check)
 
 
 # -- logs ------------------------------------------------------------------------
@@ -257,7 +275,7 @@ FollowOpt = Annotated[bool, Parameter(name=["--follow", "-f"], negative="", help
 TailOpt = Annotated[int | None, Parameter(name=["--tail", "-n"], help="Only the last N lines.")]
 
 
-def logs_cmd(service: str | None = None, *, follow: FollowOpt = False, tail: TailOpt = None, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None) -> int:
+def logs_cmd(service: ServiceArg | None = None, *, follow: FollowOpt = False, tail: TailOpt = None, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None) -> int:
     """Print a service's logs (every service's, prefixed, when none is named)."""
     from ..usecases import stream_logs
 
@@ -296,7 +314,7 @@ def format_env(env: dict[str, str], fmt: str) -> str:
 FormatOpt = Annotated[Literal["dotenv", "json", "shell"], Parameter(name=["--format", "-f"], help="Output format.")]
 
 
-def env_cmd(app: str, *, format: FormatOpt = "dotenv", show_secrets: ShowSecretsOpt = False, project: ProjectOpt = None, stack: StackOpt = None) -> int:
+def env_cmd(app: AppArg, *, format: FormatOpt = "dotenv", show_secrets: ShowSecretsOpt = False, project: ProjectOpt = None, stack: StackOpt = None) -> int:
     """Print APP's env as it gets it from ``omnitron run`` (secrets masked unless --show-secrets)."""
     from ..usecases import app_env
 
@@ -307,7 +325,7 @@ def env_cmd(app: str, *, format: FormatOpt = "dotenv", show_secrets: ShowSecrets
 # -- migrate ---------------------------------------------------------------------
 
 
-def migrate_cmd(app: str | None = None, *, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None) -> int:
+def migrate_cmd(app: AppArg | None = None, *, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None) -> int:
     """Run the app's declared ``migrate`` command (every app's when none is named) with its env, after the gate."""
     from ..usecases import apps_to_migrate, migrate
     from .run_cmd import WaitingNotice

@@ -13,8 +13,23 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
+def completes(kind: str) -> Any:
+    """A completer of the project's ``stacks``, ``apps``, ``services`` or ``backups`` (imported only at TAB time)."""
+
+    def completer(context: Any) -> list[str]:
+        from .complete import names
+
+        return names(kind, context)
+
+    return completer
+
+
 ProjectOpt = Annotated[Path | None, Parameter(name=["--project", "-p"], help="Project directory or config file (default: found from the current directory up; env OMNITRON_PROJECT).")]
-StackOpt = Annotated[str | None, Parameter(name=["--stack", "-s"], help="Stack to use (default: the ecosystem's defaultStack).")]
+StackOpt = Annotated[str | None, Parameter(name=["--stack", "-s"], help="Stack to use (default: the ecosystem's defaultStack).", completer=completes("stacks"))]
+AppArg = Annotated[str, Parameter(completer=completes("apps"))]
+"""An app of the project, completed by the shell."""
+ServiceArg = Annotated[str, Parameter(completer=completes("services"))]
+"""A service of the stack, completed by the shell."""
 JsonOpt = Annotated[bool, Parameter(name="--json", negative="", help="Print JSON for scripts.")]
 ProviderOpt = Annotated[
     str | None,
@@ -66,6 +81,12 @@ def console(stderr: bool = False) -> Any:
     from .plain import rich_console
 
     return rich_console(stderr)
+
+
+def report_warnings(project: Any) -> None:
+    """Print what loading the project found worth a warning (an app without a config file), on stderr."""
+    for warning in project.loaded.warnings:
+        print(f"omnitron: warning: {warning}", file=sys.stderr, flush=True)
 
 
 def load_project(project: Path | None) -> Any:

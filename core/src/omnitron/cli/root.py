@@ -38,15 +38,18 @@ plugins_app = App(name="plugins", help="Installed plugins.")
 config_app = App(name="config", help="Config files: JSON Schema and validation.")
 secret_app = App(name="secret", help="The project's secret store.")
 daemon_app = App(name="daemon", help="The project's daemon: it keeps the stack as declared and serves the infrastructure API.")
+backup_app = App(name="backup", help="Back up and restore the stack's data (each service's preset copies it where it runs).")
 app.command(infra)
 app.command(daemon_app)
+app.command(backup_app)
+app.command("omnitron.cli.completion_cmd:install_completion", name="--install-completion", help="Install shell completion (bash, zsh or fish: --shell), completing app, service and stack names from the project.")
 app.command(plugins_app)
 app.command(config_app)
 app.command(secret_app)
 
 plugins_app.command("omnitron.cli.plugins_cmd:list_plugins", name="list", help="Installed plugins: name, version, hooks, what each provides.")
 plugins_app.command("omnitron.cli.plugins_cmd:new_plugin", name="new", help="Write a new plugin package (a preset or a provider) whose own tests pass.")
-config_app.command("omnitron.cli.config_cmd:schema", name="schema", help="JSON Schema of the ecosystem and app config files.")
+config_app.command("omnitron.cli.config_cmd:schema", name="schema", help="JSON Schema (draft 2020-12) of omnitron.toml (--which ecosystem) or of config/default.json (--which app).")
 config_app.command("omnitron.cli.config_cmd:validate", name="validate", help="Check the ecosystem and every app config; plan every stack.")
 infra.command("omnitron.cli.infra_cmd:plan", name="plan", help="Show what up would do: services, providers, ports, order, each app's env.")
 
@@ -68,6 +71,12 @@ _OPTIONAL = [
         "env": "Print an app's env (secrets masked unless --show-secrets).",
         "migrate": "Run an app's migrate command with its env.",
         "reset": "DESTRUCTIVE: drop and recreate all data (needs --yes).",
+    }),
+    (infra, "omnitron.cli.infra_wait", {"wait": "Wait until services are healthy (exit 0), or report the failing probe (exit 1)."}),
+    (backup_app, "omnitron.cli.backup_cmd", {
+        "create": "Back up the running stack's data (pg_dump, Redis RDB, MySQL dump...), with a manifest of checksums.",
+        "list": "List the backups: id, stack, when, services, size.",
+        "restore": "Restore a backup (the newest by default), replacing current data (needs --yes).",
     }),
     (app, "omnitron.cli.run_cmd", {"run": "Wait for an app's infrastructure, then exec a command with its env."}),
     (infra, "omnitron.cli.infra_keep", {
@@ -115,7 +124,7 @@ def _register_plugin_commands() -> None:
     except Exception as exc:
         print(f"warning: plugin commands unavailable: {exc}", file=sys.stderr)
         return
-    groups = {"": app, "infra": infra, "secret": secret_app, "plugins": plugins_app, "config": config_app, "daemon": daemon_app}
+    groups = {"": app, "infra": infra, "secret": secret_app, "plugins": plugins_app, "config": config_app, "daemon": daemon_app, "backup": backup_app}
     for spec in specs.values():
         target = groups.get(spec.group)
         if target is None:
@@ -123,17 +132,17 @@ def _register_plugin_commands() -> None:
         _add(target, spec.target, spec.name, spec.help or None)
 
 
-_BUILTIN_INFRA = {"plan", "up", "down", "status", "ps", "logs", "env", "migrate", "reset", "events", "endpoints", "prune", "reconcile"}
+_BUILTIN_INFRA = {"plan", "up", "down", "status", "ps", "logs", "env", "migrate", "reset", "events", "endpoints", "prune", "reconcile", "wait"}
 
 
 def _wants_plugin_commands(argv: list[str]) -> bool:
     """Plugin commands are loaded only when the command line may name one (keeps built-ins fast)."""
     words = [a for a in argv if not a.startswith("-")]
     if not words:
-        return any(a in ("-h", "--help") for a in argv)
+        return any(a in ("-h", "--help", "--install-completion") for a in argv)
     if words[0] == "infra":
         return len(words) < 2 or words[1] not in _BUILTIN_INFRA
-    return words[0] not in {"plugins", "config", "secret", "run", "daemon"}
+    return words[0] not in {"plugins", "config", "secret", "run", "daemon", "backup"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import OmnitronError
 
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--version"]:
+        print(_version())  # plain text: never wrapped to a terminal's width, whatever reads it
+        return 0
     _register_optional()
     if _wants_plugin_commands(argv):
         _register_plugin_commands()
@@ -152,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("omnitron: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): nothing left to say
+        return 141
     except _cyclopts_error():  # type: ignore[misc]
         return 2
     if isinstance(result, bool) or result is None:

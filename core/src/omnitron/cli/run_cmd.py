@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
-from .options import ProjectOpt, ProviderOpt, StackOpt, run_async
+from .options import AppArg, ProjectOpt, ProviderOpt, StackOpt, run_async
 
 QUIET_FOR = 1.0
 """Seconds of silence before ``run`` says it is waiting for infrastructure."""
@@ -83,7 +83,7 @@ def _detach_streams() -> None:
 NoUpOpt = Annotated[bool, Parameter(name="--no-up", negative="", help="Do not provision: only wait until the app's services are healthy.")]
 
 
-def run_cmd(app: str, /, *command: str, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, no_up: NoUpOpt = False) -> int:
+def run_cmd(app: AppArg, /, *command: str, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, no_up: NoUpOpt = False) -> int:
     """Wait for APP's infrastructure, then run CMD (default: the app's command) with APP's env.
 
     Usage: ``omnitron run APP -- CMD [ARGS...]``. CMD replaces omnitron (exec):
@@ -93,6 +93,8 @@ def run_cmd(app: str, /, *command: str, project: ProjectOpt = None, stack: Stack
     from ..usecases import load_stack, prepare_app, require_app
 
     loaded = load_stack(project, stack, provider)
+    for warning in loaded.project.loaded.warnings:
+        warn(warning)
     plan = loaded.plan
     require_app(loaded, app)
     argv = list(command)

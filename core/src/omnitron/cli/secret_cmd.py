@@ -118,7 +118,7 @@ def rotate_key_cmd(*, project: ProjectOpt = None, json: JsonOpt = False) -> int:
     def show(new_key: str) -> None:
         shown["key"] = new_key
         if json:
-            print_json({"key_source": "OMNITRON_SECRET_KEY", "new_key": new_key, "stores": [str(backend.path)]})
+            print_json({"keySource": "OMNITRON_SECRET_KEY", "newKey": new_key, "stores": [str(backend.path)], "skipped": []})
         else:
             print(
                 f"new secret key (shown once): {new_key}\n"
@@ -131,7 +131,7 @@ def rotate_key_cmd(*, project: ProjectOpt = None, json: JsonOpt = False) -> int:
     if shown:
         return 0
     if json:
-        print_json({"key_source": rotation.key_source, "stores": [str(s) for s in rotation.stores], "skipped": [str(s) for s in rotation.skipped]})
+        print_json({"keySource": rotation.key_source, "stores": [str(s) for s in rotation.stores], "skipped": [str(s) for s in rotation.skipped]})
         return 0
     print(f"new key in {rotation.key_source}; re-encrypted {len(rotation.stores)} store(s):")
     for store in rotation.stores:

@@ -51,13 +51,15 @@ def secret_value(project: Project, svc: PlannedService, logical: str) -> str:
         raise ProvisionError(f"service {svc.name}: {exc.args[0] if exc.args else exc} (has `omnitron infra up` run?)") from None
 
 
-async def exec_in_service(project: Project, plan: Plan, svc: PlannedService, command: list[str]) -> ExecResult:
-    """Run ``command`` where ``svc`` runs, through its provider."""
+async def exec_in_service(project: Project, plan: Plan, svc: PlannedService, command: list[str], *, input: bytes | None = None) -> ExecResult:
+    """Run ``command`` where ``svc`` runs, through its provider (``input`` on its stdin)."""
     from .session import Session
 
     async with Session(project, plan) as session:
         provider = await session.provider(svc.provider)
-        return await provider.exec(svc.name, command)
+        if input is None:
+            return await provider.exec(svc.name, command)
+        return await provider.exec(svc.name, command, input=input)
 
 
 async def interactive_exec_argv(project: Project, plan: Plan, svc: PlannedService, command: list[str], *, env_names: tuple[str, ...] = ()) -> list[str] | None:

@@ -78,7 +78,7 @@ class ServiceOutcome:
             "probe": self.probe,
             "error": self.error,
             "allocations": self.allocations,
-            "state": self.state.model_dump(mode="json") if self.state is not None else None,
+            "state": self.state.model_dump(mode="json", by_alias=True) if self.state is not None else None,
         }
 
 

@@ -148,8 +148,10 @@ class Session:
     def handle(self, svc: PlannedService, provider: Provider) -> ServiceHandle:
         """What presets and probes see of ``svc`` running under ``provider`` (``exec`` runs through ``provider.exec``)."""
 
-        async def exec_(command: list[str]) -> Any:
-            return await provider.exec(svc.name, command)
+        async def exec_(command: list[str], *, input: bytes | None = None, timeout: float | None = None) -> Any:
+            if input is None and timeout is None:
+                return await provider.exec(svc.name, command)
+            return await provider.exec(svc.name, command, timeout=timeout, input=input)
 
         return ServiceHandle(
             service=svc,

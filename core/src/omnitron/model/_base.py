@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 
@@ -54,7 +54,7 @@ def parse_duration(value: Any) -> int:
 Duration = Annotated[
     int,
     BeforeValidator(parse_duration),
-    Field(json_schema_extra={"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": _DURATION_RE.pattern}]}),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION_RE.pattern}], "description": "500ms, 5s, 2m, 1h, or milliseconds"}),
 ]
 """A duration in milliseconds; files may write ``"5s"``, ``"2m"``, ``"500ms"`` or an integer."""
 
@@ -71,7 +71,7 @@ def _strict_int(value: Any) -> Any:
     return value
 
 
-Port = Annotated[int, BeforeValidator(_strict_int), AfterValidator(_check_port)]
+Port = Annotated[int, BeforeValidator(_strict_int), AfterValidator(_check_port), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 65535})]
 """A TCP port number, 1-65535."""
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
@@ -96,7 +96,12 @@ def parse_size(value: Any) -> int:
     raise ValueError(f"invalid size {value!r}: use a number of bytes or 512mb, 10gb, 1GiB")
 
 
-Size = Annotated[int, BeforeValidator(parse_size), PlainSerializer(int)]
+Size = Annotated[
+    int,
+    BeforeValidator(parse_size),
+    PlainSerializer(int),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": _SIZE_RE.pattern}], "description": "512mb, 10gb, 1GiB, or bytes"}),
+]
 """A size in bytes; files may write ``"10gb"``, ``"512mb"``, ``"1GiB"``."""
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"

@@ -81,7 +81,7 @@ class ServiceOverride(Model):
     bare_metal: BareMetalServiceConfig | None = None
     disabled: bool = False
     critical: bool | None = None
-    startup_timeout: Annotated[int, Field(ge=0)] | None = None
+    startup_timeout: Duration | None = None
 
 
 class StackConfig(Model):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import shlex
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema, field_validator, model_validator
 
 from ._base import Duration, Model, Name, Port
+
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+"""What an env variable's name may be (the schema's spelling of the check below)."""
 
 ServiceType = Literal["database", "cache", "daemon", "gateway", "storage", "sidecar", "tool"]
 
@@ -21,7 +24,12 @@ def _split_command(value: Any) -> Any:
     return value
 
 
-Command = Annotated[list[str], BeforeValidator(_split_command), Field(min_length=1)]
+Command = Annotated[
+    list[str],
+    BeforeValidator(_split_command),
+    Field(min_length=1),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": "\\S"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}], "description": "an argument list, or a string split as a shell would"}),
+]
 """A command as a list of arguments; a string is split like a shell would."""
 
 
@@ -263,7 +271,7 @@ class ServiceRequirement(Model):
     type: ServiceType | None = None
     ports: dict[Name, Port] = {}
     """Named ports the service exposes."""
-    env: dict[str, str] = {}
+    env: Annotated[dict[str, str], Field(json_schema_extra={"propertyNames": {"pattern": ENV_NAME}})] = {}
     """Env vars injected INTO THE APP (templates: ``${host}``, ``${port:NAME}``, ``${secret:NAME}``)."""
     health_check: HealthCheck | None = None
     depends_on: list[Name] = []
@@ -309,14 +317,15 @@ class PresetService(Model):
 
 
 def _entry_kind(value: Any) -> str:
+    # tags are capitalised so an error location never mistakes one for the ``preset`` key of the data
     if isinstance(value, dict):
-        return "preset" if "preset" in value else "requirement"
-    return "preset" if isinstance(value, PresetService) else "requirement"
+        return "PresetService" if "preset" in value else "ServiceRequirement"
+    return "PresetService" if isinstance(value, PresetService) else "ServiceRequirement"
 
 
 ServiceEntry = Annotated[
-    Annotated[PresetService, Tag("preset")]
-    | Annotated[ServiceRequirement, Tag("requirement")],
+    Annotated[PresetService, Tag("PresetService")]
+    | Annotated[ServiceRequirement, Tag("ServiceRequirement")],
     Discriminator(_entry_kind),
 ]
 """An ecosystem or app service entry: a preset shorthand or a full requirement."""

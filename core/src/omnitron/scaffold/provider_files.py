@@ -101,9 +101,9 @@ class ${Camel}Provider(Provider):
     async def logs(self, name, *, follow=False, tail=None):
         yield f"{name}: the $name provider keeps no logs"
 
-    async def exec(self, name, command, *, timeout=None):
-        result = subprocess.run(command, cwd=self._data(name), capture_output=True, text=True, timeout=timeout)
-        return ExecResult(result.returncode, result.stdout + result.stderr)
+    async def exec(self, name, command, *, timeout=None, input=None):
+        result = subprocess.run(command, cwd=self._data(name), input=input, capture_output=True, timeout=timeout)
+        return ExecResult(result.returncode, (result.stdout + result.stderr).decode(errors="replace"))
 
     async def check_ports(self, services):
         problems = []

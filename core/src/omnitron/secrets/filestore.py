@@ -204,7 +204,9 @@ class EncryptedFileBackend(SecretBackend):
     # -- internals --------------------------------------------------------
 
     def _locked(self):
-        self.ctx.state_dir.mkdir(parents=True, exist_ok=True)
+        from ..state.directory import make_state_dir
+
+        make_state_dir(self.ctx.state_dir)
         return locked(self.lock_path)
 
     def _read(self) -> dict[str, str]:

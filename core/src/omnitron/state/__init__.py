@@ -5,6 +5,6 @@ from .app_endpoints import AppEndpoint
 from .endpoints import Endpoint
 from .events import Event
 from .lock import project_lock
-from .store import IndexExhausted, StateStore, recorded_app_ports, recorded_facts
+from .store import IndexExhausted, StateStore, recorded_allocations, recorded_app_ports, recorded_facts
 
-__all__ = ["AppEndpoint", "Endpoint", "Event", "IndexExhausted", "RecordedAddress", "StateStore", "project_lock", "recorded_app_ports", "recorded_facts"]
+__all__ = ["AppEndpoint", "Endpoint", "Event", "IndexExhausted", "RecordedAddress", "StateStore", "project_lock", "recorded_allocations", "recorded_app_ports", "recorded_facts"]

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import OmnitronError
+from .directory import make_state_dir
 
 _held: contextvars.ContextVar[frozenset[Path]] = contextvars.ContextVar("omnitron_project_locks", default=frozenset())
 
@@ -33,7 +34,7 @@ def acquire_fd(state_dir: Path, *, wait: bool) -> int:
 
     :raises OmnitronError: ``wait`` is false and another command holds it.
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_state_dir(state_dir)
     fd = os.open(lock_path(state_dir), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))

@@ -25,6 +25,7 @@ from pathlib import Path
 from ..errors import OmnitronError
 from .addresses import AddressesMixin
 from .app_endpoints import AppEndpointsMixin
+from .directory import make_state_dir
 from .endpoints import EndpointsMixin
 from .events import EventsMixin, KeptMixin
 from .facts import FactsMixin
@@ -42,7 +43,7 @@ class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, Readi
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
-        state_dir.mkdir(parents=True, exist_ok=True)
+        make_state_dir(state_dir)
         self.path = state_dir / "state.db"
         self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -149,6 +150,17 @@ class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, Readi
     def last_event(self, stack: str, action: str) -> float | None:
         row = self._conn.execute("SELECT MAX(ts) FROM events WHERE stack=? AND action=?", (stack, action)).fetchone()
         return row[0] if row and row[0] is not None else None
+
+
+def recorded_allocations(state_dir: Path, stack: str) -> dict[str, dict[str, dict[str, str]]]:
+    """App -> service -> the ``${alloc:...}`` values recorded for ``stack`` (a Redis index, a bucket); ``{}`` before the first ``up``."""
+    if not (state_dir / "state.db").exists():
+        return {}
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    with StateStore(state_dir) as state:
+        for row in state.allocations(stack):
+            out.setdefault(row["app"], {}).setdefault(row["service"], {}).update({k: str(v) for k, v in row["values"].items()})
+    return out
 
 
 def recorded_facts(state_dir: Path, stack: str) -> dict[str, dict[str, str]]:

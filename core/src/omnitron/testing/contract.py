@@ -22,7 +22,8 @@ its provider for a stack, and how to make the runtime spec of a small service
 The suite checks: a second ensure changes nothing; a changed spec recreates the
 service; what a provider manages is found again by identity (by a new
 provider instance, never by another stack's); removing with volumes deletes
-the data and without them keeps it; exec runs where the service runs; a host
+the data and without them keeps it; exec runs where the service runs, with
+``input`` on the command's stdin (``exec(name, command, input=b"...")``); a host
 port held by something else is reported before anything starts.
 """
 
@@ -133,6 +134,21 @@ class ProviderContract:
             assert "started" in output
             failed = await provider.exec("svc", ["sh", "-c", "exit 3"], timeout=30)
             assert failed.exit_code == 3
+            await provider.remove("svc", volumes=True)
+
+    async def test_exec_feeds_input_to_the_command(self, contract: ContractSubject) -> None:
+        spec = contract.make_spec("svc", free_port(), 0)
+        data = bytes(range(256)) * 1024 + b"end"  # binary, larger than a pipe buffer
+        async with contract.open_provider("dev") as provider:
+            await _running(provider, spec)
+            counted = await provider.exec("svc", ["sh", "-c", "wc -c"], timeout=30, input=data)
+            assert counted.exit_code == 0 and counted.output.split()[0] == str(len(data)), counted.output
+            echoed = await provider.exec("svc", ["cat"], timeout=30, input="é ok\n".encode())
+            assert echoed.output == "é ok\n"
+            empty = await provider.exec("svc", ["sh", "-c", "wc -c"], timeout=30, input=b"")
+            assert empty.output.split()[0] == "0"
+            none = await provider.exec("svc", ["sh", "-c", "cat; echo done"], timeout=30)  # no input: stdin is at its end, nothing hangs
+            assert none.output.strip() == "done"
             await provider.remove("svc", volumes=True)
 
     async def test_a_port_squatter_is_reported(self, contract: ContractSubject) -> None:

@@ -84,8 +84,10 @@ def apps_to_migrate(stack: Stack, app: str | None = None) -> list[str]:
     return [app]
 
 
-async def migrate(stack: Stack, app: str, *, progress: ProgressFn | None = None, on_command: Callable[[list[str]], None] | None = None) -> None:
+async def migrate(stack: Stack, app: str, *, progress: ProgressFn | None = None, on_command: Callable[[list[str]], None] | None = None, env: dict[str, str] | None = None) -> None:
     """Run ``app``'s ``migrate`` command with its env (after the gate), in its directory, with this process's terminal.
+
+    :param env: the app's env when the caller has just brought its services up (the gate is then skipped).
 
     :raises ProvisionError: the command is missing or exits non-zero.
     """
@@ -94,7 +96,7 @@ async def migrate(stack: Stack, app: str, *, progress: ProgressFn | None = None,
     import anyio
 
     command = list(stack.plan.apps[app].migrate or [])
-    env = await prepare_app(stack, app, progress=progress)
+    env = env if env is not None else await prepare_app(stack, app, progress=progress)
     cwd = stack.plan.apps[app].path
     cwd = cwd if cwd and os.path.isdir(cwd) else None
     if on_command is not None:

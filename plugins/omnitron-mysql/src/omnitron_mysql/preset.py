@@ -124,6 +124,18 @@ class MysqlPreset(Preset):
 
         return await dump(service, database)
 
+    async def backup(self, service: Any) -> Any:
+        """One ``mysqldump`` per database (system databases aside), made where the server runs."""
+        from .backup import backup
+
+        return await backup(service)
+
+    async def restore(self, service: Any, files: Any) -> None:
+        """Each database dropped and created again from its dump, fed to the ``mysql`` client where the server runs."""
+        from .backup import restore
+
+        await restore(service, files)
+
     def process_recipe(self) -> Any:
         from .process import MariadbRecipe
 

@@ -16,19 +16,20 @@ from urllib.parse import quote
 
 from cyclopts import Parameter
 
-from omnitron.api import ProjectOpt, StackOpt
+from omnitron.api import ProjectOpt, StackOpt, completes
 
 
 def psql(
     database: str | None = None,
     *,
     command: Annotated[str | None, Parameter(name=["--command", "-c"], help="Run one SQL command and exit.")] = None,
-    service: Annotated[str | None, Parameter(name="--service", help="Which postgres service, when the stack has several.")] = None,
+    service: Annotated[str | None, Parameter(name="--service", help="Which postgres service, when the stack has several.", completer=completes("services"))] = None,
+    app: Annotated[str | None, Parameter(name="--app", help="Connect to this app's database (on the service it uses).", completer=completes("apps"))] = None,
     print_url: Annotated[bool, Parameter(name="--print-url", negative="", help="Print the connection URL, password included, and exit.")] = False,
     project: ProjectOpt = None,
     stack: StackOpt = None,
 ) -> int:
-    """Open psql against the managed Postgres (DATABASE defaults to postgres)."""
+    """Open psql against the managed Postgres (DATABASE defaults to the app's database with --app, else postgres)."""
     import anyio
 
     from omnitron.api import (
@@ -41,9 +42,12 @@ def psql(
     )
 
     loaded = load_stack(project, stack)
+    app_db = None
+    if app is not None:
+        service, app_db = _app_database(loaded.plan, app, service)
     svc = pick_service(loaded.plan, "postgres", service)
     user = str(svc.config.get("user") or "postgres")
-    dbname = database or "postgres"
+    dbname = database or app_db or "postgres"
     password = secret_value(loaded.project, svc, "password")
     host, port = svc.host, svc.ports["main"]
     if print_url:
@@ -66,3 +70,16 @@ def psql(
     result = anyio.run(lambda: exec_in_service(loaded.project, loaded.plan, svc, [*inner, "-c", sql_text]))
     sys.stdout.write(result.output)
     return result.exit_code
+
+
+def _app_database(plan, app: str, service: str | None) -> tuple[str, str]:
+    """The postgres service and database ``app`` is given (its ``"database"`` shorthand)."""
+    from omnitron.api import ConfigError
+
+    if app not in plan.apps:
+        raise ConfigError(f"no app named {app!r}; apps: {', '.join(sorted(plan.apps)) or '(none)'}")
+    postgres = {s.name for s in plan.services if s.preset == "postgres"}
+    found = [a for a in plan.apps[app].allocations if a.kind == "database" and a.service in postgres and service in (None, a.service)]
+    if not found:
+        raise ConfigError(f"app {app} has no postgres database" + (f" on service {service}" if service else "") + ' (it declares no "database" shorthand)')
+    return found[0].service, str(found[0].values.get("database") or found[0].name)

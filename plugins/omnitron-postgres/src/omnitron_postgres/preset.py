@@ -111,6 +111,36 @@ class PostgresPreset(Preset):
 
         return await allocate(service, request)
 
+    async def backup(self, service: Any) -> Any:
+        """One ``pg_dump`` custom-format archive per database, made where the server runs."""
+        from .backup import backup
+
+        return await backup(service)
+
+    async def restore(self, service: Any, files: Any) -> None:
+        """Each database dropped, created again and filled by ``pg_restore`` from its archive."""
+        from .backup import restore
+
+        await restore(service, files)
+
+    async def fresh_copy(self, service: Any, request: Any, values: Any, token: str) -> Any:
+        """A database of the test's own, cloned from the app's (``CREATE DATABASE ... TEMPLATE``)."""
+        from .copies import fresh_copy
+
+        return await fresh_copy(service, request, values, token)
+
+    async def tune_for_tests(self, service: Any) -> None:
+        """A server only tests use runs without fsync (as pytest-postgresql's do)."""
+        from .copies import tune_for_tests
+
+        await tune_for_tests(service)
+
+    async def drop_copy(self, service: Any, request: Any, values: Any) -> None:
+        """The test's database dropped."""
+        from .copies import drop_copy
+
+        await drop_copy(service, request, values)
+
     def process_recipe(self) -> Any:
         from .process import PostgresRecipe
 

@@ -16,14 +16,14 @@ from urllib.parse import quote
 
 from cyclopts import Parameter
 
-from omnitron.api import ProjectOpt, StackOpt
+from omnitron.api import ProjectOpt, StackOpt, completes
 
 
 def redis_cli(
     *args: str,
     db: Annotated[int | None, Parameter(name=["--db", "-n"], help="DB index (default 0).")] = None,
-    app: Annotated[str | None, Parameter(name="--app", help="Use the DB index allocated to this app.")] = None,
-    service: Annotated[str | None, Parameter(name="--service", help="Which redis service, when the stack has several.")] = None,
+    app: Annotated[str | None, Parameter(name="--app", help="Use the DB index allocated to this app.", completer=completes("apps"))] = None,
+    service: Annotated[str | None, Parameter(name="--service", help="Which redis service, when the stack has several.", completer=completes("services"))] = None,
     print_url: Annotated[bool, Parameter(name="--print-url", negative="", help="Print the connection URL, password included, and exit.")] = False,
     project: ProjectOpt = None,
     stack: StackOpt = None,

@@ -63,6 +63,30 @@ class RedisPreset(Preset):
 
         return await allocate(service, request)
 
+    async def backup(self, service: Any) -> Any:
+        """An RDB snapshot of the whole server (``BGSAVE``), read where the server runs."""
+        from .backup import backup
+
+        return await backup(service)
+
+    async def restore(self, service: Any, files: Any) -> None:
+        """The snapshot put in place of the server's RDB file, then the server restarted (it loads it)."""
+        from .backup import restore
+
+        await restore(service, files)
+
+    async def fresh_copy(self, service: Any, request: Any, values: Any, token: str) -> Any:
+        """The app's DB index, flushed for the test."""
+        from .runtime import fresh_copy
+
+        return await fresh_copy(service, request, values, token)
+
+    async def drop_copy(self, service: Any, request: Any, values: Any) -> None:
+        """Nothing to drop: the index stays the app's."""
+        from .runtime import drop_copy
+
+        await drop_copy(service, request, values)
+
     def process_recipe(self) -> Any:
         from .process import RedisRecipe
 

@@ -49,3 +49,20 @@ async def _check_index(handle: ServiceHandle, index: int, limit: int) -> None:
             f"service {handle.name}: DB index {index} is not available on the server ({exc}); "
             f"config.databases says {limit}: make it match the server's `databases` setting"
         ) from None
+
+
+async def fresh_copy(handle: ServiceHandle, request: AllocationRequest, values: dict[str, str], token: str) -> dict[str, str]:
+    """The app's own DB index, emptied (``FLUSHDB``) for one test."""
+    import redis.asyncio as aioredis
+
+    index = int(values.get("db") or 0)
+    client = aioredis.Redis(host=handle.host, port=handle.port("main"), password=handle.secret("password"), db=index, socket_timeout=10, socket_connect_timeout=10)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+    return dict(values)
+
+
+async def drop_copy(handle: ServiceHandle, request: AllocationRequest, values: dict[str, str]) -> None:
+    return None

@@ -85,3 +85,22 @@ async def engine_available(timeout: float) -> bool:
     except Exception:
         return False
     return True
+
+
+STDIN_CHUNK = 1 << 16
+
+
+async def write_stdin(stream: Any, data: bytes) -> None:
+    """Write ``data`` to an exec's stdin, then close stdin (a half-close: its output can still be read).
+
+    aiodocker's ``Stream.close`` would end the whole connection, so stdin is
+    closed on the attached connection's transport, as ``docker exec -i`` does.
+    """
+    for start in range(0, len(data), STDIN_CHUNK):
+        await stream.write_in(data[start : start + STDIN_CHUNK])
+    if not data:
+        await stream.write_in(b"")
+    transport = stream._resp.connection.transport  # aiodocker has no public half-close
+    if transport is None or not transport.can_write_eof():
+        raise ProvisionError("the Docker engine connection cannot close a command's stdin on its own (no half-close)")
+    transport.write_eof()

@@ -296,8 +296,8 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
         if pending:
             yield pending.rstrip("\r")
 
-    async def exec(self, name: str, command: list[str], *, timeout: float | None = None) -> ExecResult:
-        """Run ``command`` in the service's running container; stdout and stderr are merged.
+    async def exec(self, name: str, command: list[str], *, timeout: float | None = None, input: bytes | None = None) -> ExecResult:
+        """Run ``command`` in the service's running container; stdout and stderr are merged; ``input`` goes to its stdin.
 
         :raises TimeoutError: when ``timeout`` seconds pass first.
         """
@@ -306,9 +306,11 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
             raise ProvisionError(f"service {name}: cannot run {command[0]!r}: its container is {data.get('State')}")
         chunks: list[bytes] = []
         with client.docker_errors(f"service {name}: running {command[0]!r} in its container"):
-            execution = await container.exec(list(command), stdout=True, stderr=True, stdin=False, tty=False)
+            execution = await container.exec(list(command), stdout=True, stderr=True, stdin=input is not None, tty=False)
             with anyio.fail_after(timeout):
                 async with execution.start(detach=False) as stream:
+                    if input is not None:
+                        await client.write_stdin(stream, input)
                     while (message := await stream.read_out()) is not None:
                         chunks.append(message.data)
             info = await execution.inspect()

@@ -344,8 +344,8 @@ class ProcessRunner(ProcessProvider):
         async for line in read_log(path, follow=follow, tail=tail):
             yield line
 
-    async def exec(self, name: str, command: list[str], *, timeout: float | None = None) -> ExecResult:
-        """Run ``command`` beside the service: its binaries first on PATH, its exec env, as its user."""
+    async def exec(self, name: str, command: list[str], *, timeout: float | None = None, input: bytes | None = None) -> ExecResult:
+        """Run ``command`` beside the service: its binaries first on PATH, its exec env, as its user; ``input`` on its stdin."""
         rec = self.record(name)
         if rec is None or not is_ours(rec.identity):
             return ExecResult(exit_code=125, output=f"service {name} is not running")
@@ -361,7 +361,7 @@ class ProcessRunner(ProcessProvider):
         try:
             with anyio.fail_after(timeout):
                 result = await anyio.run_process(
-                    command, check=False, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env, cwd=paths.data_dir,
+                    command, check=False, input=input, stdin=subprocess.DEVNULL if input is None else None, stderr=subprocess.STDOUT, env=env, cwd=paths.data_dir,
                     user=account.uid if account else None, group=account.gid if account else None, extra_groups=[] if account else None,
                 )
         except FileNotFoundError:

@@ -1,0 +1,46 @@
+"""What a project's files look like to a user: the state directory's own .gitignore, apps without a config file."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("stand_in_providers")
+
+
+def test_state_directory_ignores_itself(omnitron_project, omnitron_cli, omnitron_isolated):
+    project = omnitron_project.write({"project": "gi"})
+    from omnitron.state import StateStore
+
+    with StateStore(project.state_dir):
+        pass
+    ignore = project.state_dir / ".gitignore"
+    assert ignore.read_text().splitlines()[-1] == "*"
+    repo = project.root
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (project.state_dir / "state.db").touch()
+    listed = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=all"], capture_output=True, text=True, check=True).stdout
+    assert ".omnitron" not in listed and "omnitron.config.py" in listed
+
+
+def test_secret_store_alone_creates_the_gitignore_too(omnitron_project, omnitron_cli, omnitron_isolated, monkeypatch):
+    project = omnitron_project.write({"project": "gi2"})
+    monkeypatch.setenv("OMNITRON_PROJECT", str(project.root))
+    assert omnitron_cli("secret", "set", "k", "v").code == 0
+    assert (project.state_dir / ".gitignore").is_file()
+
+
+def test_an_app_without_a_config_file_is_reported(omnitron_project, omnitron_cli, monkeypatch):
+    project = omnitron_project.write({"project": "nocfg", "apps": [{"name": "orders"}, {"name": "site"}]}, {"site": {}})
+    monkeypatch.setenv("OMNITRON_PROJECT", str(project.root))
+    result = omnitron_cli("config", "validate")
+    assert result.code == 0, result.err
+    lines = [line for line in result.err.splitlines() if "warning" in line]
+    assert len(lines) == 1, result.err
+    assert "app orders: no apps/orders/config/default.json, so it uses no infrastructure" in lines[0]
+    data = omnitron_cli("config", "validate", "--json").json()
+    assert len(data["warnings"]) == 1 and "orders" in data["warnings"][0]
+    plan = omnitron_cli("infra", "plan")
+    assert "app orders: no apps/orders/config/default.json" in plan.err
+
