@@ -25,7 +25,7 @@ Groups:
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
   :class:`ProbeResult`, a probe as run inside a container: :class:`ContainerProbe`,
   :func:`container_probes`, :func:`container_port`; :class:`ProcessRecipe`, :class:`ProcessRun`,
-  :func:`wait_for_ports`;
+  :func:`wait_for_ports`, :class:`DataTemplate` (a data volume seeded from a cached copy);
 - the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`,
   :func:`context_for`, :func:`runtime_templates`, :func:`service_owner`; where
   apps listen: :func:`app_addresses`, :class:`AppEndpoint`;
@@ -107,6 +107,7 @@ _EXPORTS: dict[str, str] = {
     "ProcessRecipe": "process:ProcessRecipe",
     "ProcessRun": "process:ProcessRun",
     "wait_for_ports": "process:wait_for_ports",
+    "DataTemplate": "data_templates:DataTemplate",
     # the plan
     "Plan": "plan:Plan",
     "PlannedService": "plan:PlannedService",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
+    from .data_templates import DataTemplate
     from .model import ServiceRequirement, ServiceType
     from .plan import AllocationRequest, PlannedService
     from .process import ProcessRecipe
@@ -243,3 +244,8 @@ class Preset(ABC):
         (:attr:`RuntimeSpec.recipe`); the default is :meth:`process_recipe`.
         """
         return self.process_recipe()
+
+    def data_template(self) -> DataTemplate | None:
+        """How a container provider may seed this service's new data volume from a cached, initialised copy
+        (see :mod:`omnitron.data_templates`), or ``None``: the image initialises it."""
+        return None

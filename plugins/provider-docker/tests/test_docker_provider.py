@@ -403,7 +403,8 @@ async def test_a_network_or_volume_named_like_ours_but_not_ours_is_refused(sandb
         with pytest.raises(ProvisionError, match=f"a volume named {volume} exists and is not managed by omnitron"):
             await provider.ensure(sandbox.spec("cache"))
         docker_cli("volume", "rm", volume)
-        docker_cli("network", "rm", network)  # ours, created before the refusal: the next step replaces it
+        # ours, if made before the refusal (network, volumes and name are looked up at once): the next step replaces it
+        docker_cli("network", "rm", network, check=False)
         docker_cli("network", "create", network)
         async with DockerProvider(sandbox.context()) as fresh:
             with pytest.raises(ProvisionError, match=f"a network named {network} exists and is not managed by omnitron"):

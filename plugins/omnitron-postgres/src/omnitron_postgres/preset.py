@@ -145,3 +145,8 @@ class PostgresPreset(Preset):
         from .process import PostgresRecipe
 
         return PostgresRecipe()
+
+    def data_template(self) -> Any:
+        from .data_template import DATA_TEMPLATE
+
+        return DATA_TEMPLATE

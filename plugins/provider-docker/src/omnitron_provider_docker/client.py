@@ -27,28 +27,29 @@ aiodocker: Any = None
 aiohttp: Any = None
 DockerError: Any = _NotLoaded
 ClientError: Any = _NotLoaded
-DockerNetwork: Any = None
-DockerVolume: Any = None
 multiplexed_result_stream: Any = None
 ENGINE_TIMEOUT: Any = None
 """Engine calls; streams (logs, pulls, exec output, stop) have no total timeout."""
 
 
 def load_client() -> None:
-    global aiodocker, aiohttp, DockerError, ClientError, DockerNetwork, DockerVolume, multiplexed_result_stream, ENGINE_TIMEOUT
+    global aiodocker, aiohttp, DockerError, ClientError, multiplexed_result_stream, ENGINE_TIMEOUT
     if aiodocker is not None:
         return
     import aiodocker as _aiodocker
     import aiohttp as _aiohttp
     from aiodocker.exceptions import DockerError as _DockerError
     from aiodocker.multiplexed import multiplexed_result_stream as _stream
-    from aiodocker.networks import DockerNetwork as _DockerNetwork
-    from aiodocker.volumes import DockerVolume as _DockerVolume
 
     aiohttp, DockerError, ClientError = _aiohttp, _DockerError, _aiohttp.ClientError
-    DockerNetwork, DockerVolume, multiplexed_result_stream = _DockerNetwork, _DockerVolume, _stream
+    multiplexed_result_stream = _stream
     ENGINE_TIMEOUT = _aiohttp.ClientTimeout(total=120, sock_connect=10)
     aiodocker = _aiodocker
+
+
+ApiError = engine_reads.EngineReadError
+"""What :meth:`~.engine.DockerEngineProvider._call` raises for an engine error (``status``, ``message``), local or remote."""
+
 NO_ENGINE_HINT = "start Docker (or set DOCKER_HOST), or use the process provider (--provider process)"
 
 

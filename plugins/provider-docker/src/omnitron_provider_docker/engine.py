@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,11 +20,13 @@ from omnitron.api import ContainerState, ExecResult, PlannedService, ProviderCon
 
 from . import client, engine_reads
 from .client import NO_ENGINE_HINT
-from .container_config import Placement, check_spec, create_body, docker_options, runtime_hash
+from .container_config import check_spec, runtime_hash
 from .container_state import from_inspect
 from .naming import LABEL_PROJECT, LABEL_RUNTIME_HASH, LABEL_SERVICE, LABEL_SPEC_HASH, LABEL_STACK, is_managed, label_filter, owner_of, service_labels, stack_labels
 from .provider import DockerProvider
+from .creation import CreationMixin
 from .resources import ResourcesMixin
+from .seeding import SeedingMixin
 
 STOP_TIMEOUT_S = 10
 UNFED_STOP_TIMEOUT_S = 2
@@ -33,7 +36,7 @@ INSPECT_CONCURRENCY = 16
 """Containers inspected at once by :meth:`DockerEngineProvider.list_managed` (a stack of 100 is listed in tens of milliseconds)."""
 
 
-class DockerEngineProvider(ResourcesMixin, DockerProvider):
+class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerProvider):
     """:class:`~.provider.DockerProvider` with its methods (what ``DockerProvider(ctx)`` makes)."""
 
     def __init__(self, ctx: ProviderContext) -> None:
@@ -42,6 +45,9 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
         self._closed = False
         self._network_lock = anyio.Lock()
         self._networks: set[str] = set()
+        self._new_volumes: set[str] = set()
+        self._builds: dict[str, threading.Thread] = {}
+        self._abort_builds = threading.Event()
 
     def _client(self) -> Any:
         if self._closed:
@@ -54,12 +60,33 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
                 raise ProvisionError(f"no Docker engine configured ({exc}): {NO_ENGINE_HINT}") from None
         return self._docker
 
+    async def __aexit__(self, *exc: object) -> None:
+        await self._finish_builds(abort=exc[0] is not None)  # interrupted: stop building templates
+        await self.aclose()
+
     async def aclose(self) -> None:
-        """Close the engine connection; the provider cannot be used afterwards."""
+        """Wait for data templates being built, close the engine connection; the provider cannot be used afterwards."""
+        await self._finish_builds(abort=False)
         self._closed = True
         if self._docker is not None:
             docker, self._docker = self._docker, None
             await docker.close()
+
+    async def _call(self, method: str, url: str, *, params: dict[str, Any] | None = None, body: Any = None, timeout: float = 120.0) -> Any:
+        """One Engine API request and its JSON answer: the standard library over a local socket, else aiodocker.
+
+        :raises client.ApiError: the engine answered with an error (``status``, ``message``).
+        """
+        if self._closed:
+            raise RuntimeError("this DockerProvider is closed")
+        local = engine_reads.local_socket()
+        if local is not None:
+            return await anyio.to_thread.run_sync(lambda: engine_reads.request(local, method, url, params=params, body=body, timeout=timeout))
+        query = {key: engine_reads.query_value(value) for key, value in (params or {}).items()}
+        try:
+            return await self._client()._query_json(url.lstrip("/"), method, params=query, data=body)
+        except client.DockerError as exc:
+            raise client.ApiError(exc.status, exc.message) from None
 
     def _engine_is_local(self) -> bool:
         host = os.environ.get("DOCKER_HOST", "")
@@ -119,8 +146,14 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
 
         Same spec hash and running: nothing to do. Stopped: started again.
         Changed spec (or rendered env/command): that container alone is
-        recreated; its named volumes are kept.
+        recreated; its named volumes are kept. A data volume seeded by a run
+        that was killed before it set the credentials gets them now.
         """
+        state = await self._ensure(spec)
+        await self._finish_adoption(spec, state)
+        return state
+
+    async def _ensure(self, spec: RuntimeSpec) -> ContainerState:
         svc = spec.service
         check_spec(spec)
         wanted_runtime = runtime_hash(spec)
@@ -142,7 +175,7 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
                 return await self._state(current["Id"], svc.name)
             if same and state == "paused":
                 with client.docker_errors(f"service {svc.name}: unpausing"):
-                    await self._client().containers.container(current["Id"]).unpause()
+                    await self._call("POST", f"/containers/{current['Id']}/unpause")
                 return await self._state(current["Id"], svc.name)
             if same and state in ("created", "exited"):
                 self.ctx.progress(svc.name, "starting", "starting the stopped container")
@@ -152,51 +185,6 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
             self.ctx.progress(svc.name, "creating", f"recreating the container ({reason}); volumes are kept")
             await self._remove_container(current["Id"], what=f"service {svc.name}: removing the old container")
         return await self._create(spec)
-
-    async def _create(self, spec: RuntimeSpec) -> ContainerState:
-        svc = spec.service
-        opts = docker_options(spec)
-        assert opts.image is not None
-        name = await self._free_container_name(svc.name)
-        await self._ensure_image(svc.name, opts.image)
-        network = await self._ensure_network(opts.network.name if opts.network and opts.network.name else None)
-        volumes = await self._ensure_volumes(svc)
-        placement = Placement(project=self.ctx.project, stack=self.ctx.stack, network=network, volumes=volumes)
-        body = create_body(spec, placement)
-        self.ctx.progress(svc.name, "creating", f"container {name} from {opts.image}")
-        self._record(svc.name, None, prepared=False)
-        with client.docker_errors(f"service {svc.name}: creating container {name}"):
-            container = await self._client().containers.create(body, name=name)
-        self.ctx.progress(svc.name, "starting", f"container {name}")
-        await self._start(container.id, svc.name, spec.stdin)
-        return await self._state(container.id, svc.name)
-
-    async def _start(self, container_id: str, service: str, stdin: bytes | None = None) -> None:
-        """Start the container; with ``stdin``, attach to its stdin first, write it once started, and close it.
-
-        Configuration holding a secret goes this way (``redis-server -``): it is
-        in no ``Cmd``, no env, and no file the engine keeps.
-        """
-        container = self._client().containers.container(container_id)
-        self._record(service, container_id, prepared=False)
-        if stdin is None:
-            with client.docker_errors(f"service {service}: starting its container"):
-                await container.start()
-        else:
-            with client.docker_errors(f"service {service}: starting its container with its config on stdin"):
-                async with container.attach(stdin=True, stdout=False, stderr=False) as stream:
-                    await container.start()
-                    await stream.write_in(stdin)
-        data = await self._inspect(container_id) if stdin is not None else None
-        self._record(service, container_id, prepared=True, started_at=((data or {}).get("State") or {}).get("StartedAt"))
-
-    def _record(self, service: str, container_id: str | None, *, prepared: bool, started_at: str | None = None) -> None:
-        """Remember which container runs ``service`` and whether its start completed (``prepared``: started, and
-        its stdin written and closed); written ``False`` before each create and start, ``True`` after, with the
-        start's ``State.StartedAt`` (a start by anyone else changes it)."""
-        if self.ctx.state is not None:
-            rec = {"container": container_id, "prepared": prepared, "startedAt": started_at}
-            self.ctx.state.put_record(self.ctx.stack, self.name, service, rec)
 
     async def _unfed(self, service: str, container_id: str) -> str | None:
         """Why the running ``container_id`` may lack its config on stdin, or ``None`` when this provider's start fed it.
@@ -221,8 +209,8 @@ class DockerEngineProvider(ResourcesMixin, DockerProvider):
     async def _stop_container(self, container_id: str, service: str, *, grace: int = STOP_TIMEOUT_S) -> None:
         with client.docker_errors(f"service {service}: stopping its container"):
             try:
-                await self._client().containers.container(container_id).stop(t=grace)
-            except client.DockerError as exc:
+                await self._call("POST", f"/containers/{container_id}/stop", params={"t": grace}, timeout=grace + 60)
+            except client.ApiError as exc:
                 if exc.status not in (304, 404):
                     raise
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import quote
 
 from omnitron.api import PlannedService, ProvisionError
 
@@ -20,16 +21,23 @@ class ResourcesMixin:
     ctx: Any
     _networks: set[str]
     _network_lock: Any
-    # from DockerEngineProvider: _client(), _inspect(), _list_containers()
+    _new_volumes: set[str]
+    """Docker volumes created by this provider instance (new and empty, so they may be seeded)."""
+    # from DockerEngineProvider: _call(), _client(), _inspect(), _list_containers()
 
-    async def _ensure_image(self, service: str, image: str) -> None:
-        docker = self._client()
+    async def _ensure_image(self, service: str, image: str) -> dict[str, Any]:
+        """The image's inspect data; pulled first when it is not present locally."""
         try:
-            await docker.images.inspect(image)
-            return
-        except client.DockerError as exc:
+            return await self._call("GET", f"/images/{quote(image, safe='')}/json")
+        except client.ApiError as exc:
             if exc.status != 404:
                 raise client.engine_error(f"service {service}: looking up image {image}", exc) from None
+        await self._pull(service, image)
+        with client.docker_errors(f"service {service}: looking up image {image}"):
+            return await self._call("GET", f"/images/{quote(image, safe='')}/json")
+
+    async def _pull(self, service: str, image: str) -> None:
+        docker = self._client()
         self.ctx.progress(service, "pulling", f"{image}: not present locally, pulling")
         last = 0.0
         try:
@@ -52,13 +60,12 @@ class ResourcesMixin:
         name = wanted or network_name(self.ctx.project, self.ctx.stack)
         if name in self._networks:
             return name
-        docker = self._client()
         labels = stack_labels(self.ctx.project, self.ctx.stack)
         async with self._network_lock:
             if name in self._networks:
                 return name
             with client.docker_errors(f"looking up network {name}"):
-                found = [n for n in await docker.networks.list(filters={"name": name}) if n.get("Name") == name]
+                found = [n for n in await self._call("GET", "/networks", params={"filters": {"name": [name]}}) if n.get("Name") == name]
             if found:
                 owner = found[0].get("Labels") or {}
                 if wanted is None and any(owner.get(key) != value for key, value in labels.items()):
@@ -69,8 +76,8 @@ class ResourcesMixin:
             else:
                 with client.docker_errors(f"creating network {name}"):
                     try:
-                        await docker.networks.create({"Name": name, "CheckDuplicate": True, "Labels": labels})
-                    except client.DockerError as exc:
+                        await self._call("POST", "/networks/create", body={"Name": name, "CheckDuplicate": True, "Labels": labels})
+                    except client.ApiError as exc:
                         if exc.status != 409:  # created meanwhile by someone else: fine
                             raise
             self._networks.add(name)
@@ -82,10 +89,9 @@ class ResourcesMixin:
         sources = [v.source for v in svc.docker.volumes if v.type == "volume"]
         if not sources:
             return {}
-        docker = self._client()
         labels = service_labels(self.ctx.project, self.ctx.stack, svc.name)
         with client.docker_errors(f"service {svc.name}: listing volumes"):
-            listed = (await docker.volumes.list(filters=label_filter(labels))).get("Volumes") or []
+            listed = (await self._call("GET", "/volumes", params={"filters": label_filter(labels)})).get("Volumes") or []
         existing = {(v.get("Labels") or {}).get(LABEL_VOLUME): v["Name"] for v in listed}
         out: dict[str, str] = {}
         for source in sources:
@@ -94,18 +100,17 @@ class ResourcesMixin:
                 continue
             name = await self._free_volume_name(svc.name, source)
             with client.docker_errors(f"service {svc.name}: creating volume {name}"):
-                await docker.volumes.create({"Name": name, "Labels": {**labels, LABEL_VOLUME: source}})
+                await self._call("POST", "/volumes/create", body={"Name": name, "Labels": {**labels, LABEL_VOLUME: source}})
+            self._new_volumes.add(name)
             out[source] = name
         return out
 
     async def _free_volume_name(self, service: str, source: str) -> str:
         base = volume_name(self.ctx.project, self.ctx.stack, service, source)
-        docker = self._client()
         for candidate in (base, disambiguated(base, self.ctx.project, self.ctx.stack, service, source)):
             try:
-                data = await docker.volumes.get(candidate)
-                info = await data.show()
-            except client.DockerError as exc:
+                info = await self._call("GET", f"/volumes/{quote(candidate, safe='')}")
+            except client.ApiError as exc:
                 if exc.status == 404:
                     return candidate
                 raise ProvisionError(f"service {service}: looking up volume {candidate}: {exc.message}") from None
@@ -133,31 +138,36 @@ class ResourcesMixin:
 
     async def _remove_container(self, container_id: str, *, what: str) -> None:
         """Stop gracefully, then remove with its anonymous volumes (named volumes stay)."""
-        container = self._client().containers.container(container_id)
         with client.docker_errors(what):
             try:
-                await container.stop(t=STOP_TIMEOUT_S)
-            except client.DockerError as exc:
+                await self._call("POST", f"/containers/{container_id}/stop", params={"t": STOP_TIMEOUT_S}, timeout=STOP_TIMEOUT_S + 60)
+            except client.ApiError as exc:
                 if exc.status not in (304, 404):
                     raise
             try:
-                await container.delete(force=True, v=True)
-            except client.DockerError as exc:
+                await self._call("DELETE", f"/containers/{container_id}", params={"force": True, "v": True})
+            except client.ApiError as exc:
                 if exc.status != 404:
                     raise
 
+    async def _remove_new_volume(self, name: str) -> None:
+        """Remove a volume this provider created a moment ago (it holds nothing of anyone's yet)."""
+        assert name in self._new_volumes, "only a volume created by this provider instance may be removed this way"
+        with client.docker_errors(f"removing volume {name}"):
+            await self._call("DELETE", f"/volumes/{quote(name, safe='')}")
+        self._new_volumes.discard(name)
+
     async def _remove_volumes(self, labels: dict[str, str]) -> None:
-        docker = self._client()
         with client.docker_errors("listing volumes"):
-            listed = (await docker.volumes.list(filters=label_filter(labels))).get("Volumes") or []
+            listed = (await self._call("GET", "/volumes", params={"filters": label_filter(labels)})).get("Volumes") or []
         for vol in listed:
             owner = vol.get("Labels") or {}
             if owner.get(LABEL_PROJECT) != self.ctx.project or owner.get(LABEL_STACK) != self.ctx.stack:
                 continue
             with client.docker_errors(f"removing volume {vol['Name']}"):
                 try:
-                    await client.DockerVolume(docker, vol["Name"]).delete()
-                except client.DockerError as exc:
+                    await self._call("DELETE", f"/volumes/{quote(vol['Name'], safe='')}")
+                except client.ApiError as exc:
                     if exc.status != 404:
                         raise
 
@@ -165,13 +175,12 @@ class ResourcesMixin:
         labels = stack_labels(self.ctx.project, self.ctx.stack)
         if await self._list_containers(labels):
             return
-        docker = self._client()
         with client.docker_errors("listing networks"):
-            found = await docker.networks.list(filters=label_filter(labels))
+            found = await self._call("GET", "/networks", params={"filters": label_filter(labels)})
         for net in found:
             try:
-                await client.DockerNetwork(docker, net["Id"]).delete()
-            except client.DockerError as exc:
+                await self._call("DELETE", f"/networks/{net['Id']}")
+            except client.ApiError as exc:
                 if exc.status not in (403, 404, 409):  # still used by someone else's container: leave it
                     raise ProvisionError(f"removing network {net.get('Name')}: {exc.message}") from None
             self._networks.discard(net.get("Name", ""))

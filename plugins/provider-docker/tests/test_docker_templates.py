@@ -1,0 +1,301 @@
+"""Data volumes seeded from a cached, initialised template: a real engine, the local Postgres test image.
+
+Each module run makes its own copy of the Postgres image (same content, a new
+image ID and a unique tag), so its templates are its own: found and removed
+by the ``omnitron.template.image`` label, never touching anyone else's. What
+is asserted is behaviour (which start initialised the data, which password
+works, what exists), never timing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+from docker_testlib import POSTGRES_IMAGE, docker_cli, plugins, remove_project
+from omnitron.api import DataTemplate, free_port, hookimpl
+from omnitron.testing import PluginManager, Project, backend_for, up
+from omnitron_postgres.data_template import DATA_TEMPLATE, refuse
+from omnitron_postgres.preset import PostgresPreset
+
+from omnitron_provider_docker import templates
+
+pytestmark = [pytest.mark.anyio, pytest.mark.docker]
+
+INITIALISED = "PostgreSQL init process complete"
+SKIPPED = "Skipping initialization"
+SEEDED = "from the cached template"
+
+
+def new_image_id(ref: str) -> str:
+    """Point ``ref`` at a fresh image with the content of the Postgres test image (a new image ID)."""
+    container = docker_cli("create", POSTGRES_IMAGE).strip()
+    try:
+        docker_cli("commit", "--change", f"LABEL omnitron.test.copy={uuid.uuid4().hex}", container, ref)
+    finally:
+        docker_cli("rm", "-f", container)
+    return docker_cli("image", "inspect", "-f", "{{.Id}}", ref).strip()
+
+
+def templates_of(ref: str, what: str = "Labels") -> list[dict[str, str]]:
+    """Labels (or another part of the config) of the template images made from ``ref``."""
+    out = docker_cli("image", "ls", "--no-trunc", "--filter", f"label={templates.LABEL_TEMPLATE_IMAGE}={ref}", "--format", "{{.ID}}")
+    return [json.loads(docker_cli("image", "inspect", "-f", f"{{{{json .Config.{what}}}}}", line)) for line in out.split() if line]
+
+
+@pytest.fixture(scope="module")
+def image() -> Iterator[str]:
+    ref = f"omnitron-test/postgres-template:{uuid.uuid4().hex[:10]}"
+    new_image_id(ref)
+    try:
+        yield ref
+    finally:
+        ids = docker_cli("image", "ls", "-q", "--no-trunc", "--filter", f"label={templates.LABEL_TEMPLATE_IMAGE}={ref}").split()
+        if ids:
+            docker_cli("image", "rm", "-f", *ids, check=False)
+        docker_cli("image", "rm", "-f", ref, check=False)
+
+
+@pytest.fixture(autouse=True)
+def isolated(omnitron_isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(templates.SWITCH, raising=False)
+
+
+@dataclass
+class Stack:
+    """A throwaway project with one Postgres service on the docker provider."""
+
+    root: Path
+    image: str
+    pm: PluginManager
+    config: str = ""
+    apps: dict[str, dict[str, object]] = field(default_factory=dict)
+    name: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:10]}")
+    events: list[tuple[str, str, str]] = field(default_factory=list)
+    preset: str = "postgres"
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        extra = f", {self.config}" if self.config else ""
+        body = f'project = "{self.name}"\n[infrastructure.services.db]\npreset = "{self.preset}"\nconfig = {{image = "{self.image}", port = {self.port}{extra}}}\n'
+        for app, needs in self.apps.items():
+            body += f'[[apps]]\nname = "{app}"\n'
+            (self.root / "apps" / app / "config").mkdir(parents=True)
+            (self.root / "apps" / app / "config" / "default.json").write_text(json.dumps({"omnitron": needs}))
+        (self.root / "omnitron.toml").write_text(body)
+        self.project = Project(self.root / "omnitron.toml", plugins=self.pm)
+
+    async def up(self) -> None:
+        result = await up(self.project, self.project.plan(provider="docker"), progress=lambda s, p, d: self.events.append((s, p, d)))
+        assert result.ok, result.error_message()
+
+    @property
+    def password(self) -> str:
+        value = backend_for(self.project).get(f"{self.name}/dev/db/password")
+        assert value
+        return value
+
+    def seeded(self) -> bool:
+        return any(SEEDED in detail for _, _, detail in self.events)
+
+    def connect(self, password: str | None = None, dbname: str = "postgres") -> psycopg.Connection:
+        return psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", password=password or self.password, dbname=dbname, connect_timeout=5, autocommit=True)
+
+
+@pytest.fixture
+def stacks(tmp_path: Path, image: str) -> Iterator[list[Stack]]:
+    made: list[Stack] = []
+    yield made
+    for stack in made:
+        remove_project(stack.name)
+
+
+def make(stacks: list[Stack], tmp_path: Path, image: str, pm: PluginManager | None = None, **options: object) -> Stack:
+    stack = Stack(root=tmp_path / f"p{len(stacks)}", image=image, pm=pm or plugins(), **options)  # type: ignore[arg-type]
+    stacks.append(stack)
+    return stack
+
+
+def docker_logs(stack: Stack) -> str:
+    import subprocess
+
+    done = subprocess.run(["docker", "logs", f"omnitron-{stack.name}-dev-db"], capture_output=True, text=True, timeout=60)
+    return done.stdout + done.stderr
+
+
+async def test_the_first_project_builds_the_template_and_the_next_starts_from_it(stacks: list[Stack], tmp_path: Path, image: str) -> None:
+    first = make(stacks, tmp_path, image)
+    await first.up()
+    assert INITIALISED in docker_logs(first) and not first.seeded()
+    image_id = docker_cli("image", "inspect", "-f", "{{.Id}}", image).strip()
+    built = templates_of(image)
+    assert [t[templates.LABEL_TEMPLATE_SOURCE] for t in built] == [image_id]
+    (env,) = templates_of(image, "Env")
+    assert "POSTGRES_PASSWORD=" in env  # the template's random password is not kept anywhere
+
+    second = make(stacks, tmp_path, image, config='databases = {reports = {extensions = ["hstore"]}}, extensions = ["pgcrypto"]', apps={"shop": {"database": True}})
+    await second.up()
+    logs = docker_logs(second)
+    assert second.seeded() and SKIPPED in logs and INITIALISED not in logs
+    assert second.password != first.password
+    with second.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+        names = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+    assert {"reports", "shop"} <= names
+    for dbname, wanted in (("reports", {"hstore", "pgcrypto"}), ("shop", {"pgcrypto"}), ("postgres", {"pgcrypto"})):
+        with second.connect(dbname=dbname) as conn:
+            assert wanted <= {row[0] for row in conn.execute("SELECT extname FROM pg_extension")}
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        second.connect(password=first.password)
+    assert len(templates_of(image)) == 1  # used, not built again
+
+
+async def test_an_existing_volume_is_never_seeded_again(stacks: list[Stack], tmp_path: Path, image: str) -> None:
+    make(stacks, tmp_path, image)
+    await stacks[0].up()  # the template exists after this (built here or by an earlier test)
+    stack = make(stacks, tmp_path, image)
+    await stack.up()
+    with stack.connect() as conn:
+        conn.execute("CREATE TABLE kept (note text)")
+        conn.execute("INSERT INTO kept VALUES ('written by the app')")
+    docker_cli("rm", "-f", f"omnitron-{stack.name}-dev-db")  # the container goes, its named volume stays
+    stack.events.clear()
+    await stack.up()
+    assert not stack.seeded()
+    with stack.connect() as conn:
+        assert conn.execute("SELECT note FROM kept").fetchall() == [("written by the app",)]
+
+
+async def test_off_switch_leaves_initialisation_to_the_image(stacks: list[Stack], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ref = f"omnitron-test/postgres-template:{uuid.uuid4().hex[:10]}"
+    new_image_id(ref)
+    try:
+        monkeypatch.setenv(templates.SWITCH, "off")
+        stack = make(stacks, tmp_path, ref)
+        await stack.up()
+        assert INITIALISED in docker_logs(stack) and not stack.seeded()
+        assert templates_of(ref) == []  # nothing built either
+        with stack.connect() as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        docker_cli("image", "rm", "-f", ref, check=False)
+
+
+async def test_a_changed_image_gets_a_new_template_and_the_old_one_goes(stacks: list[Stack], tmp_path: Path) -> None:
+    ref = f"omnitron-test/postgres-template:{uuid.uuid4().hex[:10]}"
+    old_id = new_image_id(ref)
+    try:
+        await make(stacks, tmp_path, ref).up()
+        assert [t[templates.LABEL_TEMPLATE_SOURCE] for t in templates_of(ref)] == [old_id]
+        new_id = new_image_id(ref)  # same tag, rebuilt
+        changed = make(stacks, tmp_path, ref)
+        await changed.up()
+        assert INITIALISED in docker_logs(changed) and not changed.seeded()  # the old template is not used
+        assert [t[templates.LABEL_TEMPLATE_SOURCE] for t in templates_of(ref)] == [new_id]
+        again = make(stacks, tmp_path, ref)
+        await again.up()
+        assert again.seeded() and SKIPPED in docker_logs(again)
+    finally:
+        ids = docker_cli("image", "ls", "-q", "--no-trunc", "--filter", f"label={templates.LABEL_TEMPLATE_IMAGE}={ref}").split()
+        if ids:
+            docker_cli("image", "rm", "-f", *ids, check=False)
+        docker_cli("image", "rm", "-f", ref, old_id, check=False)
+
+
+class _RefusingPreset(PostgresPreset):
+    """Postgres whose template cannot be taken over: its credentials command fails."""
+
+    name = "pg-refusing"
+
+    def data_template(self) -> DataTemplate:
+        import dataclasses
+
+        return dataclasses.replace(DATA_TEMPLATE, adopt=("sh", "-c", "echo cannot >&2; exit 7"))
+
+
+class _RefusingPlugin:
+    @hookimpl
+    def omnitron_add_presets(self):
+        return [_RefusingPreset]
+
+
+async def test_a_seeded_volume_that_cannot_be_taken_over_is_initialised_as_usual(stacks: list[Stack], tmp_path: Path, image: str) -> None:
+    await make(stacks, tmp_path, image).up()  # the template exists (same image and settings)
+    pm = plugins()
+    pm.register(_RefusingPlugin(), name="refusing")
+    stack = make(stacks, tmp_path, image, pm=pm, preset="pg-refusing")
+    await stack.up()
+    assert stack.seeded()
+    assert any("could not be taken over (exit code 7: cannot)" in detail for _, _, detail in stack.events)
+    assert INITIALISED in docker_logs(stack)
+    with stack.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_the_key_follows_the_image_and_settings_but_not_the_password() -> None:
+    env = {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "one"}
+    body = {"Cmd": ["postgres"]}
+    key = templates.template_key("sha256:a", DATA_TEMPLATE, env, body, "/var/lib/postgresql/data", "")
+    assert key == templates.template_key("sha256:a", DATA_TEMPLATE, {**env, "POSTGRES_PASSWORD": "two"}, body, "/var/lib/postgresql/data", "")
+    assert key != templates.template_key("sha256:b", DATA_TEMPLATE, env, body, "/var/lib/postgresql/data", "")
+    assert key != templates.template_key("sha256:a", DATA_TEMPLATE, {**env, "POSTGRES_USER": "app"}, body, "/var/lib/postgresql/data", "")
+    assert key != templates.template_key("sha256:a", DATA_TEMPLATE, env, {"Cmd": ["postgres", "-c", "password_encryption=md5"]}, "/var/lib/postgresql/data", "")
+
+
+def test_the_data_directory_must_lie_in_the_volume() -> None:
+    image_env = ["PGDATA=/var/lib/postgresql/data", "PATH=/usr/bin"]
+    target = "/var/lib/postgresql/data"
+    assert templates.data_dir_in_volume(DATA_TEMPLATE, {}, image_env, target) == ""
+    assert templates.data_dir_in_volume(DATA_TEMPLATE, {"PGDATA": "/var/lib/postgresql/data/pgdata"}, image_env, target) == "pgdata"
+    assert templates.data_dir_in_volume(DATA_TEMPLATE, {"PGDATA": "/srv/pg"}, image_env, target) is None
+
+
+def test_postgres_refuses_what_a_template_cannot_stand_in_for() -> None:
+    assert refuse({"POSTGRES_PASSWORD": "x"}) is None
+    assert refuse({}) == "no POSTGRES_PASSWORD to set"
+    assert refuse({"POSTGRES_PASSWORD": "x", "POSTGRES_PASSWORD_FILE": "/run/secrets/pw"}) == "settings are read from files"
+    assert refuse({"POSTGRES_PASSWORD": "x", "POSTGRES_INITDB_ARGS": "--auth-local=scram-sha-256"}) is not None
+    assert refuse({"POSTGRES_PASSWORD": "x", "POSTGRES_INITDB_WALDIR": "/wal"}) is not None
+
+
+def test_the_switch() -> None:
+    assert templates.enabled({}) and templates.enabled({templates.SWITCH: "on"})
+    assert not any(templates.enabled({templates.SWITCH: value}) for value in ("off", "OFF", "0", "false", "no"))
+    assert os.environ.get(templates.SWITCH) is None  # the tests above ran with it unset
+
+
+async def test_a_run_killed_before_the_credentials_were_set_is_finished_by_the_next(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from omnitron_provider_docker.seeding import SeedingMixin
+
+    await make(stacks, tmp_path, image).up()  # the template exists
+    stack = make(stacks, tmp_path, image)
+    adopt = SeedingMixin._adopt
+
+    async def killed(self, spec, template, container_id):
+        raise RuntimeError("killed here")  # as if the process died between start and setting the password
+
+    monkeypatch.setattr(SeedingMixin, "_adopt", killed)
+    result = await up(stack.project, stack.project.plan(provider="docker"), progress=lambda s, p, d: stack.events.append((s, p, d)), check=False)
+    assert not result.ok and stack.seeded()
+    refused = ""
+    for _ in range(120):  # the server answers once it has started: with the template's unknown password still in place
+        try:
+            stack.connect().close()
+        except psycopg.OperationalError as exc:
+            refused = str(exc)
+            if "password authentication failed" in refused:
+                break
+        time.sleep(0.5)
+    assert "password authentication failed" in refused
+    monkeypatch.setattr(SeedingMixin, "_adopt", adopt)
+    await stack.up()
+    with stack.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
