@@ -42,9 +42,9 @@ def test_preset_follows_the_official_image_contract(omnitron_project, omnitron_c
     assert svc["docker"]["image"] == DEFAULT_IMAGE and DEFAULT_IMAGE.startswith("quay.io/minio/minio:RELEASE.")
     assert svc["docker"]["command"] == ["server", "/data", "--console-address", ":9001"]
     assert svc["docker"]["env"] == {"MINIO_ROOT_USER": "${secret:root_user}", "MINIO_ROOT_PASSWORD": "${secret:root_password}"}
-    assert svc["ports"] == {"api": 9000, "console": 9001} and svc["bind_address"] == "127.0.0.1"
+    assert svc["ports"] == {"api": 9000, "console": 9001} and svc["bindAddress"] == "127.0.0.1"
     assert [v["target"] for v in svc["docker"]["volumes"]] == ["/data"]
-    assert "minio" in svc["health_check"]
+    assert "minio" in svc["healthCheck"]
     assert sorted(g["key"] for g in svc["generated"]) == ["shop/dev/storage/root_password", "shop/dev/storage/root_user"]
 
 
@@ -56,9 +56,9 @@ def test_s3_true_gives_each_app_its_bucket_and_keys(omnitron_project, omnitron_c
     assert worker["allocations"][0]["name"] == "jobs"
     assert worker["allocations"][0]["params"] == {"quota": 10_000_000_000, "public": False}
     assert sorted(g["key"] for g in web["generated"]) == ["shop/dev/storage/apps/web/access_key", "shop/dev/storage/apps/web/secret_key"]
-    assert set(web["env"]) == {"S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION"}
+    assert set(web["env"]) - {"PORT"} == {"S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION"}  # PORT: the app's own
     assert set(worker["env"]) == set(web["env"]) | {"AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"}
-    rendered = worker["rendered_env"]
+    rendered = worker["renderedEnv"]
     assert rendered["S3_ENDPOINT"] == rendered["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:9000"
     assert rendered["S3_BUCKET"] == "jobs" and rendered["S3_SECRET_KEY"] == "****"
 
