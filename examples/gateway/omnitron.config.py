@@ -16,5 +16,9 @@ ecosystem = define_ecosystem(
         },
     },
     # clear of anything already listening on 6379 or 8080 on this machine
-    stacks={"dev": {"portOffsets": 20000}},
+    stacks={
+        "dev": {"portOffsets": 20000},
+        # the same services as Docker Swarm services, or exported (omnitron infra export --stack cluster)
+        "cluster": {"type": "cluster", "provider": "swarm", "portOffsets": 22000},
+    },
 )

@@ -72,7 +72,9 @@ def test_shop_manifests_hold_what_a_cluster_needs(tmp_path: Path, env: dict[str,
     for doc in docs(out):
         by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
     # services with volumes are stateful: a StatefulSet with a claim per volume
-    assert set(by_kind["StatefulSet"]) == {"db", "cache"}
+    assert set(by_kind["StatefulSet"]) == {"db", "cache", "storage"}
+    storage = by_kind["StatefulSet"]["storage"]
+    assert [c["metadata"]["name"] for c in storage["spec"]["volumeClaimTemplates"]] == ["data"]
     db = by_kind["StatefulSet"]["db"]
     assert [c["metadata"]["name"] for c in db["spec"]["volumeClaimTemplates"]] == ["data"]
     container = db["spec"]["template"]["spec"]["containers"][0]
