@@ -135,7 +135,7 @@ def test_a_changed_mounted_file_reaches_the_running_gateway_by_a_reload(gateway)
     os.replace(replaced, gateway.site)
     assert gateway.site.stat().st_ino != inode
     replanned = gateway.json("infra", "plan")["services"][0]
-    assert replanned["spec_hash"] == planned["spec_hash"] and replanned["config_digest"] != planned["config_digest"]
+    assert replanned["specHash"] == planned["specHash"] and replanned["configDigest"] != planned["configDigest"]
     gateway.ok("infra", "up")
     assert get(f"{gateway.url}/revision") == (200, "revision 2\n")
     assert (gateway.master_pid(), gateway.status()["containerId"]) == (pid, container)  # reloaded, not recreated
@@ -188,7 +188,7 @@ def test_the_gateways_redis_index_is_its_own_never_an_apps(gateway):
     cache = {"preset": "redis", "config": {"port": redis_port, **({"image": "omnitron-test/redis:7"} if gateway.provider == "docker" else {})}}
     gateway.write(gateway={"redis": True}, services={"cache": cache}, app_config={"orders": {"redis": True}, "inventory": {"redis": True}}, site=REDIS_SITE)
     planned = {s["name"]: s for s in gateway.json("infra", "plan")["services"]}
-    assert planned["gateway"]["depends_on"] == ["cache"]
+    assert planned["gateway"]["dependsOn"] == ["cache"]
     gateway.ok("infra", "up")
     apps = {app: int(gateway.app_env(app)["REDIS_URL"].rsplit("/", 1)[1]) for app in ("orders", "inventory")}
     status, body = get(f"{gateway.url}/count")
