@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = sorted(p.parent for pattern in ("plugins/*/pyproject.toml", "examples/*/pyproject.toml") for p in ROOT.glob(pattern))
-PUBLIC = {"omnitron.api"}
+PUBLIC = {"omnitron.api", "omnitron.define_ecosystem"}  # define_ecosystem: what a project's own omnitron.config.py uses
 PUBLIC_IN_TESTS = PUBLIC | {"omnitron.testing", "omnitron.testing.contract"}
 
 
