@@ -118,7 +118,11 @@ def check_bucket_name(value: str) -> str:
     return value
 
 
-BucketName = Annotated[str, AfterValidator(check_bucket_name)]
+BucketName = Annotated[
+    str,
+    AfterValidator(check_bucket_name),
+    WithJsonSchema({"type": "string", "pattern": _BUCKET_RE.pattern, "description": "an S3 bucket name: 3-63 lowercase letters, digits, . and -"}),
+]
 """An S3 bucket name (``uploads``, ``shop-media``); ``My_Bucket`` is refused."""
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
