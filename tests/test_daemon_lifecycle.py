@@ -128,7 +128,7 @@ def test_fast_paths_answer_through_the_daemon(project):
     assert status.returncode == 0 and "cyclopts" not in imported and "pydantic" not in imported and "aiohttp" not in imported
     fast = json.loads(status.stdout)
     slow = json.loads(project.ok("infra", "status", "--json", env={"OMNITRON_DAEMON": "off"}))
-    assert set(fast) == set(slow) == {"services", "ready", "lastReconciled"}
+    assert set(fast) == set(slow) == {"services", "ready", "lastReconciled", "allocations"}
     assert {n: (s["status"], s["health"], s["containerId"]) for n, s in fast["services"].items()} == {n: (s["status"], s["health"], s["containerId"]) for n, s in slow["services"].items()}
     up, imported = _imported(project, "infra", "up")
     assert up.returncode == 0 and "up to date (checked by the daemon" in up.stdout and "cyclopts" not in imported

@@ -111,7 +111,7 @@ def test_third_party_plugin_is_listed_and_used(acme_installed, tmp_path):
     assert listed.returncode == 0, listed.stderr
     acme = next(p for p in json.loads(listed.stdout) if p["name"] == "acme")
     assert acme["distribution"] == "omnitron-acme" and acme["version"] == "3.1.4"
-    assert acme["provides"] == {"presets": ["acme-queue"], "template_functions": ["upper"]}
+    assert acme["provides"] == {"presets": ["acme-queue"], "templateFunctions": ["upper"]}
     assert sorted(acme["hooks"]) == ["omnitron_add_presets", "omnitron_add_template_functions"]
 
     proj = tmp_path / "proj"
