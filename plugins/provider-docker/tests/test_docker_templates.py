@@ -299,3 +299,18 @@ async def test_a_run_killed_before_the_credentials_were_set_is_finished_by_the_n
     await stack.up()
     with stack.connect() as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+async def test_down_with_volumes_removes_a_seeding_container_a_killed_up_left_behind(stacks: list[Stack], tmp_path: Path, image: str) -> None:
+    """An ``up`` killed while seeding leaves the never-started seeding container holding the volume."""
+    import subprocess
+    import sys
+
+    stack = make(stacks, tmp_path, image)
+    await stack.up()
+    volume = f"omnitron-{stack.name}-dev-db-data"
+    leftover = docker_cli("create", "--label", f"{templates.LABEL_TEMPLATE_BUILD}=left-by-a-killed-up", "--network", "none", "-v", f"{volume}:/seeded", image).strip()
+    done = subprocess.run([str(Path(sys.executable).parent / "omnitron"), "infra", "down", "--volumes"], cwd=stack.root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert docker_cli("ps", "-aq", "--filter", f"id={leftover}").strip() == ""
+    assert docker_cli("volume", "ls", "-q", "--filter", f"name={volume}").strip() == ""

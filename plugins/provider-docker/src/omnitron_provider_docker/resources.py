@@ -164,9 +164,25 @@ class ResourcesMixin:
             owner = vol.get("Labels") or {}
             if owner.get(LABEL_PROJECT) != self.ctx.project or owner.get(LABEL_STACK) != self.ctx.stack:
                 continue
+            await self._remove_seeding_leftovers(vol["Name"])
             with client.docker_errors(f"removing volume {vol['Name']}"):
                 try:
                     await self._call("DELETE", f"/volumes/{quote(vol['Name'], safe='')}")
+                except client.ApiError as exc:
+                    if exc.status != 404:
+                        raise
+
+    async def _remove_seeding_leftovers(self, volume: str) -> None:
+        """Remove the never-started container that seeds ``volume`` from a data template, if an ``up`` killed
+        mid-seeding left it behind (it holds the volume). Only containers with the template label are touched."""
+        from .templates import LABEL_TEMPLATE_BUILD
+
+        with client.docker_errors(f"listing containers using volume {volume}"):
+            found = await self._call("GET", "/containers/json", params={"all": "1", "filters": {"volume": [volume], "label": [LABEL_TEMPLATE_BUILD]}})
+        for container in found or []:
+            with client.docker_errors(f"removing the seeding container of volume {volume}"):
+                try:
+                    await self._call("DELETE", f"/containers/{container['Id']}", params={"v": "1", "force": "1"})
                 except client.ApiError as exc:
                     if exc.status != 404:
                         raise
