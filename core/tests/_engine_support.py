@@ -41,6 +41,11 @@ class ChildProcessProvider(Provider):
     children: ClassVar[dict[tuple[str, str], Child]] = {}
     starts: ClassVar[list[str]] = []
     data_removed: ClassVar[list[str]] = []
+    begun: ClassVar[list[dict]] = []
+    """Each :meth:`begin_up`: the services it was given, what had started then, whether the port check ran meanwhile, how it ended."""
+    begin_fails: ClassVar[bool] = False
+    begin_blocks: ClassVar[bool] = False
+    _ports_checked: ClassVar[object] = None
 
     def _key(self, name: str) -> tuple[str, str]:
         return (str(self.ctx.state_dir), name)
@@ -102,7 +107,35 @@ class ChildProcessProvider(Provider):
         result = await anyio.run_process(command, check=False, input=input, stderr=subprocess.STDOUT)
         return ExecResult(result.returncode, result.stdout.decode(errors="replace"))
 
+    async def begin_up(self, services) -> None:
+        """Notes the call; waits (up to 5 s) for the port check to run meanwhile; then fails or blocks when told to."""
+        import anyio
+
+        record = {"services": [s.name for s in services], "started": list(self.starts), "ports_checked": False, "end": "running"}
+        self.begun.append(record)
+        try:
+            with anyio.move_on_after(5):
+                await self._port_check().wait()
+                record["ports_checked"] = True
+            if self.begin_fails:
+                raise RuntimeError("cannot begin")
+            if self.begin_blocks:
+                await anyio.sleep_forever()
+        except anyio.get_cancelled_exc_class():
+            record["end"] = "cancelled"
+            raise
+        record["end"] = "done"
+
+    @classmethod
+    def _port_check(cls):
+        import anyio
+
+        if cls._ports_checked is None:
+            cls._ports_checked = anyio.Event()
+        return cls._ports_checked
+
     async def check_ports(self, services) -> list[str]:
+        self._port_check().set()
         problems = []
         for svc in services:
             child = self.children.get(self._key(svc.name))
@@ -124,6 +157,9 @@ class ChildProcessProvider(Provider):
         cls.children.clear()
         cls.starts.clear()
         cls.data_removed.clear()
+        cls.begun.clear()
+        cls.begin_fails = cls.begin_blocks = False
+        cls._ports_checked = None
 
 
 class ChildProcessPlugin:

@@ -109,6 +109,35 @@ async def test_independent_services_start_in_parallel(omnitron_project, procs):
     assert order.index(("one", "starting")) < order.index(("two", "ready"))
 
 
+async def test_providers_begin_their_shared_work_while_the_ports_are_checked(omnitron_project, procs):
+    services = {"one": http_service(free_port()), "two": http_service(free_port())}
+    project = omnitron_project.write(eco(services))
+    result = await up(project, project.plan())
+    assert result.ok
+    # once per provider, with its services, before any started, beside the port check (not before it, not after)
+    assert procs.begun == [{"services": ["one", "two"], "started": [], "ports_checked": True, "end": "done"}]
+
+
+async def test_a_provider_that_cannot_begin_does_not_fail_the_up(omnitron_project, procs):
+    procs.begin_fails = True
+    project = omnitron_project.write(eco({"api": http_service(free_port())}))
+    result = await up(project, project.plan())
+    assert result.ok and procs.starts == ["api"]
+    assert procs.begun[0]["end"] == "running"  # it raised: the error stayed with it
+
+
+async def test_a_failed_port_check_cancels_what_the_providers_began(omnitron_project, procs):
+    procs.begin_blocks = True
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        project = omnitron_project.write(eco({"api": http_service(taken.getsockname()[1])}))
+        with pytest.raises(ProvisionError, match="host port collision"):  # the error itself, not a group of them
+            await up(project, project.plan())
+    assert procs.begun[0]["end"] == "cancelled"
+    assert procs.starts == []
+
+
 async def test_critical_service_never_healthy_fails_after_startup_timeout(omnitron_project):
     port = closed_port()
     project = omnitron_project.write(eco({"db": unreachable()}, overrides={"db": external(port)}))

@@ -328,6 +328,16 @@ class Provider(ABC):
         """Problems with host ports (taken by something not ours), one line each."""
         return []
 
+    async def begin_up(self, services: list[PlannedService]) -> None:
+        """An ``up`` of ``services`` has begun: start on what they all need (a network), while the engine checks ports.
+
+        It runs beside the checks before any service starts (and is cancelled when
+        one fails), so it must be safe to do even if nothing starts after it; it
+        must not fail the ``up``: whatever it could not do, the :meth:`ensure`
+        that needs it does again and reports. The default does nothing.
+        """
+        return None
+
     async def aclose(self) -> None:
         return None
 

@@ -395,6 +395,36 @@ async def test_parallel_ensures_share_one_network(sandbox: Sandbox, provider: Do
     assert sorted(await provider.list_managed()) == ["cache", "db", "ticker"]
 
 
+async def test_begin_up_makes_the_stack_network_before_any_container_and_ensure_joins_it(sandbox: Sandbox, provider: DockerProvider) -> None:
+    sandbox.write(redis_toml(free_port()) + TICKER)
+    plan = sandbox.plan()
+    network = f"omnitron-{sandbox.name}-dev"
+    await provider.begin_up(plan.services)
+    assert by_label("network", sandbox.name) == [network]
+    assert by_label("container", sandbox.name) == []  # nothing started by it
+    made = inspect("network", network)["Id"]
+    await provider.begin_up(plan.services)  # again: found, not made twice
+    for svc in plan.services:
+        await provider.ensure(sandbox.spec(svc))
+    assert by_label("network", sandbox.name) == [network]
+    for name in by_label("container", sandbox.name):
+        assert inspect("container", name)["NetworkSettings"]["Networks"][network]["NetworkID"] == made
+
+
+async def test_begin_up_refuses_a_network_named_like_ours_and_changes_nothing(sandbox: Sandbox) -> None:
+    network = f"omnitron-{sandbox.name}-dev"
+    sandbox.write(redis_toml(free_port()))
+    docker_cli("network", "create", network)
+    try:
+        async with DockerProvider(sandbox.context()) as fresh:
+            with pytest.raises(ProvisionError, match=f"a network named {network} exists and is not managed by omnitron"):
+                await fresh.begin_up(sandbox.plan().services)
+        assert inspect("network", network)["Labels"] == {}
+        assert by_label("container", sandbox.name) == []
+    finally:
+        docker_cli("network", "rm", network, check=False)
+
+
 async def test_a_network_or_volume_named_like_ours_but_not_ours_is_refused(sandbox: Sandbox, provider: DockerProvider) -> None:
     network, volume = f"omnitron-{sandbox.name}-dev", f"omnitron-{sandbox.name}-dev-cache-data"
     sandbox.write(redis_toml(free_port()))

@@ -29,7 +29,9 @@ A service's ``startupTimeout`` counts from when its provider has started it
 while omnitron waits fails at once.
 
 Before anything starts, every provider must be installed and every host port
-free (or held by this stack's own service).
+free (or held by this stack's own service). Meanwhile each provider begins
+what all of its services will need (:meth:`~omnitron.providers.Provider.begin_up`:
+the docker provider's network), so the first service's start does not wait for it.
 """
 
 from __future__ import annotations
@@ -149,17 +151,15 @@ async def up(
         async with Session(project, plan, progress=progress) as own:
             return await up(project, plan, services=services, apps=apps, progress=progress, check=check, session=own)
     async with locked(project, session.progress):
-        if services is None:  # a whole-stack up: what the plan no longer declares would hold its ports
-            from .teardown import remove_orphans
-
-            await remove_orphans(session)
-        result = await _up_locked(session, todo, apps if apps is not None else list(plan.apps))
+        # a whole-stack up: what the plan no longer declares would hold its ports
+        result = await _up_locked(session, todo, apps if apps is not None else list(plan.apps), orphans=services is None)
     if check and not result.ok:
         raise ProvisionError(result.error_message())
     return result
 
 
-async def _up_locked(session: Session, todo: list[PlannedService], apps: list[str]) -> UpResult:
+async def _up_locked(session: Session, todo: list[PlannedService], apps: list[str], *, orphans: bool) -> UpResult:
+    """The checks before anything starts, then every service at once; the providers begin their shared work meanwhile."""
     import anyio
 
     plan = session.plan
@@ -168,14 +168,20 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
     for svc in todo:
         result.services[svc.name] = ServiceOutcome(svc.name, svc.provider, svc.critical)
         session.progress(svc.name, "pending", "")
-    if any(svc.generated for svc in todo) or any(plan.apps[a].generated for a in apps if a in plan.apps):
-        session.ensure_generated()
-    ensure_app_ports(session, list(plan.apps))  # every app: a gateway's map names them all, whichever runs first
-    await check_ports(session, todo)
     done = {svc.name: anyio.Event() for svc in todo}
+    refused: Exception | None = None
     async with anyio.create_task_group() as tg:
-        for svc in todo:
-            tg.start_soon(_provision_service, session, svc, apps, result, done)
+        try:
+            await begin(session, todo, tg)
+            await _before_start(session, todo, apps, orphans=orphans)
+        except Exception as exc:  # raised once the providers' early work is cancelled
+            refused = exc
+            tg.cancel_scope.cancel()
+        else:
+            for svc in todo:
+                tg.start_soon(_provision_service, session, svc, apps, result, done)
+    if refused is not None:
+        raise refused
     result.seconds = time.monotonic() - started
     result.warnings.extend(f"service {o.name}: {w}" for o in result.services.values() for w in o.warnings)
     result.warnings.extend(f"{o.error} (non-critical: continuing without it)" for o in result.services.values() if o.status == "degraded")
@@ -184,6 +190,41 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
     if len(todo) == len(plan.services) and result.ok:
         session.state.mark_reconciled(plan.stack)
     return result
+
+
+async def _before_start(session: Session, todo: list[PlannedService], apps: list[str], *, orphans: bool) -> None:
+    """What must hold before any service starts: orphans gone, credentials generated, app ports chosen, host ports free."""
+    plan = session.plan
+    if orphans:
+        from .teardown import remove_orphans
+
+        await remove_orphans(session)
+    if any(svc.generated for svc in todo) or any(plan.apps[a].generated for a in apps if a in plan.apps):
+        session.ensure_generated()
+    ensure_app_ports(session, list(plan.apps))  # every app: a gateway's map names them all, whichever runs first
+    await check_ports(session, todo)
+
+
+async def begin(session: Session, services: list[PlannedService], tg: Any) -> None:
+    """Let each provider begin, in ``tg``, what all of its ``services`` will need (a network), while the checks run.
+
+    Nothing it does may fail the up: an error is met again, and reported, by
+    the ``ensure`` that needs the same thing.
+    """
+    by_provider: dict[str, list[PlannedService]] = {}
+    for svc in services:
+        if session.manages(svc.provider):
+            by_provider.setdefault(svc.provider, []).append(svc)
+    for name, svcs in by_provider.items():
+        provider = await session.provider(name)
+        tg.start_soon(_begin_quietly, provider, svcs)
+
+
+async def _begin_quietly(provider: Provider, services: list[PlannedService]) -> None:
+    try:
+        await provider.begin_up(services)
+    except Exception:  # its ensure meets it again and says what failed
+        return
 
 
 async def check_ports(session: Session, services: list[PlannedService]) -> None:

@@ -113,6 +113,11 @@ HOST_NETWORK = "host"
 """``docker.network.name`` that runs the container in the host's network namespace."""
 
 
+def requested_network(opts: DockerOptions) -> str | None:
+    """The network named by ``docker.network.name`` (``host`` included), or ``None`` for the stack's own."""
+    return opts.network.name if opts.network is not None and opts.network.name else None
+
+
 def uses_host_network(opts: DockerOptions) -> bool:
     """Whether the container shares the host's network (it listens on the host ports itself, nothing is published)."""
     return opts.network is not None and opts.network.name == HOST_NETWORK

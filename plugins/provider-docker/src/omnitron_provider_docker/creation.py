@@ -16,7 +16,7 @@ import anyio
 from omnitron.api import ContainerState, RuntimeSpec
 
 from . import client, engine_reads
-from .container_config import Placement, create_body, docker_options
+from .container_config import Placement, create_body, docker_options, requested_network
 
 
 class CreationMixin:
@@ -36,7 +36,7 @@ class CreationMixin:
         name, (_, seeding, template_id), network, volumes = await gather(
             self._free_container_name(svc.name),
             self._image_and_template(spec, template),
-            self._ensure_network(opts.network.name if opts.network and opts.network.name else None),
+            self._ensure_network(requested_network(opts)),
             self._ensure_volumes(svc),
         )
         body = create_body(spec, Placement(project=self.ctx.project, stack=self.ctx.stack, network=network, volumes=volumes))

@@ -20,11 +20,11 @@ from omnitron.api import ContainerState, ExecResult, PlannedService, ProviderCon
 
 from . import client, engine_reads
 from .client import NO_ENGINE_HINT
-from .container_config import check_spec, runtime_hash
+from .container_config import check_spec, requested_network, runtime_hash
 from .container_state import from_inspect
 from .naming import LABEL_PROJECT, LABEL_RUNTIME_HASH, LABEL_SERVICE, LABEL_SPEC_HASH, LABEL_STACK, is_managed, label_filter, owner_of, service_labels, stack_labels
 from .provider import DockerProvider
-from .creation import CreationMixin
+from .creation import CreationMixin, gather
 from .resources import ResourcesMixin
 from .seeding import SeedingMixin
 
@@ -365,6 +365,16 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
                     continue
                 problems.append(f"port {port} (service {svc.name}) is already in use by {who}: set portOffsets in the stack or free the port")
         return problems
+
+    async def begin_up(self, services: list[PlannedService]) -> None:
+        """Look up (create when missing) the networks the ``services`` join, while the engine checks ports.
+
+        A new container cannot be created before its network exists, and
+        creating one is the slowest step in front of it: done here it is ready
+        by the time the first ``create`` needs it. Errors are left to that ``create``.
+        """
+        wanted = {requested_network(svc.docker) for svc in services if svc.provider == self.name and svc.docker is not None}
+        await gather(*(self._ensure_network(name) for name in sorted(wanted, key=str)))
 
     def _is_same_service(self, data: dict[str, Any], service: str) -> bool:
         labels = data.get("Labels") or {}
