@@ -108,6 +108,48 @@ def test_the_project_lock_is_reentrant_in_one_flow_and_exclusive_across_processe
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "got"
 
 
+HOLD_SERVER_IMPORT = """
+import runpy, sys, time
+
+class Hold:  # the daemon's server (the engine, aiohttp, the plugins) never finishes importing
+    def find_spec(self, name, path=None, target=None):
+        while name == "omnitron.daemon.server":
+            time.sleep(0.01)
+
+sys.meta_path.insert(0, Hold())
+sys.argv = ["omnitron.daemon", "--project", sys.argv[1]]
+runpy.run_module("omnitron.daemon", run_name="__main__")
+"""
+
+
+def test_the_daemon_holds_its_lock_and_pid_before_it_loads_and_a_stop_meanwhile_leaves_nothing(tmp_path):
+    """What ``infra up`` waits for after starting it is there before the heavy imports; SIGTERM then ends it cleanly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from omnitron.daemon.control import lock_held
+    from omnitron.daemon.paths import files_of
+
+    files = files_of(tmp_path)
+    daemon = subprocess.Popen([sys.executable, "-c", HOLD_SERVER_IMPORT, str(tmp_path)])
+    try:
+        deadline = time.monotonic() + 20
+        while files.recorded_pid() is None and time.monotonic() < deadline and daemon.poll() is None:
+            time.sleep(0.01)
+        assert files.recorded_pid() == daemon.pid
+        assert lock_held(files)
+        os.kill(daemon.pid, signal.SIGTERM)
+        assert daemon.wait(10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    assert not files.pid.exists()
+    assert not lock_held(files)
+
+
 async def _serve(sock: Path, handler) -> object:
     from aiohttp import web
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -12,14 +14,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project", required=True, type=Path, help="the project directory")
     parser.add_argument("--foreground", action="store_true", help="log to stderr too")
     args = parser.parse_args(argv)
+    root = args.project.resolve()
+    # the lock and the pid first, before the server's imports: whoever started the daemon waits for them
+    from .paths import files_of, take_lock
+
+    files = files_of(root)
+    lock = take_lock(files)
+    if lock is not None:
+        # stopped while it still loads (the server's own handler comes later): leave no stale pid behind
+        signal.signal(signal.SIGTERM, lambda *_: _exit_early(files.pid))
+        files.pid.write_text(f"{os.getpid()}\n")
     from .server import serve
 
-    return serve(args.project.resolve(), foreground=args.foreground)
+    return serve(root, foreground=args.foreground, lock=lock)
+
+
+def _exit_early(pid_file: Path) -> None:
+    pid_file.unlink(missing_ok=True)
+    os._exit(0)
 
 
 if __name__ == "__main__":
-    import os
-
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -42,6 +43,18 @@ class DaemonFiles:
 
 def files_of(root: Path) -> DaemonFiles:
     return DaemonFiles(root / STATE_DIRNAME)
+
+
+def take_lock(files: DaemonFiles) -> int | None:
+    """The daemon's own lock (``flock``), held until the process ends; ``None`` when another daemon holds it."""
+    files.state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(files.lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def switched_off(environ: dict[str, str] | None = None) -> bool:

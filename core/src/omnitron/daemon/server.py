@@ -12,7 +12,6 @@ progress is cancelled, the socket and pid file are removed.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import logging.handlers
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .keeping import Daemon
-from .paths import DaemonFiles, files_of
+from .paths import DaemonFiles, files_of, take_lock
 
 if TYPE_CHECKING:
     from ..plugins import PluginManager
@@ -71,34 +70,25 @@ def _stacks_on_sigusr1(files: DaemonFiles) -> None:
 _DUMP: Any = None
 
 
-def take_lock(files: DaemonFiles) -> int | None:
-    """The daemon's own lock, held until the process ends; ``None`` when another daemon holds it."""
-    files.state_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(files.lock, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
+def serve(root: Path, *, foreground: bool = False, plugins: PluginManager | None = None, lock: int | None = None) -> int:
+    """Run the daemon of the project at ``root`` until SIGTERM/SIGINT; returns the exit code.
 
-
-def serve(root: Path, *, foreground: bool = False, plugins: PluginManager | None = None) -> int:
-    """Run the daemon of the project at ``root`` until SIGTERM/SIGINT; returns the exit code."""
+    :param lock: the daemon's lock, already taken by this process (see :mod:`.__main__`); taken here otherwise.
+    """
     files = files_of(root)
-    fd = take_lock(files)
+    fd = lock if lock is not None else take_lock(files)
     if fd is None:
         pid = files.recorded_pid()
         print(f"omnitron daemon: already running for {root} (pid {pid})")
         return ALREADY_RUNNING
-    setup_logging(files, foreground=foreground)
-    _stacks_on_sigusr1(files)
-    if plugins is None:
-        from ..plugins import default_manager
-
-        plugins = default_manager()
     files.pid.write_text(f"{os.getpid()}\n")
     try:
+        setup_logging(files, foreground=foreground)
+        _stacks_on_sigusr1(files)
+        if plugins is None:
+            from ..plugins import default_manager
+
+            plugins = default_manager()
         asyncio.run(_main(Daemon(root, plugins)))
     finally:
         for path in (files.socket, files.pid):
