@@ -109,14 +109,24 @@ async def ensure_extensions(handle: ServiceHandle, dbname: str, extensions: list
             raise ProvisionError(f"service {handle.name}: database {dbname}: cannot create extension {ext}: {_first_line(exc)}") from None
 
 
+async def _make_database(handle: ServiceHandle, conn: wire.Connection, name: str, app: str | None = None) -> bool:
+    """:func:`ensure_database`, its errors naming the service (and the app the database is for)."""
+    from .wire import PgError
+
+    try:
+        return await ensure_database(conn, name, user_of(handle))
+    except ProvisionError as exc:
+        raise ProvisionError(f"service {handle.name}: {f'app {app}: ' if app else ''}{exc}") from None
+    except PgError as exc:
+        raise ProvisionError(f"service {handle.name}: cannot create database {name}{f' for app {app}' if app else ''}: {_first_line(exc)}") from None
+
+
 async def prepare(handle: ServiceHandle) -> None:
     """Create the configured ``databases`` and their ``extensions`` (service-wide ones in every database).
 
     One connection to the maintenance database (its own extensions, and which
     databases to create), and one to each configured database that needs extensions.
     """
-    from .wire import PgError
-
     config = handle.service.config
     databases: dict[str, Any] = dict(config.get("databases") or {})
     common = list(config.get("extensions") or [])
@@ -125,13 +135,8 @@ async def prepare(handle: ServiceHandle) -> None:
     async with await open_wire(handle) as conn:
         await ensure_extensions(handle, MAINTENANCE_DB, common, conn)
         for name in databases:
-            try:
-                if await ensure_database(conn, name, user_of(handle)):
-                    handle.log(f"created database {name}")
-            except ProvisionError as exc:
-                raise ProvisionError(f"service {handle.name}: {exc}") from None
-            except PgError as exc:
-                raise ProvisionError(f"service {handle.name}: cannot create database {name}: {_first_line(exc)}") from None
+            if await _make_database(handle, conn, name):
+                handle.log(f"created database {name}")
     for name, options in databases.items():
         await ensure_extensions(handle, name, _unique([*common, *((options or {}).get("extensions") or [])]))
 
@@ -144,19 +149,12 @@ async def allocate(handle: ServiceHandle, request: AllocationRequest) -> dict[st
 
     :returns: ``{"database": NAME, "user": USER}`` for ``${alloc:...}``.
     """
-    from .wire import PgError
-
     if request.kind != "database":
         raise ProvisionError(f"service {handle.name}: postgres cannot allocate a {request.kind!r} (only database)")
     name = str(request.values.get("database") or request.name)
     extensions = _unique([*(handle.service.config.get("extensions") or []), *(request.params.get("extensions") or [])])
     async with await open_wire(handle) as conn:
-        try:
-            if await ensure_database(conn, name, user_of(handle)):
-                handle.log(f"created database {name} for {request.app}")
-        except ProvisionError as exc:
-            raise ProvisionError(f"service {handle.name}: app {request.app}: {exc}") from None
-        except PgError as exc:
-            raise ProvisionError(f"service {handle.name}: cannot create database {name} for app {request.app}: {_first_line(exc)}") from None
+        if await _make_database(handle, conn, name, request.app):
+            handle.log(f"created database {name} for {request.app}")
     await ensure_extensions(handle, name, extensions)
     return {"database": name, "user": user_of(handle)}
