@@ -12,12 +12,23 @@ One run measures, each several times in interleaved rounds (median and best prin
   config on stdin), until ``PING`` answers after ``AUTH``.
 
 Then the ratios (targets: at most 1.2x the by-hand time; under 1 s for the
-cached cold start), and last the whole command: ``omnitron infra up --provider
+cached cold start), and the whole command: ``omnitron infra up --provider
 process`` of Postgres + Redis from no data (template cached), as a fresh
-process, so the wall time includes interpreter start. Needs the omnitron-provider-process, omnitron-postgres and
-omnitron-redis packages and PostgreSQL/Redis binaries (system or [embedded]).
+process, so the wall time includes interpreter start.
 
-    python benchmarks/process_cold_start.py [--runs 5] [--binaries auto|system|embedded] [--dir /tmp]
+Last the shop example (``examples/shop``: its Postgres with the apps' two
+databases and ``pgcrypto``, its Redis; its S3 storage has no by-hand twin
+here and is left out): ``omnitron infra up`` cold (new state and data
+directories, template cache warm, with and without starting the daemon)
+beside a shell script doing the same work by hand (:data:`HAND_SCRIPT`),
+interleaved; wall and CPU medians and the ratio against the 1.3x target.
+``--against OMNITRON`` adds another build (an older checkout's
+``.venv/bin/omnitron``) to the same rounds. Needs the omnitron-provider-process,
+omnitron-postgres and omnitron-redis packages, PostgreSQL/Redis binaries
+(system or [embedded]), and ``psql``, ``pg_isready`` and ``redis-cli`` for
+the by-hand side.
+
+    python benchmarks/process_cold_start.py [--runs 5] [--binaries auto|system|embedded] [--dir /tmp] [--shop-only] [--against OMNITRON]
 """
 
 from __future__ import annotations
@@ -111,7 +122,7 @@ class Bench:
                 self.secrets.setdefault(key, secrets.token_urlsafe(24))
             self.specs[name] = render_runtime_spec(svc, plugins, self.secrets.__getitem__)
         self.pg_password = self.specs["db"].env["POSTGRES_PASSWORD"]
-        self.redis_password = self.specs["cache"].command[2]
+        self.redis_password = self.secrets[process_plan.service("cache").secrets["password"]]  # its config goes on stdin
         self.state = StateStore(project.state_dir)
         self.provider = ProcessProvider(
             ProviderContext(project="bench", stack="dev", project_dir=self.root, state_dir=project.stack_dir("dev"), state=self.state)
