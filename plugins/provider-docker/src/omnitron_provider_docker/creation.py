@@ -17,7 +17,6 @@ from omnitron.api import ContainerState, RuntimeSpec
 
 from . import client, engine_reads
 from .container_config import Placement, create_body, docker_options, requested_network
-from .start_order import StartOrder
 
 
 class CreationMixin:
@@ -26,7 +25,6 @@ class CreationMixin:
     ctx: Any
     name: str
     _new_volumes: set[str]
-    _start_order: StartOrder
     # from the other parts: _call(), _client(), _inspect(), _state(), _free_container_name(), _ensure_network(), _ensure_volumes(),
     # _remove_container(), _remove_new_volume(), _data_template(), _image_and_template(), _seed_volume(), _adopt(), _pending()
 
@@ -88,15 +86,6 @@ class CreationMixin:
         in no ``Cmd``, no env, and no file the engine keeps.
         """
         self._record(service, container_id, prepared=False)
-        await self._start_order.wait_turn(service)
-        try:
-            await self._start_now(container_id, service, stdin)
-        finally:
-            self._start_order.started(service)
-        data = await self._inspect(container_id) if stdin is not None else None
-        self._record(service, container_id, prepared=True, started_at=((data or {}).get("State") or {}).get("StartedAt"))
-
-    async def _start_now(self, container_id: str, service: str, stdin: bytes | None) -> None:
         local = engine_reads.local_socket()
         if stdin is None:
             with client.docker_errors(f"service {service}: starting its container"):
@@ -116,6 +105,8 @@ class CreationMixin:
                 async with container.attach(stdin=True, stdout=False, stderr=False) as stream:
                     await container.start()
                     await stream.write_in(stdin)
+        data = await self._inspect(container_id) if stdin is not None else None
+        self._record(service, container_id, prepared=True, started_at=((data or {}).get("State") or {}).get("StartedAt"))
 
     def _record(self, service: str, container_id: str | None, *, prepared: bool, started_at: str | None = None) -> None:
         """Remember which container runs ``service`` and whether its start completed (``prepared``: started, and

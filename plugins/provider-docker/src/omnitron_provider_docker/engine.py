@@ -27,7 +27,6 @@ from .provider import DockerProvider
 from .creation import CreationMixin, gather
 from .resources import ResourcesMixin
 from .seeding import SeedingMixin
-from .start_order import StartOrder
 
 STOP_TIMEOUT_S = 10
 UNFED_STOP_TIMEOUT_S = 2
@@ -49,7 +48,6 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
         self._new_volumes: set[str] = set()
         self._builds: dict[str, threading.Thread] = {}
         self._abort_builds = threading.Event()
-        self._start_order = StartOrder()
 
     def _client(self) -> Any:
         if self._closed:
@@ -151,10 +149,7 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
         recreated; its named volumes are kept. A data volume seeded by a run
         that was killed before it set the credentials gets them now.
         """
-        try:
-            state = await self._ensure(spec)
-        finally:
-            self._start_order.started(spec.service.name)  # or will not start: the others need not wait for it
+        state = await self._ensure(spec)
         await self._finish_adoption(spec, state)
         return state
 
@@ -372,16 +367,13 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
         return problems
 
     async def begin_up(self, services: list[PlannedService]) -> None:
-        """Choose which containers start first (:mod:`.start_order`); look up (create when missing) the networks the
-        ``services`` join, while the engine checks ports.
+        """Look up (create when missing) the networks the ``services`` join, while the engine checks ports.
 
         A new container cannot be created before its network exists, and
         creating one is the slowest step in front of it: done here it is ready
         by the time the first ``create`` needs it. Errors are left to that ``create``.
         """
-        ours = [svc for svc in services if svc.provider == self.name and svc.docker is not None]
-        self._start_order.plan(ours, getattr(self.ctx.plugins, "presets", None))
-        wanted = {requested_network(svc.docker) for svc in ours if svc.docker is not None}
+        wanted = {requested_network(svc.docker) for svc in services if svc.provider == self.name and svc.docker is not None}
         await gather(*(self._ensure_network(name) for name in sorted(wanted, key=str)))
 
     def _is_same_service(self, data: dict[str, Any], service: str) -> bool:
