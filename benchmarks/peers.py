@@ -26,9 +26,11 @@ plugins installed in the interpreter running this script)::
     bash ../shared/bench/setup-peers.sh && bash ../shared/bench/build-images.sh   # once
     python benchmarks/peers.py [-n 5] [--rows omni-notmpl,omni-tmpl,omni-first] [--tools raw,tc-seq-50ms,compose]
 
-Prints the harness's table (seconds, ratio to raw) and then the targets beside
-omnitron's figures. Asserts nothing. ``uptime`` is printed before and after:
-figures are noisy on a loaded machine.
+Prints the harness's tables (seconds, ratio to raw, where the time goes), then
+one summary of every row (median, range, ratio to raw's median) with the targets
+beside omnitron's. Asserts nothing. Each round runs every tool once, in turn, so
+drift hits them all alike; ``uptime`` is printed before and after: figures are
+noisy on a loaded machine.
 """
 
 from __future__ import annotations
@@ -128,29 +130,43 @@ def tool_rows(project: BenchProject, rows: list[str], before: str | None) -> lis
     return [[name, *specs[name]] for name in ("omni-before", "omni-notmpl", "omni-tmpl", "omni-first") if name in rows]
 
 
+PEERS = {"compose": "docker-compose up -d + poll", "tc-seq": "testcontainers", "tc-seq-50ms": "testcontainers, 50 ms polling", "tc-par": "testcontainers, 2 threads"}
+ROW_NAMES = {
+    "raw": "raw docker run + poll",
+    **PEERS,
+    "omni-before": "omnitron (--before), no template",
+    "omni-notmpl": "omnitron, no template",
+    "omni-first": "omnitron, template built (first ever)",
+    "omni-tmpl": "omnitron, template (later cold)",
+}
+
+
 def summary(result_file: Path, rows: list[str]) -> list[str]:
+    """Every row of the run: median, range, ratio to raw's median, and the target beside omnitron's."""
     data = json.loads(result_file.read_text())
-    med = {name: statistics.median(r["ready"] for r in runs) for name, runs in data["results"].items() if runs}
+    runs = {name: [r["ready"] for r in found] for name, found in data["results"].items() if found}
+    med = {name: statistics.median(values) for name, values in runs.items()}
     raw = med.get("raw")
     if not raw:
         return ["(no raw row: no ratios)"]
-    peers = {name: value for name, value in med.items() if name in ("compose", "tc-seq", "tc-par", "tc-seq-50ms")}
-    fastest_peer = min(peers.items(), key=lambda kv: kv[1]) if peers else None
-    lines = [f"{'omnitron row':<14} {'median':>7} {'/raw':>6}  target"]
-    for name in ("omni-before", "omni-notmpl", "omni-tmpl", "omni-first"):
-        if name not in med or name not in rows:
-            continue
+    fastest_peer = min((n for n in med if n in PEERS), key=med.__getitem__, default=None)
+    order = ["raw", *(n for n in PEERS if n in med), *(n for n in ("omni-before", "omni-notmpl", "omni-first", "omni-tmpl") if n in med and n in rows)]
+    lines = [f"{'cold up -> SELECT 1 + PING':<40} {'median':>7} {'range':>12} {'/raw':>6} {'paired':>7}  target"]
+    for name in order:
         ratio = med[name] / raw
-        target = TARGETS.get(name)
+        # the same round's raw run beside each run: drift of the machine's load cancels out
+        paired = statistics.median(mine / theirs for mine, theirs in zip(runs[name], runs["raw"]))
         verdict = ""
-        if target is not None:
-            verdict = f"<= {target:.1f}x raw: {'met' if ratio <= target else 'NOT met'}"
+        if name in TARGETS:
+            verdict = f"<= {TARGETS[name]:.1f}x raw: {'met' if ratio <= TARGETS[name] else 'NOT met'}"
         if name == "omni-notmpl" and fastest_peer is not None:
-            ahead = med[name] < fastest_peer[1]
-            verdict += f"; faster than every peer (best {fastest_peer[0]} {fastest_peer[1] / raw:.2f}x): {'yes' if ahead else 'NO'}"
+            ahead = med[name] < med[fastest_peer]
+            verdict += f"; faster than every peer (best: {fastest_peer} {med[fastest_peer] / raw:.2f}x): {'yes' if ahead else 'NO'}"
         if name == "omni-first":
-            verdict = "first-ever run, template built during it (reported, no target)"
-        lines.append(f"{name:<14} {med[name]:7.2f} {ratio:5.2f}x  {verdict}")
+            verdict = "first-ever run: the template is built beside it (no target)"
+        spread = f"{min(runs[name]):.2f}-{max(runs[name]):.2f}"
+        lines.append(f"{ROW_NAMES.get(name, name):<40} {med[name]:7.2f} {spread:>12} {ratio:5.2f}x {paired:6.2f}x  {verdict}")
+    lines.append("/raw: median over raw's median (the targets' measure); paired: median of each run over the same round's raw run")
     return lines
 
 
