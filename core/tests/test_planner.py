@@ -292,6 +292,14 @@ def test_dedicated_shorthand_plans_a_service_for_the_app_alone(omnitron_project,
     assert p.apps["api"].env["KV_URL"].service == "cache"
 
 
+def test_shared_service_a_shorthand_adds_keeps_the_default_port_beside_a_dedicated_one(omnitron_project, kv):
+    # "a/kv" sorts before "kv": the shared service still gets the preset's port, the app's own one moves
+    p = plan(omnitron_project, {}, {"a": {"redis": {"dedicated": True}}, "b": {"redis": True}})
+    assert p.service("kv").auto and p.service("a/kv").app == "a"
+    assert p.service("kv").ports["main"] == 7000
+    assert p.service("a/kv").ports["main"] == 7001
+
+
 def test_preset_config_error_names_the_path(omnitron_project, kv):
     with pytest.raises(ConfigError) as info:
         plan(omnitron_project, {"infrastructure": {"services": {"cache": {"preset": "kv", "config": {"prot": 1}}}}})
