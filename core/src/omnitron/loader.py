@@ -245,7 +245,23 @@ def load_project(config_file: Path) -> LoadedProject:
                 raise exc.at(file=config_file.name) from None
             raise
     warnings = [missing_config_warning(app, root) for app in apps.values() if app.config_file is None]
+    warnings += unknown_service_warnings(ecosystem, apps, root)
     return LoadedProject(root, config_file, ecosystem, apps, warnings)
+
+
+def unknown_service_warnings(ecosystem: EcosystemConfig, apps: dict[str, LoadedApp], root: Path) -> list[str]:
+    """What to say of an app's ``"services": {NAME: true}`` naming no service of the project: the app gets nothing
+    from it (the spec's own example names services, ``discovery`` and ``notifications``, that a project may not run)."""
+    known = set(ecosystem.infrastructure.services) | {name for app in apps.values() for name in app.config.infrastructure}
+    declared = ", ".join(sorted(known)) or "(none)"
+    return [
+        f"{_rel(app.config_file, root)}: omnitron.services.{name}: no service named {name!r} in the ecosystem "
+        f"(declared: {declared}), so app {app.name} gets nothing from it"
+        for app in apps.values()
+        if app.config_file is not None
+        for name, used in app.config.services.items()
+        if used and name not in known
+    ]
 
 
 def missing_config_warning(app: LoadedApp, root: Path) -> str:
