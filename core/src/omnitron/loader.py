@@ -159,18 +159,34 @@ def read_ecosystem_file(path: Path) -> dict[str, Any]:
             raise ConfigError(f"invalid TOML: {exc}", file=name) from None
     from .config_eval import evaluate
 
-    return evaluate(path, lambda: _declaration(runpy.run_path(str(path), run_name="omnitron_config"), name), shown=name)
+    return evaluate(path, lambda: _run_config(path, name), shown=name)
 
 
-def _declaration(namespace: dict[str, Any], name: str) -> dict[str, Any]:
-    """The ecosystem a config's namespace declares, as a plain dict (still inside the config's time limit)."""
+def _run_config(path: Path, name: str) -> dict[str, Any]:
+    from .declare import DECLARED
+
+    made: list[EcosystemDeclaration] = []
+    token = DECLARED.set(made)
+    try:
+        namespace = runpy.run_path(str(path), run_name="omnitron_config")
+    finally:
+        DECLARED.reset(token)
+    return _declaration(namespace, name, made)
+
+
+def _declaration(namespace: dict[str, Any], name: str, made: list[EcosystemDeclaration] | None = None) -> dict[str, Any]:
+    """The ecosystem a config's namespace declares, as a plain dict (still inside the config's time limit):
+    the variable ``ecosystem``, else the one declaration a variable holds, else the one ``define_ecosystem``
+    call the config made (``made``) without assigning it."""
     found = [v for k, v in namespace.items() if isinstance(v, EcosystemDeclaration)]
     if "ecosystem" in namespace and isinstance(namespace["ecosystem"], (EcosystemDeclaration, dict)):
         return dict(namespace["ecosystem"])
     if len(found) == 1:
         return dict(found[0])
+    if not found and made is not None and len(made) == 1:
+        return dict(made[0])
     if not found:
-        raise ConfigError("no ecosystem declared: assign define_ecosystem(...) to a variable named `ecosystem`", file=name)
+        raise ConfigError("no ecosystem declared: call define_ecosystem(...) once, or assign it to a variable named `ecosystem`", file=name)
     raise ConfigError("several define_ecosystem(...) results: name the one to use `ecosystem`", file=name)
 
 
