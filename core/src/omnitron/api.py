@@ -19,7 +19,8 @@ Groups:
   :class:`StateStore` (its per-provider records); host ports:
   :func:`is_listening`, :func:`port_listeners`, :func:`describe_listeners`,
   :func:`addresses_overlap`, :func:`free_port`; waiting: :func:`poll_attempts`,
-  :func:`poll_attempts_sync`;
+  :func:`poll_attempts_sync`; concurrent steps whose failures stay one error:
+  :func:`task_group`;
 - backups: :class:`BackupFile` (what ``Preset.backup`` returns), :func:`exec_bytes`
   (binary output of a command run where a service runs);
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
@@ -95,6 +96,7 @@ _EXPORTS: dict[str, str] = {
     "free_port": "hostports:free_port",
     "poll_attempts": "poll:attempts",
     "poll_attempts_sync": "poll:attempts_sync",
+    "task_group": "tasks:task_group",
     # running services
     "ServiceHandle": "runtime:ServiceHandle",
     "exec_bytes": "runtime:exec_bytes",

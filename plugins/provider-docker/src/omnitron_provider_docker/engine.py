@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from omnitron.api import ContainerState, ExecResult, PlannedService, ProviderContext, ProvisionError, RuntimeSpec, addresses_overlap, describe_listeners, is_listening
+from omnitron.api import ContainerState, ExecResult, PlannedService, ProviderContext, ProvisionError, RuntimeSpec, addresses_overlap, describe_listeners, is_listening, task_group
 
 from . import client, engine_reads
 from .client import NO_ENGINE_HINT
@@ -230,7 +230,7 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
             async with limit:
                 states[service] = await self._state(container_id, service)
 
-        async with anyio.create_task_group() as tg:  # one inspect per container, several at once
+        async with task_group() as tg:  # one inspect per container, several at once
             for service, container_id in chosen.items():
                 tg.start_soon(inspect, service, container_id)
         return {service: states[service] for service in sorted(states) if states[service].status != "not_found"}
