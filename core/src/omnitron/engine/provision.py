@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OmnitronError, ProvisionError
+from ..tasks import task_group
 from .appports import ensure_app_ports
 from .gate import HealthPolicy, checks_for, not_ready_message, wait_healthy
 from .maintenance import maintain_one
@@ -170,7 +171,7 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
         session.progress(svc.name, "pending", "")
     done = {svc.name: anyio.Event() for svc in todo}
     refused: Exception | None = None
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         try:
             await begin(session, todo, tg)
             await _before_start(session, todo, apps, orphans=orphans)
