@@ -1,11 +1,12 @@
 """The ``omnitron`` command line.
 
-:func:`run` (the ``omnitron`` script) first asks the project's daemon when
-the command is one it answers fast (``infra up`` with nothing to do,
-``infra status --json``, the gate of ``omnitron run``; see
-:mod:`omnitron.daemon.fastpath`), before cyclopts or any plugin is imported;
-on anything unexpected it goes on with the normal command line
-(:func:`~omnitron.cli.root.main`), which works with or without a daemon.
+:func:`run` (the ``omnitron`` script) first tries the fast paths when the
+command is one they answer (``infra up`` with nothing to do, ``infra status
+--json``, ``omnitron run``; :mod:`omnitron.fastargs`), before cyclopts or any
+plugin is imported: the project's daemon (:mod:`omnitron.daemon.fastpath`),
+then the plan cache (:mod:`omnitron.plancache`). On anything unexpected it goes
+on with the normal command line (:func:`~omnitron.cli.root.main`), which works
+with or without a daemon and rewrites the plan cache.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _ensure_streams() -> None:
 
 
 def run() -> None:
-    """The ``omnitron`` script: the daemon's fast path when it answers, else :func:`main`; then a fast exit.
+    """The ``omnitron`` script: the daemon's fast path or the plan cache's when one answers, else :func:`main`; then a fast exit.
 
     Every command closes what it opened (clients, stores, files) before it
     returns, so after flushing the standard streams the interpreter's own
@@ -51,9 +52,13 @@ def run() -> None:
     import os
 
     from ..daemon.fastpath import answer
+    from ..plancache.answer import answer as answer_from_cache
 
     _ensure_streams()
-    code = answer(sys.argv[1:])
+    argv = sys.argv[1:]
+    code = answer(argv)
+    if code is None:
+        code = answer_from_cache(argv)
     if code is None:
         code = main()
     try:
