@@ -141,17 +141,16 @@ def _app(session: Session, stack: Stack, app: str, light: bool) -> dict[str, Any
     from .apps import handed_env
 
     plan = stack.plan
-    references: dict[str, str] = {}
+    tokens: dict[str, str] = {}
+    asked: dict[str, int] = {}
     nonce = _random.token_hex(8)
 
-    def reference(key: str) -> str:
-        return references.setdefault(key, f"OMNITRONSECRET{nonce}N{len(references)}END")
+    def reference(key: str) -> str:  # no secret is read: each becomes a token that shows how it was used
+        asked[key] = asked.get(key, 0) + 1
+        return tokens.setdefault(key, f"OMNITRONSECRET{nonce}N{len(tokens)}END/:@")
 
-    real = app_env(session, app)
-    marked = app_env(session, app, secret=reference)
-    keys = {token: key for key, token in references.items()}
-    env = _as_parts(real, marked, keys, {key: session.resolver(key) for key in references})
-    if env is None or (references and not light):
+    env = _as_parts(app_env(session, app, secret=reference), {token: key for key, token in tokens.items()}, asked)
+    if env is None or (tokens and not light):
         return None
     ref = plan.apps[app]
     allocated = session.state.app_ports(plan.stack).get(app, {})
@@ -166,29 +165,28 @@ def _app(session: Session, stack: Stack, app: str, light: bool) -> dict[str, Any
     }
 
 
-def _as_parts(real: dict[str, str], marked: dict[str, str], keys: dict[str, str], values: dict[str, str]) -> list[list[Any]] | None:
-    """``[[VAR, [text | {"secret": KEY, "quote": bool}, ...]], ...]``: ``marked`` split at its references, checked to
-    give back ``real`` with the values (raw or URL-quoted); ``None`` when a value was transformed otherwise."""
+def _as_parts(marked: dict[str, str], keys: dict[str, str], asked: dict[str, int]) -> list[list[Any]] | None:
+    """``[[VAR, [text | {"secret": KEY, "quote": bool}, ...]], ...]``: the env rendered with tokens, split at them.
+
+    A token is found as it was handed out (the value goes in raw) or URL-quoted (it goes in quoted); ``None``
+    when a secret was asked for more often than its token came out (a template function transformed it)."""
     import re
     from urllib.parse import quote
 
-    pattern = re.compile("(" + "|".join(re.escape(t) for t in keys) + ")") if keys else None
+    forms = {token: key for token, key in keys.items()} | {quote(token, safe=""): key for token, key in keys.items()}
+    pattern = re.compile("(" + "|".join(re.escape(t) for t in sorted(forms, key=len, reverse=True)) + ")") if forms else None
+    seen: dict[str, int] = {}
     out: list[list[Any]] = []
     for var, text in marked.items():
         pieces = pattern.split(text) if pattern is not None else [text]
         parts: list[Any] = []
-        rebuilt = ""
         for i, piece in enumerate(pieces):
             if i % 2 == 0:
-                parts.append(piece)
-                rebuilt += piece
+                if piece:
+                    parts.append(piece)
                 continue
-            key = keys[piece]
-            raw, quoted = values[key], quote(values[key], safe="")
-            as_quoted = not real[var][len(rebuilt):].startswith(raw)
-            parts.append({"secret": key, "quote": as_quoted})
-            rebuilt += quoted if as_quoted else raw
-        if rebuilt != real.get(var):
-            return None
-        out.append([var, [p for p in parts if p != ""]])
-    return out
+            key = forms[piece]
+            seen[key] = seen.get(key, 0) + 1
+            parts.append({"secret": key, "quote": piece not in keys})
+        out.append([var, parts])
+    return out if seen == asked else None
