@@ -127,7 +127,6 @@ class Recorder:
         self.all_env = False
         prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
         self._skip = tuple(os.path.join(os.path.realpath(p), "") for p in prefixes | {str(e) for e in excluded}) + _SYSTEM
-        self._import_dirs = {os.path.realpath(p) for p in sys.path if p}
         self._saved_environ: Any = None
 
     def __enter__(self) -> Recorder:
@@ -165,7 +164,7 @@ class Recorder:
 
     def saw_dir(self, path: str) -> None:
         real = os.path.realpath(path)
-        if real in self._import_dirs or os.path.isfile(os.path.join(real, "__init__.py")):
+        if real in {os.path.realpath(p or ".") for p in sys.path} or os.path.isfile(os.path.join(real, "__init__.py")):
             return  # the import system looking for modules (on sys.path, in a package)
         found = self._relevant(real)
         if found is not None:
