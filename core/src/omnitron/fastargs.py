@@ -1,13 +1,17 @@
-"""The command lines the fast paths answer, parsed before cyclopts or any plugin is imported (standard library only).
+"""The command lines the fast paths answer, parsed before cyclopts or any plugin is imported, and how they end (standard library only).
 
 ``infra up`` (``--no-daemon`` allowed), ``infra status --json`` (``ps``) and
 ``omnitron run APP [-- CMD...]``; each with at most ``--project``/``-p`` and
 ``--stack``/``-s``. Anything else is for the normal command line. Both the
 daemon's fast path (:mod:`omnitron.daemon.fastpath`) and the plan cache's
-(:mod:`omnitron.plancache.answer`) parse with :func:`parse`.
+(:mod:`omnitron.plancache.answer`) answer what :func:`parse` returns, and become
+the app's command with :func:`become`.
 """
 
 from __future__ import annotations
+
+import os
+import sys
 
 TYPE_CHECKING = False  # the typing module costs import time on the fast path
 if TYPE_CHECKING:
@@ -71,3 +75,20 @@ def _split(argv: list[str]) -> tuple[list[str] | None, dict[str, Any]]:
             words.append(arg)
         i += 1
     return words, opts
+
+
+def become(argv: list[str], env: dict[str, str], cwd: str | None = None) -> int:
+    """``exec`` ``argv`` with ``env`` over this process's environment (in ``cwd``); the exit code when it cannot start."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if cwd and os.path.isdir(cwd):
+        os.chdir(cwd)
+    try:
+        os.execvpe(argv[0], argv, {**os.environ, **{str(k): str(v) for k, v in env.items()}})
+    except FileNotFoundError:
+        print(f"omnitron: command not found: {argv[0]}", file=sys.stderr)
+        return 127
+    except PermissionError:
+        print(f"omnitron: command not executable: {argv[0]}", file=sys.stderr)
+        return 126
+    return 0  # not reached

@@ -51,14 +51,18 @@ def run() -> None:
     """
     import os
 
-    from ..daemon.fastpath import answer
-    from ..plancache.answer import answer as answer_from_cache
+    from ..fastargs import parse
 
     _ensure_streams()
-    argv = sys.argv[1:]
-    code = answer(argv)
-    if code is None:
-        code = answer_from_cache(argv)
+    code = None
+    fast = parse(sys.argv[1:])
+    if fast is not None:
+        from ..daemon.fastpath import answer
+        from ..plancache.answer import answer as answer_from_cache
+
+        code = answer(*fast)
+        if code is None:
+            code = answer_from_cache(*fast)
     if code is None:
         code = main()
     try:

@@ -14,7 +14,6 @@ ready) :func:`answer` returns ``None`` and the normal command line runs.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,21 +23,17 @@ if TYPE_CHECKING:
     from typing import Any
 
 from ..digests import digest_files, env_fingerprint
-from ..fastargs import parse, quote
+
 from . import wire
 from .paths import find_root, files_of, switched_off
 
 TIMEOUT = 5.0
 
 
-def answer(argv: list[str]) -> int | None:
-    """The command's exit code when the daemon answered it, or ``None`` to run the normal command line."""
+def answer(command: str, opts: dict[str, Any]) -> int | None:
+    """The exit code of ``command`` (:func:`omnitron.fastargs.parse`) when the daemon answered it, or ``None`` to go on."""
     if switched_off():
         return None
-    parsed = parse(argv)
-    if parsed is None:
-        return None
-    command, opts = parsed
     try:
         root = find_root(opts.get("project"))
         if root is None:
@@ -101,21 +96,10 @@ def _run(sock: Path, config: dict[str, Any], opts: dict[str, Any]) -> int | None
     data = reply.json()
     env = data["env"]
     argv = list(opts.get("command") or [])
+    cwd = None
     if not argv:
         argv = list(data.get("command") or [])
         if not argv:
             return None  # the normal command line explains it
         cwd = data.get("cwd")
-        if cwd and os.path.isdir(cwd):
-            os.chdir(cwd)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        os.execvpe(argv[0], argv, {**os.environ, **{str(k): str(v) for k, v in env.items()}})
-    except FileNotFoundError:
-        print(f"omnitron: command not found: {argv[0]}", file=sys.stderr)
-        return 127
-    except PermissionError:
-        print(f"omnitron: command not executable: {argv[0]}", file=sys.stderr)
-        return 126
-    return 0  # not reached
+    return become(argv, env, cwd)

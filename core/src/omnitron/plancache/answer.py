@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from ..daemon.paths import STATE_DIRNAME, find_root
-from ..fastargs import parse
+from ..fastargs import become
 from ..quickcheck import run_all
 from . import files, switched_off
 from .inputs import key_holds
@@ -59,14 +59,10 @@ class _Context:
             print(f"omnitron: warning: {warning}", file=sys.stderr, flush=True)
 
 
-def answer(argv: list[str]) -> int | None:
-    """The command's exit code when the plan cache answered it, or ``None`` to run the normal command line."""
+def answer(command: str, opts: dict[str, Any]) -> int | None:
+    """The exit code of ``command`` (:func:`omnitron.fastargs.parse`) when the plan cache answered it, or ``None`` to go on."""
     if switched_off():
         return None
-    parsed = parse(argv)
-    if parsed is None:
-        return None
-    command, opts = parsed
     try:
         ctx = _context(opts)
         if ctx is None:
@@ -233,18 +229,8 @@ def _exec(ctx: _Context, app: str, argv: list[str], env: dict[str, str], cwd: st
 
     sys.stdout.flush()
     sys.stderr.flush()
-    if cwd and os.path.isdir(cwd):
-        os.chdir(cwd)
     watch_in_background(record)
-    try:
-        os.execvpe(argv[0], argv, {**os.environ, **env})
-    except FileNotFoundError:
-        print(f"omnitron: command not found: {argv[0]}", file=sys.stderr)
-        return 127
-    except PermissionError:
-        print(f"omnitron: command not executable: {argv[0]}", file=sys.stderr)
-        return 126
-    return 0  # not reached
+    return become(argv, env, cwd)
 
 
 _COMMANDS = {"up": _up, "status": _status, "run": _run}
