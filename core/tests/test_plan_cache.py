@@ -255,3 +255,46 @@ def test_quick_checks_fail_when_what_they_check_is_gone():
     assert stat is not None
     assert QuickCheck.pid(os.getpid(), starttime=stat[2] + 1).run() is not None  # a recycled pid is not ours
     assert QuickCheck.pid(2**22 + 12345).run() is not None
+
+
+class Stamped:
+    """A plugin's secret template function that computes its value without the secret store."""
+
+    from omnitron import hookimpl
+
+    @hookimpl
+    def omnitron_add_template_functions(self):
+        from omnitron.templating import TemplateFunction
+
+        class Stamp(TemplateFunction):
+            name = "stamp"
+            takes_argument = False
+            secret = True
+
+            def render(self, arg, ctx):
+                return "computed-secret-value"
+
+        return [Stamp]
+
+
+@pytest.mark.anyio
+async def test_an_env_with_a_secret_not_from_the_store_is_never_cached(omnitron_isolated, omnitron_project, register_plugin, api, monkeypatch):
+    from omnitron.plancache import files
+    from omnitron.usecases import bring_up, load_stack
+    from omnitron.usecases.plan_cache import remember
+
+    monkeypatch.delenv("OMNITRON_PLAN_CACHE", raising=False)
+    register_plugin(Stamped())
+    service = {"ports": {"main": 1}, "docker": {"image": "example/api:1"}, "env": {"API_URL": "http://${host}:${port:main}"}}
+    project = omnitron_project.write(
+        {"project": "stamped", "apps": [{"name": "plain"}, {"name": "stamped"}], "infrastructure": {"services": {"api": service}},
+         "stacks": {"dev": {"serviceOverrides": {"api": {"external": {"host": "127.0.0.1", "ports": {"main": api.port}}}}}}},
+        {"plain": {"services": {"api": True}}, "stamped": {"services": {"api": True}, "env": {"TOKEN": "${stamp}"}}},
+    )
+    stack = load_stack(project, record=True)
+    assert (await bring_up(stack)).ok
+    await remember(stack, up_warnings=[], default=True)
+    doc = files.read(project.state_dir, None)
+    assert doc is not None and doc["apps"]["plain"] is not None  # the check can fail: a plain app is cached
+    assert doc["apps"]["stamped"] is None
+    assert "computed-secret-value" not in (project.state_dir / "plan-cache" / "dev.json").read_text()

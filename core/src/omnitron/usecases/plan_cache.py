@@ -150,7 +150,7 @@ def _app(session: Session, stack: Stack, app: str, light: bool) -> dict[str, Any
         return tokens.setdefault(key, f"OMNITRONSECRET{nonce}N{len(tokens)}END/:@")
 
     env = _as_parts(app_env(session, app, secret=reference), {token: key for key, token in tokens.items()}, asked)
-    if env is None or (tokens and not light):
+    if env is None or (tokens and not light) or not _every_secret_referenced(env, app_env(session, app, reveal=False)):
         return None
     ref = plan.apps[app]
     allocated = session.state.app_ports(plan.stack).get(app, {})
@@ -190,3 +190,11 @@ def _as_parts(marked: dict[str, str], keys: dict[str, str], asked: dict[str, int
             parts.append({"secret": key, "quote": piece not in keys})
         out.append([var, parts])
     return out if seen == asked else None
+
+
+def _every_secret_referenced(env: list[list[Any]], masked: dict[str, str]) -> bool:
+    """Whether each secret output of the env (masked as ``****`` for display) is a reference, none a value computed
+    without the store (a plugin's secret template function): such a value must never reach the cache."""
+    from ..templating import MASK
+
+    return all(masked.get(var, "").count(MASK) == sum(1 for part in parts if isinstance(part, dict)) for var, parts in env)
