@@ -6,7 +6,8 @@ and idle otherwise) notes every file opened for reading and every directory
 listed, and ``os.environ`` is swapped for a mapping that notes every variable
 read. Left out: the interpreter's and the environment's own files (below
 ``sys.prefix``/``sys.base_prefix``), code outside the project (installed
-software: :func:`software_fingerprint` covers it), the project's state
+software: :func:`software_fingerprint` covers it, by the distributions' names and versions, so source edited
+in place in an editable install is not seen), the project's state
 directory (:func:`plan_state` covers what planning reads there), the user's
 key directory, ``/proc``, ``/sys`` and ``/dev``. A module the config imports
 from the project counts as its source file (a cached ``.pyc`` is opened
