@@ -3,7 +3,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from omnitron.errors import TemplateError
-from omnitron.templating import BUILTIN_FUNCTIONS, MASK, Renderer, TemplateContext
+from omnitron.templating import BUILTIN_FUNCTIONS, MASK, Renderer, TemplateContext, TemplateFunction
 
 
 @pytest.fixture
@@ -22,6 +22,15 @@ def test_spec_example(renderer):
     assert renderer.render("${secret:searchApiKey}", ctx()) == "s3cr3t"
 
 
+def test_a_secret_name_secrets_does_not_map_is_the_store_key_itself(renderer):
+    # the spec's "SEARCH_API_KEY": "${secret:searchApiKey}" with no secrets block
+    read: list[str] = []
+    c = ctx(secrets={}, secret=lambda k: read.append(k) or "v-" + k)
+    assert renderer.render("${secret:searchApiKey}", c) == "v-searchApiKey"
+    assert renderer.render("${secret:searchApiKey}", ctx()) == "s3cr3t"  # mapped: the key secrets names
+    assert read == ["searchApiKey"]
+
+
 def test_single_port_needs_no_name(renderer):
     assert renderer.render("${port}", ctx()) == "9200"
     with pytest.raises(TemplateError, match="needs a port name"):
@@ -38,7 +47,6 @@ def test_escape(renderer):
     [
         ("${nope}", "unknown template function ${nope}"),
         ("${port:grpc}", "unknown port 'grpc'"),
-        ("${secret:missing}", "unknown secret 'missing'"),
         ("${host", "unterminated placeholder"),
         ("${secret}", "needs an argument"),
         ("${host:x}", "takes no argument"),
@@ -73,3 +81,19 @@ def test_placeholders_outside_urls_are_verbatim(renderer):
 def test_masking(renderer):
     out = renderer.render("u:${secret:searchApiKey}@${host}", ctx(), mask_secrets=True)
     assert out == f"u:{MASK}@localhost"
+
+
+def test_only_host_port_and_secret_render_alike_for_every_app(renderer):
+    class Caller(TemplateFunction):  # a plugin function: depends on the app unless it promises otherwise
+        name = "caller"
+        takes_argument = False
+
+        def render(self, arg, ctx):
+            return ctx.app or "-"
+
+    r = Renderer({**renderer.functions, "caller": Caller()})
+    assert r.service_only("http://u:${secret:searchApiKey}@${host}:${port:http}/x")
+    assert r.service_only("no placeholders")
+    assert not r.service_only("${alloc:db}")
+    assert not r.service_only("http://${host}/${caller}")
+    assert not r.service_only("${nope}") and not r.service_only("${host")
