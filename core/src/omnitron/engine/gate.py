@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ProvisionError
 from ..health import ProbeResult
+from ..tasks import task_group
 
 if TYPE_CHECKING:
     from ..health import HealthProbe
@@ -106,14 +107,13 @@ async def check_once(handle: ServiceHandle, checks: list[Check], timeout: float)
         return ProbeResult(True, "no health check declared")
     if len(checks) == 1:
         return await _run_check(checks[0], handle, timeout)
-    import anyio
 
     results: list[ProbeResult] = [ProbeResult(False, "not run")] * len(checks)
 
     async def one(i: int) -> None:
         results[i] = await _run_check(checks[i], handle, timeout)
 
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         for i in range(len(checks)):
             tg.start_soon(one, i)
     failed = [r for r in results if not r.ok]
@@ -219,8 +219,6 @@ async def wait_ready(project: Project, plan: Plan, app: str, *, progress: Progre
 
 async def wait_services(session: Session, services: list[PlannedService]) -> GateResult:
     """Wait for ``services`` concurrently (see :func:`wait_ready`)."""
-    import anyio
-
     gate = GateResult()
     failures: list[str] = []
 
@@ -241,7 +239,7 @@ async def wait_services(session: Session, services: list[PlannedService]) -> Gat
             session.progress(svc.name, "degraded", waited.result.detail)
             gate.warnings.append(f"{message} (non-critical: continuing without it)")
 
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         for svc in services:
             tg.start_soon(one, svc)
     if failures:
