@@ -17,8 +17,9 @@ is as it was:
 - which standard streams are terminals, their size and encoding.
 
 A run that failed, wrote to stderr (a plugin that failed to load warns
-there), wrote to ``sys.stdout.buffer`` or listed the whole environment is
-not kept. Only the ``omnitron`` script's own command line is cached (an
+there), wrote to ``sys.stdout.buffer``, listed the whole environment, or
+during which a ``sys.path`` directory changed (an install meanwhile, or the
+first ``__pycache__`` written there) is not kept. Only the ``omnitron`` script's own command line is cached (an
 in-process :func:`omnitron.cli.main` call never is), never while a test has
 installed its own plugin manager. ``OMNITRON_CLI_CACHE=off`` turns it off;
 entries live in ``$OMNITRON_CACHE_DIR/cli`` (default
@@ -66,7 +67,8 @@ def answer(argv: list[str], run: Callable[[], int]) -> int:
         return run()
     key = _key(argv)
     entry_path = where / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
-    entry = _read(entry_path, key)
+    installed = _installed()
+    entry = _read(entry_path, key, installed)
     if entry is not None:
         sys.stdout.write(entry["stdout"])
         return int(entry["code"])
@@ -78,19 +80,27 @@ def answer(argv: list[str], run: Callable[[], int]) -> int:
             code = run()
     finally:
         sys.stdout, sys.stderr = out.stream, err.stream
-    if code == 0 and not err.parts and not out.bypassed and not reads.listed:
-        _write(entry_path, {"format": _FORMAT, "key": key, "env": sorted(reads.names), "envDigest": _env_digest(reads.names), "files": _module_files(), "stdout": "".join(out.parts), "code": code})
+    kept = code == 0 and not err.parts and not out.bypassed and not reads.listed
+    if kept and _installed() == installed:  # else something was installed meanwhile (or a first __pycache__ made): next time
+        _write(entry_path, {"format": _FORMAT, "key": key, "installed": installed, "env": sorted(reads.names), "envDigest": _env_digest(reads.names), "files": _module_files(), "stdout": "".join(out.parts), "code": code})
     return code
 
 
 def _key(argv: list[str]) -> str:
-    """What is known before running: the command line, the interpreter, the installed distributions, the terminal."""
-    paths = [os.path.abspath(p or os.curdir) for p in sys.path]
-    return json.dumps({"argv": argv, "python": [sys.executable, sys.version, sys.prefix], "path": [[p, *_installed(p)] for p in paths], "streams": _streams()})
+    """What names an entry: the command line, the interpreter and its import path, the terminal."""
+    return json.dumps({"argv": argv, "python": [sys.executable, sys.version, sys.prefix], "path": _path(), "streams": _streams()})
 
 
-def _installed(path: str) -> list[Any]:
-    """A ``sys.path`` entry's modification time and its distributions' metadata directories with theirs."""
+def _path() -> list[str]:
+    return [os.path.abspath(p or os.curdir) for p in sys.path]
+
+
+def _installed() -> list[Any]:
+    """Every ``sys.path`` entry's modification time and its distributions' metadata directories with theirs."""
+    return [[p, *_dists(p)] for p in _path()]
+
+
+def _dists(path: str) -> list[Any]:
     try:
         mtime = os.stat(path).st_mtime_ns
     except OSError:
@@ -149,12 +159,12 @@ def _module_files() -> list[list[Any]]:
     return files
 
 
-def _read(path: Path, key: str) -> dict[str, Any] | None:
+def _read(path: Path, key: str, installed: list[Any]) -> dict[str, Any] | None:
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(entry, dict) or entry.get("format") != _FORMAT or entry.get("key") != key:
+    if not isinstance(entry, dict) or entry.get("format") != _FORMAT or entry.get("key") != key or entry.get("installed") != installed:
         return None
     if entry.get("envDigest") != _env_digest(entry.get("env", [])):
         return None
