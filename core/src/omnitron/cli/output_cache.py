@@ -70,7 +70,11 @@ def answer(argv: list[str], run: Callable[[], int]) -> int:
     installed = _installed()
     entry = _read(entry_path, key, installed)
     if entry is not None:
-        sys.stdout.write(entry["stdout"])
+        try:
+            sys.stdout.write(entry["stdout"])
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader went away (`| head`), as the command itself would answer
+            return 141
         return int(entry["code"])
     out, err = _Tee(sys.stdout), _Tee(sys.stderr)
     reads = _EnvReads()
