@@ -140,6 +140,11 @@ def test_plugins_list_follows_the_environment_it_reads(script):
     assert "hello" not in [p["name"] for p in json.loads(disabled.stdout)] and "pluggy" in imported
     assert json.loads(script.run("plugins", "list", "--json")[0].stdout) == listed
 
+    # the entry point renamed in place (its metadata directory itself unchanged)
+    (script.site / "acme_hello-1.0.dist-info" / "entry_points.txt").write_text("[omnitron]\ngreeter = acme_hello\n")
+    renamed = [p["name"] for p in json.loads(script.run("plugins", "list", "--json")[0].stdout)]
+    assert "greeter" in renamed and "hello" not in renamed
+
     table, _ = script.run("plugins", "list")
     assert table.returncode == 0 and "acme-hello" in table.stdout
     assert script.run("plugins", "list")[0].stdout == table.stdout

@@ -7,8 +7,9 @@ is as it was:
 
 - the command line, the interpreter and its import path (``sys.path``);
 - the installed distributions: every ``sys.path`` directory's modification
-  time and its ``*.dist-info`` / ``*.egg-info`` entries with theirs (an
-  install, an upgrade or an uninstall changes them);
+  time and its ``*.dist-info`` / ``*.egg-info`` entries with theirs and their
+  ``METADATA`` and ``entry_points.txt`` files' (an install, an upgrade, an
+  uninstall or an edited entry point changes them);
 - every module the run imported, by its file's modification time and size
   (editing a plugin of an editable install shows at once);
 - every environment variable the run read (``OMNITRON_PLUGINS``,
@@ -40,6 +41,8 @@ _HELP = ("--help", "-h")
 _KEPT = 64
 """Entries kept (one per command line, terminal size, ...): the oldest go first."""
 _FORMAT = 1
+_METADATA = ("", "METADATA", "PKG-INFO", "entry_points.txt")
+"""What of a distribution's metadata directory is compared: itself (its files added or removed), its name and version, its entry points."""
 
 
 def cacheable(argv: list[str]) -> bool:
@@ -114,14 +117,20 @@ def _dists(path: str) -> list[Any]:
         with os.scandir(path) as entries:
             for entry in entries:
                 if entry.name.endswith((".dist-info", ".egg-info")):
-                    try:
-                        dists.append([entry.name, entry.stat().st_mtime_ns])
-                    except OSError:
-                        dists.append([entry.name, None])
+                    dists.append([entry.name, *(_stamp(os.path.join(entry.path, f)) for f in _METADATA)])
     except (NotADirectoryError, OSError):
         pass
     dists.sort()
     return [mtime, dists]
+
+
+def _stamp(path: str) -> list[int] | None:
+    """A file's (or directory's) modification time and size; ``None`` when it is not there."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
 
 
 def _streams() -> list[Any]:
