@@ -32,7 +32,9 @@ def serve(behaviour: str) -> tuple[socket.socket, threading.Thread]:
         while True:
             try:
                 conn, _ = srv.accept()
-            except OSError:
+            except OSError:  # the server closed: the connections it kept go with it
+                for kept in conns:
+                    kept.close()
                 return
             if behaviour == "close":
                 conn.close()
