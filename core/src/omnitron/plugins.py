@@ -203,8 +203,9 @@ class PluginManager:
         for ep in sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if (allow is not None and ep.name not in allow) or ep.name in deny or self._pm.has_plugin(ep.name):
                 continue
-            dist = ep.dist.name if ep.dist else ep.name
-            version = ep.dist.version if ep.dist else "0"
+            meta = ep.dist.metadata if ep.dist else None  # parsed once: .name and .version would each parse it again
+            dist = meta["Name"] if meta is not None else ep.name
+            version = meta["Version"] if meta is not None else "0"
             try:
                 module = ep.load()
             except Exception as exc:  # a broken plugin must not break omnitron
