@@ -60,7 +60,12 @@ def directory() -> Path | None:
     if explicit:
         return Path(explicit) / "cli"
     xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) / "omnitron" if xdg else Path.home() / ".cache" / "omnitron") / "cli"
+    if xdg:
+        return Path(xdg) / "omnitron" / "cli"
+    try:
+        return Path.home() / ".cache" / "omnitron" / "cli"
+    except (RuntimeError, KeyError):  # no home directory to be found: no cache
+        return None
 
 
 def answer(argv: list[str], run: Callable[[], int]) -> int:
