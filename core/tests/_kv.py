@@ -185,3 +185,41 @@ class ServersPlugin:
     @hookimpl
     def omnitron_add_presets(self):
         return [ServersPreset]
+
+
+class MeetingPreset(Preset):
+    """A ``database`` preset (dialect ``meet``) whose allocations may run at once: each waits until every app's has
+    begun, so they complete only when ``up`` makes them concurrently; an app named ``broken*`` fails."""
+
+    name = "meeting"
+    service_type = "database"
+    shorthand = "database"
+    dialects = ("meet",)
+    concurrent_allocations = True
+    expected = 0
+    begun: list[str] = []
+
+    def expand(self, config, ctx):
+        return ServiceRequirement(type="database", ports={"main": 7500}, docker=DockerServiceConfig(image="meet:1"))
+
+    def bind_app(self, app, request, service):
+        return AppBinding(env={"MEET_DB": "${alloc:database}"}, allocation=AllocationRequest(app=app, service=service, kind="database", name=app, values={"database": app}))
+
+    async def allocate(self, service, request):
+        import anyio
+
+        from omnitron.errors import ProvisionError
+
+        self.begun.append(request.app)
+        with anyio.fail_after(10):
+            while len(self.begun) < self.expected:
+                await anyio.sleep(0.01)
+        if request.app.startswith("broken"):
+            raise ProvisionError(f"service {service.name}: cannot make database {request.app}")
+        return {"database": f"{request.app}_db"}
+
+
+class MeetingPlugin:
+    @hookimpl
+    def omnitron_add_presets(self):
+        return [MeetingPreset]

@@ -281,6 +281,37 @@ async def test_apps_get_credentials_of_their_own(omnitron_project, register_plug
     assert web not in project.plan().model_dump_json()
 
 
+def meeting_project(omnitron_project, register_plugin, apps: tuple[str, ...]):
+    """Apps each with a database on a ``meeting`` service (see ``_kv.MeetingPreset``), reached as an external server."""
+    from _kv import MeetingPlugin, MeetingPreset
+
+    register_plugin(MeetingPlugin(), name="meeting")
+    port = free_port()
+    services = {"db": {"preset": "meeting"}, "api": http_service(port)}
+    MeetingPreset.begun, MeetingPreset.expected = [], len(apps)
+    return omnitron_project.write(eco(services, overrides={"db": external(port)}), {name: {"database": {"dialect": "meet"}} for name in apps})
+
+
+async def test_a_preset_that_allows_it_gets_its_allocations_made_at_once(omnitron_project, register_plugin, procs):
+    """Each allocation waits until all have begun: ``up`` completes only if it makes them concurrently."""
+    from _kv import MeetingPreset
+
+    project = meeting_project(omnitron_project, register_plugin, ("web", "admin", "jobs"))
+    result = await up(project, project.plan())
+    assert sorted(MeetingPreset.begun) == ["admin", "jobs", "web"]
+    assert result.services["db"].allocations == {app: {"database": f"{app}_db"} for app in project.plan().apps}
+    with StateStore(project.state_dir) as state:
+        assert sorted(r["app"] for r in state.allocations("dev")) == ["admin", "jobs", "web"]
+
+
+async def test_a_failed_concurrent_allocation_fails_the_service_and_the_others_are_kept(omnitron_project, register_plugin, procs):
+    project = meeting_project(omnitron_project, register_plugin, ("web", "broken", "jobs"))
+    with pytest.raises(ProvisionError, match="service db: cannot make database broken$"):
+        await up(project, project.plan())
+    with StateStore(project.state_dir) as state:
+        assert sorted(r["app"] for r in state.allocations("dev")) == ["jobs", "web"]
+
+
 async def test_presets_warn_chores_run_after_allocations_and_probes_note_the_server(omnitron_project, register_plugin, procs):
     from _kv import ChoresPlugin, ChoresPreset
 

@@ -420,3 +420,35 @@ def test_a_provider_named_nowhere_in_the_core_runs_what_it_describes(omnitron_pr
     assert plan(omnitron_project, eco).service("search").provider == "docker"
     prod = plan(omnitron_project, eco, stack="prod").service("search")
     assert prod.provider == "swarmish" and prod.docker.image == "elasticsearch:8.11.0" and prod.ports == {"http": 9200}
+
+
+def test_env_rendered_once_for_all_apps_equals_each_app_rendered_alone(omnitron_project, register_plugin):
+    """Values that depend only on the service are rendered once per plan; per-app ones (a plugin function that
+    reads the app, an app's own database) still differ, and every app's env is what rendering it alone gives."""
+    from omnitron.env import render_app_env, render_plan_env
+    from omnitron import hookimpl
+    from omnitron.templating import Renderer, TemplateFunction
+
+    class Caller(TemplateFunction):
+        name = "caller"
+        takes_argument = False
+
+        def render(self, arg, ctx):
+            return ctx.app or "-"
+
+    class CallerPlugin:
+        @hookimpl
+        def omnitron_add_template_functions(self):
+            return [Caller]
+
+    register_plugin(CallerPlugin(), name="caller")
+    search = {**SEARCH, "env": {"SEARCH_URL": "http://${host}:${port:http}", "SEARCH_AS": "${caller}@${host}"}}
+    eco = {"infrastructure": {"services": {"search": search}}}
+    project = omnitron_project.write(eco, {name: {"services": {"search": True}} for name in ("web", "api", "worker")})
+    p = project.plan()
+    together = render_plan_env(project, p)
+    renderer = Renderer(project.plugins.template_functions)
+    for name in ("web", "api", "worker"):
+        assert together[name] == render_app_env(p, name, renderer)
+        assert together[name]["SEARCH_AS"] == f"{name}@127.0.0.1"
+        assert together[name]["SEARCH_URL"] == "http://127.0.0.1:9200"

@@ -3,7 +3,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from omnitron.errors import TemplateError
-from omnitron.templating import BUILTIN_FUNCTIONS, MASK, Renderer, TemplateContext
+from omnitron.templating import BUILTIN_FUNCTIONS, MASK, Renderer, TemplateContext, TemplateFunction
 
 
 @pytest.fixture
@@ -73,3 +73,19 @@ def test_placeholders_outside_urls_are_verbatim(renderer):
 def test_masking(renderer):
     out = renderer.render("u:${secret:searchApiKey}@${host}", ctx(), mask_secrets=True)
     assert out == f"u:{MASK}@localhost"
+
+
+def test_only_host_port_and_secret_render_alike_for_every_app(renderer):
+    class Caller(TemplateFunction):  # a plugin function: depends on the app unless it promises otherwise
+        name = "caller"
+        takes_argument = False
+
+        def render(self, arg, ctx):
+            return ctx.app or "-"
+
+    r = Renderer({**renderer.functions, "caller": Caller()})
+    assert r.service_only("http://u:${secret:searchApiKey}@${host}:${port:http}/x")
+    assert r.service_only("no placeholders")
+    assert not r.service_only("${alloc:db}")
+    assert not r.service_only("http://${host}/${caller}")
+    assert not r.service_only("${nope}") and not r.service_only("${host")

@@ -110,6 +110,10 @@ class Preset(ABC):
     """For the ``database`` shorthand: the dialects served (``postgres``)."""
     credentials: ClassVar[dict[str, Credential]] = {}
     """Logical secret name -> credential generated on first provision."""
+    concurrent_allocations: ClassVar[bool] = False
+    """Whether :meth:`allocate` may run for several requests of one service at once (each makes only its own
+    database or index, and whatever it shares it takes without awaiting in between): ``up`` then makes them
+    concurrently, in the order of the requests."""
 
     def parse_config(self, raw: dict[str, Any]) -> BaseModel:
         return self.config_model.model_validate(raw)

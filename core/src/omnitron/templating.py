@@ -74,6 +74,10 @@ class TemplateFunction(ABC):
     """``True``: requires ``:ARG``; ``False``: forbids it; ``None``: either."""
     secret: ClassVar[bool] = False
     """Output is secret: masked in plans and ``infra env`` unless asked."""
+    per_app: ClassVar[bool] = True
+    """The value may depend on the app asking (its name, allocations, facts, its own secrets). ``False`` promises it
+    depends only on the service's host, ports and declared secrets, so a value rendered for one app is reused for
+    the next (see :meth:`Renderer.service_only`)."""
 
     @abstractmethod
     def render(self, arg: str | None, ctx: TemplateContext) -> str: ...
@@ -81,6 +85,7 @@ class TemplateFunction(ABC):
 
 class HostFunction(TemplateFunction):
     name = "host"
+    per_app = False
     takes_argument = False
 
     def render(self, arg: str | None, ctx: TemplateContext) -> str:
@@ -89,6 +94,7 @@ class HostFunction(TemplateFunction):
 
 class PortFunction(TemplateFunction):
     name = "port"
+    per_app = False
     takes_argument = None
 
     def render(self, arg: str | None, ctx: TemplateContext) -> str:
@@ -105,6 +111,7 @@ class SecretFunction(TemplateFunction):
     name = "secret"
     takes_argument = True
     secret = True
+    per_app = False  # reads ctx.secrets: callers reuse a value only where no app-owned secret is bound
 
     def render(self, arg: str | None, ctx: TemplateContext) -> str:
         assert arg is not None
@@ -221,6 +228,7 @@ class Renderer:
     def __init__(self, functions: Mapping[str, TemplateFunction]) -> None:
         self.functions = dict(functions)
         self._compiled: dict[str, list[tuple[str, TemplateFunction | None, str | None, bool]] | str] = {}
+        self._service_only: dict[str, bool] = {}
 
     def _compile(self, template: str) -> list[tuple[str, TemplateFunction | None, str | None, bool]] | str:
         """``(literal, None, None, False)`` and ``("", function, argument, encode)`` steps, or the error message."""
@@ -242,6 +250,17 @@ class Renderer:
                 return f"${{{part.func}}} takes no argument"
             steps.append(("", func, part.arg, part.encode))
         return steps
+
+    def service_only(self, template: str) -> bool:
+        """Whether ``template`` renders the same for every app using one service with no app-owned secrets or
+        allocations (its functions all promise ``per_app = False``); ``False`` for a template that does not compile."""
+        known = self._service_only.get(template)
+        if known is None:
+            steps = self._compiled.get(template)
+            if steps is None:
+                steps = self._compiled[template] = self._compile(template)
+            known = self._service_only[template] = not isinstance(steps, str) and all(func is None or not func.per_app for _, func, _, _ in steps)
+        return known
 
     def render(self, template: str, ctx: TemplateContext, *, variable: str = "?", mask_secrets: bool = False) -> str:
         """Render ``template``; errors name the app, the variable and the template."""

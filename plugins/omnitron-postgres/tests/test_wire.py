@@ -47,6 +47,45 @@ async def test_a_wrong_password_and_a_missing_database_are_refused(server):
     assert err.value.code == "3D000"
 
 
+async def test_statements_with_quoted_names_and_literals_and_the_unix_socket(server):
+    """Utility statements take no parameters: names and strings go in quoted, and come back exactly as they were."""
+    odd = 'we"ird; DROP DATABASE postgres; --'
+    async with await wire.connect(str(server.data_dir), server.port, user=server.user, password=server.password, dbname="postgres") as conn:
+        for text in ("it's", "back\\slash", "both ' and \\' and \"", "ünï"):
+            assert await conn.query(f"SELECT {wire.quote_literal(text)}") == [(text,)]
+        await conn.execute(f"CREATE DATABASE {wire.quote_ident(odd)}")  # refused inside a transaction block: the simple protocol
+        try:
+            assert await conn.query("SELECT datname FROM pg_database WHERE datname = $1", odd) == [(odd,)]
+            assert await conn.query("SELECT 1 FROM pg_database WHERE datname = 'postgres'") == [("1",)]
+            with pytest.raises(wire.PgError) as err:
+                await conn.execute(f"CREATE DATABASE {wire.quote_ident(odd)}")
+            assert err.value.code == "42P04"
+        finally:
+            await conn.execute(f"DROP DATABASE {wire.quote_ident(odd)}")
+        with pytest.raises(ValueError):
+            wire.quote_ident("a\0b")
+
+
+async def test_a_scram_verifier_computed_here_is_what_libpq_logs_in_with(server):
+    """``ALTER ROLE ... PASSWORD '<verifier>'``: the server keeps it as given, and libpq authenticates with the password."""
+    import psycopg
+
+    role, password = "verified_role", "pä'ss\\wörd"
+    verifier = wire.scram_verifier(password)
+    assert verifier.startswith("SCRAM-SHA-256$4096:") and password not in verifier
+    async with await wire.connect(server.host, server.port, user=server.user, password=server.password, dbname="postgres") as conn:
+        await conn.execute(f"DROP ROLE IF EXISTS {wire.quote_ident(role)}")
+        await conn.execute(f"CREATE ROLE {wire.quote_ident(role)} LOGIN PASSWORD {wire.quote_literal(verifier)}")
+        try:
+            assert await conn.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", role) == [(verifier,)]
+            with psycopg.connect(host=server.host, port=server.port, user=role, password=password, dbname="postgres") as libpq:
+                assert libpq.execute("SELECT current_user").fetchone() == (role,)
+            with pytest.raises(psycopg.OperationalError):
+                psycopg.connect(host=server.host, port=server.port, user=role, password=password + "x", dbname="postgres")
+        finally:
+            await conn.execute(f"DROP ROLE {wire.quote_ident(role)}")
+
+
 async def test_nothing_listening_is_an_os_error():
     with pytest.raises(OSError):
         await wire.connect("127.0.0.1", free_port(), user="postgres", password="x", dbname="postgres", timeout=2)
@@ -71,8 +110,9 @@ async def test_something_that_is_not_postgres_is_a_protocol_error():
         listener.close()
 
 
-def test_a_no_op_up_and_status_never_import_psycopg_but_a_missing_database_is_still_made(server, tmp_path, omnitron_isolated):
-    """A behaviour guard, not a timing: nothing to create means no psycopg; something missing is still created."""
+def test_up_and_status_never_import_psycopg_and_a_missing_database_is_still_made(server, tmp_path, omnitron_isolated):
+    """A behaviour guard, not a timing: making the app's database and the extensions, and finding them there, speak
+    the wire protocol; a database dropped behind omnitron's back is made again."""
     import psycopg
 
     eco = {
@@ -86,19 +126,22 @@ def test_a_no_op_up_and_status_never_import_psycopg_but_a_missing_database_is_st
     (tmp_path / "apps" / "web" / "config" / "default.json").write_text(json.dumps({"omnitron": {"database": True}}))
     env = {**os.environ, "OMNITRON_PLUGINS": "postgres", "OMNITRON_PROJECT": str(tmp_path)}
     assert modules_imported_by(["secret", "set", "shop/dev/db/password", server.password], env=env)[0] == 0
-    code, imported = modules_imported_by(["infra", "up", "--json"], env=env)
-    assert code == 0 and "psycopg" in imported  # the first up creates the app's database and the extension
-    for argv in (["infra", "up", "--json"], ["infra", "status", "--json"]):
+    dsn = dict(host=server.host, port=server.port, user=server.user, password=server.password, autocommit=True)
+
+    def extensions(dbname: str) -> list:
+        with psycopg.connect(dbname=dbname, **dsn) as conn:
+            return conn.execute("SELECT extname FROM pg_extension WHERE extname = 'pgcrypto'").fetchall()
+
+    for argv in (["infra", "up", "--json"], ["infra", "up", "--json"], ["infra", "status", "--json"]):
         code, imported = modules_imported_by(argv, env=env)
         assert code == 0, argv
         assert "psycopg" not in imported and "omnitron_postgres" in imported, argv
-    dsn = dict(host=server.host, port=server.port, user=server.user, password=server.password, autocommit=True)
+    assert extensions("web") == [("pgcrypto",)] and extensions("postgres") == [("pgcrypto",)]
     with psycopg.connect(dbname="postgres", **dsn) as conn:
         conn.execute("DROP DATABASE web")
     code, imported = modules_imported_by(["infra", "up", "--json"], env=env)
-    assert code == 0 and "psycopg" in imported
-    with psycopg.connect(dbname="web", **dsn) as conn:
-        assert conn.execute("SELECT extname FROM pg_extension WHERE extname = 'pgcrypto'").fetchone() == ("pgcrypto",)
+    assert code == 0 and "psycopg" not in imported
+    assert extensions("web") == [("pgcrypto",)]
 
 
 def test_a_password_that_needs_preparing_authenticates_as_libpq_does(omnitron_isolated):

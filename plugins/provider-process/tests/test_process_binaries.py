@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from omnitron.api import ProvisionError
+from omnitron.api import ProcessRecipe, ProvisionError
 from omnitron_postgres.process import PostgresRecipe
+from omnitron_provider_process import binaries
 from omnitron_provider_process.binaries import binary_version, locate, version_matches
 from omnitron_redis.process import RedisRecipe
 from process_testlib import require_source
@@ -105,3 +106,47 @@ def test_versions_are_read_from_the_binaries():
 )
 def test_version_matching(found, wanted, ok):
     assert version_matches(found, wanted) is ok
+
+
+class FakeRecipe(ProcessRecipe):
+    binaries = ("fake-server",)
+
+    def command(self, run):
+        return ["fake-server"]
+
+
+def _fake_server(directory: Path, version: str, runs: Path) -> Path:
+    """A real executable that says its version and counts how often it was asked."""
+    program = directory / "fake-server"
+    program.write_text(f"#!/bin/sh\necho run >> '{runs}'\necho 'fake-server version {version}'\n")
+    program.chmod(0o755)
+    return program
+
+
+def test_a_version_once_read_is_remembered_in_the_cache_for_later_commands(tmp_path, monkeypatch):
+    """``binary --version`` runs once per binary build: a new command (an empty in-process memory) reads the cache."""
+    monkeypatch.setenv("OMNITRON_CACHE_DIR", str(tmp_path / "cache"))
+    runs = tmp_path / "runs"
+    program = _fake_server(tmp_path, "1.2.3", runs)
+    monkeypatch.setattr(binaries, "_versions", {})
+    assert binary_version(FakeRecipe(), program) == "1.2.3"
+    monkeypatch.setattr(binaries, "_versions", {})  # as a later command starts
+    assert binary_version(FakeRecipe(), program) == "1.2.3"
+    assert runs.read_text().count("run") == 1
+    assert (tmp_path / "cache" / binaries.VERSIONS_FILE).is_file()
+    _fake_server(tmp_path, "1.22.0", runs)  # another build in the same place: read again
+    monkeypatch.setattr(binaries, "_versions", {})
+    assert binary_version(FakeRecipe(), program) == "1.22.0"
+    assert runs.read_text().count("run") == 2
+
+
+def test_no_version_cache_when_the_cache_is_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMNITRON_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("OMNITRON_PROCESS_CACHE", "off")
+    runs = tmp_path / "runs"
+    program = _fake_server(tmp_path, "2.0", runs)
+    for _ in range(2):
+        monkeypatch.setattr(binaries, "_versions", {})
+        assert binary_version(FakeRecipe(), program) == "2.0"
+    assert runs.read_text().count("run") == 2
+    assert not (tmp_path / "cache").exists()

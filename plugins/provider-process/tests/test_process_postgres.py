@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -186,6 +188,26 @@ async def test_template_cache_makes_a_fresh_data_directory_quick(env, tmp_path, 
     with connect(port, env.password("db")) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
     print(f"\nfresh postgres: initdb {cold:.3f}s, from the template {cached:.3f}s")
+
+
+def test_the_spare_copy_is_made_once_the_command_that_took_it_has_exited(tmp_path):
+    """While the command that took the spare runs (creating databases), no copy competes with it for the disk."""
+    template = tmp_path / "template"
+    (template / "data").mkdir(parents=True)
+    (template / "data" / "PG_VERSION").write_text("15\n")
+    script = (
+        "import sys; from pathlib import Path; from omnitron_postgres.process import _refill_spare; "
+        f"_refill_spare(Path({str(template)!r})); print('refilling', flush=True); sys.stdin.readline()"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as child:
+        assert child.stdout.readline().strip() == "refilling"
+        time.sleep(0.5)
+        assert not (template / "spare").exists()
+    deadline = time.monotonic() + 30
+    while not (template / "spare" / "PG_VERSION").is_file():
+        assert time.monotonic() < deadline, "no spare copy after the command exited"
+        time.sleep(0.05)
+    assert list(template.glob(".spare-*")) == []
 
 
 async def test_no_template_cache_when_disabled(env, tmp_path, monkeypatch):

@@ -277,11 +277,7 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
         facts = await preset.prepare(handle)
         if facts is not None:
             session.state.put_facts(session.plan.stack, svc.name, {str(k): str(v) for k, v in facts.items()})
-        for request in requests:
-            progress(svc.name, "preparing", f"{request.kind} {request.name} for {request.app}")
-            values = {k: str(v) for k, v in (await preset.allocate(handle, request)).items()}
-            _record(session, svc, request, values)
-            outcome.allocations[request.app] = values
+        await _allocate_all(session, svc, preset, handle, requests, outcome)
         await maintain_one(session, svc, preset, handle)
     else:
         for request in requests:
@@ -290,6 +286,38 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     outcome.status = "ready"
     session.state.mark_service(session.plan.stack, svc.name, "ready", svc.spec_hash)  # only now: healthy, prepared, allocated
     progress(svc.name, "ready", waited.result.detail)
+
+
+async def _allocate_all(session: Session, svc: PlannedService, preset: Any, handle: Any, requests: list[AllocationRequest], outcome: ServiceOutcome) -> None:
+    """Each request allocated and recorded: one after the other, or all at once when the preset allows
+    (:attr:`~omnitron.presets.Preset.concurrent_allocations`); then the first failure, in request order, is raised."""
+    import anyio
+
+    async def one(request: AllocationRequest) -> None:
+        session.progress(svc.name, "preparing", f"{request.kind} {request.name} for {request.app}")
+        values = {k: str(v) for k, v in (await preset.allocate(handle, request)).items()}
+        _record(session, svc, request, values)
+        outcome.allocations[request.app] = values
+
+    if not preset.concurrent_allocations or len(requests) < 2:
+        for request in requests:
+            await one(request)
+        return
+    failures: dict[int, BaseException] = {}
+
+    async def guarded(index: int, request: AllocationRequest) -> None:
+        try:
+            await one(request)
+        except Exception as exc:  # the others finish what they began; the first failure is raised below
+            failures[index] = exc
+
+    async with anyio.create_task_group() as tg:
+        for index, request in enumerate(requests):
+            tg.start_soon(guarded, index, request)
+    if failures:
+        raise failures[min(failures)]
+    ordered = {r.app: outcome.allocations[r.app] for r in requests if r.app in outcome.allocations}
+    outcome.allocations = {**ordered, **{k: v for k, v in outcome.allocations.items() if k not in ordered}}
 
 
 def _liveness(session: Session, provider: Provider, svc: PlannedService) -> Any:

@@ -64,8 +64,9 @@ def draft_plan(project: LoadedProject, plugins: Any, options: PlanOptions | None
         apps=apps,
     )
     # templates are checked against the whole plan: a function may read other services and apps
+    checked: set[tuple[str, str]] = set()  # service-only values checked for one app hold for all
     for app_plan in apps.values():
-        check_app_env(ctx, plan, app_plan)
+        check_app_env(ctx, plan, app_plan, checked)
     for svc in ordered:
         check_runtime_templates(ctx, plan, svc)
     return plan

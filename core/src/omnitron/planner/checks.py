@@ -64,13 +64,23 @@ def check_runtime_templates(ctx: PlanContext, plan: Plan, svc: PlannedService) -
     svc.rendered_digest = rendered_digest(rendered)
 
 
-def check_app_env(ctx: PlanContext, plan: Plan, app: AppPlan) -> None:
+def check_app_env(ctx: PlanContext, plan: Plan, app: AppPlan, checked: set[tuple[str, str]] | None = None) -> None:
     """Render ``app``'s env (masked); services a value depends on (``ctx.needs``) become services the app uses.
 
     An error in the app's own ``env`` names ``omnitron.env.VAR`` in the app's config file.
+
+    :param checked: ``(service, template)`` pairs that render alike for every app
+        (:meth:`~omnitron.templating.Renderer.service_only`, no app-owned secrets or allocations), rendered
+        once already: skipped, and added to when rendered here.
     """
     contexts: dict[tuple[Any, ...], TemplateContext] = {}  # the variables one service binds share a context
+    own_alloc = {a.service for a in app.allocations}
     for var, binding in app.env.items():
+        reuse = None
+        if checked is not None and binding.service and not binding.secrets and binding.service not in own_alloc and ctx.renderer.service_only(binding.template):
+            reuse = (binding.service, binding.template)
+            if reuse in checked:
+                continue
         key = (binding.service, *sorted(binding.secrets.items()))
         context = contexts.get(key)
         if context is None:
@@ -84,3 +94,5 @@ def check_app_env(ctx: PlanContext, plan: Plan, app: AppPlan) -> None:
                 raise
             raise TemplateError(exc.message, file=ctx.app_file(ctx.project.apps[app.name]), path=f"omnitron.env.{var}") from None
         app.services.extend(sorted(n for n in context.needs if n not in app.services and n != binding.service))
+        if reuse is not None:
+            checked.add(reuse)

@@ -62,6 +62,7 @@ class PostgresPreset(Preset):
     shorthand = "database"
     dialects: ClassVar[tuple[str, ...]] = ("postgres", "postgresql")
     credentials: ClassVar[dict[str, Credential]] = {"password": Credential(length=32)}
+    concurrent_allocations: ClassVar[bool] = True
 
     def expand(self, config: PostgresConfig, ctx: ExpandContext) -> ServiceRequirement:
         image = config.image or f"postgres:{config.version or DEFAULT_VERSION}"

@@ -201,26 +201,23 @@ class PostgresRecipe(ProcessRecipe):
     async def after_start(self, run: ProcessRun) -> None:
         """Wait for the Unix socket, set the password, and create ``POSTGRES_DB`` in a new data directory
         (or one whose first start did not complete: ``run.initialised``)."""
-        import psycopg
-        from psycopg import sql
+        from .wire import PgError, quote_ident, quote_literal, scram_verifier
 
         user = self.superuser(run)
         password = self.password(run)
+        verifier = scram_verifier(password)  # computed while the server starts
         await self._wait_ready(run)
-        conn = await self._connect(run, user)
-        async with conn:
-            verifier = conn.pgconn.encrypt_password(password.encode(), user.encode(), b"scram-sha-256").decode()
+        async with await self._connect(run, user) as conn:
             # set again on every start, so no need to wait for the WAL flush
             await conn.execute("SET synchronous_commit TO off")
-            await conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(sql.Identifier(user), sql.Literal(verifier)))
+            await conn.execute(f"ALTER ROLE {quote_ident(user)} WITH LOGIN PASSWORD {quote_literal(verifier)}")
             database = run.spec.env.get("POSTGRES_DB") or user
-            if run.initialised and database != "postgres":
-                cur = await conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
-                if await cur.fetchone() is None:
-                    try:
-                        await conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-                    except psycopg.errors.DuplicateDatabase:
-                        pass
+            if run.initialised and database != "postgres" and not await conn.query("SELECT 1 FROM pg_database WHERE datname = $1", database):
+                try:
+                    await conn.execute(f"CREATE DATABASE {quote_ident(database)}")
+                except PgError as exc:
+                    if exc.code != "42P04":  # created meanwhile: fine
+                        raise ProvisionError(f"service {run.name}: cannot create database {database}: {exc}") from None
 
     async def _wait_ready(self, run: ProcessRun) -> None:
         """Until our server's ``postmaster.pid`` says ``ready`` (no connection attempts while it starts up), it exits, or the timeout."""
@@ -239,18 +236,17 @@ class PostgresRecipe(ProcessRecipe):
         # an old server without the status line: connecting tells
 
     async def _connect(self, run: ProcessRun, user: str):
-        import psycopg
+        """A connection over the Unix socket (trusted: the socket directory is private to the service's user)."""
+        from .wire import PgError, connect
 
         started = time.monotonic()
         deadline = started + run.startup_timeout
         while True:
             try:
-                return await psycopg.AsyncConnection.connect(
-                    host=str(run.run_dir), port=run.port["main"], user=user, dbname="postgres", connect_timeout=5, autocommit=True,
-                )
-            except psycopg.OperationalError as exc:
+                return await connect(str(run.run_dir), run.port["main"], user=user, password=None, dbname="postgres", timeout=5)
+            except (PgError, OSError) as exc:
                 message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-                if "does not exist" in message and "role" in message:
+                if isinstance(exc, PgError) and "does not exist" in message and "role" in message:
                     raise ProvisionError(
                         f"service {run.name}: its data directory has no role {user!r} (initialised for another user): "
                         "set the user back, or delete the data with `omnitron infra down --volumes`"
@@ -306,20 +302,31 @@ def _take_spare(template: Path, target: Path) -> bool:
     return True
 
 
+REFILL_AFTER = 10.0
+"""Seconds the background refill waits at most for the command that took the spare to exit."""
+
+
 def _refill_spare(template: Path) -> None:
     """Make the next spare copy in the background (``cp -a`` to a staging name, renamed when complete).
 
-    Detached so the command that used the spare does not wait for the copy;
-    a spare that already exists, or a failed copy, leaves nothing behind.
+    Detached so the command that used the spare does not wait for the copy,
+    and begun only once that command has exited (or after :data:`REFILL_AFTER`
+    seconds, for a daemon that goes on): writing the copy meanwhile would
+    slow the new server's first ``CREATE DATABASE`` several times over (its
+    commit waits for the disk, busy with the copy). A spare that already
+    exists, or a failed copy, leaves nothing behind.
     """
     cp = shutil.which("cp")
     if cp is None or (template / SPARE).exists():
         return
     staging = template / f".spare-{secrets.token_hex(4)}"
     # the shell puts the copy in the background and exits at once: nothing is left for us to wait on
-    script = '(cp -a "$1" "$2" && mv -T "$2" "$3" 2>/dev/null || rm -rf "$2") </dev/null >/dev/null 2>&1 &'
+    script = (
+        '(n=0; while kill -0 "$4" 2>/dev/null && [ "$n" -lt "$5" ]; do sleep 0.05; n=$((n + 1)); done; '
+        'cp -a "$1" "$2" && mv -T "$2" "$3" 2>/dev/null || rm -rf "$2") </dev/null >/dev/null 2>&1 &'
+    )
     subprocess.run(
-        ["sh", "-c", script, "refill", str(template / "data"), str(staging), str(template / SPARE)],
+        ["sh", "-c", script, "refill", str(template / "data"), str(staging), str(template / SPARE), str(os.getpid()), str(int(REFILL_AFTER / 0.05))],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, check=False,
     )
 

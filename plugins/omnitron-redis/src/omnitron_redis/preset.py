@@ -30,6 +30,7 @@ class RedisPreset(Preset):
     config_model = RedisConfig
     shorthand = "redis"
     credentials: ClassVar[dict[str, Credential]] = {"password": Credential(length=32)}
+    concurrent_allocations: ClassVar[bool] = True
 
     def expand(self, config: RedisConfig, ctx: ExpandContext) -> ServiceRequirement:
         image = config.image or f"redis:{config.version or DEFAULT_VERSION}"

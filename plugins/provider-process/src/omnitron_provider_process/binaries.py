@@ -17,6 +17,7 @@ locations, ``=embedded`` only in the wheels; unset or ``auto``, both.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -29,7 +30,7 @@ from omnitron.api import ProcessRecipe, ProvisionError
 SOURCES_ENV = "OMNITRON_PROCESS_BINARIES"
 MODES = ("auto", "system", "embedded")
 
-_versions: dict[tuple[str, int], str | None] = {}
+_versions: dict[str, str | None] = {}
 
 
 @dataclass(frozen=True)
@@ -97,14 +98,62 @@ def _complete(recipe: ProcessRecipe, directory: Path) -> dict[str, Path] | None:
 
 
 def binary_version(recipe: ProcessRecipe, binary: Path) -> str | None:
-    """``recipe.version(binary)``, remembered per file and modification time."""
+    """``recipe.version(binary)``, remembered per recipe and file (real path, size, modification time): in this
+    process, and in the cache directory (:data:`VERSIONS_FILE`) for later commands, since ``binary --version``
+    costs a process start (some 15-40 ms, the event loop waiting) on every cold ``up``."""
     try:
-        key = (str(binary.resolve()), binary.stat().st_mtime_ns)
+        real = binary.resolve()
+        info = real.stat()
     except OSError:
         return None
+    key = f"{type(recipe).__name__}:{real}:{info.st_size}:{info.st_mtime_ns}"
     if key not in _versions:
-        _versions[key] = recipe.version(binary)
+        stored = _stored_versions()
+        if key in stored:
+            _versions[key] = stored[key]
+        else:
+            _versions[key] = found = recipe.version(binary)
+            if found is not None:
+                _store_version(key, found)
     return _versions[key]
+
+
+VERSIONS_FILE = "binary-versions.json"
+"""In the cache directory: ``{"<recipe>:<real path>:<size>:<mtime_ns>": "<version>"}``."""
+
+
+def _versions_path() -> Path | None:
+    from .paths import cache_root
+
+    root = cache_root()
+    return root / VERSIONS_FILE if root is not None else None
+
+
+def _stored_versions() -> dict[str, str]:
+    path = _versions_path()
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def _store_version(key: str, version: str) -> None:
+    """Add one entry (written to a temporary name, then renamed: a reader never sees half a file; a lost race loses one entry)."""
+    path = _versions_path()
+    if path is None:
+        return
+    stored = _stored_versions()
+    stored[key] = version
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(stored, indent=1, sort_keys=True))
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
 
 
 def version_matches(found: str | None, wanted: str) -> bool:
