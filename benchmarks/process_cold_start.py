@@ -286,6 +286,7 @@ class Bench:
             for name in ("db", "cache"):
                 await self.provider.remove(name, volumes=True)
             self.state.close()
+            _spare_refilled(self.cache)
             shutil.rmtree(self.root, ignore_errors=True)
         med = {k: statistics.median(v) for k, v in self.results.items()}
         rows = [
@@ -312,7 +313,8 @@ def cli_cold_up(runs: int, where: str) -> list[float]:
         offset = 40000 + secrets.randbelow(200) * 10
         eco = {"project": "coldbench", "infrastructure": {"services": {"db": {"preset": "postgres"}, "cache": {"preset": "redis"}}}, "stacks": {"dev": {"portOffsets": offset}}}
         (root / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\necosystem = define_ecosystem({eco!r})\n")
-        env = {**os.environ, "OMNITRON_PROJECT": str(root), "OMNITRON_SECRET_KEY": secrets.token_hex(32), "OMNITRON_CONFIG_DIR": str(root / ".cfg")}
+        env = {**os.environ, "OMNITRON_PROJECT": str(root), "OMNITRON_SECRET_KEY": secrets.token_hex(32), "OMNITRON_CONFIG_DIR": str(root / ".cfg"),
+               "OMNITRON_CACHE_DIR": str(root / "cache")}  # its own, deleted with it
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode cached
         def omnitron(*args: str) -> float:
             start = time.perf_counter()
@@ -323,6 +325,7 @@ def cli_cold_up(runs: int, where: str) -> list[float]:
         for _ in range(runs):
             times.append(omnitron("infra", "up", "--provider", "process"))
             omnitron("infra", "down", "--volumes")
+        _spare_refilled(root / "cache")
     return times
 
 
@@ -387,6 +390,15 @@ def _cpu_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _spare_refilled(cache: Path) -> None:
+    """Wait for the background copy of the template's spare, so deleting the cache does not race with it."""
+    for template in (cache / "pg-templates").glob("*/data"):
+        try:
+            _wait_for(template.parent / "spare")
+        except TimeoutError:
+            pass
+
+
 def _wait_for(path: Path, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
@@ -400,6 +412,7 @@ def shop_cold_up(runs: int, where: str, against: str | None = None) -> int:
     directories, template cache warm), as a fresh process, against :data:`HAND_SCRIPT` doing the same work;
     interleaved, medians of wall time and of CPU time (user+sys of the command and what it waited for).
     ``against``: another ``omnitron`` executable (an older build) measured in the same rounds."""
+    from omnitron_postgres.preset import database_name
     from omnitron_postgres.process import PostgresRecipe
     from omnitron_provider_process.accounts import service_account
     from omnitron_provider_process.binaries import locate
@@ -407,21 +420,24 @@ def shop_cold_up(runs: int, where: str, against: str | None = None) -> int:
 
     exe = shutil.which("omnitron") or str(Path(sys.executable).parent / "omnitron")
     tmp = reachable_dir("omnitron-shop-", where)
+    env = {**os.environ, "OMNITRON_PROJECT": str(tmp / "shop"), "OMNITRON_SECRET_KEY": secrets.token_hex(32), "OMNITRON_CONFIG_DIR": str(tmp / "cfg"),
+           "OMNITRON_CACHE_DIR": str(tmp / "cache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode cached
     try:
         root, eco = shop_project(tmp)
         db_name, db = next((n, s) for n, s in eco["infrastructure"]["services"].items() if s["preset"] == "postgres")
         cache_name, cache = next((n, s) for n, s in eco["infrastructure"]["services"].items() if s["preset"] == "redis")
         apps = [json.loads(p.read_text()) for p in sorted((root / "apps").glob("*/config/default.json"))]
-        databases = [a["name"].replace("-", "_") for a in apps if a.get("omnitron", {}).get("database")]
+        databases = [database_name(a["name"]) for a in apps if a.get("omnitron", {}).get("database")]
         extensions = list((db.get("config") or {}).get("extensions") or [])
-        env = {**os.environ, "OMNITRON_PROJECT": str(root), "OMNITRON_SECRET_KEY": secrets.token_hex(32), "OMNITRON_CONFIG_DIR": str(tmp / "cfg"),
-               "OMNITRON_CACHE_DIR": str(tmp / "cache")}
-        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode cached
 
         def omnitron(*args: str, program: str = exe) -> tuple[float, float]:
             cpu, start = _cpu_children(), time.perf_counter()
-            subprocess.run([program, *args], env=env, check=True, capture_output=True)
-            return time.perf_counter() - start, _cpu_children() - cpu
+            done = subprocess.run([program, *args], env=env, check=False, capture_output=True)
+            elapsed = time.perf_counter() - start, _cpu_children() - cpu
+            if done.returncode:
+                raise RuntimeError(f"{program} {' '.join(args)} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()[-2000:]}")
+            return elapsed
 
         omnitron("infra", "up", "--provider", "process", "--no-daemon")  # the template cache and the bytecode cache
         omnitron("infra", "down", "--volumes")
@@ -492,6 +508,7 @@ def shop_cold_up(runs: int, where: str, against: str | None = None) -> int:
     finally:
         subprocess.run([exe, "daemon", "stop"], env=env, capture_output=True, check=False)
         subprocess.run([exe, "infra", "down", "--volumes"], env=env, capture_output=True, check=False)
+        _spare_refilled(tmp / "cache")
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"shop ({db_name}: postgres, databases {', '.join(databases)}, extensions {', '.join(extensions) or 'none'}; {cache_name}: redis), "
           f"cold up with a warm template cache, {runs} interleaved runs:")

@@ -1,7 +1,9 @@
 """``omnitron backup create | list | restore`` and ``infra reset --backup``, end to end on both providers.
 
 Real PostgreSQL (pg_dump/pg_restore where the server runs), Redis (an RDB
-snapshot), MariaDB (mysqldump), driven through the real CLI.
+snapshot), MariaDB (mysqldump), S3 (an object copy of each bucket, from
+SeaweedFS natively or the MinIO-contract stand-in image), driven through the
+real CLI.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,26 +36,44 @@ def shop(request, tmp_path):
     s.cleanup()
 
 
+RECEIPTS = (
+    "import boto3, json, os; bucket = os.environ['S3_BUCKET']; s3 = boto3.client('s3'); "
+    "keys = [o['Key'] for o in s3.list_objects_v2(Bucket=bucket).get('Contents', [])]; "
+    "print(json.dumps({k: s3.get_object(Bucket=bucket, Key=k)['Body'].read().decode() for k in keys}))"
+)
+"""Prints the orders app's bucket, key -> content (run with the app's env)."""
+
+
+def receipts(shop) -> dict[str, str]:
+    return json.loads(shop.ok("run", "orders", "--", sys.executable, "-c", RECEIPTS).strip().splitlines()[-1])
+
+
 def test_data_written_backed_up_reset_and_restored(shop):
     shop.ok("infra", "up")
     assert "holds 1 order(s)" in shop.ok("run", "orders")
     created = json.loads(shop.ok("backup", "create", "--json"))
-    assert set(created["services"]) == {"db", "cache"}
+    assert set(created["services"]) == {"db", "cache", "storage"}
     db_files = {f["meta"]["database"]: f for f in created["services"]["db"]["files"]}
     assert {"orders", "inventory", "postgres"} <= set(db_files) and all(f["kind"] == "pg_dump custom" for f in db_files.values())
     assert [f["kind"] for f in created["services"]["cache"]["files"]] == ["redis rdb"]
+    buckets = {f["meta"]["bucket"]: f for f in created["services"]["storage"]["files"]}
+    assert {"receipts", "inventory"} <= set(buckets) and {f["kind"] for f in buckets.values()} == {"s3 bucket tar"}
+    assert buckets["receipts"]["meta"]["objects"] == "1"
     assert created["omnitronVersion"] == "0.1.0" and created["stack"] == "dev"
     backup_dir = Path(created["path"])
     assert backup_dir.parent == shop.root / ".omnitron" / "backups" and oct(backup_dir.stat().st_mode & 0o777) == "0o700"
     assert "holds 2 order(s)" in shop.ok("run", "orders")  # after the backup: not in it
 
     shop.ok("infra", "reset", "--yes")
-    assert "holds 1 order(s)" in shop.ok("run", "orders")  # empty again (and one new order)
+    assert "holds 1 order(s)" in shop.ok("run", "orders", "--", sys.executable, str(shop.root / "apps" / "orders" / "main.py"), "gadget")  # empty again (and one new order)
+    assert receipts(shop) == {"receipts/1.txt": "order 1: 1 x gadget\n"}
     refused = shop("backup", "restore")
     assert refused.returncode == 1 and "db (postgres): its current data is replaced" in refused.stdout
+    assert "storage (minio): its current data is replaced" in refused.stdout
     shop.ok("backup", "restore", "--yes")
+    assert receipts(shop) == {"receipts/1.txt": "order 1: 1 x widget\n"}  # the backup's bucket, exactly
     again = shop.ok("run", "orders")
-    assert "holds 2 order(s)" in again and "counted 2" in again, again  # the backup's one order and counter, plus this run
+    assert "holds 2 order(s)" in again and "counted 2" in again and "holds 2 receipt(s)" in again, again  # the backup's data, plus this run
 
     listed = json.loads(shop.ok("backup", "list", "--json"))["backups"]
     assert [b["id"] for b in listed] == [created["id"]]

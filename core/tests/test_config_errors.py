@@ -31,7 +31,6 @@ CASES = {
     "bad template function": (with_app({"infrastructure": {"services": {"s": {**SEARCH, "env": {"U": "${hots}"}}}}}, json.dumps({"omnitron": {"services": {"s": True}}})), "unknown template function ${hots}"),
     "unterminated template": (with_app({"infrastructure": {"services": {"s": {**SEARCH, "env": {"U": "${host"}}}}}, json.dumps({"omnitron": {"services": {"s": True}}})), "unterminated placeholder"),
     "unknown port in template": (with_app({"infrastructure": {"services": {"s": {**SEARCH, "env": {"U": "${port:grpc}"}}}}}, json.dumps({"omnitron": {"services": {"s": True}}})), "app web: U='${port:grpc}': unknown port 'grpc'"),
-    "unknown secret in template": (with_app({"infrastructure": {"services": {"s": {**SEARCH, "env": {"K": "${secret:apiKey}"}}}}}, json.dumps({"omnitron": {"services": {"s": True}}})), "unknown secret 'apiKey'"),
     "bad duration": (eco_py("{'infrastructure': {'services': {'a': {'startupTimeout': '5 parsecs', 'docker': {'image': 'x'}}}}}"), "omnitron.config.py: infrastructure.services.a.startupTimeout: invalid duration '5 parsecs'"),
     "negative duration": (eco_py("{'infrastructure': {'services': {'a': {'startupTimeout': -5, 'docker': {'image': 'x'}}}}}"), "infrastructure.services.a.startupTimeout: a duration cannot be negative"),
     "unknown override target": (eco_py("{'infrastructure': {'services': {}}, 'stacks': {'dev': {'serviceOverrides': {'ghost': {'disabled': True}}}}}"), "omnitron.config.py: stacks.dev.serviceOverrides.ghost: unknown override target"),

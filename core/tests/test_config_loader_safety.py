@@ -194,3 +194,24 @@ def test_help_does_not_evaluate_the_config(tmp_path):
     for args in (("--help",), ("infra", "--help"), ("--version",)):
         result = run(project, *args, timeout=10)
         assert result.returncode == 0, (args, result.stderr)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "define_ecosystem(project='bare', infrastructure={'services': {}})\n",  # export default defineEcosystem({...})
+        "define_ecosystem({'project': 'bare', 'infrastructure': {'services': {}}})\n",
+        "config = define_ecosystem(project='bare')\n",
+    ],
+    ids=["bare-call", "bare-call-with-a-dict", "any-variable"],
+)
+def test_one_define_ecosystem_call_declares_the_ecosystem(tmp_path, body):
+    (tmp_path / "omnitron.config.py").write_text(HEAD + body)
+    result = run(tmp_path, "config", "validate", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["project"] == "bare"
+
+
+def test_two_unassigned_declarations_are_refused(tmp_path):
+    (tmp_path / "omnitron.config.py").write_text(HEAD + "define_ecosystem(project='a')\ndefine_ecosystem(project='b')\n")
+    one_line_error(run(tmp_path, "config", "validate"), "omnitron.config.py: no ecosystem declared: call define_ecosystem(...) once")

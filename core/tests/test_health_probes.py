@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from _tcp import tcp_server
 from omnitron.health import CommandProbe, HttpProbe, TcpProbe
 from omnitron.model import CommandCheck, HttpCheck, TcpCheck
 from omnitron.plan import PlannedService
@@ -22,47 +23,17 @@ def handle(port: int, exec_result: ExecResult | None = None) -> ServiceHandle:
     return ServiceHandle(service=svc, project="p", stack="dev", host="127.0.0.1", ports={"main": port}, secret=lambda n: "", exec=run)
 
 
-def serve(behaviour: str) -> tuple[socket.socket, threading.Thread]:
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen()
-    conns = []
-
-    def loop():
-        while True:
-            try:
-                conn, _ = srv.accept()
-            except OSError:  # the server closed: the connections it kept go with it
-                for kept in conns:
-                    kept.close()
-                return
-            if behaviour == "close":
-                conn.close()
-            else:
-                conns.append(conn)
-
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    return srv, t
-
-
 @pytest.mark.anyio
 async def test_tcp_open_port_is_healthy():
-    srv, _ = serve("keep")
-    try:
-        result = await TcpProbe().check(TcpCheck(port="main"), handle(srv.getsockname()[1]), 2)
-    finally:
-        srv.close()
+    with tcp_server(keep=True) as port:
+        result = await TcpProbe().check(TcpCheck(port="main"), handle(port), 2)
     assert result.ok, result.detail
 
 
 @pytest.mark.anyio
 async def test_tcp_proxy_that_closes_at_once_is_not_healthy():
-    srv, _ = serve("close")
-    try:
-        result = await TcpProbe().check(TcpCheck(port="main"), handle(srv.getsockname()[1]), 2)
-    finally:
-        srv.close()
+    with tcp_server(keep=False) as port:
+        result = await TcpProbe().check(TcpCheck(port="main"), handle(port), 2)
     assert not result.ok and "closed at once" in result.detail
 
 
@@ -103,3 +74,13 @@ async def test_command_probe_uses_the_exit_code():
     bad = await CommandProbe().check(CommandCheck(exec=["pg_isready"]), handle(1, ExecResult(2, "no response\n")), 1)
     assert good.ok and not bad.ok
     assert "exit 2" in bad.detail and "no response" in bad.detail
+
+
+def test_the_stand_in_server_is_gone_once_its_block_ends():
+    """No thread left blocked in accept() holding the port open: a later test connecting there would be accepted,
+    and the connection garbage-collected in whichever test then runs (an unclosed-socket warning failing it)."""
+    with tcp_server(keep=True) as port:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert not [t for t in threading.enumerate() if t.name.endswith("(accept)")]

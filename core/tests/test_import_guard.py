@@ -10,11 +10,10 @@ machine's speed.
 from __future__ import annotations
 
 import os
-import socket
-import threading
 
 import pytest
 
+from _tcp import tcp_server
 from omnitron.testing import modules_imported_by
 
 DRIVERS = {"psycopg", "redis", "aiohttp", "aiodocker", "pymysql", "httpx"}
@@ -48,23 +47,8 @@ def _project(root, port: int) -> None:
 @pytest.fixture
 def listening():
     """A TCP server that keeps the connections it accepts open (what the tcp probe counts as up)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield server.getsockname()[1]
-    server.close()
-    for conn in held:
-        conn.close()
+    with tcp_server(keep=True) as port:
+        yield port
 
 
 def test_help_loads_no_models_no_event_loop_no_crypto(env):

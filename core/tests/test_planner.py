@@ -292,6 +292,14 @@ def test_dedicated_shorthand_plans_a_service_for_the_app_alone(omnitron_project,
     assert p.apps["api"].env["KV_URL"].service == "cache"
 
 
+def test_shared_service_a_shorthand_adds_keeps_the_default_port_beside_a_dedicated_one(omnitron_project, kv):
+    # "a/kv" sorts before "kv": the shared service still gets the preset's port, the app's own one moves
+    p = plan(omnitron_project, {}, {"a": {"redis": {"dedicated": True}}, "b": {"redis": True}})
+    assert p.service("kv").auto and p.service("a/kv").app == "a"
+    assert p.service("kv").ports["main"] == 7000
+    assert p.service("a/kv").ports["main"] == 7001
+
+
 def test_preset_config_error_names_the_path(omnitron_project, kv):
     with pytest.raises(ConfigError) as info:
         plan(omnitron_project, {"infrastructure": {"services": {"cache": {"preset": "kv", "config": {"prot": 1}}}}})
@@ -340,10 +348,17 @@ def test_env_collision_between_services_is_an_error(omnitron_project):
         plan(omnitron_project, {"infrastructure": {"services": {"a": a, "b": b}}}, {"web": {"services": {"a": True, "b": True}}})
 
 
-def test_unknown_app_service_reference(omnitron_project):
-    with pytest.raises(PlanError, match="no service named 'discovery'") as info:
-        plan(omnitron_project, {}, {"web": {"services": {"discovery": True}}})
-    assert str(info.value).startswith("apps/web/config/default.json: omnitron.services.discovery:")
+def test_unknown_app_service_reference_gives_the_app_nothing(omnitron_project):
+    p = plan(omnitron_project, {"infrastructure": {"services": {"search": SEARCH}}}, {"web": {"services": {"discovery": True, "search": True}}})
+    assert p.apps["web"].services == ["search"]
+    assert [s.name for s in p.services] == ["search"]
+
+
+def test_app_service_reference_to_another_apps_infrastructure(omnitron_project):
+    # "api" comes first and names the search service that "web", loaded after it, declares
+    p = plan(omnitron_project, {"apps": [{"name": "api"}, {"name": "web"}]}, {"api": {"services": {"search": True}}, "web": {"infrastructure": {"search": SEARCH}}})
+    assert p.apps["api"].services == ["search"]
+    assert p.apps["api"].env["SEARCH_URL"].service == "search"
 
 
 def test_bad_template_in_service_env_names_app_and_variable(omnitron_project):

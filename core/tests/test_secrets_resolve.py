@@ -142,3 +142,15 @@ def test_show_secrets_with_a_missing_secret_is_one_line(omnitron_project, capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "app web: SEARCH_API_KEY=" in err and "omnitron secret set search_api_key" in err
+
+
+def test_spec_example_secret_without_a_secrets_block_reads_the_store_key_of_that_name(omnitron_project) -> None:
+    search = {"ports": {"http": 9200}, "env": {"SEARCH_URL": "http://${host}:${port:http}", "SEARCH_API_KEY": "${secret:searchApiKey}"}, "docker": {"image": "elasticsearch:8.11.0"}}
+    project = omnitron_project.write({"project": "spec"}, {"web": {"infrastructure": {"search": search}}})
+    with pytest.raises(TemplateError) as exc:
+        web_env(project)
+    assert str(exc.value).endswith("secret 'searchApiKey' is not set: run omnitron secret set searchApiKey")
+    backend_for(project).set("searchApiKey", "k-123")
+    env = web_env(project)
+    assert env["SEARCH_URL"] == "http://127.0.0.1:9200"
+    assert env["SEARCH_API_KEY"] == "k-123"

@@ -22,6 +22,15 @@ def test_spec_example(renderer):
     assert renderer.render("${secret:searchApiKey}", ctx()) == "s3cr3t"
 
 
+def test_a_secret_name_secrets_does_not_map_is_the_store_key_itself(renderer):
+    # the spec's "SEARCH_API_KEY": "${secret:searchApiKey}" with no secrets block
+    read: list[str] = []
+    c = ctx(secrets={}, secret=lambda k: read.append(k) or "v-" + k)
+    assert renderer.render("${secret:searchApiKey}", c) == "v-searchApiKey"
+    assert renderer.render("${secret:searchApiKey}", ctx()) == "s3cr3t"  # mapped: the key secrets names
+    assert read == ["searchApiKey"]
+
+
 def test_single_port_needs_no_name(renderer):
     assert renderer.render("${port}", ctx()) == "9200"
     with pytest.raises(TemplateError, match="needs a port name"):
@@ -38,7 +47,6 @@ def test_escape(renderer):
     [
         ("${nope}", "unknown template function ${nope}"),
         ("${port:grpc}", "unknown port 'grpc'"),
-        ("${secret:missing}", "unknown secret 'missing'"),
         ("${host", "unterminated placeholder"),
         ("${secret}", "needs an argument"),
         ("${host:x}", "takes no argument"),

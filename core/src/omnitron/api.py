@@ -19,14 +19,16 @@ Groups:
   :class:`StateStore` (its per-provider records); host ports:
   :func:`is_listening`, :func:`port_listeners`, :func:`describe_listeners`,
   :func:`addresses_overlap`, :func:`free_port`; waiting: :func:`poll_attempts`,
-  :func:`poll_attempts_sync`;
+  :func:`poll_attempts_sync`; concurrent steps whose failures stay one error:
+  :func:`task_group`; a log stream's chunks as lines: :func:`text_lines`;
 - backups: :class:`BackupFile` (what ``Preset.backup`` returns), :func:`exec_bytes`
   (binary output of a command run where a service runs);
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
   :class:`ProbeResult`, a probe as run inside a container: :class:`ContainerProbe`,
   :func:`container_probes`, :func:`container_port`; :class:`ProcessRecipe`, :class:`ProcessRun`,
   :func:`wait_for_ports`, :class:`DataTemplate` (a data volume seeded from a cached copy);
-- the plan: :class:`Plan`, :class:`PlannedService`, :class:`AppPlan`,
+- the plan: :class:`Plan`, :class:`PlannedService` (its ports inside a container:
+  ``container_ports()``), :class:`AppPlan`,
   :func:`context_for`, :func:`runtime_templates`, :func:`service_owner`; where
   apps listen: :func:`app_addresses`, :class:`AppEndpoint`;
 - env templates: :class:`TemplateFunction`, :class:`TemplateContext`, :class:`Renderer`, :func:`render_app_env`,
@@ -34,7 +36,8 @@ Groups:
   :class:`SecretFunction` (``${secret:NAME}``, to derive a function that transforms a declared secret);
 - secrets: :class:`SecretBackend`, :class:`SecretContext`;
 - config models: :class:`ServiceRequirement`, :class:`DockerServiceConfig`,
-  :class:`DockerOptions`, :class:`ContainerHealthCheck`, :class:`HealthCheck`, :class:`VolumeMount`,
+  :class:`DockerOptions` (``uses_host_network()``), :class:`ContainerHealthCheck` (the Engine API's
+  shape: ``engine_api()``), :class:`HealthCheck`, :class:`VolumeMount`,
   :class:`SecretFiles`, :class:`DeployConfig`,
   :class:`ProcessConfig`, :class:`BareMetalServiceConfig`, :class:`BareMetalServer`, :data:`Port`, :data:`Size`, :data:`BucketName`,
   :data:`Duration`,
@@ -95,6 +98,8 @@ _EXPORTS: dict[str, str] = {
     "free_port": "hostports:free_port",
     "poll_attempts": "poll:attempts",
     "poll_attempts_sync": "poll:attempts_sync",
+    "text_lines": "lines:text_lines",
+    "task_group": "tasks:task_group",
     # running services
     "ServiceHandle": "runtime:ServiceHandle",
     "exec_bytes": "runtime:exec_bytes",

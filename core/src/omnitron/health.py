@@ -203,4 +203,29 @@ class CommandProbe(HealthProbe):
         return ContainerProbe("exec", command=tuple(spec.exec))
 
 
+class OwnHealthCheckProbe(HealthProbe):
+    """Healthy when the provider reports the service's own health check healthy: Docker's, from the
+    ``docker.healthCheck`` a service declares (``State.Health.Status``).
+
+    Not declared under ``healthCheck``: the gate adds it for a service whose chosen run part declares a health
+    check of its own (:func:`omnitron.engine.gate.checks_for`), so "healthy" means that check passes too.
+    A provider that reports no health for the service (``none``) does not hold the gate.
+    """
+
+    name = "container"
+    spec_model = BaseModel
+
+    async def check(self, spec: Any, target: ServiceHandle, timeout: float) -> ProbeResult:
+        start = time.perf_counter()
+        if target.provider is None:
+            return ProbeResult(False, "container: no provider to ask")
+        state = (await target.provider.list_managed()).get(target.name)
+        elapsed = (time.perf_counter() - start) * 1000
+        if state is None or state.status != "running":
+            return ProbeResult(False, f"container: {state.status if state else 'not_found'}", elapsed)
+        if state.health in (None, "none", "healthy"):
+            return ProbeResult(True, f"container: {state.health or 'none'} (its own health check)", elapsed)
+        return ProbeResult(False, f"container: {state.health} (its own health check has not passed yet)", elapsed)
+
+
 BUILTIN_PROBES: tuple[type[HealthProbe], ...] = (TcpProbe, HttpProbe, CommandProbe)

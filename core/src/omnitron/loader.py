@@ -159,18 +159,34 @@ def read_ecosystem_file(path: Path) -> dict[str, Any]:
             raise ConfigError(f"invalid TOML: {exc}", file=name) from None
     from .config_eval import evaluate
 
-    return evaluate(path, lambda: _declaration(runpy.run_path(str(path), run_name="omnitron_config"), name), shown=name)
+    return evaluate(path, lambda: _run_config(path, name), shown=name)
 
 
-def _declaration(namespace: dict[str, Any], name: str) -> dict[str, Any]:
-    """The ecosystem a config's namespace declares, as a plain dict (still inside the config's time limit)."""
+def _run_config(path: Path, name: str) -> dict[str, Any]:
+    from .declare import DECLARED
+
+    made: list[EcosystemDeclaration] = []
+    token = DECLARED.set(made)
+    try:
+        namespace = runpy.run_path(str(path), run_name="omnitron_config")
+    finally:
+        DECLARED.reset(token)
+    return _declaration(namespace, name, made)
+
+
+def _declaration(namespace: dict[str, Any], name: str, made: list[EcosystemDeclaration] | None = None) -> dict[str, Any]:
+    """The ecosystem a config's namespace declares, as a plain dict (still inside the config's time limit):
+    the variable ``ecosystem``, else the one declaration a variable holds, else the one ``define_ecosystem``
+    call the config made (``made``) without assigning it."""
     found = [v for k, v in namespace.items() if isinstance(v, EcosystemDeclaration)]
     if "ecosystem" in namespace and isinstance(namespace["ecosystem"], (EcosystemDeclaration, dict)):
         return dict(namespace["ecosystem"])
     if len(found) == 1:
         return dict(found[0])
+    if not found and made is not None and len(made) == 1:
+        return dict(made[0])
     if not found:
-        raise ConfigError("no ecosystem declared: assign define_ecosystem(...) to a variable named `ecosystem`", file=name)
+        raise ConfigError("no ecosystem declared: call define_ecosystem(...) once, or assign it to a variable named `ecosystem`", file=name)
     raise ConfigError("several define_ecosystem(...) results: name the one to use `ecosystem`", file=name)
 
 
@@ -245,7 +261,23 @@ def load_project(config_file: Path) -> LoadedProject:
                 raise exc.at(file=config_file.name) from None
             raise
     warnings = [missing_config_warning(app, root) for app in apps.values() if app.config_file is None]
+    warnings += unknown_service_warnings(ecosystem, apps, root)
     return LoadedProject(root, config_file, ecosystem, apps, warnings)
+
+
+def unknown_service_warnings(ecosystem: EcosystemConfig, apps: dict[str, LoadedApp], root: Path) -> list[str]:
+    """What to say of an app's ``"services": {NAME: true}`` naming no service of the project: the app gets nothing
+    from it (the spec's own example names services, ``discovery`` and ``notifications``, that a project may not run)."""
+    known = set(ecosystem.infrastructure.services) | {name for app in apps.values() for name in app.config.infrastructure}
+    declared = ", ".join(sorted(known)) or "(none)"
+    return [
+        f"{_rel(app.config_file, root)}: omnitron.services.{name}: no service named {name!r} in the ecosystem "
+        f"(declared: {declared}), so app {app.name} gets nothing from it"
+        for app in apps.values()
+        if app.config_file is not None
+        for name, used in app.config.services.items()
+        if used and name not in known
+    ]
 
 
 def missing_config_warning(app: LoadedApp, root: Path) -> str:

@@ -132,6 +132,24 @@ class PlannedService(PlanModel):
     value resolved through the plan (another service's port, an app's declared port) recreates it when it changes."""
     spec_hash: str = ""
 
+    def container_ports(self) -> dict[str, int]:
+        """Named port -> port inside its container: ``docker.ports`` wins over the declared port; on the host
+        network, the planned (host) ports, which the container then listens on itself.
+
+        :raises ProvisionError: a port with no container port known.
+        """
+        from .errors import ProvisionError
+
+        if self.docker is not None and self.docker.uses_host_network():
+            return dict(self.ports)
+        out: dict[str, int] = {}
+        for name in self.ports:
+            inside = (self.docker.ports.get(name) if self.docker is not None else None) or self.target_ports.get(name)
+            if inside is None:
+                raise ProvisionError(f"service {self.name}: no container port known for port {name!r}")
+            out[name] = inside
+        return out
+
     @property
     def runtime_config(self) -> DockerOptions | ProcessConfig | None:
         """The run section of its provider that carries the service's own env and command (container or process)."""

@@ -114,10 +114,10 @@ class SecretFunction(TemplateFunction):
     per_app = False  # reads ctx.secrets: callers reuse a value only where no app-owned secret is bound
 
     def render(self, arg: str | None, ctx: TemplateContext) -> str:
+        """The value of the store key ``secrets`` maps ``arg`` to; of the store key ``arg`` itself when ``secrets``
+        does not name it (the spec's ``"SEARCH_API_KEY": "${secret:searchApiKey}"`` with no ``secrets`` block)."""
         assert arg is not None
-        if arg not in ctx.secrets:
-            raise LookupError(f"unknown secret {arg!r}; declared in secrets: {_names(ctx.secrets)}")
-        return ctx.secret(ctx.secrets[arg])
+        return ctx.secret(ctx.secrets.get(arg, arg))
 
 
 class AllocFunction(TemplateFunction):

@@ -152,3 +152,25 @@ async def test_infra_psql_runs_local_psql_with_the_password_from_the_store(omnit
     assert pg.password in url
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT current_database()").fetchone()[0] == app
+
+
+def test_infra_psql_database_alone_picks_the_postgres_service_holding_it(omnitron_project, pg):
+    external = {"external": {"host": pg.host, "ports": {"main": pg.port}}}
+    eco = {
+        "project": "shop",
+        "infrastructure": {"services": {"db": {"preset": "postgres"}, "books": {"preset": "postgres", "config": {"user": "books_admin", "databases": {"ledger": {}}}}}},
+        "stacks": {"dev": {"serviceOverrides": {"db": external, "books": external}}},
+    }
+    project = omnitron_project.write(eco, {"web": {"database": {"service": "db"}}})
+    for name in ("db", "books"):
+        backend_for(project).set(f"shop/dev/{name}/password", pg.password)
+    root = str(project.root)
+    web = omnitron("infra", "psql", "web", "--print-url", "--project", root)
+    assert web.returncode == 0, web.stderr
+    assert web.stdout.strip().startswith("postgresql://postgres:") and web.stdout.strip().endswith("/web")
+    ledger = omnitron("infra", "psql", "ledger", "--print-url", "--project", root)
+    assert ledger.returncode == 0, ledger.stderr
+    assert ledger.stdout.strip().startswith("postgresql://books_admin:") and ledger.stdout.strip().endswith("/ledger")
+    other = omnitron("infra", "psql", "postgres", "--print-url", "--project", root)
+    assert other.returncode == 2
+    assert other.stderr.strip() == "omnitron: stack dev has several postgres services (books, db): choose one with --service"

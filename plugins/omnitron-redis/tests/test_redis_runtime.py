@@ -129,3 +129,22 @@ async def test_infra_redis_cli_uses_the_apps_index_and_keeps_the_password_off_th
     assert redis.Redis(host=server.host, port=server.port, password=server.password, db=0).get(key) is None
     url = omnitron("infra", "redis-cli", "--print-url", "--app", "worker", "--project", str(project.root)).stdout.strip()
     assert redis.Redis.from_url(url).get(key) == b"v1"
+
+
+async def test_infra_redis_cli_app_alone_picks_the_redis_service_the_app_uses(omnitron_project, server):
+    external = {"external": {"host": server.host, "ports": {"main": server.port}}}
+    eco = {
+        "project": "shop",
+        "infrastructure": {"services": {"cache": {"preset": "redis"}, "sessions": {"preset": "redis"}}},
+        "stacks": {"dev": {"serviceOverrides": {"cache": external, "sessions": external}}},
+    }
+    project = omnitron_project.write(eco, {"web": {"redis": {"service": "cache"}}, "worker": {"redis": {"service": "sessions"}}})
+    for name in ("cache", "sessions"):
+        backend_for(project).set(f"shop/dev/{name}/password", server.password)
+    await up(project, project.plan())
+    url = omnitron("infra", "redis-cli", "--print-url", "--app", "worker", "--project", str(project.root))
+    assert url.returncode == 0, url.stderr
+    assert url.stdout.strip() == (await urls(project, "worker"))[0]
+    res = omnitron("infra", "redis-cli", "--app", "nobody", "--project", str(project.root), "--", "PING")
+    assert res.returncode == 2
+    assert res.stderr.strip() == "omnitron: no app named 'nobody'; apps: web, worker"

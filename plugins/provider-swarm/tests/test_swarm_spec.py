@@ -132,3 +132,41 @@ def test_why_no_task_runs_names_the_schedulers_reason_first() -> None:
     assert waiting_for([held, _task("failed", "shutdown", ts="1", err="exit 1")]) == "pending: no suitable node (scheduling constraints not satisfied on 1 node)"
     assert waiting_for([_task("failed", "shutdown", err="task: non-zero exit (1)")]) == "task: non-zero exit (1)"
     assert waiting_for([_task("pending")]) is None
+
+
+def test_a_redis_password_with_special_characters_survives_its_config_file(omnitron_project, tmp_path: Path) -> None:
+    """The secret file as a real redis-server reads it: quotes, backslashes, ``$``, spaces and newlines escaped."""
+    import shutil
+    import subprocess
+
+    import redis
+
+    from omnitron.api import free_port, poll_attempts_sync
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    hard = "p@ss w$rd'\"\\ #${HOME}\tend\nline"
+    project = omnitron_project.write({"project": "p", "infrastructure": {"services": {"cache": {"preset": "redis"}}}, "stacks": {"c": {"type": "cluster", "provider": "swarm"}}})
+    plan = project.plan("c")
+    spec = render_runtime_spec(plan.service("cache"), project.plugins, lambda key: hard, plan=plan)
+    assert spec.secret_files is not None
+    port = free_port()
+    conf = spec.secret_files.files["/run/secrets/redis.conf"] + f'port {port}\nbind 127.0.0.1\ndir "{tmp_path}"\nsave ""\nappendonly no\n'
+    with (tmp_path / "server.log").open("w") as sink:
+        server = subprocess.Popen(["redis-server", "-"], stdin=subprocess.PIPE, stdout=sink, stderr=subprocess.STDOUT, text=True)
+    try:
+        server.stdin.write(conf)  # type: ignore[union-attr]
+        server.stdin.close()  # type: ignore[union-attr]
+        for _ in poll_attempts_sync(60):
+            assert server.poll() is None, (tmp_path / "server.log").read_text()
+            try:
+                with redis.Redis(port=port, password=hard, socket_timeout=5) as client:
+                    assert client.ping()
+                break
+            except redis.ConnectionError:
+                continue
+        with pytest.raises(redis.AuthenticationError), redis.Redis(port=port, password=hard[:-1], socket_timeout=5) as client:
+            client.ping()
+    finally:
+        server.kill()
+        server.wait()

@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from ..tasks import task_group
 from .observation import Observation, Repair
 
 if TYPE_CHECKING:
@@ -114,8 +115,6 @@ def _unfinished(svc: PlannedService, ready: dict[str, object] | None) -> Repair 
 
 async def _probe(session: Session, keeper: StackKeeper, services: list[PlannedService], obs: Observation) -> None:
     """Probe every running service once, concurrently; two failed passes in a row make a ``restart``."""
-    import anyio
-
     from ..engine.gate import HealthPolicy, checks_for
     from ..engine.monitor import HealthMonitor
 
@@ -134,7 +133,7 @@ async def _probe(session: Session, keeper: StackKeeper, services: list[PlannedSe
         if not healthy:
             obs.repairs.append(Repair(svc.name, "restart", f"unhealthy on {monitor.failures} consecutive checks: {obs.unhealthy[svc.name]}"))
 
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         for svc in services:
             tg.start_soon(one, svc)
 

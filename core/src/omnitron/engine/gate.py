@@ -3,11 +3,13 @@
 omnitron runs the probes itself: every probe declared under ``healthCheck``
 (``tcp``, ``http``, ``command`` and plugin probes such as ``postgres``) must
 pass. A service without a health check is probed with TCP on each of its
-ports.
+ports. A container's own health check (``docker.healthCheck``) must pass too:
+its provider's report of it is one more check.
 
 Startup (:func:`wait_healthy`) polls fast at first, 10 ms doubling up to
-100 ms (250 ms when a ``command`` probe has to exec into the service; never
-slower than the declared ``interval``), so a service is seen ready within
+100 ms (250 ms when a ``command`` probe has to exec into the service, or the
+provider is asked for a container's own health; never slower than the
+declared ``interval``), so a service is seen ready within
 about 100 ms of becoming ready; it gives up after the service's
 ``startupTimeout``. Each attempt is bounded by ``timeout``.
 Once a service has been healthy, :class:`~.monitor.HealthMonitor` watches it.
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ProvisionError
 from ..health import ProbeResult
+from ..tasks import task_group
 
 if TYPE_CHECKING:
     from ..health import HealthProbe
@@ -72,10 +75,14 @@ class HealthPolicy:
 
 
 def checks_for(svc: PlannedService, probes: dict[str, HealthProbe]) -> list[Check]:
-    """The probes to run for ``svc``: those declared, else TCP on each port."""
-    from ..health import declared_probes
+    """The probes to run for ``svc``: those declared, else TCP on each port; and, when its docker run part
+    declares a health check of its own (``docker.healthCheck``), the provider's report of that check."""
+    from ..health import OwnHealthCheckProbe, declared_probes
 
-    return [Check(name, probe, spec) for name, probe, spec in declared_probes(svc, probes)]
+    checks = [Check(name, probe, spec) for name, probe, spec in declared_probes(svc, probes)]
+    if svc.docker is not None and svc.docker.health_check is not None:
+        checks.append(Check(OwnHealthCheckProbe.name, OwnHealthCheckProbe(), None))
+    return checks
 
 
 async def _run_check(check: Check, handle: ServiceHandle, timeout: float) -> ProbeResult:
@@ -100,14 +107,13 @@ async def check_once(handle: ServiceHandle, checks: list[Check], timeout: float)
         return ProbeResult(True, "no health check declared")
     if len(checks) == 1:
         return await _run_check(checks[0], handle, timeout)
-    import anyio
 
     results: list[ProbeResult] = [ProbeResult(False, "not run")] * len(checks)
 
     async def one(i: int) -> None:
         results[i] = await _run_check(checks[i], handle, timeout)
 
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         for i in range(len(checks)):
             tg.start_soon(one, i)
     failed = [r for r in results if not r.ok]
@@ -149,7 +155,7 @@ async def wait_healthy(
     """
     from ..poll import attempts
 
-    slowest = MAX_DELAY_EXEC if any(c.name == "command" for c in checks) else MAX_DELAY
+    slowest = MAX_DELAY_EXEC if any(c.name in ("command", "container") for c in checks) else MAX_DELAY
     next_liveness = time.monotonic() + LIVENESS_EVERY
     dead_seen: str | None = None
     result = ProbeResult(False, "not probed")
@@ -213,8 +219,6 @@ async def wait_ready(project: Project, plan: Plan, app: str, *, progress: Progre
 
 async def wait_services(session: Session, services: list[PlannedService]) -> GateResult:
     """Wait for ``services`` concurrently (see :func:`wait_ready`)."""
-    import anyio
-
     gate = GateResult()
     failures: list[str] = []
 
@@ -235,7 +239,7 @@ async def wait_services(session: Session, services: list[PlannedService]) -> Gat
             session.progress(svc.name, "degraded", waited.result.detail)
             gate.warnings.append(f"{message} (non-critical: continuing without it)")
 
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         for svc in services:
             tg.start_soon(one, svc)
     if failures:

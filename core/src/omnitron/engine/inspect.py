@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, ProvisionError
 from ..providers import Allocation, ContainerState, InfrastructureState
+from ..tasks import task_group
 
 if TYPE_CHECKING:
     from ..plan import Plan, PlannedService
@@ -23,8 +24,6 @@ async def status(project: Project, plan: Plan, *, probe: bool = True, session: S
 
     ``ready`` is true when every critical service is running and healthy.
     """
-    import anyio
-
     from .session import Session
 
     if session is None:
@@ -36,7 +35,7 @@ async def status(project: Project, plan: Plan, *, probe: bool = True, session: S
     async def one(svc: PlannedService) -> None:
         states[svc.name] = await _service_state(session, svc, managed, errors, probe=probe)
 
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         for svc in plan.services:
             tg.start_soon(one, svc)
     ordered = {svc.name: states[svc.name] for svc in plan.services}
@@ -111,8 +110,6 @@ def _noted(st: ContainerState, note: str) -> ContainerState:
 
 async def logs(session: Session, service: str | None, *, follow: bool, tail: int | None, write: Callable[[str], None]) -> None:
     """Write log lines of one service, or of every managed service prefixed by its name."""
-    import anyio
-
     plan = session.plan
     if service is not None:
         try:
@@ -132,6 +129,6 @@ async def logs(session: Session, service: str | None, *, follow: bool, tail: int
         async for line in provider.logs(svc.name, follow=follow, tail=tail):
             write(prefix + line.rstrip("\n"))
 
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         for svc in targets:
             tg.start_soon(one, svc)

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OmnitronError, ProvisionError
+from ..tasks import task_group
 from .appports import ensure_app_ports
 from .gate import HealthPolicy, checks_for, not_ready_message, wait_healthy
 from .maintenance import maintain_one
@@ -173,7 +174,7 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
     ensure_app_ports(session, list(plan.apps))  # every app: a gateway's map names them all, whichever runs first
     await check_ports(session, todo)
     done = {svc.name: anyio.Event() for svc in todo}
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         for svc in todo:
             tg.start_soon(_provision_service, session, svc, apps, result, done)
     result.seconds = time.monotonic() - started

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..tasks import combined, task_group
 from .maintenance import APPLIED_SETTING
 
 if TYPE_CHECKING:
@@ -88,8 +89,6 @@ def _remove_files(session: Session) -> None:
 
 async def _remove_all(session: Session, pname: str, provider: Provider, result: DownResult, *, volumes: bool, planned: bool) -> None:
     """Stop and remove everything ``provider`` manages for the stack (a provider the plan does not use may fail: a warning)."""
-    import anyio
-
     from ..errors import OmnitronError, ProvisionError
 
     try:
@@ -102,16 +101,25 @@ async def _remove_all(session: Session, pname: str, provider: Provider, result: 
             raise
         raise ProvisionError(f"{pname} provider: cannot list this stack's services: {type(exc).__name__}: {exc}") from None
 
-    async def remove(name: str) -> None:
+    failed: dict[str, OmnitronError] = {}
+
+    async def remove(name: str) -> None:  # one failing does not stop the others' removal
         session.progress(name, "starting", "stopping")
-        await provider.stop(name)
-        await provider.remove(name, volumes=volumes)
+        try:
+            await provider.stop(name)
+            await provider.remove(name, volumes=volumes)
+        except OmnitronError as exc:
+            failed[name] = exc
+            session.progress(name, "failed", str(exc))
+            return
         result.removed[name] = pname
         session.progress(name, "ready", "removed" + (" with its data" if volumes else ""))
 
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         for name in sorted(managed):
             tg.start_soon(remove, name)
+    if failed:
+        raise combined([failed[name] for name in sorted(failed)])
     if volumes:
         await provider.remove_all_data()
 

@@ -52,7 +52,8 @@ class AppConfig(Model):
     redis: bool | RedisRequest = False
     s3: bool | S3Request = False
     services: dict[Name, bool] = {}
-    """Ecosystem services this app uses (their env is injected)."""
+    """Services this app uses (their env is injected): the ecosystem's or another app's ``infrastructure``. A name
+    none declares gives the app nothing (a warning says so)."""
     infrastructure: dict[Name, ServiceEntry] = {}
     """Custom services of this app, merged with the ecosystem's."""
     env: dict[str, str] = {}

@@ -12,6 +12,12 @@ from ._base import Duration, Model, Name, Port
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 """What an env variable's name may be (the schema's spelling of the check below)."""
 
+NS_PER_MS = 1_000_000
+"""The Docker Engine API counts durations in nanoseconds; ours are milliseconds."""
+
+HOST_NETWORK = "host"
+"""``docker.network.name`` that runs the container in the host's network namespace."""
+
 ServiceType = Literal["database", "cache", "daemon", "gateway", "storage", "sidecar", "tool"]
 
 
@@ -140,6 +146,20 @@ class ContainerHealthCheck(Model):
     retries: Annotated[int, Field(ge=0)] | None = None
     start_period: Duration | None = None
 
+    def engine_api(self) -> dict[str, Any]:
+        """The Docker Engine API's ``Healthcheck`` object (a container's, or a Swarm task's): a bare command as
+        ``CMD``, durations from milliseconds to nanoseconds, what is not declared left to the engine's default."""
+        test = list(self.test)
+        if test[0] not in ("CMD", "CMD-SHELL", "NONE"):
+            test = ["CMD", *test]
+        out: dict[str, Any] = {"Test": test}
+        for key, value in (("Interval", self.interval), ("Timeout", self.timeout), ("StartPeriod", self.start_period)):
+            if value is not None:
+                out[key] = value * NS_PER_MS
+        if self.retries is not None:
+            out["Retries"] = self.retries
+        return out
+
 
 AbsolutePath = Annotated[str, Field(min_length=2, pattern=r"^/.*[^/]$")]
 
@@ -201,6 +221,11 @@ class DockerOptions(Model):
     stdin: str | None = None
     """Text written to the container's stdin at every start, then closed (templates allowed): configuration
     holding a secret (``redis-server -``) stays out of the command line, the env and the disk."""
+
+    def uses_host_network(self) -> bool:
+        """Whether the container shares the host's network namespace (``network.name`` is ``host``): it listens on
+        the planned host ports itself, nothing is published, and it has no DNS alias."""
+        return self.network is not None and self.network.name == HOST_NETWORK
 
 
 class DockerServiceConfig(DockerOptions):

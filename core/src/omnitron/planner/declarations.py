@@ -25,6 +25,8 @@ def collect(ctx: PlanContext) -> None:
     for app in ctx.project.apps.values():
         _app_infrastructure(ctx, app)
     for app in ctx.project.apps.values():
+        _app_service_references(ctx, app)
+    for app in ctx.project.apps.values():
         _app_shorthands(ctx, app)
     _app_scoped_overrides(ctx)
 
@@ -54,13 +56,14 @@ def _app_infrastructure(ctx: PlanContext, app: LoadedApp) -> None:
             scoped = f"{app.name}/{name}"
             ctx.decls[scoped] = Decl(scoped, entry, file, path, app=app.name)
             ctx.app_services[app.name].append(scoped)
+
+
+def _app_service_references(ctx: PlanContext, app: LoadedApp) -> None:
+    """``"services": {NAME: true}``: the app uses a service the ecosystem or an app declares. A name that none
+    declares gives the app nothing; loading the project warned of it (:func:`..loader.unknown_service_warnings`)."""
     for name, used in app.config.services.items():
-        if not used:
-            continue
-        if name not in ctx.eco.infrastructure.services and name not in ctx.decls:
-            declared = ", ".join(sorted(ctx.eco.infrastructure.services)) or "(none)"
-            raise PlanError(f"no service named {name!r} in the ecosystem; declared: {declared}", file=file, path=f"omnitron.services.{name}")
-        _uses(ctx, app.name, name)
+        if used and name in ctx.decls:
+            _uses(ctx, app.name, name)
 
 
 def _app_shorthands(ctx: PlanContext, app: LoadedApp) -> None:

@@ -2,7 +2,8 @@
 
 Declared services keep their ports (plus the stack's offset); a clash between
 two of them is an error. App-scoped and automatic services move up to the
-next free port instead.
+next free port instead, shared ones first: a shared Postgres a shorthand adds
+keeps 5432 and an app's dedicated one moves, whatever the apps are called.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def assign_ports(ctx: PlanContext, services: dict[str, PlannedService]) -> None:
                 raise PlanError(f"unknown service {key!r}", file=ctx.eco_file, path=f"stacks.{ctx.stack_name}.portOffsets.{key}")
     taken: dict[int, str] = {}
     local = [s for s in services.values() if s.provider in ctx.providers and ctx.providers[s.provider].assigns_host_ports]
-    local.sort(key=lambda s: (s.app is not None or s.auto, s.name))
+    local.sort(key=lambda s: (s.app is not None, s.auto, s.name))
     for svc in local:
         offset = offset_of(ctx, svc.name)
         movable = svc.app is not None or svc.auto

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ..tasks import task_group
 from .loading import Stack
 
 if TYPE_CHECKING:
@@ -61,8 +62,6 @@ async def wait_for(stack: Stack, names: list[str] | None = None, *, timeout: flo
 
     Never raises for an unhealthy service: the outcome says which one failed and its last probe.
     """
-    import anyio
-
     from ..engine.gate import HealthPolicy, checks_for, wait_healthy
     from ..engine.session import Session
 
@@ -82,7 +81,7 @@ async def wait_for(stack: Stack, names: list[str] | None = None, *, timeout: flo
                 outcome.services[svc.name] = Waited(False, f"{type(exc).__name__}: {exc}", time.monotonic() - started)
             session.progress(svc.name, "ready" if outcome.services[svc.name].healthy else "failed", outcome.services[svc.name].probe)
 
-        async with anyio.create_task_group() as tg:
+        async with task_group() as tg:
             for svc in targets:
                 tg.start_soon(one, svc)
     outcome.services = {s.name: outcome.services[s.name] for s in targets}

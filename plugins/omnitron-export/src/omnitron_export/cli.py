@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,6 +19,10 @@ SCRIPT_HEAD = (
     "set -euo pipefail\n"
 )
 FormatOpt = Annotated[Literal["kubernetes", "compose"], Parameter(name="--format", help="kubernetes manifests or a compose file")]
+SecretOpt = Annotated[
+    str | None,
+    Parameter(name="--secret", help="print the content of one key of a referenced Secret (NAME/KEY), read from the secret store: what the secret commands pipe to kubectl or docker"),
+]
 
 
 def read_mounted(paths: list[str]) -> dict[str, dict[str, str]]:
@@ -31,16 +37,36 @@ def read_mounted(paths: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def export_cmd(*, format: FormatOpt = "kubernetes", output: OutputOpt = None, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
+def reader_command(format: str, stack: str, provider: str | None, project: object) -> str:
+    """``omnitron infra export`` with the options that plan the same stack again (``--secret`` is added per key)."""
+    words = ["omnitron", "infra", "export"]
+    if format != "kubernetes":
+        words += ["--format", format]
+    words += ["--stack", stack]
+    if provider is not None:
+        words += ["--provider", provider]
+    if project is not None:
+        words += ["--project", str(Path(str(project)).resolve())]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def export_cmd(
+    *, format: FormatOpt = "kubernetes", output: OutputOpt = None, project: ProjectOpt = None, stack: StackOpt = None,
+    provider: ProviderOpt = None, secret: SecretOpt = None, json: JsonOpt = False,
+) -> int:
     """Write the stack as Kubernetes manifests or a compose file; Secrets only as references, with the commands creating them."""
     from .common import needs_docker
-    from .writing import dump_all, export_of
+    from .writing import dump_all, export_of, secret_content
 
     loaded = load_stack(project, stack, provider)
     missing = needs_docker(loaded.plan)
     if missing:
         raise PlanError(f"services {', '.join(missing)} run without a container here, so they cannot be exported: export a stack whose services run from docker (e.g. --provider docker)", path="--stack")
-    export = export_of(loaded, format, read_mounted)
+    if secret is not None:
+        sys.stdout.write(secret_content(loaded, format, read_mounted, secret))
+        sys.stdout.flush()
+        return 0
+    export = export_of(loaded, format, read_mounted, reader=reader_command(format, loaded.plan.stack, provider, project))
     if output is None and not json:
         for name, docs in export.files.items():
             print(f"# {name}")

@@ -1,14 +1,19 @@
 """What every format needs from the plan: names, ports inside the container, env without secrets, secret references. Pure.
 
-Values of secrets are never read here: a secret is a *reference* (a Secret's
-name and key) and a shell command that creates it from the secret store
-(``"$(omnitron secret get KEY)"``), printed for the user to run.
+The manifests never hold a secret: a secret renders as a *token* naming its
+store key, and a value holding one becomes a reference (a Secret's name and
+key) plus a shell command creating the Secret. That command asks omnitron for
+the content when it runs (``omnitron infra export --secret NAME/KEY``: the same
+template rendered with the value read from the secret store), so a template
+function transforming a secret (a Redis config value's quoting, a URL's
+percent-encoding) applies to the value itself, whatever characters it holds.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,50 +33,67 @@ def secret_key(path: str) -> str:
     return re.sub(r"[^-._a-zA-Z0-9]", "-", path.rsplit("/", 1)[-1])
 
 
-@dataclass
-class SecretRef:
-    """A Secret to create (never written): its name, and per key the shell word producing its value."""
-
-    name: str
-    keys: dict[str, str] = field(default_factory=dict)
-
-    def kubectl(self, namespace: str | None = None) -> str:
-        """A bash command creating the Secret; each value reaches kubectl through a pipe (``<(printf ...)``, a shell
-        builtin), never on a command line that ``ps`` would show."""
-        ns = f" -n {namespace}" if namespace else ""
-        files = " ".join(f"--from-file={key}=<(printf %s {value})" for key, value in sorted(self.keys.items()))
-        return f"kubectl create secret generic {self.name}{ns} {files}"
-
-    def docker(self) -> list[str]:
-        """Commands creating the Docker secrets, each value piped from the builtin ``printf`` (never an argument)."""
-        return [f"printf %s {value} | docker secret create {self.name}-{key.replace('.', '-')} -" for key, value in sorted(self.keys.items())]
-
-
 _TOKEN = re.compile(r"OMNITRONSECRET([0-9a-f]+)END")
 
 
 def shell_secret(key: str) -> str:
-    """What a secret renders to here: a token naming its store key (letters and digits, so quoting by a template
-    function, such as a URL's, leaves it whole); :func:`shell_word` turns it into ``$(omnitron secret get KEY)``."""
+    """What a secret renders to in the manifests: a token naming its store key (letters and digits, so any
+    template function leaves it whole), marking the value as one to create from the store."""
     return f"OMNITRONSECRET{key.encode().hex()}END"
 
 
-def shell_word(rendered: str) -> str:
-    """``rendered`` as one shell word, each secret token a ``"$(omnitron secret get KEY)"`` substitution."""
-    out: list[str] = []
-    pos = 0
-    for match in _TOKEN.finditer(rendered):
-        out.append(_quoted(rendered[pos : match.start()]))
-        out.append(f'"$(omnitron secret get {shlex.quote(bytes.fromhex(match.group(1)).decode())})"')
-        pos = match.end()
-    out.append(_quoted(rendered[pos:]))
-    return "".join(part for part in out if part) or "''"
+def holds_secret(rendered: str) -> bool:
+    return _TOKEN.search(rendered) is not None
+
+
+def secret_keys(rendered: str) -> list[str]:
+    """The store keys of the secrets whose tokens ``rendered`` holds."""
+    return [bytes.fromhex(m.group(1)).decode() for m in _TOKEN.finditer(rendered)]
+
+
+@dataclass
+class SecretRef:
+    """A Secret to create (never written): its name, and per key its content as rendered for the manifests."""
+
+    name: str
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def source(self, key: str, reader: str) -> str:
+        """A shell command writing the content of ``key`` to its stdout: omnitron rendering it with the secrets
+        read from the store (``READER --secret NAME/KEY``), or the builtin ``printf`` for content holding none."""
+        content = self.keys[key]
+        if holds_secret(content):
+            return f"{reader} --secret {shlex.quote(f'{self.name}/{key}')}"
+        return "printf %s " + (_quoted(content) or "''")
+
+    def kubectl(self, reader: str, namespace: str | None = None) -> str:
+        """A bash command creating the Secret; each value reaches kubectl through a pipe (``<(...)``), never on a
+        command line that ``ps`` would show."""
+        ns = f" -n {namespace}" if namespace else ""
+        files = " ".join(f"--from-file={key}=<({self.source(key, reader)})" for key in sorted(self.keys))
+        return f"kubectl create secret generic {self.name}{ns} {files}"
+
+    def docker(self, reader: str) -> list[str]:
+        """Commands creating the Docker secrets, each value piped to ``docker secret create`` (never an argument)."""
+        return [f"{self.source(key, reader)} | docker secret create {self.name}-{key.replace('.', '-')} -" for key in sorted(self.keys)]
 
 
 def _quoted(text: str) -> str:
     """Literal ``text`` as shell words (a newline as ``$'\\n'``)."""
     lines = text.split("\n")
     return "$'\\n'".join(shlex.quote(line) if line else "" for line in lines) if text else ""
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """The template functions, and what a secret renders to: a token (:func:`shell_secret`) for the manifests,
+    or its value, read from the store, for the content of one Secret."""
+
+    renderer: Renderer
+    secret: Callable[[str], str] = shell_secret
+
+    def render(self, template: str, ctx: TemplateContext, *, variable: str) -> str:
+        return self.renderer.render(template, ctx, variable=variable)
 
 
 def container_ports(svc: PlannedService) -> dict[str, int]:
@@ -89,13 +111,13 @@ def cluster_plan(plan: Plan) -> Plan:
     return copy
 
 
-def render(renderer: Renderer, template: str, ctx: TemplateContext, variable: str) -> str:
+def render(renderer: Rendering, template: str, ctx: TemplateContext, variable: str) -> str:
     return renderer.render(template, ctx, variable=variable)
 
 
-def service_context(plan: Plan, svc: PlannedService) -> TemplateContext:
-    """The service's own template context, secrets rendered as shell substitutions of the store."""
-    return context_for(svc, app=None, alloc={}, secret=shell_secret, plan=plan)
+def service_context(renderer: Rendering, plan: Plan, svc: PlannedService) -> TemplateContext:
+    """The service's own template context, secrets rendered as ``renderer`` says."""
+    return context_for(svc, app=None, alloc={}, secret=renderer.secret, plan=plan)
 
 
 def needs_docker(plan: Plan) -> list[str]:
@@ -103,17 +125,17 @@ def needs_docker(plan: Plan) -> list[str]:
     return [svc.name for svc in plan.services if svc.docker is None or not svc.docker.image]
 
 
-def split_env(renderer: Renderer, plan: Plan, svc: PlannedService) -> tuple[dict[str, str], dict[str, str]]:
-    """The container env: plain values, and values using a secret (var -> the shell word creating it)."""
+def split_env(renderer: Rendering, plan: Plan, svc: PlannedService) -> tuple[dict[str, str], dict[str, str]]:
+    """The container env: plain values, and values using a secret (var -> its content, for a Secret)."""
     assert svc.docker is not None
-    ctx = service_context(plan, svc)
+    ctx = service_context(renderer, plan, svc)
     plain: dict[str, str] = {}
     secret: dict[str, str] = {}
     files = svc.docker.secret_files
     for key, template in svc.docker.env.items():
         if SECRET_REF in template:
             if files is None:
-                secret[key] = shell_word(render(renderer, template, ctx, key))
+                secret[key] = render(renderer, template, ctx, key)
             continue
         plain[key] = render(renderer, template, ctx, key)
     if files is not None:
@@ -121,10 +143,10 @@ def split_env(renderer: Renderer, plan: Plan, svc: PlannedService) -> tuple[dict
     return plain, secret
 
 
-def args(renderer: Renderer, plan: Plan, svc: PlannedService) -> list[str] | None:
+def args(renderer: Rendering, plan: Plan, svc: PlannedService) -> list[str] | None:
     """The container's arguments: the secret files' command when the files are mounted, else the command."""
     assert svc.docker is not None
-    ctx = service_context(plan, svc)
+    ctx = service_context(renderer, plan, svc)
     from omnitron.api import PlanError
 
     files_command = svc.docker.secret_files.command if svc.docker.secret_files and svc.docker.secret_files.command else None
@@ -138,20 +160,20 @@ def args(renderer: Renderer, plan: Plan, svc: PlannedService) -> list[str] | Non
     return [render(renderer, arg, ctx, f"command[{i}]") for i, arg in enumerate(command)]
 
 
-def secret_files(renderer: Renderer, plan: Plan, svc: PlannedService) -> dict[str, str]:
-    """Path in the container -> the shell word creating its content."""
+def secret_files(renderer: Rendering, plan: Plan, svc: PlannedService) -> dict[str, str]:
+    """Path in the container -> its content (for a Secret)."""
     files = svc.docker.secret_files if svc.docker else None
     if files is None:
         return {}
-    ctx = service_context(plan, svc)
-    return {path: shell_word(render(renderer, content, ctx, path)) for path, content in files.files.items()}
+    ctx = service_context(renderer, plan, svc)
+    return {path: render(renderer, content, ctx, path) for path, content in files.files.items()}
 
 
-def app_env(renderer: Renderer, plan: Plan, app: str, allocations: dict[str, dict[str, str]]) -> dict[str, str]:
-    """An app's env inside the cluster, secrets as shell substitutions (for the app's Secret)."""
+def app_env(renderer: Rendering, plan: Plan, app: str, allocations: dict[str, dict[str, str]]) -> dict[str, str]:
+    """An app's env inside the cluster (for the app's Secret), secrets rendered as ``renderer`` says."""
     from omnitron.api import render_app_env
 
-    return render_app_env(plan, app, renderer, secret=shell_secret, allocations=allocations)
+    return render_app_env(plan, app, renderer.renderer, secret=renderer.secret, allocations=allocations)
 
 
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from omnitron.api import Plan, PlannedService, Renderer, container_probes
+from omnitron.api import Plan, PlannedService, container_probes
 
 from . import common
-from .common import SecretRef, dns_name
-from .kubernetes import Export, labels
+from .common import Rendering, SecretRef, dns_name
+from .kubernetes import READER, Export, labels
 
 
 def _healthcheck(svc: PlannedService, probes: Mapping[str, Any], notes: list[str]) -> dict[str, Any] | None:
@@ -48,7 +48,7 @@ def _deploy(svc: PlannedService) -> dict[str, Any]:
     return out
 
 
-def service(renderer: Renderer, plan: Plan, cplan: Plan, svc: PlannedService, probes: Mapping[str, Any], export: Export, top: dict[str, Any]) -> dict[str, Any]:
+def service(renderer: Rendering, plan: Plan, cplan: Plan, svc: PlannedService, probes: Mapping[str, Any], export: Export, top: dict[str, Any]) -> dict[str, Any]:
     assert svc.docker is not None
     docker = svc.docker
     plain, secret_env = common.split_env(renderer, cplan, svc)
@@ -79,12 +79,13 @@ def service(renderer: Renderer, plan: Plan, cplan: Plan, svc: PlannedService, pr
     if volumes:
         out["volumes"] = volumes
     refs = []
-    for path, word in sorted(common.secret_files(renderer, cplan, svc).items()):
-        ref = SecretRef(f"{dns_name(plan.project)}-{dns_name(svc.name)}", {common.secret_key(path): word})
+    for path, content in sorted(common.secret_files(renderer, cplan, svc).items()):
+        ref = SecretRef(f"{dns_name(plan.project)}-{dns_name(svc.name)}", {common.secret_key(path): content})
         name = f"{ref.name}-{common.secret_key(path).replace('.', '-')}"
         top["secrets"][name] = {"external": True}
         refs.append({"source": name, "target": path, "mode": 0o444})
-        export.commands.extend(ref.docker())
+        export.secrets.append(ref)
+        export.commands.extend(ref.docker(export.reader))
     if refs:
         out["secrets"] = refs
     health = _healthcheck(svc, probes, export.notes)
@@ -93,8 +94,8 @@ def service(renderer: Renderer, plan: Plan, cplan: Plan, svc: PlannedService, pr
     return out
 
 
-def compose_file(plan: Plan, renderer: Renderer, probes: Mapping[str, Any]) -> Export:
-    export = Export()
+def compose_file(plan: Plan, renderer: Rendering, probes: Mapping[str, Any], *, reader: str = READER) -> Export:
+    export = Export(reader=reader)
     cplan = common.cluster_plan(plan)
     top: dict[str, Any] = {"version": "3.8", "services": {}, "volumes": {}, "secrets": {}, "networks": {"default": {"driver": "overlay", "attachable": True}}}
     for svc in cplan.services:

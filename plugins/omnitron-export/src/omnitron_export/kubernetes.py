@@ -18,22 +18,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from omnitron.api import ContainerProbe, Plan, PlannedService, Renderer, container_probes
+from omnitron.api import ContainerProbe, Plan, PlannedService, container_probes
 
 from . import common
-from .common import SecretRef, dns_name
+from .common import Rendering, SecretRef, dns_name
 
 STORAGE_REQUEST = "1Gi"
 """What each volume's claim requests (edit the manifest to change it)."""
 
 
+READER = "omnitron infra export"
+"""The command that prints one Secret's content (``--secret NAME/KEY``), as the secret commands call it."""
+
+
 @dataclass
 class Export:
-    """Files to write (name -> documents) and the commands that create the referenced Secrets."""
+    """Files to write (name -> documents), the referenced Secrets and the commands that create them."""
 
     files: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     commands: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    secrets: list[SecretRef] = field(default_factory=list)
+    reader: str = READER
+    """How the commands ask for a Secret's content: ``omnitron infra export`` with the options of this export."""
+
+    def content(self, name: str, key: str) -> str | None:
+        """The content of key ``key`` of the Secret ``name`` (as rendered: with values when rendered with them)."""
+        for ref in self.secrets:
+            if ref.name == name and key in ref.keys:
+                return ref.keys[key]
+        return None
 
 
 def labels(plan: Plan, svc_name: str, spec_hash: str = "") -> dict[str, str]:
@@ -99,12 +113,12 @@ def _config_maps(plan: Plan, svc: PlannedService, files: Mapping[str, Mapping[st
     return maps, volumes, mounts
 
 
-def _container(renderer: Renderer, cplan: Plan, svc: PlannedService, secret: SecretRef, probes: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
+def _container(renderer: Rendering, cplan: Plan, svc: PlannedService, secret: SecretRef, probes: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
     assert svc.docker is not None
     plain, secret_env = common.split_env(renderer, cplan, svc)
     env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in plain.items()]
-    for key, word in secret_env.items():
-        secret.keys[key] = word
+    for key, content in secret_env.items():
+        secret.keys[key] = content
         env.append({"name": key, "valueFrom": {"secretKeyRef": {"name": secret.name, "key": key}}})
     container: dict[str, Any] = {"name": dns_name(svc.name), "image": svc.docker.image}
     if env:
@@ -126,7 +140,7 @@ def _container(renderer: Renderer, cplan: Plan, svc: PlannedService, secret: Sec
     return container
 
 
-def workload(renderer: Renderer, plan: Plan, cplan: Plan, svc: PlannedService, probes: Mapping[str, Any], files: Mapping[str, Mapping[str, str]], export: Export) -> list[dict[str, Any]]:
+def workload(renderer: Rendering, plan: Plan, cplan: Plan, svc: PlannedService, probes: Mapping[str, Any], files: Mapping[str, Mapping[str, str]], export: Export) -> list[dict[str, Any]]:
     """The documents of one service."""
     assert svc.docker is not None
     name = dns_name(svc.name)
@@ -134,9 +148,9 @@ def workload(renderer: Renderer, plan: Plan, cplan: Plan, svc: PlannedService, p
     container = _container(renderer, cplan, svc, secret, probes, export.notes)
     mounts: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
-    for path, word in sorted(common.secret_files(renderer, cplan, svc).items()):
+    for path, content in sorted(common.secret_files(renderer, cplan, svc).items()):
         key = common.secret_key(path)
-        secret.keys[key] = word
+        secret.keys[key] = content
         mounts.append({"name": "secrets", "mountPath": path, "subPath": key, "readOnly": True})
     if any(m["name"] == "secrets" for m in mounts):
         volumes.append({"name": "secrets", "secret": {"secretName": secret.name, "defaultMode": 0o444}})
@@ -171,18 +185,20 @@ def workload(renderer: Renderer, plan: Plan, cplan: Plan, svc: PlannedService, p
                      "ports": [{"name": dns_name(n)[:15], "port": p, "targetPort": p, "protocol": "TCP"} for n, p in sorted(ports.items())]},
         })
     if secret.keys:
-        export.commands.append(secret.kubectl())
+        export.secrets.append(secret)
+        export.commands.append(secret.kubectl(export.reader))
     return docs
 
 
-def migrate_job(renderer: Renderer, plan: Plan, cplan: Plan, app: str, allocations: Mapping[str, Mapping[str, str]], export: Export) -> list[dict[str, Any]]:
+def migrate_job(renderer: Rendering, plan: Plan, cplan: Plan, app: str, allocations: Mapping[str, Mapping[str, str]], export: Export) -> list[dict[str, Any]]:
     """A Job running ``app``'s ``migrate`` command, its env from the Secret ``<project>-<app>-env``."""
     app_plan = plan.apps[app]
     assert app_plan.migrate is not None
     env = common.app_env(renderer, cplan, app, {k: dict(v) for k, v in allocations.items()})
-    secret = SecretRef(f"{dns_name(plan.project)}-{dns_name(app)}-env", {k: common.shell_word(v) for k, v in env.items()})
+    secret = SecretRef(f"{dns_name(plan.project)}-{dns_name(app)}-env", dict(env))
     if env:
-        export.commands.append(secret.kubectl())
+        export.secrets.append(secret)
+        export.commands.append(secret.kubectl(export.reader))
     pending = [k for k, v in env.items() if "<pending>" in v]
     if pending:
         export.notes.append(f"app {app}: {', '.join(pending)} hold values known only after `omnitron infra up` (run it, then export again)")
@@ -193,13 +209,14 @@ def migrate_job(renderer: Renderer, plan: Plan, cplan: Plan, app: str, allocatio
     return [{"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": {"backoffLimit": 3, "template": {"metadata": {"labels": meta["labels"]}, "spec": {"restartPolicy": "Never", "containers": [container]}}}}]
 
 
-def manifests(plan: Plan, renderer: Renderer, probes: Mapping[str, Any], *, files: Mapping[str, Mapping[str, str]] | None = None, allocations: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None) -> Export:
+def manifests(plan: Plan, renderer: Rendering, probes: Mapping[str, Any], *, files: Mapping[str, Mapping[str, str]] | None = None, allocations: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None, reader: str = READER) -> Export:
     """Every manifest of ``plan``'s stack.
 
     :param files: bind-mount source -> file name -> content (what the ConfigMaps hold).
     :param allocations: app -> service -> recorded ``${alloc:...}`` values (a Redis index known after ``up``).
+    :param reader: how the secret commands ask for a Secret's content (see :attr:`Export.reader`).
     """
-    export = Export()
+    export = Export(reader=reader)
     cplan = common.cluster_plan(plan)
     for svc in cplan.services:
         export.files[f"{dns_name(svc.name)}.yaml"] = workload(renderer, plan, cplan, svc, probes, files or {}, export)

@@ -96,6 +96,18 @@ class MinioPreset(Preset):
 
         await maintain(service)
 
+    async def backup(self, service: Any) -> Any:
+        """An object copy of every bucket (one tar each: keys, contents, content types, metadata)."""
+        from .backup import backup
+
+        return await backup(service)
+
+    async def restore(self, service: Any, files: Any) -> None:
+        """Each backed-up bucket holds exactly its copy's objects again."""
+        from .backup import restore
+
+        await restore(service, files)
+
     def process_recipe(self) -> Any:
         return native_recipe("auto")
 

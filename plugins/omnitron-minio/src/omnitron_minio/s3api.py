@@ -158,6 +158,24 @@ class Client:
         return out
 
 
+    # -- objects --------------------------------------------------------------
+
+    @staticmethod
+    def _object_path(bucket: str, key: str) -> str:
+        return f"/{sigv4.encode(bucket)}/{sigv4.encode(key, path=True)}"
+
+    async def get_object(self, bucket: str, key: str) -> tuple[bytes, dict[str, str]]:
+        """The object's bytes and its response headers (lower-case names)."""
+        response = await self.request("GET", self._object_path(bucket, key))
+        return response.content, {k.lower(): v for k, v in response.headers.items()}
+
+    async def put_object(self, bucket: str, key: str, data: bytes, headers: dict[str, str] | None = None) -> None:
+        await self.request("PUT", self._object_path(bucket, key), body=data, headers=headers)
+
+    async def delete_object(self, bucket: str, key: str) -> None:
+        await self.request("DELETE", self._object_path(bucket, key))
+
+
 def public_read_policy(bucket: str) -> dict[str, Any]:
     """Anonymous read of ``bucket``: list it and download its objects; nothing else (no write, no delete)."""
     return {

@@ -29,7 +29,8 @@ def psql(
     project: ProjectOpt = None,
     stack: StackOpt = None,
 ) -> int:
-    """Open psql against the managed Postgres (DATABASE defaults to the app's database with --app, else postgres)."""
+    """Open psql against the managed Postgres (DATABASE defaults to the app's database with --app, else postgres;
+    on a stack with several, DATABASE alone picks the service holding it)."""
     import anyio
 
     from omnitron.api import (
@@ -45,6 +46,8 @@ def psql(
     app_db = None
     if app is not None:
         service, app_db = _app_database(loaded.plan, app, service)
+    elif database is not None and service is None:
+        service = _holding(loaded.plan, database)
     svc = pick_service(loaded.plan, "postgres", service)
     user = str(svc.config.get("user") or "postgres")
     dbname = database or app_db or "postgres"
@@ -70,6 +73,18 @@ def psql(
     result = anyio.run(lambda: exec_in_service(loaded.project, loaded.plan, svc, [*inner, "-c", sql_text]))
     sys.stdout.write(result.output)
     return result.exit_code
+
+
+def _holding(plan, database: str) -> str | None:
+    """The one postgres service holding ``database`` (an app's, or one its ``databases`` config declares), so
+    ``psql DATABASE`` needs no ``--service`` on a stack with several; ``None`` when not exactly one does."""
+    holders = {
+        svc.name
+        for svc in plan.services
+        if svc.preset == "postgres"
+        and (database in (svc.config.get("databases") or {}) or any(a.kind == "database" and a.service == svc.name and a.values.get("database") == database for app in plan.apps.values() for a in app.allocations))
+    }
+    return holders.pop() if len(holders) == 1 else None
 
 
 def _app_database(plan, app: str, service: str | None) -> tuple[str, str]:

@@ -302,8 +302,9 @@ def _take_spare(template: Path, target: Path) -> bool:
     return True
 
 
-REFILL_AFTER = 10.0
-"""Seconds the background refill waits at most for the command that took the spare to exit."""
+REFILL_AFTER = 3.0
+"""Seconds the background refill waits at most for the command that took the spare to exit (a daemon goes on;
+a command's allocations are done by then)."""
 
 
 def _refill_spare(template: Path) -> None:

@@ -42,11 +42,13 @@ def redis_cli(
     )
 
     loaded = load_stack(project, stack)
-    svc = pick_service(loaded.plan, "redis", service)
-    index = db if db is not None else 0
     if app is not None:
         if db is not None:
             raise ConfigError("give --db or --app, not both")
+        service = _app_service(loaded.plan, app, service)
+    svc = pick_service(loaded.plan, "redis", service)
+    index = db if db is not None else 0
+    if app is not None:
         index = _allocated_index(loaded, svc.name, app)
     password = secret_value(loaded.project, svc, "password")
     host, port = svc.host, svc.ports["main"]
@@ -71,6 +73,19 @@ def redis_cli(
     result = anyio.run(lambda: exec_in_service(loaded.project, loaded.plan, svc, ["env", f"REDISCLI_AUTH={password}", *inner]))
     sys.stdout.write(result.output)
     return result.exit_code
+
+
+def _app_service(plan, app: str, service: str | None) -> str:
+    """The redis service holding ``app``'s DB index (its ``"redis"`` shorthand), so ``--app`` alone picks it."""
+    from omnitron.api import ConfigError
+
+    if app not in plan.apps:
+        raise ConfigError(f"no app named {app!r}; apps: {', '.join(sorted(plan.apps)) or '(none)'}")
+    redis = {s.name for s in plan.services if s.preset == "redis"}
+    found = [a.service for a in plan.apps[app].allocations if a.kind == "redis_db" and a.service in redis and service in (None, a.service)]
+    if not found:
+        raise ConfigError(f"app {app} has no redis DB index" + (f" on service {service}" if service else "") + ' (it declares no "redis" shorthand)')
+    return found[0]
 
 
 def _allocated_index(loaded, service: str, app: str) -> int:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from omnitron.api import ConfigError, ContainerHealthCheck, DockerOptions, ProvisionError, RuntimeSpec
+from omnitron.api import ConfigError, DockerOptions, ProvisionError, RuntimeSpec
 
 from .naming import (
     LABEL_PORT_PREFIX,
@@ -20,7 +20,6 @@ from .naming import (
 
 _MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([bkmgt])?(?:i?b)?\s*$", re.IGNORECASE)
 _MEMORY_UNITS = {None: 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-_NS_PER_MS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -95,45 +94,10 @@ def memory_bytes(value: str | int, *, service: str) -> int:
     return amount
 
 
-def healthcheck(check: ContainerHealthCheck) -> dict[str, Any]:
-    """Docker's ``Healthcheck`` object; durations go from milliseconds to nanoseconds."""
-    test = list(check.test)
-    if test[0] not in ("CMD", "CMD-SHELL", "NONE"):
-        test = ["CMD", *test]
-    out: dict[str, Any] = {"Test": test}
-    for key, value in (("Interval", check.interval), ("Timeout", check.timeout), ("StartPeriod", check.start_period)):
-        if value is not None:
-            out[key] = value * _NS_PER_MS
-    if check.retries is not None:
-        out["Retries"] = check.retries
-    return out
-
-
-HOST_NETWORK = "host"
-"""``docker.network.name`` that runs the container in the host's network namespace."""
-
-
-def uses_host_network(opts: DockerOptions) -> bool:
-    """Whether the container shares the host's network (it listens on the host ports itself, nothing is published)."""
-    return opts.network is not None and opts.network.name == HOST_NETWORK
-
-
 def container_ports(spec: RuntimeSpec) -> dict[str, int]:
-    """Named port -> port inside the container (``docker.ports`` wins over the declared port).
-
-    On the host network the container's ports are the planned host ports.
-    """
-    svc = spec.service
-    opts = docker_options(spec)
-    if uses_host_network(opts):
-        return dict(svc.ports)
-    out: dict[str, int] = {}
-    for name in svc.ports:
-        inside = opts.ports.get(name) or svc.target_ports.get(name)
-        if inside is None:
-            raise ProvisionError(f"service {svc.name}: no container port known for port {name!r}")
-        out[name] = inside
-    return out
+    """Named port -> port inside the container (:meth:`~omnitron.api.PlannedService.container_ports`)."""
+    docker_options(spec)
+    return spec.service.container_ports()
 
 
 def container_labels(spec: RuntimeSpec, placement: Placement) -> dict[str, str]:
@@ -162,7 +126,7 @@ def create_body(spec: RuntimeSpec, placement: Placement) -> dict[str, Any]:
         else:
             mounts.append({"Type": "bind", "Source": vol.source, "Target": vol.target, "ReadOnly": vol.read_only})
 
-    host_network = uses_host_network(opts)
+    host_network = opts.uses_host_network()
     bindings: dict[str, list[dict[str, str]]] = {}
     for name, inside in sorted(ports.items()):
         if not host_network:
@@ -206,7 +170,7 @@ def create_body(spec: RuntimeSpec, placement: Placement) -> dict[str, Any]:
     if opts.user is not None:
         body["User"] = opts.user
     if opts.health_check is not None:
-        body["Healthcheck"] = healthcheck(opts.health_check)
+        body["Healthcheck"] = opts.health_check.engine_api()
     if spec.stdin is not None:
         # fed at every start by the provider, then closed (the process reads to its end)
         body.update(OpenStdin=True, StdinOnce=True, AttachStdin=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import anyio
 
-from omnitron.api import ContainerState, RuntimeSpec
+from omnitron.api import ContainerState, RuntimeSpec, task_group
 
 from . import client, engine_reads
 from .container_config import Placement, create_body, docker_options
@@ -118,19 +118,14 @@ class CreationMixin:
 
 
 async def gather(*steps: Awaitable[Any]) -> list[Any]:
-    """Await ``steps`` concurrently; their results in order (the first error cancels the rest)."""
+    """Await ``steps`` concurrently; their results in order (the first error cancels the rest, and a
+    :class:`~omnitron.api.ProvisionError` stays one: :func:`~omnitron.api.task_group`)."""
     results: list[Any] = [None] * len(steps)
 
     async def one(index: int, step: Awaitable[Any]) -> None:
         results[index] = await step
 
-    try:
-        async with anyio.create_task_group() as tg:
-            for index, step in enumerate(steps):
-                tg.start_soon(one, index, step)
-    except BaseExceptionGroup as group:  # the first failure as itself (a ProvisionError stays one)
-        first: BaseException = group
-        while isinstance(first, BaseExceptionGroup):
-            first = first.exceptions[0]
-        raise first from None
+    async with task_group() as tg:
+        for index, step in enumerate(steps):
+            tg.start_soon(one, index, step)
     return results

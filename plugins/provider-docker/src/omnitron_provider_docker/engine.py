@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from omnitron.api import ContainerState, ExecResult, PlannedService, ProviderContext, ProvisionError, RuntimeSpec, addresses_overlap, describe_listeners, is_listening
+from omnitron.api import ContainerState, ExecResult, PlannedService, ProviderContext, ProvisionError, RuntimeSpec, addresses_overlap, describe_listeners, is_listening, task_group, text_lines
 
 from . import client, engine_reads
 from .client import NO_ENGINE_HINT
@@ -230,7 +230,7 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
             async with limit:
                 states[service] = await self._state(container_id, service)
 
-        async with anyio.create_task_group() as tg:  # one inspect per container, several at once
+        async with task_group() as tg:  # one inspect per container, several at once
             for service, container_id in chosen.items():
                 tg.start_soon(inspect, service, container_id)
         return {service: states[service] for service in sorted(states) if states[service].status != "not_found"}
@@ -280,21 +280,15 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
         """
         _, data = await self._require(name)
         params = {"stdout": True, "stderr": True, "follow": follow, "tail": str(tail) if tail is not None else "all"}
-        pending = ""
         with client.docker_errors(f"service {name}: reading logs"):
             # aiodocker's own log stream does not release its connection when the
             # reader stops early; this one closes the response however it ends
             async with self._client()._query(f"containers/{data['Id']}/logs", params=params, timeout=None) as response:
                 try:
-                    async for chunk in client.multiplexed_result_stream(response, is_tty=False):
-                        pending += chunk
-                        *lines, pending = pending.split("\n")
-                        for line in lines:
-                            yield line.rstrip("\r")
+                    async for line in text_lines(client.multiplexed_result_stream(response, is_tty=False)):
+                        yield line
                 finally:
                     response.close()
-        if pending:
-            yield pending.rstrip("\r")
 
     async def exec(self, name: str, command: list[str], *, timeout: float | None = None, input: bytes | None = None) -> ExecResult:
         """Run ``command`` in the service's running container; stdout and stderr are merged; ``input`` goes to its stdin.

@@ -17,7 +17,6 @@ from .spec import (
     labels,
     memory_bytes,
     options,
-    uses_host_network,
 )
 from .mesh import service_routing
 
@@ -84,7 +83,7 @@ def endpoint_spec(spec: RuntimeSpec, placement: Placement) -> dict[str, Any]:
     opts = options(spec)
     deploy = opts.deploy
     routing = service_routing(placement.routing, deploy.publish_mode if deploy else None, deploy.endpoint_mode if deploy else None)
-    if uses_host_network(opts):
+    if opts.uses_host_network():
         return {"Mode": "dnsrr"}
     svc = spec.service
     ports = [
@@ -100,7 +99,7 @@ def service_body(spec: RuntimeSpec, placement: Placement, *, name: str) -> dict[
     opts = options(spec)
     deploy = opts.deploy
     replicas = deploy.replicas if deploy is not None else 1
-    if uses_host_network(opts):
+    if opts.uses_host_network():
         networks = [{"Target": "host"}]
     else:
         aliases = [network_alias(svc.name), *(a for a in (opts.network.aliases if opts.network else []) if a != network_alias(svc.name))]

@@ -19,7 +19,7 @@ from omnitron.api import ContainerState, ProviderContext, ProvisionError, Runtim
 
 from .body import service_body
 from .client import Engine
-from .health import declared, translated
+from .health import translated
 from .logs import LogsMixin
 from .mesh import Routing, default_routing
 from .naming import LABEL_RUNTIME_HASH, LABEL_SERVICE, LABEL_SPEC_HASH, label_filter, service_labels, service_name, stack_labels
@@ -106,7 +106,7 @@ class SwarmEngineProvider(LogsMixin, ResourcesMixin, SwarmProvider):
         svc = spec.service
         opts = options(spec)
         if opts.health_check is not None:
-            return declared(opts.health_check)
+            return opts.health_check.engine_api()
         probes = getattr(self.ctx.plugins, "probes", None)
         if probes is None:
             return None

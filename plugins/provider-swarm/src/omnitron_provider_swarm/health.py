@@ -1,7 +1,8 @@
 """A service's health check as Swarm's own (the task's container health check), so unhealthy tasks are replaced. Pure.
 
-A ``docker.healthCheck`` the service declares is used as it is. Otherwise
-its omnitron probes are translated as they run inside the container
+A ``docker.healthCheck`` the service declares is used as it is
+(:meth:`~omnitron.api.ContainerHealthCheck.engine_api`). Otherwise its
+omnitron probes are translated as they run inside the container
 (:class:`~omnitron.api.ContainerProbe`): a command as it is, a TCP probe
 through the shell's ``/dev/tcp`` (bash) or ``nc``, an HTTP probe with
 ``wget`` or ``curl``. Every translated probe must pass.
@@ -11,25 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from omnitron.api import ContainerHealthCheck, ContainerProbe
+from omnitron.api import ContainerProbe
 
 NS_PER_MS = 1_000_000
 START_PERIOD_MS = 60_000
 """Failures in the first minute of a task do not count (a database initialising its data directory)."""
-
-
-def declared(check: ContainerHealthCheck) -> dict[str, Any]:
-    """A declared ``docker.healthCheck`` in the Engine API's shape (milliseconds to nanoseconds)."""
-    test = list(check.test)
-    if test[0] not in ("CMD", "CMD-SHELL", "NONE"):
-        test = ["CMD", *test]
-    out: dict[str, Any] = {"Test": test}
-    for key, value in (("Interval", check.interval), ("Timeout", check.timeout), ("StartPeriod", check.start_period)):
-        if value is not None:
-            out[key] = value * NS_PER_MS
-    if check.retries is not None:
-        out["Retries"] = check.retries
-    return out
 
 
 def translated(probes: list[ContainerProbe], *, interval_ms: int, timeout_ms: int, retries: int) -> dict[str, Any] | None:

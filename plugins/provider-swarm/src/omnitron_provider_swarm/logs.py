@@ -6,7 +6,7 @@ import shutil
 from collections.abc import AsyncIterator
 from typing import Any
 
-from omnitron.api import ExecResult, PlannedService, ProvisionError, addresses_overlap, describe_listeners, is_listening
+from omnitron.api import ExecResult, PlannedService, ProvisionError, addresses_overlap, describe_listeners, is_listening, text_lines
 
 from .state import container_id, running_tasks
 
@@ -34,19 +34,13 @@ class LogsMixin:
         service = await self._require(name)
         engine = self._engine()  # type: ignore[attr-defined]
         params = {"stdout": "1", "stderr": "1", "follow": "1" if follow else "0", "tail": str(tail) if tail is not None else "all"}
-        pending = ""
         with engine.errors(f"service {name}: reading logs"):
             async with engine.docker._query(f"services/{service['ID']}/logs", params=params, timeout=None) as response:
                 try:
-                    async for chunk in multiplexed_result_stream(response, is_tty=False):
-                        pending += chunk
-                        *lines, pending = pending.split("\n")
-                        for line in lines:
-                            yield line.rstrip("\r")
+                    async for line in text_lines(multiplexed_result_stream(response, is_tty=False)):
+                        yield line
                 finally:
                     response.close()
-        if pending:
-            yield pending.rstrip("\r")
 
     async def _running_container(self, name: str) -> str:
         """The id of the service's running task's container, which must run on this engine's node."""

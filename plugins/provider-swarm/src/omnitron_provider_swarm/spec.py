@@ -20,7 +20,6 @@ from .mesh import Routing
 from .naming import LABEL_PORT_PREFIX, LABEL_RUNTIME_HASH, LABEL_SPEC_HASH, service_labels
 
 SECRET_REF = "${secret:"
-HOST_NETWORK = "host"
 STOP_GRACE_NS = 10_000_000_000
 SECRET_MODE = 0o444
 """Secret files are read-only; readable by the image's own user (a server that drops root reads its config)."""
@@ -93,22 +92,9 @@ def secret_files(spec: RuntimeSpec) -> dict[str, str]:
 
 
 def container_ports(spec: RuntimeSpec) -> dict[str, int]:
-    """Named port -> port inside the container (on the host network: the planned ports)."""
-    svc = spec.service
-    opts = options(spec)
-    if uses_host_network(opts):
-        return dict(svc.ports)
-    out: dict[str, int] = {}
-    for name in svc.ports:
-        inside = opts.ports.get(name) or svc.target_ports.get(name)
-        if inside is None:
-            raise ProvisionError(f"service {svc.name}: no container port known for port {name!r}")
-        out[name] = inside
-    return out
-
-
-def uses_host_network(opts: Any) -> bool:
-    return opts.network is not None and opts.network.name == HOST_NETWORK
+    """Named port -> port inside the container (:meth:`~omnitron.api.PlannedService.container_ports`)."""
+    options(spec)
+    return spec.service.container_ports()
 
 
 def runtime_hash(spec: RuntimeSpec, placement: Placement) -> str:
