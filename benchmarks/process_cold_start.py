@@ -433,8 +433,11 @@ def shop_cold_up(runs: int, where: str, against: str | None = None) -> int:
 
         def omnitron(*args: str, program: str = exe) -> tuple[float, float]:
             cpu, start = _cpu_children(), time.perf_counter()
-            subprocess.run([program, *args], env=env, check=True, capture_output=True)
-            return time.perf_counter() - start, _cpu_children() - cpu
+            done = subprocess.run([program, *args], env=env, check=False, capture_output=True)
+            elapsed = time.perf_counter() - start, _cpu_children() - cpu
+            if done.returncode:
+                raise RuntimeError(f"{program} {' '.join(args)} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()[-2000:]}")
+            return elapsed
 
         omnitron("infra", "up", "--provider", "process", "--no-daemon")  # the template cache and the bytecode cache
         omnitron("infra", "down", "--volumes")

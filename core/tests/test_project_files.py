@@ -63,3 +63,19 @@ def test_an_app_naming_a_service_nobody_declares_is_warned_of_and_runs(omnitron_
     env = omnitron_cli("infra", "env", "api", "--format", "json")
     assert env.code == 0, env.err
     assert env.json()["SEARCH_URL"] == "http://127.0.0.1:9200"
+
+
+def test_validate_warns_of_a_stack_whose_provider_is_not_installed_and_checks_the_rest(omnitron_project, omnitron_cli, monkeypatch):
+    search = {"ports": {"http": 9200}, "env": {"SEARCH_URL": "http://${host}:${port:http}"}, "docker": {"image": "es:8"}}
+    eco = {"project": "lap", "infrastructure": {"services": {"search": search}}, "stacks": {"dev": {"type": "local"}, "cluster": {"type": "cluster", "provider": "swarm"}}}
+    project = omnitron_project.write(eco)
+    monkeypatch.setenv("OMNITRON_PROJECT", str(project.root))
+    result = omnitron_cli("config", "validate", "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["stacks"] == {"dev": 1}
+    assert len(data["warnings"]) == 1
+    assert data["warnings"][0].startswith("stack cluster not checked: service search runs with the swarm provider, which is not installed: pip install omnitron-provider-swarm")
+    only = omnitron_cli("config", "validate", "--stack", "cluster")
+    assert only.code == 2
+    assert "pip install omnitron-provider-swarm" in only.err
