@@ -6,8 +6,11 @@ their pip wheels), as ``scripts/demo`` does.
 
 A copy of ``examples/shop`` (Postgres + Redis, two apps) is brought up with the process
 provider in a temporary directory, then each command runs ``--runs`` times (after one warm-up
-run: Python's bytecode cache is allowed, as in any installed environment) and the median and
-best wall times are printed. Then the same project with ``--services`` services in all
+run: Python's bytecode cache is allowed, as in any installed environment, and so is the CLI's
+output cache of ``--help`` and ``plugins list``, which are timed without it too; the warm-up writes
+the plan cache the no-op ``up``, ``status --json`` and ``run`` are then answered from) and the
+median and best wall times are printed, with the median CPU time (user + system) beside what
+those three cost before the plan cache. Then the same project with ``--services`` services in all
 (Postgres, Redis and custom ``python -m http.server`` services) is brought up and the peak
 resident memory of ``omnitron infra up`` is printed, cold and no-op: the largest process among
 ``omnitron`` and what it waited for (the servers it starts keep running and are not counted).
@@ -37,6 +40,12 @@ TARGETS = {
     "omnitron run orders -- true": 0.25,
 }
 """Whole-process wall seconds, without a daemon."""
+BEFORE_CPU = {
+    "omnitron infra up (no-op)": 0.585,
+    "omnitron infra status --json": 0.490,
+    "omnitron run orders -- true": 0.504,
+}
+"""CPU seconds (user + system, median) of these commands before the plan cache answered them (every one planned)."""
 MEMORY_TARGET_MB = 80
 
 
@@ -68,23 +77,28 @@ class Cli:
         self.env = {**os.environ, "OMNITRON_PROJECT": str(root), "OMNITRON_CONFIG_DIR": str(root / ".user-config"), "OMNITRON_SECRET_KEY": os.urandom(32).hex(), "OMNITRON_DAEMON": "off"}
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure as installed: bytecode cached after the first run
 
-    def run(self, *args: str) -> tuple[float, float]:
-        """Wall seconds and peak resident MiB of one ``omnitron ARGS`` (the largest process among it and those it waited for)."""
+    def run(self, *args: str | dict[str, str]) -> tuple[float, float, float]:
+        """Wall seconds, peak resident MiB (the largest process among it and those it waited for) and CPU seconds of
+        one ``omnitron ARGS``; a dict in ARGS: more env."""
+        env = {**self.env, **{k: v for a in args if isinstance(a, dict) for k, v in a.items()}}
+        argv = [a for a in args if isinstance(a, str)]
         with tempfile.TemporaryFile() as err:
             start = time.perf_counter()
-            proc = subprocess.Popen([self.exe, *args], env=self.env, stdout=subprocess.DEVNULL, stderr=err)
+            proc = subprocess.Popen([self.exe, *argv], env=env, stdout=subprocess.DEVNULL, stderr=err)
             _, status, usage = os.wait4(proc.pid, 0)
             elapsed = time.perf_counter() - start
             proc.returncode = code = os.waitstatus_to_exitcode(status)
             if code != 0:
                 err.seek(0)
-                raise SystemExit(f"omnitron {' '.join(args)} exited {code}: {err.read().decode(errors='replace').strip()[-800:]}")
-        return elapsed, usage.ru_maxrss / 1024
+                raise SystemExit(f"omnitron {' '.join(argv)} exited {code}: {err.read().decode(errors='replace').strip()[-800:]}")
+        return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
-    def timed(self, args: list[str], runs: int) -> tuple[float, float]:
-        self.run(*args)  # warm-up
-        times = [self.run(*args)[0] for _ in range(runs)]
-        return statistics.median(times), min(times)
+    def timed(self, args: list[str | dict[str, str]], runs: int) -> tuple[float, float, float]:
+        """Median and best wall seconds, and median CPU seconds, after one warm-up run (which writes the plan cache)."""
+        self.run(*args)
+        measured = [self.run(*args) for _ in range(runs)]
+        times = [m[0] for m in measured]
+        return statistics.median(times), min(times), statistics.median(m[2] for m in measured)
 
 
 def main() -> None:
@@ -103,12 +117,14 @@ def main() -> None:
                 "python -c pass": None,
                 "omnitron --help": ["--help"],
                 "omnitron plugins list": ["plugins", "list"],
+                "omnitron --help (no output cache)": ["--help", {"OMNITRON_CLI_CACHE": "off"}],
+                "omnitron plugins list (no output cache)": ["plugins", "list", {"OMNITRON_CLI_CACHE": "off"}],
                 "omnitron infra plan --json": ["infra", "plan", "--json"],
                 "omnitron infra up (no-op)": ["infra", "up"],
                 "omnitron infra status --json": ["infra", "status", "--json"],
                 "omnitron run orders -- true": ["run", "orders", "--", "true"],
             }
-            print(f"{'command':32} {'median':>9} {'best':>9} {'target':>9}   ({args.runs} runs)")
+            print(f"{'command':40} {'median':>9} {'best':>9} {'target':>9} {'cpu':>9} {'cpu before':>11}   ({args.runs} runs)")
             for name, argv in cases.items():
                 if argv is None:
                     times = []
@@ -116,11 +132,13 @@ def main() -> None:
                         start = time.perf_counter()
                         subprocess.run([sys.executable, "-c", "pass"], check=True)
                         times.append(time.perf_counter() - start)
-                    median, best = statistics.median(times), min(times)
+                    median, best, cpu = statistics.median(times), min(times), None
                 else:
-                    median, best = cli.timed(argv, args.runs)
+                    median, best, cpu = cli.timed(argv, args.runs)
                 target = f"{TARGETS[name] * 1000:7.0f}ms" if name in TARGETS else ""
-                print(f"{name:32} {median * 1000:7.0f}ms {best * 1000:7.0f}ms {target:>9}")
+                spent = f"{cpu * 1000:7.0f}ms" if cpu is not None else ""
+                before = f"{BEFORE_CPU[name] * 1000:7.0f}ms" if name in BEFORE_CPU else ""
+                print(f"{name:40} {median * 1000:7.0f}ms {best * 1000:7.0f}ms {target:>9} {spent:>9} {before:>11}")
         finally:
             cli.run("infra", "down", "--volumes")
         memory(Path(tmp) / "many", args.services)
@@ -130,7 +148,7 @@ def memory(root: Path, services: int) -> None:
     write_project(root, services)
     cli = Cli(root)
     try:
-        _, cold = cli.run("infra", "up")
+        cold = cli.run("infra", "up")[1]
         noop = max(cli.run("infra", "up")[1] for _ in range(3))
     finally:
         cli.run("infra", "down", "--volumes")

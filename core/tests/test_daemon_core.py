@@ -19,7 +19,7 @@ from _engine_support import ChildProcessPlugin, ChildProcessProvider, http_servi
 from omnitron.daemon import wire
 from omnitron.daemon.backoff import BackoffPolicy, ServiceWatch
 from omnitron.daemon.chores import PathWatcher, affected
-from omnitron.daemon.fastpath import parse
+from omnitron.fastargs import parse
 from omnitron.daemon.keeper import StackKeeper
 from omnitron.daemon.reconcile import run_pass
 from omnitron.digests import env_fingerprint

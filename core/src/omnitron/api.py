@@ -24,7 +24,8 @@ Groups:
 - backups: :class:`BackupFile` (what ``Preset.backup`` returns), :func:`exec_bytes`
   (binary output of a command run where a service runs);
 - running services: :class:`ServiceHandle`, :class:`HealthProbe`,
-  :class:`ProbeResult`, a probe as run inside a container: :class:`ContainerProbe`,
+  :class:`ProbeResult`, a probe as run inside a container: :class:`ContainerProbe`, what the plan cache checks
+  instead of a probe or a provider (``quick_check``/``quick_checks``): :class:`QuickCheck`,
   :func:`container_probes`, :func:`container_port`; :class:`ProcessRecipe`, :class:`ProcessRun`,
   :func:`wait_for_ports`, :class:`DataTemplate` (a data volume seeded from a cached copy);
 - the plan: :class:`Plan`, :class:`PlannedService` (its ports inside a container:
@@ -106,6 +107,7 @@ _EXPORTS: dict[str, str] = {
     "BackupFile": "presets:BackupFile",
     "HealthProbe": "health:HealthProbe",
     "ProbeResult": "health:ProbeResult",
+    "QuickCheck": "quickcheck:QuickCheck",
     "ContainerProbe": "health:ContainerProbe",
     "container_probes": "health:container_probes",
     "container_port": "health:container_port",

@@ -15,7 +15,7 @@ TYPE_CHECKING = False  # the typing module costs import time on the fast path
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-IGNORED_ENV = frozenset({"OMNITRON_PROJECT", "OMNITRON_DAEMON", "OMNITRON_TEST_SESSION"})
+IGNORED_ENV = frozenset({"OMNITRON_PROJECT", "OMNITRON_DAEMON", "OMNITRON_PLAN_CACHE", "OMNITRON_TEST_SESSION", "OMNITRON_TEST_IMPORTS_TO"})
 """``OMNITRON_*`` variables that do not change what a command does to a project."""
 PLAN_ENV = ("DOCKER_HOST", "HOME", "XDG_CONFIG_HOME")
 """Other variables a plan, its providers or its secrets depend on."""

@@ -70,6 +70,10 @@ class ExternalProvider(Provider):
     async def list_managed(self) -> dict[str, ContainerState]:
         return {}
 
+    def quick_checks(self, state: ContainerState) -> list:
+        """Nothing of its own: the server is reached (and judged) by the service's probes' quick checks."""
+        return []
+
     async def stop(self, name: str) -> None:
         return None
 

@@ -14,6 +14,7 @@ from .model import CommandCheck, HttpCheck, TcpCheck
 
 if TYPE_CHECKING:
     from .plan import PlannedService
+    from .quickcheck import QuickCheck
     from .runtime import ServiceHandle
 
 
@@ -74,6 +75,19 @@ class HealthProbe(ABC):
 
         :param spec: the probe's validated spec.
         :param ports: the service's ports inside the container, by name.
+        """
+        return None
+
+
+    def quick_check(self, spec: Any, target: ServiceHandle) -> QuickCheck | None:
+        """This probe as a cheap check the plan cache runs with the standard library alone (sync, no I/O here), or
+        ``None`` when it has no such form (then the commands of a stack using it take their full path).
+
+        It should prove what the probe proves short of authenticating: the server accepts connections and speaks
+        its protocol (authentication was proven by the command that wrote the cache, see :mod:`omnitron.quickcheck`).
+
+        :param spec: the probe's validated spec.
+        :param target: the service as the probe would see it (``target.host``, ``target.port(name)``).
         """
         return None
 
@@ -158,6 +172,11 @@ class TcpProbe(HealthProbe):
     def container_probe(self, spec: TcpCheck, ports: Mapping[str, int], service: PlannedService) -> ContainerProbe:
         return ContainerProbe("tcp", port=container_port(spec.port, ports, service))
 
+    def quick_check(self, spec: TcpCheck, target: ServiceHandle) -> QuickCheck:
+        from .quickcheck import QuickCheck
+
+        return QuickCheck.tcp(target.host, target.port(spec.port))
+
 
 class HttpProbe(HealthProbe):
     name = "http"
@@ -180,6 +199,13 @@ class HttpProbe(HealthProbe):
 
     def container_probe(self, spec: HttpCheck, ports: Mapping[str, int], service: PlannedService) -> ContainerProbe:
         return ContainerProbe("http", port=container_port(spec.port, ports, service), path=spec.path, scheme=spec.scheme, status=spec.status)
+
+    def quick_check(self, spec: HttpCheck, target: ServiceHandle) -> QuickCheck | None:
+        from .quickcheck import QuickCheck
+
+        if spec.scheme != "http":
+            return None  # TLS needs ssl's import and certificates: the full path probes it
+        return QuickCheck.http(spec.path, host=target.host, port=target.port(spec.port), status=spec.status)
 
 
 class CommandProbe(HealthProbe):

@@ -66,9 +66,17 @@ class PluginInfo:
     provides: dict[str, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        from pydantic.alias_generators import to_camel
+        return {"name": self.name, "distribution": self.distribution, "version": self.version, "hooks": self.hooks, "provides": {_camel(k): v for k, v in self.provides.items()}}
 
-        return {"name": self.name, "distribution": self.distribution, "version": self.version, "hooks": self.hooks, "provides": {to_camel(k): v for k, v in self.provides.items()}}
+
+def _camel(label: str) -> str:
+    """``template_functions`` -> ``templateFunctions``, as the models' aliases spell it (pydantic only for odd labels)."""
+    words = label.split("_")
+    if all(w and w.isascii() and w.islower() or w.isdigit() for w in words):
+        return words[0] + "".join(w.capitalize() for w in words[1:])
+    from pydantic.alias_generators import to_camel
+
+    return to_camel(label)
 
 
 def _split_env(name: str) -> set[str] | None:
@@ -195,8 +203,9 @@ class PluginManager:
         for ep in sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if (allow is not None and ep.name not in allow) or ep.name in deny or self._pm.has_plugin(ep.name):
                 continue
-            dist = ep.dist.name if ep.dist else ep.name
-            version = ep.dist.version if ep.dist else "0"
+            meta = ep.dist.metadata if ep.dist else None  # parsed once: .name and .version would each parse it again
+            dist = meta["Name"] if meta is not None else ep.name
+            version = meta["Version"] if meta is not None else "0"
             try:
                 module = ep.load()
             except Exception as exc:  # a broken plugin must not break omnitron

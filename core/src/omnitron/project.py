@@ -86,7 +86,7 @@ class Project:
         :param provider: ``--provider`` (overrides the stack's choice).
         :param available: provider name -> whether it can work here now (what ``auto`` prefers).
         """
-        options = PlanOptions(stack=stack, environ=dict(os.environ), provider=provider, providers=self.plugins.provider_descriptors(available))
+        options = PlanOptions(stack=stack, environ=os.environ, provider=provider, providers=self.plugins.provider_descriptors(available))
         draft = draft_plan(self.loaded, self.plugins, options)
         return hash_plan(draft, {source: digest_path(Path(source)) for source in mounted_files(draft)})
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .model import ServiceRequirement
     from .plan import PlannedService
     from .presets import Preset
+    from .quickcheck import QuickCheck
 
 __all__ = [
     "Allocation", "Candidate", "ContainerState", "ExecResult", "InfrastructureState", "PlannedAddress", "ProgressFn", "Provider", "ProviderContext",
@@ -321,6 +322,18 @@ class Provider(ABC):
 
         ``env_names`` are passed by name only: their values come from the
         environment of whoever runs the argv, never from an argument list.
+        """
+        return None
+
+    def quick_checks(self, state: ContainerState) -> list[QuickCheck] | None:
+        """Cheap checks, run later with the standard library alone, that the service it reports in ``state`` (running,
+        as this command just saw it) is still that one and still runs: the plan cache runs them instead of asking
+        this provider (:mod:`omnitron.plancache`). Sync and cheap; plain data out (:class:`~omnitron.quickcheck.QuickCheck`).
+
+        A check must fail when the service is gone or is another instance (restarted, recreated), since the cached
+        ``infra status`` would then be wrong. ``None`` (the default): no such checks, so the commands of a stack
+        using this provider always take their full path; ``[]``: nothing to check beyond the health probes' own
+        quick checks (a server omnitron does not run).
         """
         return None
 

@@ -1,11 +1,12 @@
 """The ``omnitron`` command line.
 
-:func:`run` (the ``omnitron`` script) first asks the project's daemon when
-the command is one it answers fast (``infra up`` with nothing to do,
-``infra status --json``, the gate of ``omnitron run``; see
-:mod:`omnitron.daemon.fastpath`), before cyclopts or any plugin is imported;
-on anything unexpected it goes on with the normal command line
-(:func:`~omnitron.cli.root.main`), which works with or without a daemon.
+:func:`run` (the ``omnitron`` script) first tries the fast paths when the
+command is one they answer (``infra up`` with nothing to do, ``infra status
+--json``, ``omnitron run``; :mod:`omnitron.fastargs`), before cyclopts or any
+plugin is imported: the project's daemon (:mod:`omnitron.daemon.fastpath`),
+then the plan cache (:mod:`omnitron.plancache`). On anything unexpected it goes
+on with the normal command line (:func:`~omnitron.cli.root.main`), which works
+with or without a daemon and rewrites the plan cache.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _ensure_streams() -> None:
 
 
 def run() -> None:
-    """The ``omnitron`` script: the daemon's fast path when it answers, else :func:`main`; then a fast exit.
+    """The ``omnitron`` script: the daemon's fast path or the plan cache's when one answers, else :func:`main`; then a fast exit.
 
     Every command closes what it opened (clients, stores, files) before it
     returns, so after flushing the standard streams the interpreter's own
@@ -50,10 +51,18 @@ def run() -> None:
     """
     import os
 
-    from ..daemon.fastpath import answer
+    from ..fastargs import parse
 
     _ensure_streams()
-    code = answer(sys.argv[1:])
+    code = None
+    fast = parse(sys.argv[1:])
+    if fast is not None:
+        from ..daemon.fastpath import answer
+        from ..plancache.answer import answer as answer_from_cache
+
+        code = answer(*fast)
+        if code is None:
+            code = answer_from_cache(*fast)
     if code is None:
         code = main()
     try:

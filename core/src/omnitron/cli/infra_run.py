@@ -14,10 +14,10 @@ from cyclopts import Parameter
 from .options import AppArg, JsonOpt, ProjectOpt, ServiceArg, ProviderOpt, ShowSecretsOpt, StackOpt, YesOpt, console, print_json, report_warnings, run_async
 
 
-def _load(project: Any, stack: str | None, provider: str | None = None) -> Any:
+def _load(project: Any, stack: str | None, provider: str | None = None, *, record: bool = False) -> Any:
     from ..usecases import load_stack
 
-    loaded = load_stack(project, stack, provider)
+    loaded = load_stack(project, stack, provider, record=record and provider is None)
     report_warnings(loaded.project)
     return loaded
 
@@ -104,10 +104,25 @@ def up_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: Prov
     """Provision the stack's infrastructure: start what is missing, wait for health, prepare, allocate; then start the daemon."""
     from ..usecases import bring_up
 
-    loaded = _load(project, stack, provider)
-    code = _provision(loaded, lambda progress: bring_up(loaded, progress=progress), json=json)
+    loaded = _load(project, stack, provider, record=True)
+    results: list[Any] = []
+
+    async def work(progress: Any) -> Any:
+        results.append(await bring_up(loaded, progress=progress))
+        return results[-1]
+
+    code = _provision(loaded, work, json=json)
+    if code == 0 and results and loaded.inputs is not None:
+        _remember(loaded, stack, up_warnings=results[-1].warnings)
     _keep_daemon(loaded, no_daemon=no_daemon, json=json)
     return code
+
+
+def _remember(loaded: Any, stack: str | None, **what: Any) -> None:
+    """Write the plan cache of the stack a command just handled (see :mod:`omnitron.plancache`)."""
+    from ..usecases.plan_cache import remember
+
+    run_async(remember, loaded, default=stack is None, **what)
 
 
 def _keep_daemon(loaded: Any, *, no_daemon: bool, json: bool) -> None:
@@ -215,11 +230,15 @@ def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: 
     """What runs for this stack, whether it is healthy, and whether the stack is ready."""
     from ..usecases import stack_status
 
-    loaded = _load(project, stack, provider)
+    loaded = _load(project, stack, provider, record=True)
     state = run_async(stack_status, loaded)
     code = NOT_READY if check and not state.ready else 0
     if json:
         print_json(state_json(state))
+        sys.stdout.flush()
+    if loaded.inputs is not None:
+        _remember(loaded, stack, state=state)
+    if json:
         return code
     from rich.table import Table
 

@@ -46,38 +46,15 @@ def warn(message: str) -> None:
 
 
 def watch_in_background(stack: Any, app: str) -> None:
-    """Fork a detached watcher that records where this process listens once it runs CMD (it keeps its pid across exec).
+    """Fork the detached watcher that records where this process listens once it runs CMD (it keeps its pid across exec)."""
+    from ..listening_watcher import watch_in_background as fork_watcher
 
-    Double-forked, in a session of its own, with the standard streams on
-    ``/dev/null``: CMD never sees it as a child and a caller reading CMD's
-    output is never held open by it. Linux only (it reads ``/proc``).
-    """
-    if not os.path.isdir("/proc/self/fd"):
-        return
-    target = os.getpid()
-    try:
-        child = os.fork()
-    except OSError:
-        return
-    if child == 0:  # the watcher: never returns into the command line
-        try:
-            os.setsid()
-            if os.fork() == 0:
-                _detach_streams()
-                from ..usecases.listening import watch_listening
+    def record(pid: int, seen: set[tuple[str, int]]) -> None:
+        from ..usecases.listening import record_observed
 
-                watch_listening(stack, app, target)
-        finally:
-            os._exit(0)
-    os.waitpid(child, 0)
+        record_observed(stack, app, pid, seen)
 
-
-def _detach_streams() -> None:
-    """Standard streams on ``/dev/null``, every other inherited descriptor closed (pipes of whoever started ``run``)."""
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.closerange(3, 65536)
+    fork_watcher(record)
 
 
 NoUpOpt = Annotated[bool, Parameter(name="--no-up", negative="", help="Do not provision: only wait until the app's services are healthy.")]
@@ -92,7 +69,7 @@ def run_cmd(app: AppArg, /, *command: str, project: ProjectOpt = None, stack: St
     from ..errors import ConfigError, OmnitronError
     from ..usecases import load_stack, prepare_app, require_app
 
-    loaded = load_stack(project, stack, provider)
+    loaded = load_stack(project, stack, provider, record=provider is None and not no_up)
     for warning in loaded.project.loaded.warnings:
         warn(warning)
     plan = loaded.plan
@@ -106,6 +83,10 @@ def run_cmd(app: AppArg, /, *command: str, project: ProjectOpt = None, stack: St
         path = plan.apps[app].path
         cwd = path if path and os.path.isdir(path) else None
     env = run_async(prepare_app, loaded, app, provision=not no_up, progress=WaitingNotice(app), on_warning=warn)
+    if loaded.inputs is not None:
+        from ..usecases.plan_cache import remember
+
+        run_async(remember, loaded, default=stack is None)
     sys.stdout.flush()
     sys.stderr.flush()
     if cwd is not None:

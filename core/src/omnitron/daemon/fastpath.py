@@ -1,8 +1,8 @@
 """Answering a few commands through the project's running daemon, before cyclopts or any plugin is imported.
 
 Which commands: ``infra up`` with nothing to do, ``infra status --json``
-(``ps``), and the gate of ``omnitron run APP [-- CMD...]``; each with at most
-``--project``/``-p`` and ``--stack``/``-s``. The project is found as the
+(``ps``), and the gate of ``omnitron run APP [-- CMD...]`` (as
+:mod:`omnitron.fastargs` parses them). The project is found as the
 command line finds it, without reading its config. The daemon says which
 files it planned from and their digests, and a digest of the environment it
 runs with; this process re-digests those files and its own environment and
@@ -14,7 +14,6 @@ ready) :func:`answer` returns ``None`` and the normal command line runs.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,69 +23,17 @@ if TYPE_CHECKING:
     from typing import Any
 
 from ..digests import digest_files, env_fingerprint
+
 from . import wire
 from .paths import find_root, files_of, switched_off
 
 TIMEOUT = 5.0
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
-def quote(name: str) -> str:
-    """``name`` as it goes in a URL: app and stack names need no escaping (anything else is not a name)."""
-    if not name or not set(name) <= _NAME_CHARS:
-        raise ValueError(f"not a name: {name!r}")
-    return name
-
-
-def parse(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
-    """``(command, options)`` for a command line the daemon may answer, else ``None``."""
-    words, opts = _split(argv)
-    if words is None:
-        return None
-    if words[:2] == ["infra", "up"] and len(words) == 2 and not opts.get("json"):
-        return "up", opts
-    if words[:2] in (["infra", "status"], ["infra", "ps"]) and len(words) == 2 and opts.get("json"):
-        return "status", opts
-    if words[:1] == ["run"] and len(words) == 2 and not opts.get("json"):
-        return "run", {**opts, "app": words[1]}
-    return None
-
-
-def _split(argv: list[str]) -> tuple[list[str] | None, dict[str, Any]]:
-    words: list[str] = []
-    opts: dict[str, Any] = {}
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            opts["command"] = argv[i + 1 :]
-            break
-        name, eq, value = arg.partition("=")
-        if name in ("--project", "-p", "--stack", "-s"):
-            if not eq:
-                i += 1
-                if i >= len(argv):
-                    return None, {}
-                value = argv[i]
-            opts["project" if name in ("--project", "-p") else "stack"] = value
-        elif arg == "--json":
-            opts["json"] = True
-        elif arg.startswith("-"):
-            return None, {}
-        else:
-            words.append(arg)
-        i += 1
-    return words, opts
-
-
-def answer(argv: list[str]) -> int | None:
-    """The command's exit code when the daemon answered it, or ``None`` to run the normal command line."""
+def answer(command: str, opts: dict[str, Any]) -> int | None:
+    """The exit code of ``command`` (:func:`omnitron.fastargs.parse`) when the daemon answered it, or ``None`` to go on."""
     if switched_off():
         return None
-    parsed = parse(argv)
-    if parsed is None:
-        return None
-    command, opts = parsed
     try:
         root = find_root(opts.get("project"))
         if root is None:
@@ -149,21 +96,10 @@ def _run(sock: Path, config: dict[str, Any], opts: dict[str, Any]) -> int | None
     data = reply.json()
     env = data["env"]
     argv = list(opts.get("command") or [])
+    cwd = None
     if not argv:
         argv = list(data.get("command") or [])
         if not argv:
             return None  # the normal command line explains it
         cwd = data.get("cwd")
-        if cwd and os.path.isdir(cwd):
-            os.chdir(cwd)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        os.execvpe(argv[0], argv, {**os.environ, **{str(k): str(v) for k, v in env.items()}})
-    except FileNotFoundError:
-        print(f"omnitron: command not found: {argv[0]}", file=sys.stderr)
-        return 127
-    except PermissionError:
-        print(f"omnitron: command not executable: {argv[0]}", file=sys.stderr)
-        return 126
-    return 0  # not reached
+    return become(argv, env, cwd)

@@ -99,15 +99,18 @@ def _env_from(svc: PlannedService, renderer: Renderer, secret: Callable[[str], s
     return out
 
 
-def app_env(session: Session, app: str, *, reveal: bool = True) -> dict[str, str]:
-    """``app``'s env vars with allocations from the state store; secrets real unless ``reveal`` is false."""
+def app_env(session: Session, app: str, *, reveal: bool = True, secret: Callable[[str], str] | None = None) -> dict[str, str]:
+    """``app``'s env vars with allocations from the state store; secrets real unless ``reveal`` is false.
+
+    :param secret: store key -> value instead of the secret store's (the plan cache renders references).
+    """
     from ..env import render_app_env
 
     return render_app_env(
         session.plan,
         app,
         session.renderer,
-        secret=session.resolver if reveal else None,
+        secret=secret or (session.resolver if reveal else None),
         allocations=session.allocations_for(app),
         mask_secrets=not reveal,
         facts=session.facts(),

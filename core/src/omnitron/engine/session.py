@@ -175,7 +175,4 @@ class Session:
 
     def allocations_for(self, app: str) -> dict[str, dict[str, str]]:
         """Service -> ``${alloc:KEY}`` values recorded for ``app`` in this stack."""
-        out: dict[str, dict[str, str]] = {}
-        for row in self.state.allocations(self.plan.stack, app):
-            out.setdefault(row["service"], {}).update({k: str(v) for k, v in row["values"].items()})
-        return out
+        return self.state.app_allocations(self.plan.stack, app)

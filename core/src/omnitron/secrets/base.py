@@ -24,6 +24,10 @@ class SecretBackend(ABC):
 
     name: ClassVar[str]
     writable: ClassVar[bool] = True
+    light: ClassVar[bool] = False
+    """Its module imports only the standard library (and ``cryptography`` when a value is read), so the plan
+    cache's fast ``omnitron run`` may read secrets through it (:mod:`omnitron.plancache`); otherwise that
+    command takes its full path."""
 
     def __init__(self, ctx: SecretContext) -> None:
         self.ctx = ctx
@@ -42,6 +46,12 @@ class SecretBackend(ABC):
     @abstractmethod
     def list(self) -> list[str]:
         """Every key, sorted; never the values."""
+
+    def watched_files(self) -> list[Path] | None:
+        """The files every value lives in (a change there may change a value), or ``None`` when values may change
+        elsewhere (a remote store). ``None`` keeps the plan cache off for projects using this backend, the safe
+        default; values that live in environment variables need ``[]`` (the environment is checked anyway)."""
+        return None
 
     def missing_hint(self, key: str) -> str:
         """How the user sets ``key``: ends the "secret ... is not set" message."""

@@ -121,11 +121,15 @@ class EncryptedFileBackend(SecretBackend):
     """Secrets in ``<project>/.omnitron/secrets.enc``, AES-256-GCM, the key outside the project."""
 
     name = "file"
+    light = True
 
     def __init__(self, ctx: SecretContext) -> None:
         super().__init__(ctx)
         self.path = ctx.state_dir / STORE_FILE
         self.lock_path = ctx.state_dir / LOCK_FILE
+
+    def watched_files(self) -> list[Path]:
+        return [self.path]
 
     # -- SecretBackend ----------------------------------------------------
 

@@ -34,6 +34,10 @@ from .records import RecordsMixin
 from .schema import upgrade
 
 
+PROVIDER_SETTING = "provider"
+"""Key of the provider the last ``infra up`` of a stack ran with, among the per-stack settings."""
+
+
 class IndexExhausted(OmnitronError):
     exit_code = 1
 
@@ -96,6 +100,13 @@ class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, Readi
             {"service": s, "app": a, "kind": k, "name": n, "values": json.loads(v)}
             for s, a, k, n, v in self._conn.execute(sql + " ORDER BY service, kind, name", args)
         ]
+
+    def app_allocations(self, stack: str, app: str) -> dict[str, dict[str, str]]:
+        """Service -> the ``${alloc:KEY}`` values recorded for ``app`` in ``stack`` (as strings)."""
+        out: dict[str, dict[str, str]] = {}
+        for row in self.allocations(stack, app):
+            out.setdefault(row["service"], {}).update({k: str(v) for k, v in row["values"].items()})
+        return out
 
     def allocate_index(self, stack: str, service: str, owner: str, *, start: int, limit: int, reserved: set[int] = frozenset()) -> int:
         """A stable index in ``[start, limit)`` for ``owner``; the same one on every call.

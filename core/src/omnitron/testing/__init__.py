@@ -21,7 +21,7 @@ run requires it), :func:`free_port` (a TCP port nothing listens on now: tests
 run side by side, never on a fixed port), :class:`CliProject` (a project under
 ``/tmp`` driven through the real CLI in a subprocess), :func:`imports_beyond_api` (a plugin's imports of omnitron's
 internals), :func:`plugin_manager`,
-:func:`render_runtime_spec`, :func:`provider_context`, :func:`to_toml`, :func:`modules_imported_by`
+:func:`render_runtime_spec`, :func:`provider_context`, :func:`to_toml`, :func:`modules_imported_by`, :func:`run_script`
 (what a command imports, run in a fresh interpreter); and
 the engine below the use cases, for tests that drive it directly: ``PluginManager``, ``Project``, ``Session``,
 ``up``, ``app_env``, ``render_app_env``, ``Renderer``, ``backend_for``,
@@ -42,7 +42,7 @@ import pytest
 from ..hostports import free_port
 from .cli_project import CliProject, imports_beyond_api
 from .daemons import DaemonSwitch, omnitron_daemon, pytest_configure, pytest_sessionfinish  # noqa: F401  (pytest hooks and fixture)
-from .helpers import modules_imported_by, plugin_manager, provider_context, render_runtime_spec
+from .helpers import ScriptRun, modules_imported_by, plugin_manager, provider_context, render_runtime_spec, run_script
 
 if TYPE_CHECKING:  # noqa: F401  (names resolved lazily by __getattr__)
     from ..cli import main
@@ -67,7 +67,7 @@ _ENGINE: dict[str, str] = {
 }
 """The engine itself, for plugin tests that drive it below the use cases (resolved on first use)."""
 
-__all__ = ["CliProject", "CliResult", "DaemonSwitch", "ProjectFactory", "free_port", "imports_beyond_api", "modules_imported_by", "plugin_manager", "provider_context", "render_runtime_spec", "to_toml", "unavailable", *_ENGINE]
+__all__ = ["CliProject", "CliResult", "DaemonSwitch", "ProjectFactory", "free_port", "imports_beyond_api", "modules_imported_by", "plugin_manager", "provider_context", "render_runtime_spec", "run_script", "ScriptRun", "to_toml", "unavailable", *_ENGINE]
 
 
 def __getattr__(name: str) -> Any:

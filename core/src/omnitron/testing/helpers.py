@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -68,12 +69,61 @@ sys.exit(code)
 """
 
 
-def modules_imported_by(argv: list[str], *, env: Mapping[str, str] | None = None, cwd: Any = None, timeout: float = 120) -> tuple[int, set[str]]:
+_REPORT_IMPORTS_OF_SCRIPT = """
+import json, os, sys
+first = os.getpid()
+real_exec, real_exit = os.execvpe, os._exit
+
+def report():
+    if os.getpid() == first:  # not the watcher `run` forks
+        with open(os.environ["OMNITRON_TEST_IMPORTS_TO"], "w") as out:
+            json.dump(sorted({name.partition(".")[0] for name in sys.modules}), out)
+
+def execvpe(*args):
+    report()
+    return real_exec(*args)
+
+def _exit(code):
+    report()
+    real_exit(code)
+
+os.execvpe, os._exit = execvpe, _exit
+sys.argv = ["omnitron", *sys.argv[1:]]
+from omnitron.cli import run
+run()
+"""
+
+
+@dataclass
+class ScriptRun:
+    """What one run of the ``omnitron`` script did (:func:`run_script`)."""
+
+    code: int
+    out: str
+    err: str
+    modules: set[str]
+    """Top-level modules loaded when it exited (or ``exec``-ed the app's command)."""
+
+
+def run_script(argv: list[str], *, env: Mapping[str, str] | None = None, cwd: Any = None, timeout: float = 120) -> ScriptRun:
+    """Run ``omnitron ARGV`` as the ``omnitron`` script does (:func:`omnitron.cli.run`: the fast paths first), in a fresh interpreter."""
+    return _reporting(_REPORT_IMPORTS_OF_SCRIPT, argv, env, cwd, timeout)
+
+
+def modules_imported_by(argv: list[str], *, env: Mapping[str, str] | None = None, cwd: Any = None, timeout: float = 120, script: bool = False) -> tuple[int, set[str]]:
     """Run ``omnitron ARGV`` in a fresh interpreter; its exit code and the top-level modules it imported.
 
     For tests that a command stays off heavy libraries (``"psycopg" not in imported``):
     a behaviour checked without timing anything.
+
+    :param script: as the ``omnitron`` script runs it (:func:`run_script`); else the command line alone (no fast path).
     """
+    done = _reporting(_REPORT_IMPORTS_OF_SCRIPT if script else _REPORT_IMPORTS, argv, env, cwd, timeout)
+    return done.code, done.modules
+
+
+def _reporting(code: str, argv: list[str], env: Mapping[str, str] | None, cwd: Any, timeout: float) -> ScriptRun:
+    import json
     import os
     import subprocess
     import sys
@@ -82,10 +132,8 @@ def modules_imported_by(argv: list[str], *, env: Mapping[str, str] | None = None
     with tempfile.TemporaryDirectory(prefix="omnitron-imports-") as tmp:
         report = os.path.join(tmp, "modules.json")
         environ = {**(env if env is not None else os.environ), "OMNITRON_TEST_IMPORTS_TO": report}
-        done = subprocess.run([sys.executable, "-c", _REPORT_IMPORTS, *argv], env=environ, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run([sys.executable, "-c", code, *argv], env=environ, cwd=cwd, capture_output=True, text=True, timeout=timeout)
         if not os.path.exists(report):
             raise AssertionError(f"omnitron {' '.join(argv)} did not finish: {done.stderr.strip()[-2000:]}")
-        import json
-
         with open(report) as f:
-            return done.returncode, set(json.load(f))
+            return ScriptRun(done.returncode, done.stdout, done.stderr, set(json.load(f)))

@@ -17,16 +17,13 @@ ascending order; a name with nothing observed keeps its expected address.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
+
+from ..listening_watcher import WATCH_FOR, wait_listening
 
 if TYPE_CHECKING:
     from .loading import Stack
 
-WATCH_FOR = 120.0
-"""Seconds the watcher waits for the app to listen before it gives up."""
-SETTLE = 0.15
-"""Seconds the observed ports must stay the same before they are recorded."""
 _LOOPBACK_FOR = {"0.0.0.0": "127.0.0.1", "::": "127.0.0.1", "::1": "127.0.0.1"}
 
 
@@ -51,24 +48,11 @@ def match_ports(expected: dict[str, tuple[str, int]], observed: set[tuple[str, i
 def watch_listening(stack: Stack, app: str, pid: int, *, timeout: float = WATCH_FOR) -> dict[str, tuple[str, int]] | None:
     """Wait until process ``pid`` (or a child) listens, record where, and apply a change; ``None`` if it never listened.
 
-    Blocking: it runs in a process of its own that ``run`` forks before it
-    becomes the app's command (see :mod:`omnitron.cli.run_cmd`).
+    Blocking: it runs in the watcher ``run`` forks before it becomes the app's
+    command (:mod:`omnitron.listening_watcher`).
     """
-    from ..hostports import listening_addresses, process_tree
-
-    deadline = time.monotonic() + timeout
-    delay, last = 0.02, None
-    while time.monotonic() < deadline:
-        tree = process_tree(pid)
-        if not _alive(pid):
-            return None
-        seen = listening_addresses(tree)
-        if seen and seen == last:
-            return record_observed(stack, app, pid, seen)
-        last = seen or None
-        time.sleep(SETTLE if seen else delay)
-        delay = min(delay * 1.5, 0.25)
-    return None
+    seen = wait_listening(pid, timeout=timeout)
+    return None if seen is None else record_observed(stack, app, pid, seen)
 
 
 def record_observed(stack: Stack, app: str, pid: int, observed: set[tuple[str, int]]) -> dict[str, tuple[str, int]]:
@@ -89,14 +73,3 @@ def record_observed(stack: Stack, app: str, pid: int, observed: set[tuple[str, i
             return addresses
 
     return anyio.run(main)
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
-    from pathlib import Path
-
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return raw[raw.rindex(")") + 2 :].split()[0] not in ("Z", "X")

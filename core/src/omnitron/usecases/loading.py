@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..project import Project
+from ..state.store import PROVIDER_SETTING
 
 if TYPE_CHECKING:
     from ..plan import Plan
     from ..providers import ProviderDescriptor
-
-PROVIDER_SETTING = "provider"
-"""Key of the remembered provider choice in the state store's per-stack settings."""
 
 
 @dataclass
@@ -33,6 +31,8 @@ class Stack:
     """How the provider was chosen, for people (``provider auto -> docker (...)``)."""
     providers: dict[str, ProviderDescriptor] = field(default_factory=dict)
     """What the installed providers say of themselves, by name."""
+    inputs: dict[str, Any] | None = None
+    """What the plan was made from (the plan cache's key, :mod:`omnitron.plancache.inputs`), when recorded."""
 
     @property
     def name(self) -> str:
@@ -47,15 +47,31 @@ class Stack:
         return d is not None and d.manages_lifecycle
 
 
-def load_stack(project: Project | Path | str | None = None, stack: str | None = None, provider: str | None = None) -> Stack:
+def load_stack(project: Project | Path | str | None = None, stack: str | None = None, provider: str | None = None, *, record: bool = False) -> Stack:
     """Find the project (``--project``, ``OMNITRON_PROJECT`` or from the current directory up) and plan ``stack``.
 
     :param provider: ``--provider``; ``None`` keeps the stack's choice. With
         ``auto``, the provider the last ``infra up`` used wins while the stack is up.
+    :param record: note what the plan is made from (:attr:`Stack.inputs`), for the plan cache.
     :raises ConfigError: a config file is wrong (exit code 2).
     :raises PluginError: the chosen provider is not installed.
     """
     proj = project if isinstance(project, Project) else Project.discover(project)
+    from ..plancache import switched_off
+
+    if not record or switched_off():
+        return _plan_stack(proj, stack, provider)
+    from ..plancache.inputs import Recorder, key_of
+    from ..secrets.keys import config_dir
+
+    with Recorder(proj.root, excluded=[proj.state_dir, config_dir()]) as recorder:
+        loaded = _plan_stack(proj, stack, provider)
+    if not any(d.available is not None for d in loaded.providers.values()):  # else the plan hangs on what is available now
+        loaded.inputs = key_of(recorder, proj, loaded.plan)
+    return loaded
+
+
+def _plan_stack(proj: Project, stack: str | None, provider: str | None) -> Stack:
     stack_name = stack or proj.default_stack()
     stack_cfg = proj.loaded.ecosystem.stacks.get(stack_name)
     mode = provider or (stack_cfg.provider if stack_cfg is not None else "auto")

@@ -7,16 +7,17 @@ from omnitron import hookimpl
 
 @hookimpl
 def omnitron_add_presets():
-    from .preset import MinioPreset
+    from omnitron.api import LazyClass
 
-    return [MinioPreset]
+    # imported when a plan needs it: listing plugins or commands loads no config models
+    return [LazyClass("minio", "omnitron_minio.preset:MinioPreset")]
 
 
 @hookimpl
 def omnitron_add_health_probes():
-    from .probe import S3Probe
+    from omnitron.api import LazyClass
 
-    return [S3Probe]
+    return [LazyClass("minio", "omnitron_minio.probe:S3Probe")]
 
 
 @hookimpl

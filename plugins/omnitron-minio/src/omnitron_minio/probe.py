@@ -3,6 +3,10 @@
 A SeaweedFS server has no ``/minio/health/...``: it answers as SeaweedFS
 (``Server`` header), so its own ``/healthz`` decides. The result's note names
 the server (``SeaweedFS 4.48``), which ``infra status`` shows.
+
+Its quick check (what the plan cache runs instead, with the standard library) asks ``GET /minio/health/live``
+and expects an HTTP answer, whichever status: an S3 server answers there (which one was seen by the full
+command that wrote the cache, and stays the same while its process does).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from omnitron.api import HealthProbe, PresetConfig, ProbeResult
+from omnitron.api import HealthProbe, PresetConfig, ProbeResult, QuickCheck
 
 from .server import identify
 
@@ -50,3 +54,9 @@ class S3Probe(HealthProbe):
         if response.status_code != 200:
             return ProbeResult(False, f"GET {base}{path}: status {response.status_code} ({info.label})")
         return ProbeResult(True, f"GET {base}{path}: 200 ({info.label})", elapsed, note=f"S3 server: {info.label}")
+
+    def quick_check(self, spec: Any, target: Any) -> QuickCheck:
+        if isinstance(spec, dict):
+            spec = S3Check.model_validate(spec)
+        request = f"GET {LIVE} HTTP/1.0\r\nHost: {target.host}\r\n\r\n".encode()
+        return QuickCheck.tcp(target.host, target.port(spec.port), send=request, expect=(b"HTTP/1.",))

@@ -7,16 +7,17 @@ from omnitron import hookimpl
 
 @hookimpl
 def omnitron_add_presets():
-    from .preset import MariadbPreset, MysqlPreset
+    from omnitron.api import LazyClass
 
-    return [MysqlPreset, MariadbPreset]
+    # imported when a plan needs it: listing plugins or commands loads no config models
+    return [LazyClass("mysql", "omnitron_mysql.preset:MysqlPreset"), LazyClass("mariadb", "omnitron_mysql.preset:MariadbPreset")]
 
 
 @hookimpl
 def omnitron_add_health_probes():
-    from .probe import MysqlProbe
+    from omnitron.api import LazyClass
 
-    return [MysqlProbe]
+    return [LazyClass("mysql", "omnitron_mysql.probe:MysqlProbe")]
 
 
 @hookimpl

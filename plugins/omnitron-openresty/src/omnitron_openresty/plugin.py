@@ -7,9 +7,10 @@ from omnitron import hookimpl
 
 @hookimpl
 def omnitron_add_presets():
-    from .preset import OpenrestyPreset
+    from omnitron.api import LazyClass
 
-    return [OpenrestyPreset]
+    # imported when a plan needs it: listing plugins or commands loads no config models
+    return [LazyClass("openresty", "omnitron_openresty.preset:OpenrestyPreset")]
 
 
 @hookimpl

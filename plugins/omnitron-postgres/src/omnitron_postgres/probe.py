@@ -1,11 +1,21 @@
-"""The ``postgres`` health probe: healthy when the server authenticates us and answers ``SELECT 1`` over TCP (:mod:`.wire`)."""
+"""The ``postgres`` health probe: healthy when the server authenticates us and answers ``SELECT 1`` over TCP (:mod:`.wire`).
+
+Its quick check (what the plan cache runs instead, with the standard library) sends a startup packet and
+expects an authentication request (``R``) back: the server accepts connections for that user and database.
+One starting up, shutting down or out of connections answers an error (``E``) instead. It does not log in:
+the password was proven by the full command that wrote the cache, and cannot change without the secret
+store changing, which invalidates the cache.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from omnitron.api import ContainerProbe, HealthProbe, PresetConfig, ProbeResult
+from omnitron.api import ContainerProbe, HealthProbe, PresetConfig, ProbeResult, QuickCheck
+
+PROTOCOL_3 = 196608
+"""The protocol version of a startup packet (3.0)."""
 
 
 class PostgresCheck(PresetConfig):
@@ -32,6 +42,16 @@ class PostgresProbe(HealthProbe):
         if rows != [("1",)]:
             return ProbeResult(False, f"postgres {target.host}:{port}: SELECT 1 returned {rows!r}")
         return ProbeResult(True, f"postgres {target.host}:{port}: SELECT 1 ok", (time.perf_counter() - start) * 1000)
+
+    def quick_check(self, spec: Any, target: Any) -> QuickCheck:
+        import struct
+
+        if isinstance(spec, dict):
+            spec = PostgresCheck.model_validate(spec)
+        user = str(target.service.config.get("user", "postgres"))
+        params = b"user\0" + user.encode() + b"\0database\0" + spec.database.encode() + b"\0\0"
+        packet = struct.pack("!ii", 8 + len(params), PROTOCOL_3) + params
+        return QuickCheck.tcp(target.host, target.port("main"), send=packet, expect=(b"R",))
 
     def container_probe(self, spec: Any, ports: Any, service: Any) -> ContainerProbe:
         """``pg_isready`` inside the container: the server accepts connections (no password needed)."""

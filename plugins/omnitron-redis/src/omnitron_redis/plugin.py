@@ -22,9 +22,9 @@ def omnitron_add_health_probes():
 
 @hookimpl
 def omnitron_add_template_functions():
-    from .functions import QuotedSecretFunction
+    from omnitron.api import LazyClass
 
-    return [QuotedSecretFunction]
+    return [LazyClass("redis_quoted_secret", "omnitron_redis.functions:QuotedSecretFunction")]
 
 
 @hookimpl

@@ -7,23 +7,28 @@ from omnitron import hookimpl
 
 @hookimpl
 def omnitron_add_presets():
-    from .preset import TorPreset
+    from omnitron.api import LazyClass
 
-    return [TorPreset]
+    # imported when a plan needs it: listing plugins or commands loads no config models
+    return [LazyClass("tor", "omnitron_tor.preset:TorPreset")]
 
 
 @hookimpl
 def omnitron_add_health_probes():
-    from .probe import TorProbe
+    from omnitron.api import LazyClass
 
-    return [TorProbe]
+    return [LazyClass("tor", "omnitron_tor.probe:TorProbe")]
 
 
 @hookimpl
 def omnitron_add_template_functions():
-    from .functions import HashedPasswordFunction, OnionFunction, TargetFunction
+    from omnitron.api import LazyClass
 
-    return [OnionFunction, TargetFunction, HashedPasswordFunction]
+    return [
+        LazyClass("onion", "omnitron_tor.functions:OnionFunction"),
+        LazyClass("tor_target", "omnitron_tor.functions:TargetFunction"),
+        LazyClass("tor_hashed_password", "omnitron_tor.functions:HashedPasswordFunction"),
+    ]
 
 
 @hookimpl

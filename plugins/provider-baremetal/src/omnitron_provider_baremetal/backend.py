@@ -23,7 +23,7 @@ from omnitron.api import BareMetalServiceConfig, ConfigError, ProvisionError, Se
 class BackendOptions(BaseModel):
     """Base of a backend's options model: unknown keys are errors, camelCase and snake_case both accepted."""
 
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from typing import Any
 
 from omnitron.api import PENDING, BareMetalServiceConfig, ConfigError, PlannedAddress, Provider, ServiceRequirement
 
-from .backend import port_map
 from .hookspecs import DISCOVERY_HOOK
 
 
@@ -63,6 +62,8 @@ class BareMetalProvider(Provider):
         if not config.servers:
             return PlannedAddress(PENDING, {}, note=f"{config.discovery} discovery: the server is found at run time")
         server = heaviest(config)
+        from .backend import port_map  # the backends' models: built only when a bare-metal service is planned
+
         ports = port_map(requirement.ports, port=server.port, ports=server.ports)
         if len(config.servers) == 1:
             return PlannedAddress(server.host, ports)

@@ -11,9 +11,10 @@ from omnitron import hookimpl
 
 @hookimpl
 def omnitron_add_providers():
-    from .describe import BareMetalProvider
+    from omnitron.api import LazyClass
 
-    return [BareMetalProvider]
+    # imported when a plan asks for a provider: listing plugins loads no discovery client
+    return [LazyClass("baremetal", "omnitron_provider_baremetal.describe:BareMetalProvider")]
 
 
 @hookimpl

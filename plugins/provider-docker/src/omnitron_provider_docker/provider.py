@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from omnitron.api import Provider
+
+if TYPE_CHECKING:
+    from omnitron.api import ContainerState, QuickCheck
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 AVAILABLE_TIMEOUT = 0.5
@@ -55,3 +58,18 @@ class DockerProvider(Provider):
         from .client import engine_available
 
         return await engine_available(AVAILABLE_TIMEOUT)
+
+    def quick_checks(self, state: ContainerState) -> list[QuickCheck] | None:
+        """``GET /containers/<id>/json`` on the local engine's socket: still running, started when it was seen
+        (a restarted or recreated container fails it). A remote engine: none (the full path asks it)."""
+        from omnitron.api import QuickCheck
+
+        from .engine_reads import local_socket
+
+        sock = local_socket()
+        if sock is None or not state.container_id:
+            return None
+        expect: dict[str, object] = {"State.Running": True}
+        if state.started_at:
+            expect["State.StartedAt"] = state.started_at
+        return [QuickCheck.http(f"/containers/{state.container_id}/json", socket=str(sock), json=expect)]

@@ -7,6 +7,7 @@ from omnitron import hookimpl
 
 @hookimpl
 def omnitron_add_providers():
-    from .provider import ProcessProvider  # light: its methods are imported when the first provider is made
+    from omnitron.api import LazyClass
 
-    return [ProcessProvider]
+    # imported when a plan asks for providers (its methods when the first provider is made): listing plugins loads no models
+    return [LazyClass("process", "omnitron_provider_process.provider:ProcessProvider")]

@@ -30,6 +30,7 @@ from omnitron.api import (
     ProcessRun,
     ProviderContext,
     ProvisionError,
+    QuickCheck,
     RuntimeSpec,
     StateStore,
     describe_listeners,
@@ -335,6 +336,14 @@ class ProcessRunner(ProcessProvider):
 
     async def list_managed(self) -> dict[str, ContainerState]:
         return {rec.service: self._state_of(rec, running=is_ours(rec.identity)) for rec in self._records().values()}
+
+    def quick_checks(self, state: ContainerState) -> list[QuickCheck] | None:
+        """The recorded process alive, with its start time, process group and executable (a restart fails it)."""
+        rec = self.record(state.name)
+        if rec is None or rec.pending or str(rec.pid) != state.container_id:
+            return None
+        ident = rec.identity
+        return [QuickCheck.pid(ident.pid, starttime=ident.starttime, pgid=ident.pgid, exe=ident.exe or None)]
 
     async def logs(self, name: str, *, follow: bool = False, tail: int | None = None) -> AsyncIterator[str]:
         """The service's log file (stdout and stderr of every start), ``tail -f`` style with ``follow``."""
