@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from ..digests import digest_files, env_fingerprint
-
+from ..fastargs import become, quote
 from . import wire
 from .paths import find_root, files_of, switched_off
 
