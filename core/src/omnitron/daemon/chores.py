@@ -126,8 +126,16 @@ class PathWatcher:
             with anyio.move_on_after(1.0):
                 await stop.wait()
             return
-        async for changes in awatch(*roots, stop_event=stop, debounce=DEBOUNCE_MS, step=50, rust_timeout=500, yield_on_timeout=False):
+        live = False
+        async for changes in awatch(*roots, stop_event=stop, debounce=DEBOUNCE_MS, step=50, rust_timeout=500, yield_on_timeout=True):
             names = {path for _, path in changes}
+            if not live:
+                # the watch sees changes from now on; an edit made after the pass that last read these paths and
+                # before now is invisible to it: the chores run once for every watched path (they are idempotent)
+                live = True
+                names |= {str(path) for paths in self.paths.values() for path in paths}
+            if not names:
+                continue
             for stack, paths in list(self.paths.items()):
                 services = affected(names, paths)
                 if services:
