@@ -48,3 +48,14 @@ def env_fingerprint(environ: Mapping[str, str] | None = None) -> str:
     for key in keys:
         h.update(f"{key}={environ[key]}\0".encode())
     return h.hexdigest()[:24]
+
+
+def env_digest(names: list[str] | None, environ: Mapping[str, str] | None = None) -> str:
+    """One digest of the named variables' values (absent ones included); ``None`` names every variable. Values never leave it."""
+    environ = os.environ if environ is None else environ
+    keys = sorted(environ) if names is None else sorted(names)
+    h = hashlib.sha256()
+    for key in keys:
+        value = environ.get(key)
+        h.update(f"{key}\0{'-' if value is None else '=' + value}\0".encode())
+    return h.hexdigest()[:24]

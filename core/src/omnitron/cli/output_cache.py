@@ -37,6 +37,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..digests import env_digest
+
 _HELP = ("--help", "-h")
 _KEPT = 64
 """Entries kept (one per command line, terminal size, ...): the oldest go first."""
@@ -94,7 +96,7 @@ def answer(argv: list[str], run: Callable[[], int]) -> int:
         sys.stdout, sys.stderr = out.stream, err.stream
     kept = code == 0 and not err.parts and not out.bypassed and not reads.listed
     if kept and _installed() == installed:  # else something was installed meanwhile (or a first __pycache__ made): next time
-        _write(entry_path, {"format": _FORMAT, "key": key, "installed": installed, "env": sorted(reads.names), "envDigest": _env_digest(reads.names), "files": _module_files(), "stdout": "".join(out.parts), "code": code})
+        _write(entry_path, {"format": _FORMAT, "key": key, "installed": installed, "env": sorted(reads.names), "envDigest": env_digest(sorted(reads.names)), "files": _module_files(), "stdout": "".join(out.parts), "code": code})
     return code
 
 
@@ -153,15 +155,6 @@ def _streams() -> list[Any]:
     return streams
 
 
-def _env_digest(names: set[str] | list[str]) -> str:
-    """A digest of the values (or absence) of ``names``: values are compared, never stored."""
-    h = hashlib.sha256()
-    for name in sorted(names):
-        value = os.environ.get(name)
-        h.update(json.dumps([name, value]).encode())
-    return h.hexdigest()
-
-
 def _module_files() -> list[list[Any]]:
     files: list[list[Any]] = []
     for module in list(sys.modules.values()):
@@ -184,7 +177,7 @@ def _read(path: Path, key: str, installed: list[Any]) -> dict[str, Any] | None:
         return None
     if not isinstance(entry, dict) or entry.get("format") != _FORMAT or entry.get("key") != key or entry.get("installed") != installed:
         return None
-    if entry.get("envDigest") != _env_digest(entry.get("env", [])):
+    if entry.get("envDigest") != env_digest(list(entry.get("env", []))):
         return None
     for file, mtime, size in entry.get("files", []):
         try:

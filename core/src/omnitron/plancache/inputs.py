@@ -23,9 +23,11 @@ import hashlib
 import os
 import sys
 
+from ..digests import env_digest
+
 TYPE_CHECKING = False  # the typing module costs import time on the fast path
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator
     from pathlib import Path
     from typing import Any
 
@@ -198,17 +200,6 @@ def digest_dirs(paths: list[str]) -> dict[str, str]:
             continue
         out[path] = hashlib.sha256("\0".join(names).encode()).hexdigest()[:16]
     return out
-
-
-def env_digest(names: list[str] | None, environ: Mapping[str, str] | None = None) -> str:
-    """One digest of the named variables' values (absent ones included); ``None`` names every variable. Values never leave it."""
-    environ = os.environ if environ is None else environ
-    keys = sorted(environ) if names is None else sorted(names)
-    h = hashlib.sha256()
-    for key in keys:
-        value = environ.get(key)
-        h.update(f"{key}\0{'-' if value is None else '=' + value}\0".encode())
-    return h.hexdigest()[:24]
 
 
 def software_fingerprint() -> str:
