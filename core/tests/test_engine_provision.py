@@ -268,11 +268,13 @@ async def test_command_probe_runs_where_the_service_runs(omnitron_project, procs
     assert "exit 0" in result.services["api"].probe
 
 
-async def test_command_probe_on_an_external_service_says_why_it_cannot_pass(omnitron_project):
-    svc = {"ports": {"main": 1}, "docker": {"image": "x"}, "startupTimeout": "200ms", "healthCheck": {"command": {"exec": ["true"]}}}
+async def test_command_probe_on_an_external_service_fails_planning_naming_the_field(omnitron_project):
+    svc = {"ports": {"main": 1}, "docker": {"image": "x"}, "startupTimeout": "1m", "healthCheck": {"command": {"exec": ["true"]}}}
     project = omnitron_project.write(eco({"ext": svc}, overrides={"ext": external(closed_port())}))
-    with pytest.raises(ProvisionError, match="service ext is external: omnitron cannot run 'true' where it runs"):
-        await up(project, project.plan())
+    with pytest.raises(ConfigError) as err:  # at once, not after its startupTimeout
+        project.plan()
+    assert "infrastructure.services.ext.healthCheck.command" in str(err.value)
+    assert "provider external connects to a server omnitron does not run ('true' cannot run there)" in str(err.value)
 
 
 async def test_runtime_templates_are_rendered_with_real_secrets(omnitron_project, procs, tmp_path):
