@@ -410,7 +410,7 @@ def test_a_provider_not_installed_names_its_package(omnitron_project, omnitron_p
     from omnitron.errors import PluginError
 
     eco = {"infrastructure": {"services": {"search": SEARCH}}, "stacks": {"dev": {"provider": "docker"}}}
-    with pytest.raises(PluginError, match=r"service search runs with the docker provider, which is not installed: pip install omnitron-provider-docker; installed providers: external"):
+    with pytest.raises(PluginError, match=r"^omnitron.config.py: stacks.dev.provider: service search runs with the docker provider, which is not installed: pip install omnitron-provider-docker; installed providers: external"):
         plan(omnitron_project, eco)
     with pytest.raises(PluginError, match=r"service search: no installed provider can run it: pip install omnitron-provider-docker"):
         plan(omnitron_project, {"infrastructure": {"services": {"search": SEARCH}}})

@@ -75,7 +75,7 @@ def test_validate_warns_of_a_stack_whose_provider_is_not_installed_and_checks_th
     data = result.json()
     assert data["stacks"] == {"dev": 1}
     assert len(data["warnings"]) == 1
-    assert data["warnings"][0].startswith("stack cluster not checked: service search runs with the swarm provider, which is not installed: pip install omnitron-provider-swarm")
+    assert data["warnings"][0].startswith("stack cluster not checked: omnitron.config.py: stacks.cluster.provider: service search runs with the swarm provider, which is not installed: pip install omnitron-provider-swarm")
     only = omnitron_cli("config", "validate", "--stack", "cluster")
     assert only.code == 2
     assert "pip install omnitron-provider-swarm" in only.err

@@ -107,8 +107,9 @@ def _explicit(ctx: PlanContext, decl: Decl, req: ServiceRequirement, preset: Pre
     if descriptor is None:
         others = sorted(d.name for d in _candidates(ctx, req, preset) if d.auto_priority is not None)
         alternative = f" (or use --provider {others[0]})" if others else ""
+        where = "" if ctx.options.provider else f"{ctx.eco_file}: stacks.{ctx.stack_name}.provider: "  # the stack chose it
         raise PluginError(
-            f"service {decl.name} runs with the {choice} provider, which is not installed: "
+            f"{where}service {decl.name} runs with the {choice} provider, which is not installed: "
             f"pip install {provider_package(choice)}{alternative}; installed providers: {_installed(ctx)}"
         )
     if descriptor.runs_from is None or not descriptor.can_run(req, preset):
