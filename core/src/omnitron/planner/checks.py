@@ -43,6 +43,18 @@ def check_health(ctx: PlanContext, decl: Decl, hc: HealthCheck | None, ports: di
             raise format_validation_error(exc, file=decl.file, prefix=f"{decl.path}.healthCheck.{extra_name}", data=extra) from None
 
 
+def check_command_probe(decl: Decl, hc: HealthCheck | None, provider: str, runs_it: bool) -> None:
+    """A command probe runs inside the service: one on a server omnitron does not run (external, existing) could never pass."""
+    if hc is None or hc.command is None or runs_it:
+        return
+    raise PlanError(
+        f"a command probe runs inside the service, but provider {provider} connects to a server omnitron does not run "
+        f"({hc.command.exec[0]!r} cannot run there); use a tcp, http or plugin probe (e.g. postgres, redis) for this stack",
+        file=decl.file,
+        path=f"{decl.path}.healthCheck.command",
+    )
+
+
 def check_runtime_templates(ctx: PlanContext, plan: Plan, svc: PlannedService) -> None:
     """The service's own env and command render (secrets masked), or a template error naming the declaration;
     so does the env it gets from the services it uses (``env_from``).
