@@ -52,7 +52,7 @@ Groups:
   :func:`console`, and the use cases a command calls: :func:`load_stack`
   (a :class:`Stack`), :func:`pick_service`, :func:`secret_value`,
   :func:`exec_in_service`, :func:`interactive_exec_argv`, :func:`recorded_index`,
-  :func:`recorded_facts`.
+  :func:`recorded_facts`, :func:`recorded_allocations` (each app's, those its plan requests now).
 """
 
 from __future__ import annotations
@@ -175,6 +175,7 @@ _EXPORTS: dict[str, str] = {
     "Stack": "usecases.loading:Stack",
     "recorded_index": "usecases.apps:recorded_index",
     "recorded_facts": "state:recorded_facts",
+    "recorded_allocations": "state:recorded_allocations",
     "pick_service": "engine.clients:pick_service",
     "secret_value": "engine.clients:secret_value",
     "exec_in_service": "engine.clients:exec_in_service",

@@ -353,3 +353,27 @@ def test_a_password_with_shell_yaml_and_url_characters_reaches_a_compose_stack_i
     created = {call["argv"][2]: call["stdin"] for call in map(json.loads, log.read_text().splitlines())}
     assert created["shop-db-postgres-password"] == HARD
     assert redis_takes(created["shop-cache-redis-conf"], HARD, tmp_path)
+
+
+def test_an_app_whose_database_was_renamed_exports_the_new_name_not_the_one_recorded_before(tmp_path: Path, env: dict[str, str]) -> None:
+    """The database recorded under the app's former name stays in the store (its data is kept; here it sorts after
+    the new one), but the exported env names the database the app asks for now."""
+    from urllib.parse import urlsplit
+
+    from omnitron.api import StateStore
+
+    work = tmp_path / "shop"
+    shutil.copytree(EXAMPLES / "shop", work, ignore=shutil.ignore_patterns(".omnitron"))
+    config = work / "apps" / "orders" / "config" / "default.json"
+    declared = json.loads(config.read_text())
+    declared["omnitron"]["database"] = {"name": "ledger"}
+    config.write_text(json.dumps(declared))
+    _store_hard_passwords(work, env)
+    with StateStore(work / ".omnitron") as state:
+        state.put_allocation("cluster", "db", "orders", "database", "orders", {"database": "orders", "user": "orders"})
+        state.put_allocation("cluster", "db", "orders", "database", "ledger", {"database": "ledger", "user": "ledger"})
+    done = subprocess.run([str(BIN / "omnitron"), "infra", "export", "--stack", "cluster", "--secret", "shop-orders-env/DATABASE_URL"], cwd=work, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    url = urlsplit(done.stdout.strip())
+    assert (url.username, url.path) == ("ledger", "/ledger"), done.stdout
+    assert _password_of(done.stdout.strip()) == HARD

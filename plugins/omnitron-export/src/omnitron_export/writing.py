@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from omnitron.api import OmnitronError, Renderer
+from omnitron.api import OmnitronError, Renderer, recorded_allocations
 
 from .common import Rendering, holds_secret, secret_keys, shell_secret
 from .compose import compose_file
@@ -16,27 +16,13 @@ def bind_sources(plan: Any) -> list[str]:
     return sorted({v.source for s in plan.services if s.docker for v in s.docker.volumes if v.type == "bind"})
 
 
-def recorded_allocations(loaded: Any) -> dict[str, dict[str, dict[str, str]]]:
-    """App -> service -> the allocation values recorded by the last ``up`` (none before it)."""
-    state_db = loaded.project.state_dir / "state.db"
-    if not state_db.exists():
-        return {}
-    from omnitron.api import StateStore
-
-    out: dict[str, dict[str, dict[str, str]]] = {}
-    with StateStore(loaded.project.state_dir) as state:
-        for row in state.allocations(loaded.plan.stack):
-            out.setdefault(row["app"], {})[row["service"]] = dict(row["values"])
-    return out
-
-
 def export_of(loaded: Any, fmt: str, read: Callable[[list[str]], dict[str, dict[str, str]]], *, reader: str = READER, secret: Callable[[str], str] = shell_secret) -> Export:
     """The stack in format ``fmt``; ``secret``: what a secret renders to (a token; its value for :func:`secret_content`)."""
     plugins = loaded.project.plugins
     renderer = Rendering(Renderer(plugins.template_functions), secret)
     if fmt == "compose":
         return compose_file(loaded.plan, renderer, plugins.probes, reader=reader)
-    return manifests(loaded.plan, renderer, plugins.probes, files=read(bind_sources(loaded.plan)), allocations=recorded_allocations(loaded), reader=reader)
+    return manifests(loaded.plan, renderer, plugins.probes, files=read(bind_sources(loaded.plan)), allocations=recorded_allocations(loaded.project.state_dir, loaded.plan.stack, loaded.plan.allocation_requests()), reader=reader)
 
 
 def secret_content(loaded: Any, fmt: str, read: Callable[[list[str]], dict[str, dict[str, str]]], ref: str) -> str:
