@@ -110,3 +110,20 @@ def test_rotate_key_with_env_key_prints_it_once(project: Path, user_config: Path
     assert run(project, "get", "a") == 0
     assert capsys.readouterr().out == "value-a\n"
     assert not (user_config / "secret.key").exists()
+
+
+def test_a_value_that_looks_like_an_option_is_one_line_saying_how_to_pass_it(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A generated password may begin with '-': the error says to pipe it (out of shell history) or put it after ``--``."""
+    assert run(project, "set", "db_password", "-abc") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("omnitron: secret set has no option -abc;"), err
+    assert "stdin" in err and "omnitron secret set db_password -- VALUE" in err
+    assert run(project, "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["names"] == []
+    assert main(["secret", "set", "--project", str(project), "db_password", "--", "-abc"]) == 0
+    assert run(project, "set", "other", stdin="--abc\n", monkeypatch=monkeypatch) == 0
+    capsys.readouterr()
+    assert run(project, "get", "db_password") == 0 and capsys.readouterr().out == "-abc\n"
+    assert run(project, "get", "other") == 0 and capsys.readouterr().out == "--abc\n"
+    assert run(project, "get", "--nope") == 2
+    assert "Unknown option" in capsys.readouterr().err

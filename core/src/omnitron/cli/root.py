@@ -196,7 +196,7 @@ def _run(argv: list[str]) -> int:
     if _wants_plugin_commands(argv):
         _register_plugin_commands()
     try:
-        result = _build()["app"](argv, result_action="return_value", exit_on_error=False, print_error=True)
+        result = _build()["app"](argv, result_action="return_value", exit_on_error=False, print_error=False)
     except OmnitronError as exc:
         print(f"omnitron: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -205,7 +205,8 @@ def _run(argv: list[str]) -> int:
         return 130
     except BrokenPipeError:  # the reader went away (`| head`): nothing left to say
         return 141
-    except _cyclopts_error():  # type: ignore[misc]
+    except _cyclopts_error() as exc:  # type: ignore[misc]
+        _print_usage_error(argv, exc)
         return 2
     if isinstance(result, bool) or result is None:
         return 0
@@ -218,3 +219,20 @@ def _cyclopts_error() -> type[BaseException]:
     from cyclopts import CycloptsError
 
     return CycloptsError
+
+
+def _print_usage_error(argv: list[str], exc: Any) -> None:
+    """A command line cyclopts could not parse: cyclopts' own message, unless a command knows what was meant."""
+    from cyclopts import UnknownOptionError
+
+    if isinstance(exc, UnknownOptionError) and argv[:2] == ["secret", "set"]:
+        from .secret_cmd import option_like_value_hint
+
+        print(f"omnitron: {option_like_value_hint(argv[2:], exc.token.value)}", file=sys.stderr)
+        return
+    from cyclopts.panel import CycloptsPanel
+
+    if exc.console is not None:
+        exc.console.print(CycloptsPanel(exc))
+    else:
+        print(f"omnitron: {exc}", file=sys.stderr)

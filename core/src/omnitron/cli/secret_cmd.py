@@ -57,6 +57,13 @@ def set_cmd(name: str, value: str | None = None, /, *, project: ProjectOpt = Non
     return 0
 
 
+def option_like_value_hint(args: list[str], option: str) -> str:
+    """What ``secret set`` says of ``option``, an option it does not have among ``args`` (those after ``set``): most
+    likely a value that begins with ``-``, such as a generated password."""
+    name = next((a for a in args if not a.startswith("-")), "NAME")
+    return f"secret set has no option {option}; a value that begins with '-' goes on stdin (which keeps it out of shell history: ... | omnitron secret set {name}) or after --: omnitron secret set {name} -- VALUE"
+
+
 def get_cmd(name: str, /, *, project: ProjectOpt = None, json: JsonOpt = False) -> int:
     """Print the value of secret NAME.
 
