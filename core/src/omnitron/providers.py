@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_serializer
 from pydantic.alias_generators import to_camel
 
 from .process import RuntimeSpec
@@ -58,7 +58,9 @@ class Candidate(BaseModel):
 class ContainerState(BaseModel):
     """State of one managed service (a container, a process, a remote server).
 
-    ``model_dump(by_alias=True)`` spells it as the spec's ``ContainerState`` (``containerId``, ``startedAt``).
+    ``model_dump(mode="json", by_alias=True)`` spells it as the spec's ``ContainerState`` whatever its provider
+    (``containerId``, ``startedAt``): ``health`` ``none`` when nothing runs to be probed, ``startedAt`` in ISO 8601
+    UTC to the second. The attributes keep what the provider said (its quick checks compare ``started_at`` as is).
     """
 
     model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
@@ -84,6 +86,16 @@ class ContainerState(BaseModel):
     """The dependency this service waits for after the reconciler restarted it (re-gated), else ``None``."""
     note: str | None = None
     """What the health probe says about the running server (which server it is), when it has something to say."""
+
+    @field_serializer("health", when_used="json")
+    def _spoken_health(self, health: Health | None) -> Health | None:
+        return "none" if health is None and self.status != "running" else health
+
+    @field_serializer("started_at", when_used="json")
+    def _spoken_started_at(self, started_at: str | None) -> str | None:
+        from .isotime import iso_utc
+
+        return iso_utc(started_at) if started_at else started_at
 
 
 class Allocation(BaseModel):

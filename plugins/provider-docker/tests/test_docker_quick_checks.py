@@ -33,3 +33,19 @@ async def test_the_check_follows_the_container(sandbox: Sandbox, provider: Docke
     assert again.container_id == seen.container_id and again.started_at != seen.started_at
     assert not passing(checks)  # started again: not the start that was seen
     assert passing(provider.quick_checks(again))
+
+
+async def test_the_check_of_the_state_the_engine_reports_passes_while_that_start_runs(sandbox: Sandbox, provider: DockerProvider) -> None:
+    """What the plan cache records after ``up`` or ``infra status``: the engine's state keeps Docker's start time,
+    the check made from it passes; ``--json`` speaks that time to the second."""
+    import re
+
+    from omnitron.testing import status, up
+
+    sandbox.write(redis_toml(free_port()))
+    project = sandbox.project()
+    plan = project.plan(provider="docker")
+    await up(project, plan)
+    state = await status(project, plan)
+    assert passing(provider.quick_checks(state.services["cache"]))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", state.as_json()["services"]["cache"]["startedAt"])

@@ -248,7 +248,8 @@ def status_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: 
     for name, st in state.services.items():
         ports = ", ".join(f"{k}={v}" for k, v in (st.ports or {}).items())
         style = "green" if st.status == "running" and st.health in ("healthy", None) else "red" if st.status != "running" or st.health == "unhealthy" else ""
-        table.add_row(name, st.provider, f"[{style}]{st.status}[/{style}]" if style else st.status, st.health or "-", ports or "-", st.image or "-", st.started_at or "-", st.error or st.note or "")
+        spoken = st.model_dump(mode="json", include={"health", "started_at"})  # as --json prints them
+        table.add_row(name, st.provider, f"[{style}]{st.status}[/{style}]" if style else st.status, spoken["health"] or "-", ports or "-", st.image or "-", spoken["started_at"] or "-", st.error or st.note or "")
     out = console()
     out.print(table)
     for name, st in state.services.items():

@@ -38,9 +38,9 @@ async def status(project: Project, plan: Plan, *, probe: bool = True, session: S
     async with task_group() as tg:
         for svc in plan.services:
             tg.start_soon(one, svc)
-    ordered = {svc.name: _reported(states[svc.name]) for svc in plan.services}
+    ordered = {svc.name: states[svc.name] for svc in plan.services}
     for name, st in sorted(managed.items()):
-        ordered[name] = _reported(st).model_copy(update={"error": "not in the plan (orphan): `omnitron infra down` removes it"})
+        ordered[name] = st.model_copy(update={"error": "not in the plan (orphan): `omnitron infra down` removes it"})
     for name, dependency in session.state.waiting(plan.stack).items():
         if name in ordered and name in states:
             ordered[name] = _noted(ordered[name], f"waiting for {dependency} (restarted by the reconciler)").model_copy(update={"waiting_for": dependency})
@@ -102,32 +102,6 @@ async def _service_state(session: Session, svc: PlannedService, managed: dict[st
 
 def _ports(ports: dict[str, int]) -> str:
     return ",".join(str(p) for p in ports.values())
-
-
-def _reported(st: ContainerState) -> ContainerState:
-    """``st`` in the spec's vocabulary whatever its provider: ``health`` ``none`` when nothing runs to be probed,
-    ``startedAt`` in ISO 8601 UTC to the second (``2026-01-31T12:00:00+00:00``)."""
-    update: dict[str, str] = {}
-    if st.health is None and st.status != "running":
-        update["health"] = "none"
-    if st.started_at:
-        update["started_at"] = iso_utc(st.started_at)
-    return st.model_copy(update=update) if update else st
-
-
-def iso_utc(stamp: str) -> str:
-    """An ISO 8601 time (any precision, ``Z`` or an offset, nanoseconds as Docker writes them) in UTC to the second;
-    unchanged when it is not one."""
-    import re
-
-    text = re.sub(r"(\.\d+)", lambda m: m.group(1)[:7], stamp.strip()).replace("Z", "+00:00").replace("z", "+00:00")
-    try:
-        when = _dt.datetime.fromisoformat(text)
-    except ValueError:
-        return stamp
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=_dt.timezone.utc)
-    return when.astimezone(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _noted(st: ContainerState, note: str) -> ContainerState:

@@ -24,7 +24,7 @@ internals), :func:`plugin_manager`,
 :func:`render_runtime_spec`, :func:`provider_context`, :func:`to_toml`, :func:`modules_imported_by`, :func:`run_script`
 (what a command imports, run in a fresh interpreter); and
 the engine below the use cases, for tests that drive it directly: ``PluginManager``, ``Project``, ``Session``,
-``up``, ``app_env``, ``render_app_env``, ``Renderer``, ``backend_for``,
+``up``, ``status``, ``app_env``, ``render_app_env``, ``Renderer``, ``backend_for``,
 ``resolver_for``, ``main`` (the CLI in-process). The provider contract
 suite every provider runs is :class:`omnitron.testing.contract.ProviderContract`.
 """
@@ -46,7 +46,7 @@ from .helpers import ScriptRun, modules_imported_by, plugin_manager, provider_co
 
 if TYPE_CHECKING:  # noqa: F401  (names resolved lazily by __getattr__)
     from ..cli import main
-    from ..engine import Session, app_env, up
+    from ..engine import Session, app_env, status, up
     from ..env import render_app_env
     from ..plugins import PluginManager
     from ..project import Project
@@ -59,6 +59,7 @@ _ENGINE: dict[str, str] = {
     "Renderer": "templating:Renderer",
     "Session": "engine.session:Session",
     "up": "engine.provision:up",
+    "status": "engine.inspect:status",
     "app_env": "engine.render:app_env",
     "render_app_env": "env:render_app_env",
     "backend_for": "secrets.resolve:backend_for",
