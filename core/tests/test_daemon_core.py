@@ -416,3 +416,63 @@ async def test_a_pass_finishes_a_service_an_interrupted_up_left_unprepared(omnit
     with StateStore(project.state_dir) as state:
         assert state.is_ready("dev", "db", spec)
     assert (await run_pass(keeper)).actions == []
+
+
+SAVE_ONCE = """
+from pathlib import Path as _Path
+_target = _Path({target!r})
+if "_target" in _target.read_text():  # saved once, while the daemon loads the config: after it was read, before it was digested
+    _target.write_text({replacement!r})
+"""
+
+
+def test_a_config_saved_broken_while_the_daemon_loads_it_is_reported_at_the_next_pass(omnitron_project, procs):
+    project = omnitron_project.write(_eco({"db": http_service(free_port())}))
+    path = project.config_file
+    good = path.read_text()
+    path.write_text(good + SAVE_ONCE.format(target=str(path), replacement=good + "\nbroken(\n"))
+    keeper = StackKeeper(project.root, "dev", project.plugins)
+    with StateStore(project.state_dir) as state:
+        assert keeper.refresh(state)  # the plan of what was read: the config as it was before the save
+        assert keeper.changed()
+        assert not keeper.refresh(state)
+        [event] = [e for e in state.events("dev") if e.action == "config-error"]
+    assert "omnitron.config.py" in keeper.error and "never closed" in keeper.error and "left as they are" in event.reason
+
+
+class AppEditPreset(Preset):
+    """Rewrites the ``web`` app's config while the stack is planned (after the app's config was read)."""
+
+    name = "app-edit"
+    service_type = "daemon"
+
+    def expand(self, config, ctx):
+        from omnitron.model import ServiceRequirement
+
+        cfg = APP_CONFIG[0]
+        if "edited" not in cfg.read_text():
+            cfg.write_text(json.dumps({"omnitron": {"env": {"MODE": "edited"}}}))
+        return ServiceRequirement.model_validate({"type": "daemon", "ports": {}, "env": {}, "process": {"command": ["sleep", "30"]}})
+
+
+APP_CONFIG: list[Path] = []
+
+
+class AppEditPlugin:
+    from omnitron import hookimpl
+
+    @hookimpl
+    def omnitron_add_presets(self):
+        return [AppEditPreset]
+
+
+def test_an_app_config_saved_while_the_daemon_plans_is_not_taken_for_the_one_planned(omnitron_project, procs, register_plugin):
+    register_plugin(AppEditPlugin(), name="app-edit-test")
+    project = omnitron_project.write(_eco({"edit": {"preset": "app-edit"}}), apps={"web": {"env": {"MODE": "first"}}})
+    APP_CONFIG[:] = [project.root / "apps" / "web" / "config" / "default.json"]
+    keeper = StackKeeper(project.root, "dev", project.plugins)
+    with StateStore(project.state_dir) as state:
+        for _ in range(2):
+            assert keeper.refresh(state)
+    assert not keeper.changed()
+    assert keeper.stack.project.loaded.apps["web"].config.env == {"MODE": "edited"}

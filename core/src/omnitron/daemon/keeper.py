@@ -3,6 +3,8 @@
 A config that no longer loads is reported once (a ``config-error`` event) and
 the last good plan is set aside: no pass acts on the stack until the config
 loads again (``config-fixed``), so running services stay untouched.
+A file is digested before it is read, so a save made while the daemon loads
+the config shows as a change at the next pass.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ from .backoff import BackoffPolicy, ServiceWatch
 if TYPE_CHECKING:
     from ..model import EcosystemConfig
     from ..plugins import PluginManager
+    from ..project import Project
     from ..state import StateStore
     from ..usecases import Stack
 
 log = logging.getLogger("omnitron.daemon")
+
+LOAD_ROUNDS = 3
+"""Loads of a plan at most, until every file it was made from was digested before it was read."""
 
 
 class StackKeeper:
@@ -85,22 +91,16 @@ class StackKeeper:
         """
         if not self.changed():
             return True
-        from ..project import Project
-        from ..usecases import load_stack
-
-        before = digest_files(list(self.files)) if self.files else {}
         try:
-            project = Project.discover(self.root, plugins=self.plugins)
-            stack = load_stack(project, self.name)
-            after = digest_files(project.planned_from(stack.plan))
+            project, stack, before, after = self._load()
         except OmnitronError as exc:
             self._broken(state, str(exc))
             return False
         except Exception as exc:  # a plugin's planning bug must not stop the daemon
             self._broken(state, f"{type(exc).__name__}: {exc}")
             return False
-        # a file edited while it was read keeps its older digest, so the next pass reloads again
-        self.files = {path: (before[path] if path in before and before[path] != digest else digest) for path, digest in after.items()}
+        # a file edited while it was read keeps its digest from before the load, so the next pass loads again
+        self.files = {path: before.get(path, digest) for path, digest in after.items()}
         first = self.stack is None and self.error is None
         if self.error is not None:
             state.record_event(self.name, "", "config-fixed", "the config loads again; reconciling resumes")
@@ -112,6 +112,29 @@ class StackKeeper:
         self.ecosystem = project.loaded.ecosystem
         self.watches = {name: w for name, w in self.watches.items() if any(s.name == name for s in stack.plan.services)}
         return True
+
+    def _load(self) -> tuple[Project, Stack, dict[str, str], dict[str, str]]:
+        """The project and stack loaded now, with the digests of the files the plan was made from before and after.
+
+        Each file is digested before it is read: an edit made while the plan
+        is made (the config evaluated, the stack planned) then shows as a
+        change. Which files a plan is made from (apps' configs, mounted files)
+        is known only once it is made, so a load that read a file not
+        digested before it is done again (at most :data:`LOAD_ROUNDS` times).
+        """
+        from ..project import Project
+        from ..usecases import load_stack
+
+        known = list(self.files)
+        for _ in range(LOAD_ROUNDS):
+            project = Project.discover(self.root, plugins=self.plugins)
+            before = digest_files(list(dict.fromkeys([str(project.config_file), *known])))
+            stack = load_stack(project, self.name)
+            read = project.planned_from(stack.plan)
+            if set(read) <= set(before):
+                break
+            known = read
+        return project, stack, before, digest_files(read)
 
     def _broken(self, state: StateStore, message: str) -> None:
         if message != self.error:
