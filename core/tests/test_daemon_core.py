@@ -150,6 +150,36 @@ def test_the_daemon_holds_its_lock_and_pid_before_it_loads_and_a_stop_meanwhile_
     assert not lock_held(files)
 
 
+def test_a_start_that_does_not_wait_returns_before_the_daemon_runs_python_and_a_stop_meanwhile_leaves_nothing(tmp_path, monkeypatch):
+    """``infra up`` does not wait for the daemon's interpreter: its lock and pid are taken before it starts;
+    a SIGTERM sent before it can handle one waits for it, and it ends cleanly."""
+    import os
+    import signal
+
+    from omnitron.daemon.control import lock_held, start
+    from omnitron.daemon.paths import files_of
+
+    gate, site, root = tmp_path / "gate", tmp_path / "site", tmp_path / "project"
+    site.mkdir()
+    root.mkdir()
+    # every interpreter started with this environment waits at its start, before any of omnitron runs
+    (site / "sitecustomize.py").write_text(f"import os, time\nwhile not os.path.exists({str(gate)!r}):\n    time.sleep(0.01)\n")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    files = files_of(root)
+    try:
+        st, note = start(root, wait=False, timeout=5)
+        assert st.running and note == f"started (pid {st.pid})"
+        assert files.recorded_pid() == st.pid and lock_held(files)
+        os.kill(st.pid, signal.SIGTERM)
+    finally:
+        gate.touch()
+    deadline = time.monotonic() + 20
+    while lock_held(files) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not lock_held(files)
+    assert not files.pid.exists()  # it handled the SIGTERM: no stale pid
+
+
 async def _serve(sock: Path, handler) -> object:
     from aiohttp import web
 

@@ -232,6 +232,19 @@ def test_a_server_gone_and_a_stack_brought_down_take_the_full_path(project, api)
     assert "pydantic" in omnitron("infra", "up").modules  # after a down the stack is not up: up plans
 
 
+def test_a_full_up_probes_each_service_once_and_still_writes_the_cache(project, api):
+    cache = project / ".omnitron" / "plan-cache" / "dev.json"
+    cache.unlink()  # the next up takes the full path
+    before = len(api.held)
+    up = omnitron("infra", "up")
+    assert up.code == 0 and "pydantic" in up.modules, up.err
+    # the external provider's reachability checks (as up starts it, as the cache's status observes it) and the
+    # health gate's probe: the status the cache holds is what the gate found, not a second probe
+    assert len(api.held) - before == 3
+    assert json.loads(cache.read_text())["status"]["services"]["api"]["health"] == "healthy"
+    assert_fast(omnitron("infra", "up"))
+
+
 def test_switched_off_nothing_is_read_or_written(project, monkeypatch):
     monkeypatch.setenv("OMNITRON_PLAN_CACHE", "off")
     assert "pydantic" in omnitron("infra", "up").modules

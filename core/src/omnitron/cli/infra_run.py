@@ -113,7 +113,7 @@ def up_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: Prov
 
     code = _provision(loaded, work, json=json)
     if code == 0 and results and loaded.inputs is not None:
-        _remember(loaded, stack, up_warnings=results[-1].warnings)
+        _remember(loaded, stack, up_warnings=results[-1].warnings, healthy=results[-1].healthy)
     _keep_daemon(loaded, no_daemon=no_daemon, json=json)
     return code
 

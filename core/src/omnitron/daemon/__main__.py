@@ -13,17 +13,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m omnitron.daemon")
     parser.add_argument("--project", required=True, type=Path, help="the project directory")
     parser.add_argument("--foreground", action="store_true", help="log to stderr too")
+    parser.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)  # the lock, taken and the pid written by whoever started it
     args = parser.parse_args(argv)
     root = args.project.resolve()
     # the lock and the pid first, before the server's imports: whoever started the daemon waits for them
     from .paths import files_of, take_lock
 
     files = files_of(root)
-    lock = take_lock(files)
+    lock = args.lock_fd if args.lock_fd is not None else take_lock(files)
     if lock is not None:
         # stopped while it still loads (the server's own handler comes later): leave no stale pid behind
         signal.signal(signal.SIGTERM, lambda *_: _exit_early(files.pid))
-        files.pid.write_text(f"{os.getpid()}\n")
+        if args.lock_fd is None:
+            files.pid.write_text(f"{os.getpid()}\n")
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked by whoever started it until now
     from .server import serve
 
     return serve(root, foreground=args.foreground, lock=lock)

@@ -69,29 +69,59 @@ def status(root: Path) -> DaemonStatus:
     return DaemonStatus(root, True, (health or {}).get("pid", pid), health=health)
 
 
-def _spawn(root: Path, files: DaemonFiles) -> None:
-    """Start ``python -m omnitron.daemon`` detached: double fork, its own session, output to its log."""
+def _spawn(root: Path, files: DaemonFiles) -> int | None:
+    """Start ``python -m omnitron.daemon`` detached: double fork, its own session, output to its log; its pid, or
+    ``None`` when another daemon took the lock first.
+
+    The grandchild takes the daemon's lock and writes its pid before it becomes the daemon (``exec``), so the
+    caller knows at once, without waiting for an interpreter to start, that the daemon runs: the lock's file
+    descriptor is handed to it (``--lock-fd``), and SIGTERM stays blocked until the daemon can handle it.
+    """
     files.state_dir.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "omnitron.daemon", "--project", str(root)]
+    lock_path, pid_path = os.fsencode(files.lock), os.fsencode(files.pid)
     log_fd = os.open(files.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    told, tell = os.pipe()
     try:
         child = os.fork()
-        if child == 0:  # pragma: no cover - runs in the forked child
+        if child == 0:  # pragma: no cover - runs in the forked child: system calls only until exec
             try:
+                os.close(told)
                 os.setsid()
                 if os.fork() != 0:
                     os._exit(0)
+                lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.write(tell, b"-")  # another daemon runs
+                    os._exit(0)
+                pid = os.getpid()
+                out = os.open(pid_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                os.write(out, b"%d\n" % pid)
+                os.close(out)
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+                os.write(tell, b"%d" % pid)
+                os.set_inheritable(lock, True)
                 null = os.open(os.devnull, os.O_RDWR)
                 os.dup2(null, 0)
                 os.dup2(log_fd, 1)
                 os.dup2(log_fd, 2)
                 os.chdir(root)
-                os.execv(sys.executable, argv)
+                os.execv(sys.executable, [sys.executable, "-m", "omnitron.daemon", "--project", str(root), "--lock-fd", str(lock)])
             finally:
                 os._exit(127)
+        os.close(tell)
+        tell = -1
         os.waitpid(child, 0)
+        answer = b""
+        while chunk := os.read(told, 32):
+            answer += chunk
     finally:
         os.close(log_fd)
+        os.close(told)
+        if tell >= 0:
+            os.close(tell)
+    return int(answer) if answer.isdigit() else None
 
 
 def start(root: Path, *, timeout: float = START_TIMEOUT, wait: bool = True) -> tuple[DaemonStatus, str]:
@@ -108,7 +138,9 @@ def start(root: Path, *, timeout: float = START_TIMEOUT, wait: bool = True) -> t
         note = f"the previous daemon (pid {before.pid}) had stopped without cleaning up; started" if before.stale else "started"
         if before.stale:
             files.pid.unlink(missing_ok=True)
-        _spawn(root, files)
+        pid = _spawn(root, files)
+        if pid is not None and not wait:
+            return DaemonStatus(root, True, pid), f"{note} (pid {pid})"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not wait and lock_held(files) and files.recorded_pid() is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, ProvisionError
@@ -19,21 +19,26 @@ STATUS_PROBE_TIMEOUT = 5.0
 """Upper bound of one probe attempt in ``status`` (it probes once, it does not wait)."""
 
 
-async def status(project: Project, plan: Plan, *, probe: bool = True, session: Session | None = None) -> InfrastructureState:
+async def status(
+    project: Project, plan: Plan, *, probe: bool = True, healthy: Mapping[str, str | None] | None = None, session: Session | None = None
+) -> InfrastructureState:
     """Every planned service's state (and orphans still running), probed once for health, and what is allocated on them.
 
     ``ready`` is true when every critical service is running and healthy.
+
+    :param healthy: services the caller's probes found healthy a moment ago (name -> the probe's note,
+        see :attr:`~omnitron.health.ProbeResult.note`): healthy when they run, without a probe of their own.
     """
     from .session import Session
 
     if session is None:
         async with Session(project, plan) as own:
-            return await status(project, plan, probe=probe, session=own)
+            return await status(project, plan, probe=probe, healthy=healthy, session=own)
     managed, errors = await _inventory(session)
     states: dict[str, ContainerState] = {}
 
     async def one(svc: PlannedService) -> None:
-        states[svc.name] = await _service_state(session, svc, managed, errors, probe=probe)
+        states[svc.name] = await _service_state(session, svc, managed, errors, probe=probe, healthy=healthy or {})
 
     async with task_group() as tg:
         for svc in plan.services:
@@ -66,8 +71,10 @@ async def _inventory(session: Session) -> tuple[dict[str, ContainerState], dict[
     return managed, errors
 
 
-async def _service_state(session: Session, svc: PlannedService, managed: dict[str, ContainerState], errors: dict[str, str], *, probe: bool) -> ContainerState:
-    """One planned service's state (taken out of ``managed``), probed once when it runs."""
+async def _service_state(
+    session: Session, svc: PlannedService, managed: dict[str, ContainerState], errors: dict[str, str], *, probe: bool, healthy: Mapping[str, str | None]
+) -> ContainerState:
+    """One planned service's state (taken out of ``managed``), probed once when it runs (unless ``healthy`` names it)."""
     from .gate import check_once, checks_for
     from .render import runtime_spec
 
@@ -85,7 +92,9 @@ async def _service_state(session: Session, svc: PlannedService, managed: dict[st
         st = managed.pop(svc.name, None) or ContainerState(name=svc.name, provider=svc.provider)
         if st.status == "running":
             provider = await session.provider(svc.provider)
-    if probe and provider is not None and st.status == "running":
+    if svc.name in healthy and provider is not None and st.status == "running":
+        st = st.model_copy(update={"health": "healthy", "error": None, "note": healthy[svc.name]})
+    elif probe and provider is not None and st.status == "running":
         hc = svc.health_check
         timeout = min(STATUS_PROBE_TIMEOUT, (hc.timeout if hc else 10_000) / 1000)
         target = svc.model_copy(update={"host": st.host, "ports": {**svc.ports, **(st.ports or {})}}) if st.host else svc

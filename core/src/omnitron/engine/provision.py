@@ -67,6 +67,8 @@ class ServiceOutcome:
     state: ContainerState | None = None
     probe: str | None = None
     """Detail of the last health probe."""
+    note: str | None = None
+    """What the health probes learned about the service once it was healthy (:attr:`~omnitron.health.ProbeResult.note`)."""
     error: str | None = None
     seconds: float = 0.0
     allocations: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -102,6 +104,11 @@ class UpResult:
     @property
     def ok(self) -> bool:
         return all(o.status in ("ready", "degraded") for o in self.services.values())
+
+    @property
+    def healthy(self) -> dict[str, str | None]:
+        """Service -> its probes' note, of each service found healthy and ready (what ``infra status`` need not probe again)."""
+        return {n: o.note for n, o in self.services.items() if o.status == "ready"}
 
     @property
     def failures(self) -> list[ServiceOutcome]:
@@ -316,7 +323,7 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     checks = checks_for(svc, session.plugins.probes)
     progress(svc.name, "waiting", ", ".join(c.name for c in checks) or "no health check")
     waited = await wait_healthy(handle, checks, HealthPolicy.of(svc), on_attempt=lambda r: progress(svc.name, "waiting", r.detail), liveness=_liveness(session, provider, svc))
-    outcome.probe = waited.result.detail
+    outcome.probe, outcome.note = waited.result.detail, waited.result.note
     if not waited.result.ok:
         raise _NotHealthy(not_ready_message(svc, waited, session.plan.stack))
     requests = [a for app in apps if app in session.plan.apps for a in session.plan.apps[app].allocations if a.service == svc.name]

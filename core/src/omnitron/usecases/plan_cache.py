@@ -15,17 +15,28 @@ import secrets as _random
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ..engine.session import Session
     from ..providers import InfrastructureState
     from .loading import Stack
 
 
-async def remember(stack: Stack, *, up_warnings: list[str] | None = None, state: InfrastructureState | None = None, default: bool = False) -> None:
+async def remember(
+    stack: Stack,
+    *,
+    up_warnings: list[str] | None = None,
+    state: InfrastructureState | None = None,
+    healthy: Mapping[str, str | None] | None = None,
+    default: bool = False,
+) -> None:
     """Write the cache of ``stack`` (or remove a stale one).
 
     :param up_warnings: what a full ``infra up`` warned about (its no-op answer repeats them); ``None``: the
         command was not ``up``, and the cache will not answer ``up`` until one has run.
     :param state: the status the command just printed (else it is taken now, probes included).
+    :param healthy: services the command found healthy (name -> the probes' note, as :attr:`UpResult.healthy
+        <omnitron.engine.provision.UpResult.healthy>`): not probed again when the status is taken.
     :param default: the command named no stack (a command without ``--stack`` finds this cache).
     """
     from ..plancache import files, switched_off
@@ -41,7 +52,7 @@ async def remember(stack: Stack, *, up_warnings: list[str] | None = None, state:
         if stack is None:
             return
     try:
-        doc = await _document(stack, up_warnings, state)
+        doc = await _document(stack, up_warnings, state, healthy)
     except Exception:  # noqa: BLE001 - a cache is an optimisation: never a reason for the command to fail
         doc = None
     if doc is None:
@@ -65,7 +76,7 @@ def _replanned(stack: Stack, state: str) -> Stack | None:
     return fresh
 
 
-async def _document(stack: Stack, up_warnings: list[str] | None, state: InfrastructureState | None) -> dict[str, Any] | None:
+async def _document(stack: Stack, up_warnings: list[str] | None, state: InfrastructureState | None, healthy: Mapping[str, str | None] | None) -> dict[str, Any] | None:
     from .. import __version__
     from ..engine.inspect import status
     from ..engine.session import Session
@@ -79,7 +90,7 @@ async def _document(stack: Stack, up_warnings: list[str] | None, state: Infrastr
         return None
     async with Session(project, plan) as session:
         if state is None:
-            state = await status(project, plan, session=session)
+            state = await status(project, plan, healthy=healthy, session=session)
         services = await _services(session, state)
         if services is None:
             return None
