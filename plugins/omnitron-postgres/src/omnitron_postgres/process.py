@@ -314,22 +314,30 @@ def _refill_spare(template: Path) -> None:
     and begun only once that command has exited (or after :data:`REFILL_AFTER`
     seconds, for a daemon that goes on): writing the copy meanwhile would
     slow the new server's first ``CREATE DATABASE`` several times over (its
-    commit waits for the disk, busy with the copy). A spare that already
-    exists, or a failed copy, leaves nothing behind.
+    commit waits for the disk, busy with the copy). The copy waits by reading
+    a pipe whose only writer is this process (end of file once it exits), so
+    nothing polls beside the command. A spare that already exists, or a
+    failed copy, leaves nothing behind.
     """
     cp = shutil.which("cp")
     if cp is None or (template / SPARE).exists():
         return
     staging = template / f".spare-{secrets.token_hex(4)}"
+    if not _exit_pipe:
+        _exit_pipe.extend(os.pipe())  # not inherited: the services started later do not hold the writing end
     # the shell puts the copy in the background and exits at once: nothing is left for us to wait on
     script = (
-        '(n=0; while kill -0 "$4" 2>/dev/null && [ "$n" -lt "$5" ]; do sleep 0.05; n=$((n + 1)); done; '
+        'exec 3<&0; (timeout "$4" cat <&3 >/dev/null 2>&1; exec 3<&-; '
         'cp -a "$1" "$2" && mv -T "$2" "$3" 2>/dev/null || rm -rf "$2") </dev/null >/dev/null 2>&1 &'
     )
     subprocess.run(
-        ["sh", "-c", script, "refill", str(template / "data"), str(staging), str(template / SPARE), str(os.getpid()), str(int(REFILL_AFTER / 0.05))],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, check=False,
+        ["sh", "-c", script, "refill", str(template / "data"), str(staging), str(template / SPARE), f"{REFILL_AFTER:g}"],
+        stdin=_exit_pipe[0], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, check=False,
     )
+
+
+_exit_pipe: list[int] = []
+"""A pipe this process holds open until it exits: the background refill reads it, end of file is the exit."""
 
 
 async def _save_template(data_dir: Path, template: Path) -> None:
