@@ -240,6 +240,23 @@ async def test_a_seeded_volume_that_cannot_be_taken_over_is_initialised_as_usual
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
+async def test_a_template_copy_that_breaks_off_leaves_no_part_of_it_behind(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    await make(stacks, tmp_path, image).up()  # the template exists
+    pipe = templates._pipe_archive
+
+    def broken(sock, source, source_path, target, target_path, **kw):
+        pipe(sock, source, source_path, target, target_path, **kw)  # the data is in: the engine fails just after
+        raise templates.EngineReadError(500, "broken off")
+
+    monkeypatch.setattr(templates, "_pipe_archive", broken)
+    stack = make(stacks, tmp_path, image)
+    await stack.up()
+    assert any("copying the template in failed: broken off" in detail for _, _, detail in stack.events)
+    assert INITIALISED in docker_logs(stack)  # a fresh volume, initialised by the image
+    with stack.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
 def test_the_key_follows_the_image_and_settings_but_not_the_password() -> None:
     env = {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "one"}
     body = {"Cmd": ["postgres"]}

@@ -5,10 +5,10 @@ credentials and its data directory under :data:`TEMPLATE_ROOT` (a path of the
 container's layer, not a volume), stopped once initialised, and committed.
 It is found again by its labels (:data:`LABEL_TEMPLATE_KEY`: a digest of the
 image ID and everything that shapes the initialised data, see
-:func:`template_key`). Seeding a new, empty volume is one ``create`` of a
-container of the template with the volume mounted at :data:`TEMPLATE_ROOT`:
-the engine copies the image's content into an empty volume when it is first
-mounted, and the container is removed without ever being started.
+:func:`template_key`). Seeding a new, empty volume pipes the archive of
+:data:`TEMPLATE_ROOT` from a container of the template (created, never
+started, removed) into the service's created, not yet started container at
+the volume's mount path (:func:`seed`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ import posixpath
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from omnitron.api import DataTemplate
 
@@ -60,6 +61,8 @@ class Seeding:
     image_volumes: dict[str, Any]
     """The image's ``VOLUME`` paths."""
     key: str
+    target: str
+    """Where the data volume is mounted in the service's container."""
     data_dir: str
     """The data directory inside the template, under :data:`TEMPLATE_ROOT`."""
     create_body: dict[str, Any]
@@ -99,8 +102,13 @@ def find(sock: Path, key: str) -> str | None:
     return found[0]["Id"] if found else None
 
 
-def seed(sock: Path, template_id: str, volume: str, key: str, image_volumes: Mapping[str, Any] | None = None) -> None:
-    """Copy the template's data into the new, empty ``volume`` (a container created, never started, then removed).
+def seed(sock: Path, template_id: str, container_id: str, target: str, key: str, image_volumes: Mapping[str, Any] | None = None) -> None:
+    """Copy the template's data into the created, never-started container at ``target`` (its new, empty volume).
+
+    The data is piped as one archive from a container of the template (created,
+    never started, then removed) into ``container_id``: on a disk where each
+    new file costs, that is about half the time of the engine's copy into an
+    empty volume at create.
 
     :param image_volumes: the image's own ``VOLUME`` paths: an (unused) tmpfs stands there, so the engine
         makes no anonymous volume for them.
@@ -108,18 +116,44 @@ def seed(sock: Path, template_id: str, volume: str, key: str, image_volumes: Map
     body = {
         "Image": template_id,
         "Labels": {LABEL_TEMPLATE_BUILD: key},
-        "HostConfig": {
-            "Mounts": [{"Type": "volume", "Source": volume, "Target": TEMPLATE_ROOT}],
-            "Tmpfs": {path: "" for path in image_volumes or {} if path != TEMPLATE_ROOT},
-            "NetworkMode": "none",
-        },
+        "HostConfig": {"Tmpfs": {path: "" for path in image_volumes or {} if path != TEMPLATE_ROOT}, "NetworkMode": "none"},
     }
-    created = request(sock, "POST", "/containers/create", body=body)
+    source = request(sock, "POST", "/containers/create", body=body)["Id"]
     try:
-        request(sock, "DELETE", f"/containers/{created['Id']}", params={"v": True, "force": True})
-    except EngineReadError as exc:
-        if exc.status != 404:
-            raise
+        _pipe_archive(sock, source, f"{TEMPLATE_ROOT}/.", container_id, target)
+    finally:
+        try:
+            request(sock, "DELETE", f"/containers/{source}", params={"v": True, "force": True})
+        except EngineReadError as exc:
+            if exc.status != 404:
+                raise
+
+
+def _pipe_archive(sock: Path, source: str, source_path: str, target: str, target_path: str, *, timeout: float = 300.0) -> None:
+    """Stream the archive of ``source_path`` in container ``source`` into ``target_path`` of container ``target``."""
+    reader = engine_reads.UnixConnection(sock, timeout)
+    writer = engine_reads.UnixConnection(sock, timeout)
+    try:
+        reader.request("GET", f"/containers/{source}/archive?{urlencode({'path': source_path})}", headers={"Host": "docker"})
+        got = reader.getresponse()
+        if got.status != 200:
+            raise EngineReadError(got.status, got.read().decode(errors="replace").strip() or got.reason)
+
+        def chunks() -> Iterator[bytes]:
+            while block := got.read(1 << 20):
+                yield block
+
+        url = f"/containers/{target}/archive?{urlencode({'path': target_path})}"
+        writer.request("PUT", url, body=chunks(), headers={"Host": "docker", "Content-Type": "application/x-tar"}, encode_chunked=True)
+        put = writer.getresponse()
+        answer = put.read()
+        if put.status != 200:
+            raise EngineReadError(put.status, answer.decode(errors="replace").strip() or put.reason)
+    except OSError as exc:
+        raise EngineReadError(900, f"cannot reach the Docker engine at {sock}: {exc}") from None
+    finally:
+        reader.close()
+        writer.close()
 
 
 def run(sock: Path, container_id: str, command: list[str], *, timeout: float) -> tuple[int, str]:
