@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from _engine_support import ChildProcessPlugin, ChildProcessProvider, http_service
+from omnitron import hookimpl
 from omnitron.hostports import free_port
 from omnitron.engine import app_env, down, status, up, wait_ready
 from omnitron.engine.gate import HealthPolicy, checks_for
@@ -149,6 +150,33 @@ async def test_critical_service_never_healthy_fails_after_startup_timeout(omnitr
     assert "omnitron infra logs db" in message
 
 
+class SlowStartProvider(ChildProcessProvider):
+    """Waits out the service's startupTimeout inside ``ensure`` and fails in its own words, as the process provider does."""
+
+    async def ensure(self, spec):
+        import anyio
+
+        await anyio.sleep(spec.service.startup_timeout_ms / 1000)
+        raise ProvisionError(f"service {spec.service.name}: not listening after {spec.service.startup_timeout_ms / 1000:g}s")
+
+
+class SlowStartPlugin:
+    @hookimpl
+    def omnitron_add_providers(self):
+        return [SlowStartProvider]
+
+
+async def test_a_provider_that_waits_out_the_startup_timeout_names_status_and_startup_timeout(omnitron_project, register_plugin):
+    register_plugin(SlowStartPlugin(), name="slow-start")
+    project = omnitron_project.write(eco({"api": {**http_service(free_port()), "startupTimeout": "300ms"}}))
+    with pytest.raises(ProvisionError) as err:
+        await up(project, project.plan())
+    message = str(err.value)
+    assert "service api: not listening after 0.3s" in message
+    assert "`omnitron infra status --stack dev`" in message
+    assert "raise startupTimeout (now 0.3s) of service api" in message
+
+
 async def test_a_service_that_dies_fails_at_once_not_after_its_timeout(omnitron_project, procs):
     svc = {**http_service(free_port()), "startupTimeout": "10m"}
     svc["process"] = {"command": [sys.executable, "-c", "import sys; print('bad config'); sys.exit(3)"]}
@@ -240,11 +268,13 @@ async def test_command_probe_runs_where_the_service_runs(omnitron_project, procs
     assert "exit 0" in result.services["api"].probe
 
 
-async def test_command_probe_on_an_external_service_says_why_it_cannot_pass(omnitron_project):
-    svc = {"ports": {"main": 1}, "docker": {"image": "x"}, "startupTimeout": "200ms", "healthCheck": {"command": {"exec": ["true"]}}}
+async def test_command_probe_on_an_external_service_fails_planning_naming_the_field(omnitron_project):
+    svc = {"ports": {"main": 1}, "docker": {"image": "x"}, "startupTimeout": "1m", "healthCheck": {"command": {"exec": ["true"]}}}
     project = omnitron_project.write(eco({"ext": svc}, overrides={"ext": external(closed_port())}))
-    with pytest.raises(ProvisionError, match="service ext is external: omnitron cannot run 'true' where it runs"):
-        await up(project, project.plan())
+    with pytest.raises(ConfigError) as err:  # at once, not after its startupTimeout
+        project.plan()
+    assert "infrastructure.services.ext.healthCheck.command" in str(err.value)
+    assert "provider external connects to a server omnitron does not run ('true' cannot run there)" in str(err.value)
 
 
 async def test_runtime_templates_are_rendered_with_real_secrets(omnitron_project, procs, tmp_path):
@@ -331,6 +361,21 @@ async def test_a_preset_that_allows_it_gets_its_allocations_made_at_once(omnitro
     assert result.services["db"].allocations == {app: {"database": f"{app}_db"} for app in project.plan().apps}
     with StateStore(project.state_dir) as state:
         assert sorted(r["app"] for r in state.allocations("dev")) == ["admin", "jobs", "web"]
+
+
+async def test_an_app_gets_the_allocation_it_declares_now_not_one_recorded_under_an_earlier_name(omnitron_project, register_plugin, procs):
+    """A database the app was given before its ``name`` changed stays recorded (its data is kept), but the app's env
+    (``run``, ``infra env``, ``infra plan``) names the one its request names now, whatever the names' order."""
+    from omnitron.env import render_plan_env
+
+    project = meeting_project(omnitron_project, register_plugin, ("web",))
+    plan = project.plan()
+    await up(project, plan)
+    with StateStore(project.state_dir) as state:
+        state.put_allocation("dev", "db", "web", "database", "zz_before_rename", {"database": "zz_before_rename"})
+    async with Session(project, plan) as session:
+        assert app_env(session, "web")["MEET_DB"] == "web_db"
+    assert render_plan_env(project, plan)["web"]["MEET_DB"] == "web_db"
 
 
 async def test_a_failed_concurrent_allocation_fails_the_service_and_the_others_are_kept(omnitron_project, register_plugin, procs):

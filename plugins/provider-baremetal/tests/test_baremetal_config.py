@@ -38,6 +38,18 @@ def test_bad_input_is_one_line_naming_file_and_field(case, omnitron_project, omn
     assert lines[0].startswith("omnitron: omnitron.config.py: ") and expected in lines[0], lines[0]
 
 
+def test_a_command_probe_on_an_existing_server_fails_planning_at_once(omnitron_project, omnitron_cli):
+    check = {"tcp": {"port": 9200}, "command": {"exec": ["pg_isready", "-U", "postgres"], "interval": "5s"}}
+    project = omnitron_project.write(prod({"search": {**SEARCH, "healthCheck": check, "bareMetal": {"servers": [{"host": "127.0.0.1"}]}}}))
+    result = omnitron_cli("infra", "up", "--no-daemon", "--project", str(project.root))
+    assert result.code == 2, result.out
+    assert result.err.strip() == (
+        "omnitron: omnitron.config.py: infrastructure.services.search.healthCheck.command: a command probe runs inside the service, "
+        "but provider baremetal connects to a server omnitron does not run ('pg_isready' cannot run there); "
+        "use a tcp, http or plugin probe (e.g. postgres, redis) for this stack"
+    )
+
+
 def test_a_bad_stack_override_names_the_override(omnitron_project, omnitron_cli):
     eco = prod({"search": {**SEARCH, "docker": {"image": "es:8"}}}, overrides={"search": {"bareMetal": {"discovery": "dns"}}})
     project = omnitron_project.write(eco)

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..digests import env_digest
+from ..run_inputs import EnvReads, distributions
 
 _HELP = ("--help", "-h")
 _KEPT = 64
@@ -87,7 +88,7 @@ def answer(argv: list[str], run: Callable[[], int]) -> int:
             return 141
         return int(entry["code"])
     out, err = _Tee(sys.stdout), _Tee(sys.stderr)
-    reads = _EnvReads()
+    reads = EnvReads()
     sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
     try:
         with reads:
@@ -119,16 +120,8 @@ def _dists(path: str) -> list[Any]:
         mtime = os.stat(path).st_mtime_ns
     except OSError:
         return [None]
-    dists: list[Any] = []
-    try:
-        with os.scandir(path) as entries:
-            for entry in entries:
-                if entry.name.endswith((".dist-info", ".egg-info")):
-                    dists.append([entry.name, *(_stamp(os.path.join(entry.path, f)) for f in _METADATA)])
-    except (NotADirectoryError, OSError):
-        pass
-    dists.sort()
-    return [mtime, dists]
+    found = distributions(path) or []
+    return [mtime, [[name, *(_stamp(os.path.join(where, f)) for f in _METADATA)] for name, where in found]]
 
 
 def _stamp(path: str) -> list[int] | None:
@@ -237,33 +230,3 @@ class _Tee:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
-
-
-class _EnvReads:
-    """Records which environment variables are read (``os.environ[...]``, ``.get``, ``in``, ``os.getenv``) while active."""
-
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-        self.listed = False
-
-    def __enter__(self) -> _EnvReads:
-        cls = type(os.environ)
-        self._saved = cls.__getitem__, cls.__iter__
-        getitem, iterate = self._saved
-        names = self.names
-
-        def recorded_getitem(env: Any, key: str) -> Any:
-            names.add(key)
-            return getitem(env, key)
-
-        def recorded_iter(env: Any) -> Any:
-            self.listed = True
-            return iterate(env)
-
-        cls.__getitem__ = recorded_getitem  # type: ignore[method-assign]
-        cls.__iter__ = recorded_iter  # type: ignore[method-assign]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        cls = type(os.environ)
-        cls.__getitem__, cls.__iter__ = self._saved  # type: ignore[method-assign]

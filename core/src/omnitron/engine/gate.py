@@ -186,8 +186,16 @@ def not_ready_message(svc: PlannedService, waited: WaitResult, stack: str | None
         )
     return (
         f"service {svc.name} did not become healthy within its startupTimeout of {svc.startup_timeout_ms / 1000:g}s "
-        f"({waited.attempts} probes); last probe: {waited.result.detail}. "
-        f"Next: `{logs}`, or raise startupTimeout if it is just slow"
+        f"({waited.attempts} probes); last probe: {waited.result.detail}. {slow_start_hint(svc, stack)}"
+    )
+
+
+def slow_start_hint(svc: PlannedService, stack: str | None = None) -> str:
+    """The next step after a service ran out of its ``startupTimeout``: look at it, or give it longer."""
+    where = f" --stack {stack}" if stack else ""
+    return (
+        f"Next: `omnitron infra status{where}`, `omnitron infra logs {svc.name}{where}`, "
+        f"or raise startupTimeout (now {svc.startup_timeout_ms / 1000:g}s) of service {svc.name} if it is just slow"
     )
 
 

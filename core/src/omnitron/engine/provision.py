@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import OmnitronError, ProvisionError
 from ..tasks import task_group
 from .appports import ensure_app_ports
-from .gate import HealthPolicy, checks_for, not_ready_message, wait_healthy
+from .gate import HealthPolicy, checks_for, not_ready_message, slow_start_hint, wait_healthy
 from .maintenance import maintain_one
 from .select import provider_classes, selected
 
@@ -302,7 +302,14 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
         await preset.materialise(handle)
     progress(svc.name, "starting", f"{svc.provider}")
     session.state.mark_service(session.plan.stack, svc.name, "starting", svc.spec_hash)
-    outcome.state = await provider.ensure(runtime_spec(session, svc))
+    began = time.monotonic()
+    try:
+        outcome.state = await provider.ensure(runtime_spec(session, svc))
+    except OmnitronError as exc:  # a provider that waited out the startupTimeout says so in its own words
+        if time.monotonic() - began < svc.startup_timeout_ms / 1000 * 0.9 or "startupTimeout" in str(exc):
+            raise
+        text = str(exc) if svc.name in str(exc) else f"service {svc.name}: {exc}"
+        raise _NotHealthy(f"{text}. {slow_start_hint(svc, session.plan.stack)}") from None
     adopt(session.state, session.plan.stack, svc, outcome.state)
     handle = session.handle(svc, provider)
     handle.warn = outcome.warnings.append

@@ -20,7 +20,6 @@ command line then runs. What it prints is what the full command prints:
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path

@@ -3,8 +3,8 @@
 Recording (:class:`Recorder`, full path only): while the config is evaluated
 and the stack planned, an audit hook (:func:`sys.addaudithook`, installed once
 and idle otherwise) notes every file opened for reading and every directory
-listed, and ``os.environ`` is swapped for a mapping that notes every variable
-read. Left out: the interpreter's and the environment's own files (below
+listed, and :class:`omnitron.run_inputs.EnvReads` notes every environment
+variable read. Left out: the interpreter's and the environment's own files (below
 ``sys.prefix``/``sys.base_prefix``), code outside the project (installed
 software: :func:`software_fingerprint` covers it, by the distributions' names and versions, so source edited
 in place in an editable install is not seen), the project's state
@@ -24,6 +24,7 @@ import os
 import sys
 
 from ..digests import env_digest
+from ..run_inputs import EnvReads, distributions
 
 TYPE_CHECKING = False  # the typing module costs import time on the fast path
 if TYPE_CHECKING:
@@ -55,70 +56,6 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
             _active[-1].saw_dir(os.fsdecode(path))
 
 
-class _RecordingEnviron(dict):
-    """``os.environ`` while a config runs: every name read is noted; iterating notes "everything"."""
-
-    def __init__(self, real: Any, recorder: Recorder) -> None:
-        super().__init__(real)
-        self._real = real
-        self._recorder = recorder
-
-    def __getitem__(self, key: str) -> str:
-        self._recorder.env.add(key)
-        return self._real[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self._recorder.env.add(key)
-        return self._real.get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        if isinstance(key, str):
-            self._recorder.env.add(key)
-        return key in self._real
-
-    def __setitem__(self, key: str, value: str) -> None:
-        self._recorder.env.add(key)
-        self._real[key] = value
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key: str) -> None:
-        self._recorder.env.add(key)
-        del self._real[key]
-        super().__delitem__(key)
-
-    def setdefault(self, key: str, default: Any = None) -> Any:
-        self._recorder.env.add(key)
-        return self._real.setdefault(key, default)
-
-    def pop(self, key: str, *default: Any) -> Any:
-        self._recorder.env.add(key)
-        return self._real.pop(key, *default)
-
-    def __iter__(self) -> Iterator[str]:
-        self._recorder.all_env = True
-        return iter(self._real)
-
-    def keys(self) -> Any:
-        self._recorder.all_env = True
-        return self._real.keys()
-
-    def items(self) -> Any:
-        self._recorder.all_env = True
-        return self._real.items()
-
-    def values(self) -> Any:
-        self._recorder.all_env = True
-        return self._real.values()
-
-    def copy(self) -> dict[str, str]:
-        self._recorder.all_env = True
-        return dict(self._real)
-
-    def __len__(self) -> int:
-        self._recorder.all_env = True
-        return len(self._real)
-
-
 class Recorder:
     """Notes what loading and planning read (``with Recorder(root, state_dir) as rec: ...``); see the module docstring."""
 
@@ -126,11 +63,9 @@ class Recorder:
         self.root = os.path.realpath(root)
         self.files: set[str] = set()
         self.dirs: set[str] = set()
-        self.env: set[str] = set()
-        self.all_env = False
+        self._env = EnvReads()
         prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
         self._skip = tuple(os.path.join(os.path.realpath(p), "") for p in prefixes | {str(e) for e in excluded}) + _SYSTEM
-        self._saved_environ: Any = None
 
     def __enter__(self) -> Recorder:
         global _hooked
@@ -138,16 +73,22 @@ class Recorder:
             sys.addaudithook(_hook)
             _hooked = True
         _active.append(self)
-        if not _active[:-1]:  # the outermost recorder swaps os.environ
-            self._saved_environ = os.environ
-            os.environ = _RecordingEnviron(self._saved_environ, self)  # type: ignore[assignment]
+        self._env.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._env.__exit__(*exc)
         _active.remove(self)
-        if self._saved_environ is not None:
-            os.environ = self._saved_environ
-            self._saved_environ = None
+
+    @property
+    def env(self) -> set[str]:
+        """The environment variables read."""
+        return self._env.names
+
+    @property
+    def all_env(self) -> bool:
+        """Whether the whole environment was listed."""
+        return self._env.listed
 
     def _relevant(self, path: str) -> str | None:
         real = os.path.realpath(path)
@@ -207,13 +148,7 @@ def software_fingerprint() -> str:
     version, from the ``*.dist-info`` names on ``sys.path``)."""
     from .. import __version__
 
-    found: set[str] = set()
-    for entry in sys.path:
-        try:
-            with os.scandir(entry or ".") as it:
-                found.update(e.name for e in it if e.name.endswith((".dist-info", ".egg-info", ".egg-link")))
-        except OSError:
-            continue
+    found = {name for entry in sys.path for name, _ in distributions(entry) or ()}
     text = "\0".join([__version__, sys.version, sys.prefix, *sorted(found)])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 

@@ -22,7 +22,7 @@ from ..loader import format_validation_error
 from ..model import DockerOptions, DockerServiceConfig, PresetService, ProcessConfig, ServiceOverride, ServiceRequirement
 from ..plan import GeneratedSecret, PlannedService
 from ..presets import ExpandContext, Preset
-from .checks import check_health
+from .checks import check_command_probe, check_health
 from .choose import choose_provider
 from .inputs import Decl, PlanContext
 
@@ -45,6 +45,7 @@ def plan_service(ctx: PlanContext, decl: Decl) -> PlannedService | None:
     check_parts(ctx, decl, effective, key)
     chosen = choose_provider(ctx, decl, effective, preset, override)
     check_health(ctx, decl, req.health_check, chosen.ports)
+    check_command_probe(decl, req.health_check, chosen.name, chosen.manages_lifecycle)
     runs = {chosen.runs_from: getattr(effective, chosen.runs_from)} if chosen.runs_from else {}
     svc = PlannedService(
         name=decl.name,
