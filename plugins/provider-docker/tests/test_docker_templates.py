@@ -64,8 +64,20 @@ def image() -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def isolated(omnitron_isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated(omnitron_isolated: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     monkeypatch.delenv(templates.SWITCH, raising=False)
+    monkeypatch.setenv("OMNITRON_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))  # the templates' archives of this test
+
+
+def template_id(ref: str) -> str:
+    (found,) = docker_cli("image", "ls", "-q", "--no-trunc", "--filter", f"label={templates.LABEL_TEMPLATE_IMAGE}={ref}").split()
+    return found
+
+
+def archives() -> list[str]:
+    """The files of the templates' archives in this test's cache."""
+    root = Path(os.environ["OMNITRON_CACHE_DIR"]) / templates.ARCHIVES
+    return sorted(path.name for path in root.iterdir()) if root.is_dir() else []
 
 
 @dataclass
@@ -191,11 +203,11 @@ async def test_off_switch_leaves_initialisation_to_the_image(stacks: list[Stack]
 
 async def test_a_changed_image_gets_a_new_template_and_the_old_one_goes(stacks: list[Stack], tmp_path: Path) -> None:
     ref = f"omnitron-test/postgres-template:{uuid.uuid4().hex[:10]}"
-    old_id = new_image_id(ref)
+    made = [old_id := new_image_id(ref)]
     try:
         await make(stacks, tmp_path, ref).up()
         assert [t[templates.LABEL_TEMPLATE_SOURCE] for t in templates_of(ref)] == [old_id]
-        new_id = new_image_id(ref)  # same tag, rebuilt
+        made.append(new_id := new_image_id(ref))  # same tag, rebuilt
         changed = make(stacks, tmp_path, ref)
         await changed.up()
         assert INITIALISED in docker_logs(changed) and not changed.seeded()  # the old template is not used
@@ -203,11 +215,15 @@ async def test_a_changed_image_gets_a_new_template_and_the_old_one_goes(stacks: 
         again = make(stacks, tmp_path, ref)
         await again.up()
         assert again.seeded() and SKIPPED in docker_logs(again)
+        assert archives() == [f"{template_id(ref).removeprefix('sha256:')}.tar"]
+        made.append(newer_id := new_image_id(ref))  # rebuilt again: the template seeded from goes, and its archive with it
+        await make(stacks, tmp_path, ref).up()
+        assert [t[templates.LABEL_TEMPLATE_SOURCE] for t in templates_of(ref)] == [newer_id] and archives() == []
     finally:
         ids = docker_cli("image", "ls", "-q", "--no-trunc", "--filter", f"label={templates.LABEL_TEMPLATE_IMAGE}={ref}").split()
         if ids:
             docker_cli("image", "rm", "-f", *ids, check=False)
-        docker_cli("image", "rm", "-f", ref, old_id, check=False)
+        docker_cli("image", "rm", "-f", ref, *made, check=False)
 
 
 class _RefusingPreset(PostgresPreset):
@@ -242,19 +258,53 @@ async def test_a_seeded_volume_that_cannot_be_taken_over_is_initialised_as_usual
 
 async def test_a_template_copy_that_breaks_off_leaves_no_part_of_it_behind(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
     await make(stacks, tmp_path, image).up()  # the template exists
-    pipe = templates._pipe_archive
+    put = templates._put_archive
 
-    def broken(sock, source, source_path, target, target_path, **kw):
-        pipe(sock, source, source_path, target, target_path, **kw)  # the data is in: the engine fails just after
+    def broken(sock, container, container_path, archive, **kw):
+        put(sock, container, container_path, archive, **kw)  # the data is in: the engine fails just after
         raise templates.EngineReadError(500, "broken off")
 
-    monkeypatch.setattr(templates, "_pipe_archive", broken)
+    monkeypatch.setattr(templates, "_put_archive", broken)
     stack = make(stacks, tmp_path, image)
     await stack.up()
     assert any("copying the template in failed: broken off" in detail for _, _, detail in stack.events)
     assert INITIALISED in docker_logs(stack)  # a fresh volume, initialised by the image
     with stack.connect() as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+async def test_the_data_is_kept_as_one_archive_that_later_volumes_are_filled_from(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    await make(stacks, tmp_path, image).up()  # the template exists
+    seeded = make(stacks, tmp_path, image)
+    await seeded.up()
+    assert seeded.seeded()
+    assert archives() == [f"{template_id(image).removeprefix('sha256:')}.tar"]
+
+    def no_container(*args, **kw):
+        raise AssertionError("the template's data was read from a container again")
+
+    monkeypatch.setattr(templates, "save_archive", no_container)
+    again = make(stacks, tmp_path, image)
+    await again.up()
+    assert again.seeded() and SKIPPED in docker_logs(again)
+    with again.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+async def test_a_damaged_archive_is_dropped_and_saved_again(stacks: list[Stack], tmp_path: Path, image: str) -> None:
+    await make(stacks, tmp_path, image).up()
+    await make(stacks, tmp_path, image).up()  # seeded: the archive is saved
+    (name,) = archives()
+    (Path(os.environ["OMNITRON_CACHE_DIR"]) / templates.ARCHIVES / name).write_bytes(b"not a tar archive\n" * 1000)
+    damaged = make(stacks, tmp_path, image)
+    await damaged.up()
+    assert any("copying the template in failed" in detail for _, _, detail in damaged.events)
+    assert INITIALISED in docker_logs(damaged) and archives() == []
+    with damaged.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    after = make(stacks, tmp_path, image)
+    await after.up()
+    assert after.seeded() and SKIPPED in docker_logs(after) and archives() == [name]
 
 
 def test_the_key_follows_the_image_and_settings_but_not_the_password() -> None:

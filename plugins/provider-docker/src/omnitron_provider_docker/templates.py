@@ -5,18 +5,22 @@ credentials and its data directory under :data:`TEMPLATE_ROOT` (a path of the
 container's layer, not a volume), stopped once initialised, and committed.
 It is found again by its labels (:data:`LABEL_TEMPLATE_KEY`: a digest of the
 image ID and everything that shapes the initialised data, see
-:func:`template_key`). Seeding a new, empty volume pipes the archive of
-:data:`TEMPLATE_ROOT` from a container of the template (created, never
-started, removed) into the service's created, not yet started container at
-the volume's mount path (:func:`seed`).
+:func:`template_key`). Its data is also kept as one tar file in the
+user's cache, named by the template's image ID (:func:`archive_path`, saved
+from a container of the template on first use, removed with the template):
+seeding a new, empty volume sends that file into the service's created, not
+yet started container at the volume's mount path (:func:`seed`), so the
+engine only extracts it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import posixpath
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from omnitron.api import DataTemplate
+from omnitron.api import DataTemplate, user_cache_dir
 
 from . import engine_reads
 from .engine_reads import EngineReadError, request
@@ -43,6 +47,9 @@ SWITCH = "OMNITRON_DOCKER_TEMPLATE"
 BUILD_TIMEOUT_S = 300.0
 POLL_S = 0.1
 STALE_BUILD_S = 600.0
+ARCHIVE_TIMEOUT_S = 300.0
+ARCHIVES = "docker-templates"
+"""The part of the user's cache holding the templates' archives (:func:`archive_path`)."""
 
 
 def enabled(env: Mapping[str, str]) -> bool:
@@ -102,58 +109,114 @@ def find(sock: Path, key: str) -> str | None:
     return found[0]["Id"] if found else None
 
 
+def archive_path(template_id: str) -> Path | None:
+    """Where the archive of template ``template_id``'s data is kept (per user, named by the template's image ID)."""
+    root = user_cache_dir(ARCHIVES)
+    return root / f"{template_id.removeprefix('sha256:')}.tar" if root is not None else None
+
+
 def seed(sock: Path, template_id: str, container_id: str, target: str, key: str, image_volumes: Mapping[str, Any] | None = None) -> None:
     """Copy the template's data into the created, never-started container at ``target`` (its new, empty volume).
 
-    The data is piped as one archive from a container of the template (created,
-    never started, then removed) into ``container_id``: on a disk where each
-    new file costs, that is about half the time of the engine's copy into an
-    empty volume at create.
+    The data goes in as one archive, sent from the file kept in the user's
+    cache (:func:`archive_path`), saved from the template on first use
+    (:func:`save_archive`). An archive the engine cannot take in is removed,
+    so the next seeding saves it again.
 
-    :param image_volumes: the image's own ``VOLUME`` paths: an (unused) tmpfs stands there, so the engine
-        makes no anonymous volume for them.
+    :param image_volumes: the image's own ``VOLUME`` paths (see :func:`save_archive`).
     """
+    path = archive_path(template_id)
+    kept = path is not None
+    if path is None or not path.is_file():
+        path = save_archive(sock, template_id, key, image_volumes, path)
+    try:
+        _put_archive(sock, container_id, target, path)
+    except EngineReadError:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        if not kept:
+            path.unlink(missing_ok=True)
+
+
+def save_archive(sock: Path, template_id: str, key: str, image_volumes: Mapping[str, Any] | None, path: Path | None) -> Path:
+    """Write the archive of :data:`TEMPLATE_ROOT` of the template to ``path`` (``None``: a temporary file); the file.
+
+    It is read from a container of the template (created, never started, then
+    removed) and written whole (synced, then renamed into place) or not at
+    all. An (unused) tmpfs stands at each of ``image_volumes``, so the engine
+    makes no anonymous volume for them.
+    """
+    if path is None:
+        fd, name = tempfile.mkstemp(prefix="omnitron-template-", suffix=".tar")
+        os.close(fd)
+        path = Path(name)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     body = {
         "Image": template_id,
         "Labels": {LABEL_TEMPLATE_BUILD: key},
-        "HostConfig": {"Tmpfs": {path: "" for path in image_volumes or {} if path != TEMPLATE_ROOT}, "NetworkMode": "none"},
+        "HostConfig": {"Tmpfs": {vol: "" for vol in image_volumes or {} if vol != TEMPLATE_ROOT}, "NetworkMode": "none"},
     }
     source = request(sock, "POST", "/containers/create", body=body)["Id"]
+    part = path.with_name(f"{path.name}.{secrets.token_hex(4)}.part")
     try:
-        _pipe_archive(sock, source, f"{TEMPLATE_ROOT}/.", container_id, target)
+        reader = engine_reads.UnixConnection(sock, ARCHIVE_TIMEOUT_S)
+        try:
+            reader.request("GET", f"/containers/{source}/archive?{urlencode({'path': f'{TEMPLATE_ROOT}/.'})}", headers={"Host": "docker"})
+            got = reader.getresponse()
+            if got.status != 200:
+                raise EngineReadError(got.status, got.read().decode(errors="replace").strip() or got.reason)
+            with open(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+                while block := got.read(1 << 20):
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(part, path)
+        except OSError as exc:
+            raise EngineReadError(900, f"cannot save the template's archive from the Docker engine at {sock} to {path}: {exc}") from None
+        finally:
+            reader.close()
+            part.unlink(missing_ok=True)
     finally:
         try:
             request(sock, "DELETE", f"/containers/{source}", params={"v": True, "force": True})
         except EngineReadError as exc:
             if exc.status != 404:
                 raise
+    return path
 
 
-def _pipe_archive(sock: Path, source: str, source_path: str, target: str, target_path: str, *, timeout: float = 300.0) -> None:
-    """Stream the archive of ``source_path`` in container ``source`` into ``target_path`` of container ``target``."""
-    reader = engine_reads.UnixConnection(sock, timeout)
+def _put_archive(sock: Path, container: str, container_path: str, archive: Path, *, timeout: float = ARCHIVE_TIMEOUT_S) -> None:
+    """Send the tar file ``archive`` into ``container_path`` of container ``container`` (extracted there by the engine)."""
     writer = engine_reads.UnixConnection(sock, timeout)
+    writer.blocksize = 1 << 20
     try:
-        reader.request("GET", f"/containers/{source}/archive?{urlencode({'path': source_path})}", headers={"Host": "docker"})
-        got = reader.getresponse()
-        if got.status != 200:
-            raise EngineReadError(got.status, got.read().decode(errors="replace").strip() or got.reason)
-
-        def chunks() -> Iterator[bytes]:
-            while block := got.read(1 << 20):
-                yield block
-
-        url = f"/containers/{target}/archive?{urlencode({'path': target_path})}"
-        writer.request("PUT", url, body=chunks(), headers={"Host": "docker", "Content-Type": "application/x-tar"}, encode_chunked=True)
-        put = writer.getresponse()
-        answer = put.read()
+        with archive.open("rb") as data:
+            url = f"/containers/{container}/archive?{urlencode({'path': container_path})}"
+            writer.request("PUT", url, body=data, headers={"Host": "docker", "Content-Type": "application/x-tar", "Content-Length": str(os.fstat(data.fileno()).st_size)})
+            put = writer.getresponse()
+            answer = put.read()
         if put.status != 200:
             raise EngineReadError(put.status, answer.decode(errors="replace").strip() or put.reason)
     except OSError as exc:
-        raise EngineReadError(900, f"cannot reach the Docker engine at {sock}: {exc}") from None
+        raise EngineReadError(900, f"cannot copy the template's archive {archive} to the Docker engine at {sock}: {exc}") from None
     finally:
-        reader.close()
         writer.close()
+
+
+def _remove_archives(keep: set[str]) -> None:
+    """Remove the kept archives of templates that are gone (``keep``: image IDs of the templates that exist)."""
+    root = user_cache_dir(ARCHIVES)
+    if root is None or not root.is_dir():
+        return
+    wanted = {image_id.removeprefix("sha256:") for image_id in keep}
+    for path in root.iterdir():
+        stem = path.name.partition(".")[0]
+        if stem in wanted and path.name.endswith(".tar"):
+            continue
+        if path.name.endswith(".part") and stem in wanted and time.time() - path.stat().st_mtime < STALE_BUILD_S:
+            continue  # being written now
+        path.unlink(missing_ok=True)
 
 
 def run(sock: Path, container_id: str, command: list[str], *, timeout: float) -> tuple[int, str]:
@@ -275,7 +338,8 @@ def _remove_stale_builders(sock: Path, key: str) -> None:
 
 
 def _remove_outdated(sock: Path, seeding: Seeding, *, keep: str) -> None:
-    """Templates of the same image name made from another image ID (the image changed), or duplicates of this key."""
+    """Templates of the same image name made from another image ID (the image changed), or duplicates of this key;
+    then the kept archives of every template that no longer exists."""
     found = request(sock, "GET", "/images/json", params={"filters": {"label": [f"{LABEL_TEMPLATE_IMAGE}={seeding.image}"]}})
     for image in found or []:
         labels = image.get("Labels") or {}
@@ -285,3 +349,5 @@ def _remove_outdated(sock: Path, seeding: Seeding, *, keep: str) -> None:
             request(sock, "DELETE", f"/images/{image['Id']}")
         except EngineReadError:
             pass  # in use right now (being seeded from): left for next time
+    remaining = request(sock, "GET", "/images/json", params={"filters": {"label": [LABEL_TEMPLATE_KEY]}})
+    _remove_archives({image["Id"] for image in remaining or []})
