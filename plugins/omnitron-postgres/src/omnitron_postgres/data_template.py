@@ -58,4 +58,6 @@ DATA_TEMPLATE = DataTemplate(
     credential_env=("POSTGRES_PASSWORD",),
     data_env="PGDATA",
     refuse=refuse,
+    # the free-space and visibility maps: made again when missing (a quarter of a new data directory's files)
+    rebuilt_files=("base/*/*_fsm", "base/*/*_vm", "global/*_fsm", "global/*_vm"),
 )

@@ -96,7 +96,7 @@ class SeedingMixin:
         if template_id is None:
             self._start_build(service, sock, seeding)
             return False
-        await anyio.to_thread.run_sync(templates.seed, sock, template_id, container_id, seeding.target, seeding.key, seeding.image_volumes)
+        await anyio.to_thread.run_sync(templates.seed, sock, template_id, container_id, seeding)
         self.ctx.progress(service, "creating", f"data volume {volume} from the cached template of {seeding.image} (initialisation skipped)")
         return True
 

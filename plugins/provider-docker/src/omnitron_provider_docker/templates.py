@@ -15,6 +15,7 @@ engine only extracts it.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -115,22 +116,20 @@ def archive_path(template_id: str) -> Path | None:
     return root / f"{template_id.removeprefix('sha256:')}.tar" if root is not None else None
 
 
-def seed(sock: Path, template_id: str, container_id: str, target: str, key: str, image_volumes: Mapping[str, Any] | None = None) -> None:
-    """Copy the template's data into the created, never-started container at ``target`` (its new, empty volume).
+def seed(sock: Path, template_id: str, container_id: str, seeding: Seeding) -> None:
+    """Copy the template's data into the created, never-started container at ``seeding.target`` (its new, empty volume).
 
     The data goes in as one archive, sent from the file kept in the user's
     cache (:func:`archive_path`), saved from the template on first use
     (:func:`save_archive`). An archive the engine cannot take in is removed,
     so the next seeding saves it again.
-
-    :param image_volumes: the image's own ``VOLUME`` paths (see :func:`save_archive`).
     """
     path = archive_path(template_id)
     kept = path is not None
     if path is None or not path.is_file():
-        path = save_archive(sock, template_id, key, image_volumes, path)
+        path = save_archive(sock, template_id, seeding, path)
     try:
-        _put_archive(sock, container_id, target, path)
+        _put_archive(sock, container_id, seeding.target, path)
     except EngineReadError:
         path.unlink(missing_ok=True)
         raise
@@ -139,13 +138,14 @@ def seed(sock: Path, template_id: str, container_id: str, target: str, key: str,
             path.unlink(missing_ok=True)
 
 
-def save_archive(sock: Path, template_id: str, key: str, image_volumes: Mapping[str, Any] | None, path: Path | None) -> Path:
+def save_archive(sock: Path, template_id: str, seeding: Seeding, path: Path | None) -> Path:
     """Write the archive of :data:`TEMPLATE_ROOT` of the template to ``path`` (``None``: a temporary file); the file.
 
     It is read from a container of the template (created, never started, then
-    removed) and written whole (synced, then renamed into place) or not at
-    all. An (unused) tmpfs stands at each of ``image_volumes``, so the engine
-    makes no anonymous volume for them.
+    removed; an unused tmpfs stands at each of the image's ``VOLUME`` paths, so
+    the engine makes no anonymous volume for them), without the files the
+    server makes again (:attr:`~omnitron.api.DataTemplate.rebuilt_files`), and
+    written whole (synced, then renamed into place) or not at all.
     """
     if path is None:
         fd, name = tempfile.mkstemp(prefix="omnitron-template-", suffix=".tar")
@@ -154,8 +154,8 @@ def save_archive(sock: Path, template_id: str, key: str, image_volumes: Mapping[
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     body = {
         "Image": template_id,
-        "Labels": {LABEL_TEMPLATE_BUILD: key},
-        "HostConfig": {"Tmpfs": {vol: "" for vol in image_volumes or {} if vol != TEMPLATE_ROOT}, "NetworkMode": "none"},
+        "Labels": {LABEL_TEMPLATE_BUILD: seeding.key},
+        "HostConfig": {"Tmpfs": {vol: "" for vol in seeding.image_volumes if vol != TEMPLATE_ROOT}, "NetworkMode": "none"},
     }
     source = request(sock, "POST", "/containers/create", body=body)["Id"]
     part = path.with_name(f"{path.name}.{secrets.token_hex(4)}.part")
@@ -167,8 +167,7 @@ def save_archive(sock: Path, template_id: str, key: str, image_volumes: Mapping[
             if got.status != 200:
                 raise EngineReadError(got.status, got.read().decode(errors="replace").strip() or got.reason)
             with open(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-                while block := got.read(1 << 20):
-                    out.write(block)
+                _copy_archive(got, out, _skipped(seeding))
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(part, path)
@@ -184,6 +183,26 @@ def save_archive(sock: Path, template_id: str, key: str, image_volumes: Mapping[
             if exc.status != 404:
                 raise
     return path
+
+
+def _skipped(seeding: Seeding) -> tuple[str, ...]:
+    """The template's :attr:`~omnitron.api.DataTemplate.rebuilt_files` as patterns of names in the archive of :data:`TEMPLATE_ROOT`."""
+    rel = posixpath.relpath(seeding.data_dir, TEMPLATE_ROOT)
+    return tuple(pattern if rel == "." else f"{rel}/{pattern}" for pattern in seeding.template.rebuilt_files)
+
+
+def _copy_archive(source: Any, out: Any, skipped: tuple[str, ...]) -> None:
+    """Copy the tar stream ``source`` to ``out``, without the members whose names match a pattern of ``skipped``."""
+    if not skipped:
+        while block := source.read(1 << 20):
+            out.write(block)
+        return
+    import tarfile  # only when an archive is saved
+
+    with tarfile.open(fileobj=source, mode="r|") as src, tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as dst:
+        for member in src:
+            if not any(fnmatch.fnmatchcase(posixpath.normpath(member.name), pattern) for pattern in skipped):
+                dst.addfile(member, src.extractfile(member) if member.isreg() else None)
 
 
 def _put_archive(sock: Path, container: str, container_path: str, archive: Path, *, timeout: float = ARCHIVE_TIMEOUT_S) -> None:
