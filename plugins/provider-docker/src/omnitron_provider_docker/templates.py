@@ -7,7 +7,8 @@ It is found again by its labels (:data:`LABEL_TEMPLATE_KEY`: a digest of the
 image ID and everything that shapes the initialised data, see
 :func:`template_key`). Its data is also kept as one tar file in the
 user's cache, named by the template's image ID (:func:`archive_path`, saved
-from a container of the template on first use, removed with the template):
+as the template is built, or from a container of the template on first use
+when missing; removed with the template):
 seeding a new, empty volume sends that file into the service's created, not
 yet started container at the volume's mount path (:func:`seed`), so the
 engine only extracts it.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import logging
 import os
 import posixpath
 import secrets
@@ -51,6 +53,7 @@ STALE_BUILD_S = 600.0
 ARCHIVE_TIMEOUT_S = 300.0
 ARCHIVES = "docker-templates"
 """The part of the user's cache holding the templates' archives (:func:`archive_path`)."""
+log = logging.getLogger("omnitron.docker")
 
 
 def enabled(env: Mapping[str, str]) -> bool:
@@ -120,8 +123,8 @@ def seed(sock: Path, template_id: str, container_id: str, seeding: Seeding) -> N
     """Copy the template's data into the created, never-started container at ``seeding.target`` (its new, empty volume).
 
     The data goes in as one archive, sent from the file kept in the user's
-    cache (:func:`archive_path`), saved from the template on first use
-    (:func:`save_archive`). An archive the engine cannot take in is removed,
+    cache (:func:`archive_path`); when it is missing, it is saved from the
+    template first (:func:`save_archive`). An archive the engine cannot take in is removed,
     so the next seeding saves it again.
     """
     path = archive_path(template_id)
@@ -151,31 +154,14 @@ def save_archive(sock: Path, template_id: str, seeding: Seeding, path: Path | No
         fd, name = tempfile.mkstemp(prefix="omnitron-template-", suffix=".tar")
         os.close(fd)
         path = Path(name)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     body = {
         "Image": template_id,
         "Labels": {LABEL_TEMPLATE_BUILD: seeding.key},
         "HostConfig": {"Tmpfs": {vol: "" for vol in seeding.image_volumes if vol != TEMPLATE_ROOT}, "NetworkMode": "none"},
     }
     source = request(sock, "POST", "/containers/create", body=body)["Id"]
-    part = path.with_name(f"{path.name}.{secrets.token_hex(4)}.part")
     try:
-        reader = engine_reads.UnixConnection(sock, ARCHIVE_TIMEOUT_S)
-        try:
-            reader.request("GET", f"/containers/{source}/archive?{urlencode({'path': f'{TEMPLATE_ROOT}/.'})}", headers={"Host": "docker"})
-            got = reader.getresponse()
-            if got.status != 200:
-                raise EngineReadError(got.status, got.read().decode(errors="replace").strip() or got.reason)
-            with open(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-                _copy_archive(got, out, _skipped(seeding))
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(part, path)
-        except OSError as exc:
-            raise EngineReadError(900, f"cannot save the template's archive from the Docker engine at {sock} to {path}: {exc}") from None
-        finally:
-            reader.close()
-            part.unlink(missing_ok=True)
+        _save_from(sock, source, seeding, path)
     finally:
         try:
             request(sock, "DELETE", f"/containers/{source}", params={"v": True, "force": True})
@@ -183,6 +169,28 @@ def save_archive(sock: Path, template_id: str, seeding: Seeding, path: Path | No
             if exc.status != 404:
                 raise
     return path
+
+
+def _save_from(sock: Path, container: str, seeding: Seeding, path: Path) -> None:
+    """Write the archive of :data:`TEMPLATE_ROOT` in ``container`` (a template's, or its stopped builder) to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    part = path.with_name(f"{path.name}.{secrets.token_hex(4)}.part")
+    reader = engine_reads.UnixConnection(sock, ARCHIVE_TIMEOUT_S)
+    try:
+        reader.request("GET", f"/containers/{container}/archive?{urlencode({'path': f'{TEMPLATE_ROOT}/.'})}", headers={"Host": "docker"})
+        got = reader.getresponse()
+        if got.status != 200:
+            raise EngineReadError(got.status, got.read().decode(errors="replace").strip() or got.reason)
+        with open(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            _copy_archive(got, out, _skipped(seeding))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, path)
+    except OSError as exc:
+        raise EngineReadError(900, f"cannot save the template's archive from the Docker engine at {sock} to {path}: {exc}") from None
+    finally:
+        reader.close()
+        part.unlink(missing_ok=True)
 
 
 def _skipped(seeding: Seeding) -> tuple[str, ...]:
@@ -271,6 +279,12 @@ def build(sock: Path, seeding: Seeding, abort: threading.Event) -> str:
         # the random credentials are blanked in the template's config: nobody ever learns them
         config = {"Labels": _template_labels(seeding), "Env": [f"{key}=" for key in seeding.template.credential_env]}
         committed = request(sock, "POST", "/commit", params=_commit_params(seeding, container), body=config)
+        path = archive_path(committed["Id"])
+        if path is not None and not abort.is_set():
+            try:  # from the stopped builder: the first project seeded from the template finds it ready
+                _save_from(sock, container, seeding, path)
+            except EngineReadError as exc:
+                log.warning("the archive of the data template of %s was not saved (its first seeding saves it): %s", seeding.image, exc)
     finally:
         try:
             request(sock, "DELETE", f"/containers/{container}", params={"v": True, "force": True})
