@@ -27,7 +27,8 @@ Groups:
   :class:`ProbeResult`, a probe as run inside a container: :class:`ContainerProbe`, what the plan cache checks
   instead of a probe or a provider (``quick_check``/``quick_checks``): :class:`QuickCheck`,
   :func:`container_probes`, :func:`container_port`; :class:`ProcessRecipe`, :class:`ProcessRun`,
-  :func:`wait_for_ports`, :class:`DataTemplate` (a data volume seeded from a cached copy);
+  :func:`wait_for_ports`, :class:`DataTemplate` (a data volume seeded from a cached copy),
+  :func:`user_cache_dir` (where reusable artefacts are kept);
 - the plan: :class:`Plan`, :class:`PlannedService` (its ports inside a container:
   ``container_ports()``), :class:`AppPlan`,
   :func:`context_for`, :func:`runtime_templates`, :func:`service_owner`; where
@@ -115,6 +116,7 @@ _EXPORTS: dict[str, str] = {
     "ProcessRun": "process:ProcessRun",
     "wait_for_ports": "process:wait_for_ports",
     "DataTemplate": "data_templates:DataTemplate",
+    "user_cache_dir": "user_cache:user_cache_dir",
     # the plan
     "Plan": "plan:Plan",
     "PlannedService": "plan:PlannedService",

@@ -10,7 +10,8 @@ data volume it has just created:
    replaced by a random value, :attr:`~DataTemplate.data_env` pointing at a
    directory of its own, until every line of :attr:`~DataTemplate.ready_logs`
    has appeared in order, then stop it and keep the initialised data;
-2. fill the new, empty volume with a copy before the container first starts,
+2. fill the new, empty volume with a copy (without the files of
+   :attr:`~DataTemplate.rebuilt_files`) before the container first starts,
    so the image's entrypoint finds the data initialised and skips its
    initialisation;
 3. run :attr:`~DataTemplate.adopt` in the started container (with the
@@ -49,6 +50,9 @@ class DataTemplate:
     """Env var naming the data directory (``PGDATA``), when it may be a sub-directory of the volume."""
     refuse: Callable[[Mapping[str, str]], str | None] = field(default=_always)
     """Given the container's env: why a template cannot stand in for the image's own initialisation, or ``None``."""
+    rebuilt_files: tuple[str, ...] = ()
+    """``fnmatch`` patterns of paths in the data directory (``base/*_fsm``) of files the server makes again when
+    they are missing: left out of the copy (fewer files to create for each new volume)."""
 
     def key_settings(self, env: Mapping[str, str]) -> dict[str, str]:
         """The env that shapes the initialised data (everything but the credentials)."""

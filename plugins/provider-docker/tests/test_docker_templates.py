@@ -64,8 +64,20 @@ def image() -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def isolated(omnitron_isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated(omnitron_isolated: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     monkeypatch.delenv(templates.SWITCH, raising=False)
+    monkeypatch.setenv("OMNITRON_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))  # the templates' archives of this test
+
+
+def template_id(ref: str) -> str:
+    (found,) = docker_cli("image", "ls", "-q", "--no-trunc", "--filter", f"label={templates.LABEL_TEMPLATE_IMAGE}={ref}").split()
+    return found
+
+
+def archives() -> list[str]:
+    """The files of the templates' archives in this test's cache."""
+    root = Path(os.environ["OMNITRON_CACHE_DIR"]) / templates.ARCHIVES
+    return sorted(path.name for path in root.iterdir()) if root.is_dir() else []
 
 
 @dataclass
@@ -191,11 +203,11 @@ async def test_off_switch_leaves_initialisation_to_the_image(stacks: list[Stack]
 
 async def test_a_changed_image_gets_a_new_template_and_the_old_one_goes(stacks: list[Stack], tmp_path: Path) -> None:
     ref = f"omnitron-test/postgres-template:{uuid.uuid4().hex[:10]}"
-    old_id = new_image_id(ref)
+    made = [old_id := new_image_id(ref)]
     try:
         await make(stacks, tmp_path, ref).up()
         assert [t[templates.LABEL_TEMPLATE_SOURCE] for t in templates_of(ref)] == [old_id]
-        new_id = new_image_id(ref)  # same tag, rebuilt
+        made.append(new_id := new_image_id(ref))  # same tag, rebuilt
         changed = make(stacks, tmp_path, ref)
         await changed.up()
         assert INITIALISED in docker_logs(changed) and not changed.seeded()  # the old template is not used
@@ -203,11 +215,16 @@ async def test_a_changed_image_gets_a_new_template_and_the_old_one_goes(stacks: 
         again = make(stacks, tmp_path, ref)
         await again.up()
         assert again.seeded() and SKIPPED in docker_logs(again)
+        assert archives() == [seeded_from := f"{template_id(ref).removeprefix('sha256:')}.tar"]
+        made.append(newer_id := new_image_id(ref))  # rebuilt again: the template seeded from goes, and its archive with it
+        await make(stacks, tmp_path, ref).up()
+        assert [t[templates.LABEL_TEMPLATE_SOURCE] for t in templates_of(ref)] == [newer_id]
+        assert archives() == [f"{template_id(ref).removeprefix('sha256:')}.tar"] and seeded_from not in archives()
     finally:
         ids = docker_cli("image", "ls", "-q", "--no-trunc", "--filter", f"label={templates.LABEL_TEMPLATE_IMAGE}={ref}").split()
         if ids:
             docker_cli("image", "rm", "-f", *ids, check=False)
-        docker_cli("image", "rm", "-f", ref, old_id, check=False)
+        docker_cli("image", "rm", "-f", ref, *made, check=False)
 
 
 class _RefusingPreset(PostgresPreset):
@@ -238,6 +255,106 @@ async def test_a_seeded_volume_that_cannot_be_taken_over_is_initialised_as_usual
     assert INITIALISED in docker_logs(stack)
     with stack.connect() as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+async def test_a_template_copy_that_breaks_off_leaves_no_part_of_it_behind(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    await make(stacks, tmp_path, image).up()  # the template exists
+    put = templates._put_archive
+
+    def broken(sock, container, container_path, archive, **kw):
+        put(sock, container, container_path, archive, **kw)  # the data is in: the engine fails just after
+        raise templates.EngineReadError(500, "broken off")
+
+    monkeypatch.setattr(templates, "_put_archive", broken)
+    stack = make(stacks, tmp_path, image)
+    await stack.up()
+    assert any("copying the template in failed: broken off" in detail for _, _, detail in stack.events)
+    assert INITIALISED in docker_logs(stack)  # a fresh volume, initialised by the image
+    with stack.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+async def test_the_data_is_kept_as_one_archive_that_later_volumes_are_filled_from(stacks: list[Stack], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ref = f"omnitron-test/postgres-template:{uuid.uuid4().hex[:10]}"
+    new_image_id(ref)
+    try:
+        await make(stacks, tmp_path, ref).up()  # builds the template, and saves its archive
+        assert archives() == [f"{template_id(ref).removeprefix('sha256:')}.tar"]
+
+        def no_container(*args, **kw):
+            raise AssertionError("the template's data was read from a container again")
+
+        monkeypatch.setattr(templates, "save_archive", no_container)
+        for _ in range(2):
+            seeded = make(stacks, tmp_path, ref)
+            await seeded.up()
+            assert seeded.seeded() and SKIPPED in docker_logs(seeded)
+            with seeded.connect() as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        ids = docker_cli("image", "ls", "-q", "--no-trunc", "--filter", f"label={templates.LABEL_TEMPLATE_IMAGE}={ref}").split()
+        docker_cli("image", "rm", "-f", *ids, ref, check=False)
+
+
+def files_in_data(stack: Stack, pattern: str) -> int:
+    found = docker_cli("exec", f"omnitron-{stack.name}-dev-db", "find", "/var/lib/postgresql/data", "-name", pattern)
+    return len(found.split())
+
+
+async def test_the_maps_the_server_makes_again_are_left_out_of_the_copy(stacks: list[Stack], tmp_path: Path, image: str) -> None:
+    await make(stacks, tmp_path, image).up()  # the template exists
+    maps = "find /omnitron-template -name '*_fsm' -o -name '*_vm'"
+    made = len(docker_cli("run", "--rm", "--network", "none", "--entrypoint", "sh", template_id(image), "-c", maps).split())
+    seeded = make(stacks, tmp_path, image)
+    await seeded.up()
+    assert seeded.seeded() and made > 100  # initialised by the image: its maps are all there
+    assert files_in_data(seeded, "*_fsm") + files_in_data(seeded, "*_vm") < made / 10  # made again only where written since
+    with seeded.connect() as conn:
+        conn.execute("CREATE TABLE notes (id int PRIMARY KEY, note text)")
+        conn.execute("INSERT INTO notes SELECT n, repeat('x', 200) FROM generate_series(1, 5000) n")
+        conn.execute("VACUUM (FREEZE, ANALYZE)")
+        assert conn.execute("SELECT count(*) FROM notes WHERE id > 10").fetchone() == (4990,)
+        assert conn.execute("SELECT count(*) FROM pg_class").fetchone()[0] > 300
+    assert files_in_data(seeded, "*_vm") > 20  # the vacuum made them again
+
+
+def test_the_archive_copy_leaves_out_the_rebuilt_files_and_keeps_the_rest() -> None:
+    import io
+    import tarfile
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in (("./", None), ("./base/1/", None), ("./base/1/112", b"page"), ("./base/1/112_fsm", b"map"), ("./global/1262_vm", b"vm"), ("./global/1262", b"")):
+            info = tarfile.TarInfo(name)
+            info.uid, info.gid, info.uname, info.mode = 999, 999, "postgres", 0o700 if data is None else 0o600
+            if data is None:
+                info.type = tarfile.DIRTYPE
+            else:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    raw.seek(0)
+    out = io.BytesIO()
+    templates._copy_archive(raw, out, ("base/*/*_fsm", "global/*_vm"))
+    out.seek(0)
+    with tarfile.open(fileobj=out) as tar:
+        kept = {m.name: (m.mode, m.uid, m.uname, tar.extractfile(m).read() if m.isreg() else None) for m in tar}
+    assert kept == {".": (0o700, 999, "postgres", None), "./base/1": (0o700, 999, "postgres", None), "./base/1/112": (0o600, 999, "postgres", b"page"), "./global/1262": (0o600, 999, "postgres", b"")}
+
+
+async def test_a_damaged_archive_is_dropped_and_saved_again(stacks: list[Stack], tmp_path: Path, image: str) -> None:
+    await make(stacks, tmp_path, image).up()
+    await make(stacks, tmp_path, image).up()  # seeded: the archive is there (saved by the build or now)
+    (name,) = archives()
+    (Path(os.environ["OMNITRON_CACHE_DIR"]) / templates.ARCHIVES / name).write_bytes(b"not a tar archive\n" * 1000)
+    damaged = make(stacks, tmp_path, image)
+    await damaged.up()
+    assert any("copying the template in failed" in detail for _, _, detail in damaged.events)
+    assert INITIALISED in docker_logs(damaged) and archives() == []
+    with damaged.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    after = make(stacks, tmp_path, image)
+    await after.up()
+    assert after.seeded() and SKIPPED in docker_logs(after) and archives() == [name]
 
 
 def test_the_key_follows_the_image_and_settings_but_not_the_password() -> None:

@@ -39,6 +39,7 @@ from typing import Any
 
 from ..digests import env_digest
 from ..run_inputs import EnvReads, distributions
+from ..user_cache import user_cache_dir
 
 _HELP = ("--help", "-h")
 _KEPT = 64
@@ -59,16 +60,7 @@ def directory() -> Path | None:
     """Where entries live; ``None`` when ``OMNITRON_CLI_CACHE`` turns the cache off."""
     if os.environ.get("OMNITRON_CLI_CACHE", "").strip().lower() in ("0", "off", "no", "false"):
         return None
-    explicit = os.environ.get("OMNITRON_CACHE_DIR")
-    if explicit:
-        return Path(explicit) / "cli"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
-        return Path(xdg) / "omnitron" / "cli"
-    try:
-        return Path.home() / ".cache" / "omnitron" / "cli"
-    except (RuntimeError, KeyError):  # no home directory to be found: no cache
-        return None
+    return user_cache_dir("cli")
 
 
 def answer(argv: list[str], run: Callable[[], int]) -> int:

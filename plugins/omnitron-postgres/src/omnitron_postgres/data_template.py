@@ -3,11 +3,13 @@
 The image's entrypoint runs ``initdb`` only on an empty ``PGDATA``: a volume
 seeded with an initialised one starts in a fraction of the time. The
 template was initialised with a random superuser password that nobody
-knows; once the seeded server runs, :data:`ADOPT` (run inside the container,
-with its env) waits for the server on its local socket, where ``initdb``'s
-default ``trust`` applies, and sets ``POSTGRES_PASSWORD`` as the password
-of ``POSTGRES_USER``. The password travels through the container's env and
-a pipe, never a command line, and the statement is not logged.
+knows; once the seeded server runs, :data:`ADOPT_SCRIPT` (run inside the
+container, with its env) sets ``POSTGRES_PASSWORD`` as the password of
+``POSTGRES_USER`` over the server's local socket, where ``initdb``'s default
+``trust`` applies, trying again every 20 ms while the server cannot be
+reached yet (one ``psql`` a try, no separate readiness probe). The password
+travels through the container's env and a pipe, never a command line, and
+the statement is not logged.
 """
 
 from __future__ import annotations
@@ -17,20 +19,22 @@ from collections.abc import Mapping
 from omnitron.api import DataTemplate
 
 ADOPT_SCRIPT = r"""
-set -eu
 u="${POSTGRES_USER:-postgres}"
-n=0
-until pg_isready -q -U "$u" -d postgres; do
-    n=$((n + 1))
-    if [ "$n" -ge 3000 ]; then
-        echo "the server did not accept connections on its local socket" >&2
-        exit 1
-    fi
-    sleep 0.02
-done
 user=$(printf '%s' "$u" | sed 's/"/""/g')
 password=$(printf '%s' "$POSTGRES_PASSWORD" | sed "s/'/''/g")
-printf "SET log_statement = 'none';\nALTER ROLE \"%s\" PASSWORD '%s';\n" "$user" "$password" | psql -v ON_ERROR_STOP=1 -X -q -U "$u" -d postgres
+n=0
+up=0
+while :; do
+    err=$(printf "SET log_statement = 'none';\nALTER ROLE \"%s\" PASSWORD '%s';\n" "$user" "$password" | psql -v ON_ERROR_STOP=1 -X -q -U "$u" -d postgres 2>&1) && exit 0
+    code=$?
+    n=$((n + 1))
+    # psql exits 2 when it cannot connect: tried again until the server accepted connections before a try
+    if [ "$code" -ne 2 ] || [ "$up" = 1 ] || [ "$n" -ge 3000 ]; then
+        printf '%s\n' "$err" >&2
+        exit "$code"
+    fi
+    if pg_isready -q -U "$u" -d postgres; then up=1; else sleep 0.02; fi
+done
 """
 
 
@@ -54,4 +58,6 @@ DATA_TEMPLATE = DataTemplate(
     credential_env=("POSTGRES_PASSWORD",),
     data_env="PGDATA",
     refuse=refuse,
+    # the free-space and visibility maps: made again when missing (a quarter of a new data directory's files)
+    rebuilt_files=("base/*/*_fsm", "base/*/*_vm", "global/*_fsm", "global/*_vm"),
 )

@@ -3,7 +3,7 @@
 Nothing stands before the first ``create`` that it does not need: the image
 check, the network, the volumes and the free name are independent and run
 concurrently; a data volume created now may be seeded from a template
-(:mod:`.seeding`) while the container is being created.
+(:mod:`.seeding`) once the container is created, before it starts.
 """
 
 from __future__ import annotations
@@ -46,16 +46,22 @@ class CreationMixin:
         if seeding is None or volume is None or volume not in self._new_volumes:
             return await self._state(await self._create_started(svc.name, name, body, spec.stdin), svc.name)
         assert template is not None
-        # the container is created while the volume is filled (it must not copy the image's empty directory in)
+        # the volume is filled in the created container (which must not copy the image's empty directory in)
         for mount in body["HostConfig"]["Mounts"]:
             if mount.get("Source") == volume:
                 mount["VolumeOptions"] = {"NoCopy": True}
         if template_id is not None:
             self._pending(svc.name, volume)  # until its credentials are set: a run killed in between is finished by the next
-        seeded, container_id = await gather(self._seed_volume(svc.name, seeding, template_id, volume), self._create_container(svc.name, name, body))
-        self.ctx.progress(svc.name, "starting", f"container {name}")
-        await self._start(container_id, svc.name, spec.stdin)
-        problem = await self._adopt(spec, template, container_id) if seeded else None
+        container_id = await self._create_container(svc.name, name, body)
+        seeded, problem = False, None
+        try:
+            seeded = await self._seed_volume(svc.name, seeding, template_id, volume, container_id)
+        except engine_reads.EngineReadError as exc:  # the volume may hold part of the template
+            problem = f"copying the template in failed: {exc}"
+        if problem is None:
+            self.ctx.progress(svc.name, "starting", f"container {name}")
+            await self._start(container_id, svc.name, spec.stdin)
+            problem = await self._adopt(spec, template, container_id) if seeded else None
         self._pending(svc.name, None)  # set, or given up (the volume is made again below)
         if problem is not None:  # the new volume holds nothing but the template: start over without it
             self.ctx.progress(svc.name, "creating", f"the seeded data could not be taken over ({problem}): initialising as usual")

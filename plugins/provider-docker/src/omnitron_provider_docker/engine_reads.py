@@ -37,7 +37,9 @@ def local_socket() -> Path | None:
     return next((p for p in SOCKET_PATHS if p.is_socket()), None)
 
 
-class _UnixConnection(http.client.HTTPConnection):
+class UnixConnection(http.client.HTTPConnection):
+    """An HTTP connection to the engine's Unix socket."""
+
     def __init__(self, path: Path, timeout: float) -> None:
         super().__init__("localhost", timeout=timeout)
         self._path = str(path)
@@ -81,7 +83,7 @@ def stream(path: Path, method: str, url: str, *, params: dict[str, Any] | None =
 def _send(path: Path, method: str, url: str, params: dict[str, Any] | None, body: Any, timeout: float) -> tuple[int, str, bytes]:
     if params:
         url += ("&" if "?" in url else "?") + urlencode({k: query_value(v) for k, v in params.items()})
-    conn = _UnixConnection(path, timeout)
+    conn = UnixConnection(path, timeout)
     headers = {"Host": "docker"}
     data = None
     if body is not None:
@@ -153,7 +155,7 @@ def query_value(value: Any) -> str:
 
 
 def ping(path: Path, *, timeout: float) -> bool:
-    conn = _UnixConnection(path, timeout)
+    conn = UnixConnection(path, timeout)
     try:
         conn.request("GET", "/_ping", headers={"Host": "docker"})
         return conn.getresponse().status == 200

@@ -3,7 +3,7 @@
 For a service whose preset describes a :class:`~omnitron.api.DataTemplate`
 (Postgres does), on a local engine, when its data volume is created now: the
 volume is filled from the template of the service's image ID (see
-:mod:`.templates`) before the container first starts, and once it runs the
+:mod:`.templates`) once the container is created and before it first starts, and once it runs the
 template's ``adopt`` command sets the service's own credentials through the
 server's local socket; only then does ``ensure`` return, so nothing can see
 the service ready before. Without a template yet, the service initialises as
@@ -69,7 +69,9 @@ class SeedingMixin:
         key = templates.template_key(image["Id"], template, env, body, target, rel)
         data_dir = templates.TEMPLATE_ROOT + (f"/{rel}" if rel else "")
         volumes = dict((image.get("Config") or {}).get("Volumes") or {})
-        return templates.Seeding(template=template, image=opts.image or "", image_id=image["Id"], image_volumes=volumes, key=key, data_dir=data_dir, create_body=body)
+        return templates.Seeding(
+            template=template, image=opts.image or "", image_id=image["Id"], image_volumes=volumes, key=key, target=target, data_dir=data_dir, create_body=body
+        )
 
     async def _image_and_template(self, spec: RuntimeSpec, template: DataTemplate | None) -> tuple[dict[str, Any], templates.Seeding | None, str | None]:
         """The image (pulled if missing); how its data would be seeded, and the cached template's ID (``None``: not built yet)."""
@@ -82,8 +84,9 @@ class SeedingMixin:
             return image, None, None
         return image, seeding, await anyio.to_thread.run_sync(templates.find, sock, seeding.key)
 
-    async def _seed_volume(self, service: str, seeding: templates.Seeding, template_id: str | None, volume: str) -> bool:
-        """Fill the new ``volume`` from the template; ``False`` (the image initialises it) when there is none yet.
+    async def _seed_volume(self, service: str, seeding: templates.Seeding, template_id: str | None, volume: str, container_id: str) -> bool:
+        """Fill the new ``volume`` of the created, not yet started container from the template; ``False`` (the image
+        initialises it) when there is none yet.
 
         On a miss the template is built alongside, for later projects.
         """
@@ -93,7 +96,7 @@ class SeedingMixin:
         if template_id is None:
             self._start_build(service, sock, seeding)
             return False
-        await anyio.to_thread.run_sync(templates.seed, sock, template_id, volume, seeding.key, seeding.image_volumes)
+        await anyio.to_thread.run_sync(templates.seed, sock, template_id, container_id, seeding)
         self.ctx.progress(service, "creating", f"data volume {volume} from the cached template of {seeding.image} (initialisation skipped)")
         return True
 

@@ -5,26 +5,34 @@ credentials and its data directory under :data:`TEMPLATE_ROOT` (a path of the
 container's layer, not a volume), stopped once initialised, and committed.
 It is found again by its labels (:data:`LABEL_TEMPLATE_KEY`: a digest of the
 image ID and everything that shapes the initialised data, see
-:func:`template_key`). Seeding a new, empty volume is one ``create`` of a
-container of the template with the volume mounted at :data:`TEMPLATE_ROOT`:
-the engine copies the image's content into an empty volume when it is first
-mounted, and the container is removed without ever being started.
+:func:`template_key`). Its data is also kept as one tar file in the
+user's cache, named by the template's image ID (:func:`archive_path`, saved
+as the template is built, or from a container of the template on first use
+when missing; removed with the template):
+seeding a new, empty volume sends that file into the service's created, not
+yet started container at the volume's mount path (:func:`seed`), so the
+engine only extracts it.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
+import logging
+import os
 import posixpath
 import secrets
+import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from omnitron.api import DataTemplate
+from omnitron.api import DataTemplate, user_cache_dir
 
 from . import engine_reads
 from .engine_reads import EngineReadError, request
@@ -42,6 +50,10 @@ SWITCH = "OMNITRON_DOCKER_TEMPLATE"
 BUILD_TIMEOUT_S = 300.0
 POLL_S = 0.1
 STALE_BUILD_S = 600.0
+ARCHIVE_TIMEOUT_S = 300.0
+ARCHIVES = "docker-templates"
+"""The part of the user's cache holding the templates' archives (:func:`archive_path`)."""
+log = logging.getLogger("omnitron.docker")
 
 
 def enabled(env: Mapping[str, str]) -> bool:
@@ -60,6 +72,8 @@ class Seeding:
     image_volumes: dict[str, Any]
     """The image's ``VOLUME`` paths."""
     key: str
+    target: str
+    """Where the data volume is mounted in the service's container."""
     data_dir: str
     """The data directory inside the template, under :data:`TEMPLATE_ROOT`."""
     create_body: dict[str, Any]
@@ -99,27 +113,137 @@ def find(sock: Path, key: str) -> str | None:
     return found[0]["Id"] if found else None
 
 
-def seed(sock: Path, template_id: str, volume: str, key: str, image_volumes: Mapping[str, Any] | None = None) -> None:
-    """Copy the template's data into the new, empty ``volume`` (a container created, never started, then removed).
+def archive_path(template_id: str) -> Path | None:
+    """Where the archive of template ``template_id``'s data is kept (per user, named by the template's image ID)."""
+    root = user_cache_dir(ARCHIVES)
+    return root / f"{template_id.removeprefix('sha256:')}.tar" if root is not None else None
 
-    :param image_volumes: the image's own ``VOLUME`` paths: an (unused) tmpfs stands there, so the engine
-        makes no anonymous volume for them.
+
+def seed(sock: Path, template_id: str, container_id: str, seeding: Seeding) -> None:
+    """Copy the template's data into the created, never-started container at ``seeding.target`` (its new, empty volume).
+
+    The data goes in as one archive, sent from the file kept in the user's
+    cache (:func:`archive_path`); when it is missing, it is saved from the
+    template first (:func:`save_archive`). An archive the engine cannot take in is removed,
+    so the next seeding saves it again.
     """
+    path = archive_path(template_id)
+    kept = path is not None
+    if path is None or not path.is_file():
+        path = save_archive(sock, template_id, seeding, path)
+    try:
+        _put_archive(sock, container_id, seeding.target, path)
+    except EngineReadError:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        if not kept:
+            path.unlink(missing_ok=True)
+
+
+def save_archive(sock: Path, template_id: str, seeding: Seeding, path: Path | None) -> Path:
+    """Write the archive of :data:`TEMPLATE_ROOT` of the template to ``path`` (``None``: a temporary file); the file.
+
+    It is read from a container of the template (created, never started, then
+    removed; an unused tmpfs stands at each of the image's ``VOLUME`` paths, so
+    the engine makes no anonymous volume for them), without the files the
+    server makes again (:attr:`~omnitron.api.DataTemplate.rebuilt_files`), and
+    written whole (synced, then renamed into place) or not at all.
+    """
+    if path is None:
+        fd, name = tempfile.mkstemp(prefix="omnitron-template-", suffix=".tar")
+        os.close(fd)
+        path = Path(name)
     body = {
         "Image": template_id,
-        "Labels": {LABEL_TEMPLATE_BUILD: key},
-        "HostConfig": {
-            "Mounts": [{"Type": "volume", "Source": volume, "Target": TEMPLATE_ROOT}],
-            "Tmpfs": {path: "" for path in image_volumes or {} if path != TEMPLATE_ROOT},
-            "NetworkMode": "none",
-        },
+        "Labels": {LABEL_TEMPLATE_BUILD: seeding.key},
+        "HostConfig": {"Tmpfs": {vol: "" for vol in seeding.image_volumes if vol != TEMPLATE_ROOT}, "NetworkMode": "none"},
     }
-    created = request(sock, "POST", "/containers/create", body=body)
+    source = request(sock, "POST", "/containers/create", body=body)["Id"]
     try:
-        request(sock, "DELETE", f"/containers/{created['Id']}", params={"v": True, "force": True})
-    except EngineReadError as exc:
-        if exc.status != 404:
-            raise
+        _save_from(sock, source, seeding, path)
+    finally:
+        try:
+            request(sock, "DELETE", f"/containers/{source}", params={"v": True, "force": True})
+        except EngineReadError as exc:
+            if exc.status != 404:
+                raise
+    return path
+
+
+def _save_from(sock: Path, container: str, seeding: Seeding, path: Path) -> None:
+    """Write the archive of :data:`TEMPLATE_ROOT` in ``container`` (a template's, or its stopped builder) to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    part = path.with_name(f"{path.name}.{secrets.token_hex(4)}.part")
+    reader = engine_reads.UnixConnection(sock, ARCHIVE_TIMEOUT_S)
+    try:
+        reader.request("GET", f"/containers/{container}/archive?{urlencode({'path': f'{TEMPLATE_ROOT}/.'})}", headers={"Host": "docker"})
+        got = reader.getresponse()
+        if got.status != 200:
+            raise EngineReadError(got.status, got.read().decode(errors="replace").strip() or got.reason)
+        with open(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            _copy_archive(got, out, _skipped(seeding))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, path)
+    except OSError as exc:
+        raise EngineReadError(900, f"cannot save the template's archive from the Docker engine at {sock} to {path}: {exc}") from None
+    finally:
+        reader.close()
+        part.unlink(missing_ok=True)
+
+
+def _skipped(seeding: Seeding) -> tuple[str, ...]:
+    """The template's :attr:`~omnitron.api.DataTemplate.rebuilt_files` as patterns of names in the archive of :data:`TEMPLATE_ROOT`."""
+    rel = posixpath.relpath(seeding.data_dir, TEMPLATE_ROOT)
+    return tuple(pattern if rel == "." else f"{rel}/{pattern}" for pattern in seeding.template.rebuilt_files)
+
+
+def _copy_archive(source: Any, out: Any, skipped: tuple[str, ...]) -> None:
+    """Copy the tar stream ``source`` to ``out``, without the members whose names match a pattern of ``skipped``."""
+    if not skipped:
+        while block := source.read(1 << 20):
+            out.write(block)
+        return
+    import tarfile  # only when an archive is saved
+
+    with tarfile.open(fileobj=source, mode="r|") as src, tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as dst:
+        for member in src:
+            if not any(fnmatch.fnmatchcase(posixpath.normpath(member.name), pattern) for pattern in skipped):
+                dst.addfile(member, src.extractfile(member) if member.isreg() else None)
+
+
+def _put_archive(sock: Path, container: str, container_path: str, archive: Path, *, timeout: float = ARCHIVE_TIMEOUT_S) -> None:
+    """Send the tar file ``archive`` into ``container_path`` of container ``container`` (extracted there by the engine)."""
+    writer = engine_reads.UnixConnection(sock, timeout)
+    writer.blocksize = 1 << 20
+    try:
+        with archive.open("rb") as data:
+            url = f"/containers/{container}/archive?{urlencode({'path': container_path})}"
+            writer.request("PUT", url, body=data, headers={"Host": "docker", "Content-Type": "application/x-tar", "Content-Length": str(os.fstat(data.fileno()).st_size)})
+            put = writer.getresponse()
+            answer = put.read()
+        if put.status != 200:
+            raise EngineReadError(put.status, answer.decode(errors="replace").strip() or put.reason)
+    except OSError as exc:
+        raise EngineReadError(900, f"cannot copy the template's archive {archive} to the Docker engine at {sock}: {exc}") from None
+    finally:
+        writer.close()
+
+
+def _remove_archives(keep: set[str]) -> None:
+    """Remove the kept archives of templates that are gone (``keep``: image IDs of the templates that exist)."""
+    root = user_cache_dir(ARCHIVES)
+    if root is None or not root.is_dir():
+        return
+    wanted = {image_id.removeprefix("sha256:") for image_id in keep}
+    for path in root.iterdir():
+        stem = path.name.partition(".")[0]
+        if stem in wanted and path.name.endswith(".tar"):
+            continue
+        if path.name.endswith(".part") and stem in wanted and time.time() - path.stat().st_mtime < STALE_BUILD_S:
+            continue  # being written now
+        path.unlink(missing_ok=True)
 
 
 def run(sock: Path, container_id: str, command: list[str], *, timeout: float) -> tuple[int, str]:
@@ -155,6 +279,12 @@ def build(sock: Path, seeding: Seeding, abort: threading.Event) -> str:
         # the random credentials are blanked in the template's config: nobody ever learns them
         config = {"Labels": _template_labels(seeding), "Env": [f"{key}=" for key in seeding.template.credential_env]}
         committed = request(sock, "POST", "/commit", params=_commit_params(seeding, container), body=config)
+        path = archive_path(committed["Id"])
+        if path is not None and not abort.is_set():
+            try:  # from the stopped builder: the first project seeded from the template finds it ready
+                _save_from(sock, container, seeding, path)
+            except EngineReadError as exc:
+                log.warning("the archive of the data template of %s was not saved (its first seeding saves it): %s", seeding.image, exc)
     finally:
         try:
             request(sock, "DELETE", f"/containers/{container}", params={"v": True, "force": True})
@@ -241,7 +371,8 @@ def _remove_stale_builders(sock: Path, key: str) -> None:
 
 
 def _remove_outdated(sock: Path, seeding: Seeding, *, keep: str) -> None:
-    """Templates of the same image name made from another image ID (the image changed), or duplicates of this key."""
+    """Templates of the same image name made from another image ID (the image changed), or duplicates of this key;
+    then the kept archives of every template that no longer exists."""
     found = request(sock, "GET", "/images/json", params={"filters": {"label": [f"{LABEL_TEMPLATE_IMAGE}={seeding.image}"]}})
     for image in found or []:
         labels = image.get("Labels") or {}
@@ -251,3 +382,5 @@ def _remove_outdated(sock: Path, seeding: Seeding, *, keep: str) -> None:
             request(sock, "DELETE", f"/images/{image['Id']}")
         except EngineReadError:
             pass  # in use right now (being seeded from): left for next time
+    remaining = request(sock, "GET", "/images/json", params={"filters": {"label": [LABEL_TEMPLATE_KEY]}})
+    _remove_archives({image["Id"] for image in remaining or []})
