@@ -418,6 +418,35 @@ async def test_a_run_killed_before_the_credentials_were_set_is_finished_by_the_n
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
+async def test_a_run_killed_while_it_filled_the_volume_is_made_again_by_the_next(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import tarfile
+
+    await make(stacks, tmp_path, image).up()  # the template exists
+    stack = make(stacks, tmp_path, image)
+    put = templates._put_archive
+
+    def killed(sock, container, container_path, archive, **kw):
+        half = tmp_path / "half.tar"
+        with tarfile.open(archive) as whole, tarfile.open(half, "w", format=tarfile.PAX_FORMAT) as part:
+            members = whole.getmembers()
+            for member in members[: len(members) // 2]:
+                part.addfile(member, whole.extractfile(member) if member.isreg() else None)
+        put(sock, container, container_path, half, **kw)
+        raise RuntimeError("killed here")  # as if the process died with half of the data in the volume
+
+    monkeypatch.setattr(templates, "_put_archive", killed)
+    result = await up(stack.project, stack.project.plan(provider="docker"), progress=lambda s, p, d: stack.events.append((s, p, d)), check=False)
+    assert not result.ok
+    assert docker_cli("inspect", "-f", "{{.State.Status}}", f"omnitron-{stack.name}-dev-db").strip() == "created"
+    monkeypatch.setattr(templates, "_put_archive", put)
+    stack.events.clear()
+    await stack.up()
+    assert any("stopped while it filled data volume" in detail for _, _, detail in stack.events) and stack.seeded()
+    with stack.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM pg_class").fetchone()[0] > 300
+
+
 async def test_down_with_volumes_removes_a_seeding_container_a_killed_up_left_behind(stacks: list[Stack], tmp_path: Path, image: str) -> None:
     """An ``up`` killed while seeding leaves the never-started seeding container holding the volume."""
     import subprocess

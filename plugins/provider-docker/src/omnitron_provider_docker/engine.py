@@ -177,6 +177,11 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
                 with client.docker_errors(f"service {svc.name}: unpausing"):
                     await self._call("POST", f"/containers/{current['Id']}/unpause")
                 return await self._state(current["Id"], svc.name)
+            if state == "created" and (volume := self._copy_cut_short(svc.name)) is not None:
+                self.ctx.progress(svc.name, "creating", f"an earlier run stopped while it filled data volume {volume} from the template: making it again")
+                await self._remove_container(current["Id"], what=f"service {svc.name}: removing the container of the unfinished copy")
+                await self._remove_seeded_volume(svc.name, volume)
+                return await self._create(spec)
             if same and state in ("created", "exited"):
                 self.ctx.progress(svc.name, "starting", "starting the stopped container")
                 await self._start(current["Id"], svc.name, spec.stdin)

@@ -165,12 +165,16 @@ class ResourcesMixin:
             if owner.get(LABEL_PROJECT) != self.ctx.project or owner.get(LABEL_STACK) != self.ctx.stack:
                 continue
             await self._remove_seeding_leftovers(vol["Name"])
-            with client.docker_errors(f"removing volume {vol['Name']}"):
-                try:
-                    await self._call("DELETE", f"/volumes/{quote(vol['Name'], safe='')}")
-                except client.ApiError as exc:
-                    if exc.status != 404:
-                        raise
+            await self._remove_volume(vol["Name"], what=f"removing volume {vol['Name']}")
+
+    async def _remove_volume(self, name: str, *, what: str) -> None:
+        """Remove the volume ``name`` (already gone: nothing to do)."""
+        with client.docker_errors(what):
+            try:
+                await self._call("DELETE", f"/volumes/{quote(name, safe='')}")
+            except client.ApiError as exc:
+                if exc.status != 404:
+                    raise
 
     async def _remove_seeding_leftovers(self, volume: str) -> None:
         """Remove the never-started container that seeds ``volume`` from a data template, if an ``up`` killed

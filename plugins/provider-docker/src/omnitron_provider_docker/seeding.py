@@ -40,6 +40,7 @@ class SeedingMixin:
     _new_volumes: set[str]
     _builds: dict[str, threading.Thread]
     _abort_builds: threading.Event
+    # from the other parts: _remove_volume()
 
     def _data_template(self, spec: RuntimeSpec) -> DataTemplate | None:
         """The preset's template when it may stand in for the image's initialisation of this service (no I/O)."""
@@ -108,6 +109,17 @@ class SeedingMixin:
             self.ctx.state.delete_record(self.ctx.stack, PENDING_RECORDS, service)
         else:
             self.ctx.state.put_record(self.ctx.stack, PENDING_RECORDS, service, {"volume": volume})
+
+    def _copy_cut_short(self, service: str) -> str | None:
+        """The volume of ``service`` a killed run was filling from the template, when its container is created and
+        never started (call it only then: the copy into it may be partial), or ``None``."""
+        record = self.ctx.state.get_record(self.ctx.stack, PENDING_RECORDS, service) if self.ctx.state is not None else None
+        return record.get("volume") if record else None
+
+    async def _remove_seeded_volume(self, service: str, volume: str) -> None:
+        """Remove ``volume``, seeded and never adopted: it holds the template's data and nothing else."""
+        await self._remove_volume(volume, what=f"service {service}: removing data volume {volume} (its copy from the template was cut short)")
+        self._pending(service, None)
 
     async def _finish_adoption(self, spec: RuntimeSpec, state: Any) -> None:
         """Set the credentials of a volume seeded by a run killed before it did (the data holds nothing else yet)."""
