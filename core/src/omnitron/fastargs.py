@@ -48,9 +48,23 @@ def parse(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def _split(argv: list[str]) -> tuple[list[str] | None, dict[str, Any]]:
+def parse_up(argv: list[str]) -> dict[str, Any] | None:
+    """The options of an ``infra up`` command line (``--project``, ``--stack``, ``--provider``, ``--json``, ``--no-daemon``,
+    each at most once), as :func:`omnitron.cli.infra_up.up` takes them; ``None`` for any other command line."""
+    words, opts = _split(argv, provider=True)
+    if words != ["infra", "up"] or "command" in opts:
+        return None
+    return {"project": opts.get("project"), "stack": opts.get("stack"), "provider": opts.get("provider"),
+            "json": bool(opts.get("json")), "no_daemon": bool(opts.get("noDaemon"))}
+
+
+_VALUED = {"--project": "project", "-p": "project", "--stack": "stack", "-s": "stack"}
+
+
+def _split(argv: list[str], *, provider: bool = False) -> tuple[list[str] | None, dict[str, Any]]:
     words: list[str] = []
     opts: dict[str, Any] = {}
+    valued = {**_VALUED, "--provider": "provider"} if provider else _VALUED
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -58,17 +72,20 @@ def _split(argv: list[str]) -> tuple[list[str] | None, dict[str, Any]]:
             opts["command"] = argv[i + 1 :]
             break
         name, eq, value = arg.partition("=")
-        if name in ("--project", "-p", "--stack", "-s"):
+        if name in valued:
             if not eq:
                 i += 1
                 if i >= len(argv):
                     return None, {}
                 value = argv[i]
-            opts["project" if name in ("--project", "-p") else "stack"] = value
-        elif arg == "--json":
-            opts["json"] = True
-        elif arg == "--no-daemon":
-            opts["noDaemon"] = True
+            if provider and (valued[name] in opts or not value or value.startswith("-")):
+                return None, {}  # repeated, empty or a missing value: the normal command line says what is wrong
+            opts[valued[name]] = value
+        elif arg in ("--json", "--no-daemon"):
+            key = "json" if arg == "--json" else "noDaemon"
+            if provider and key in opts:
+                return None, {}
+            opts[key] = True
         elif arg.startswith("-"):
             return None, {}
         else:
