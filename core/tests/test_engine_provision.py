@@ -363,6 +363,21 @@ async def test_a_preset_that_allows_it_gets_its_allocations_made_at_once(omnitro
         assert sorted(r["app"] for r in state.allocations("dev")) == ["admin", "jobs", "web"]
 
 
+async def test_an_app_gets_the_allocation_it_declares_now_not_one_recorded_under_an_earlier_name(omnitron_project, register_plugin, procs):
+    """A database the app was given before its ``name`` changed stays recorded (its data is kept), but the app's env
+    (``run``, ``infra env``, ``infra plan``) names the one its request names now, whatever the names' order."""
+    from omnitron.env import render_plan_env
+
+    project = meeting_project(omnitron_project, register_plugin, ("web",))
+    plan = project.plan()
+    await up(project, plan)
+    with StateStore(project.state_dir) as state:
+        state.put_allocation("dev", "db", "web", "database", "zz_before_rename", {"database": "zz_before_rename"})
+    async with Session(project, plan) as session:
+        assert app_env(session, "web")["MEET_DB"] == "web_db"
+    assert render_plan_env(project, plan)["web"]["MEET_DB"] == "web_db"
+
+
 async def test_a_failed_concurrent_allocation_fails_the_service_and_the_others_are_kept(omnitron_project, register_plugin, procs):
     project = meeting_project(omnitron_project, register_plugin, ("web", "broken", "jobs"))
     with pytest.raises(ProvisionError, match="service db: cannot make database broken$"):

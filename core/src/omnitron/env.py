@@ -75,7 +75,7 @@ def render_plan_env(project: Project, plan: Plan, *, show_secrets: bool = False)
 
         secret = resolver_for(project)
     facts = recorded_facts(project.state_dir, plan.stack)
-    allocations = recorded_allocations(project.state_dir, plan.stack)
+    allocations = recorded_allocations(project.state_dir, plan.stack, plan.allocation_requests())
     ports = recorded_app_ports(project.state_dir, plan.stack)
     shared: dict[tuple[str, str, bool], str] = {}
     return {name: render_app_env(plan, name, renderer, secret=secret, facts=facts, allocations=allocations.get(name), app_ports=ports.get(name), shared=shared) for name in plan.apps}

@@ -222,6 +222,10 @@ class Plan(PlanModel):
             stack.extend(self.service(name).depends_on)
         return [s for s in self.services if s.name in wanted]
 
+    def allocation_requests(self) -> list[AllocationRequest]:
+        """Every app's allocation requests."""
+        return [a for app in self.apps.values() for a in app.allocations]
+
 
 def context_for(
     svc: PlannedService | None,

@@ -57,7 +57,7 @@ def plan_document(loaded, envs: dict[str, dict[str, str]]) -> dict:
         preset = presets.get(svc.preset) if svc.preset else None
         if preset is not None:
             dumped["config"] = preset.config_model.model_validate(svc.config).model_dump(mode="json", by_alias=True)
-    recorded = recorded_allocations(loaded.project.state_dir, plan.stack)
+    recorded = recorded_allocations(loaded.project.state_dir, plan.stack, plan.allocation_requests())
     for name, app in data["apps"].items():
         app["renderedEnv"] = envs[name]
         for allocation in app["allocations"]:

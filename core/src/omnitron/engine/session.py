@@ -175,4 +175,5 @@ class Session:
 
     def allocations_for(self, app: str) -> dict[str, dict[str, str]]:
         """Service -> ``${alloc:KEY}`` values recorded for ``app`` in this stack."""
-        return self.state.app_allocations(self.plan.stack, app)
+        planned = self.plan.apps[app].allocations if app in self.plan.apps else ()
+        return self.state.app_allocations(self.plan.stack, app, planned)

@@ -79,7 +79,8 @@ def check_runtime_templates(ctx: PlanContext, plan: Plan, svc: PlannedService) -
 def check_app_env(ctx: PlanContext, plan: Plan, app: AppPlan, checked: set[tuple[str, str]] | None = None) -> None:
     """Render ``app``'s env (masked); services a value depends on (``ctx.needs``) become services the app uses.
 
-    An error in the app's own ``env`` names ``omnitron.env.VAR`` in the app's config file.
+    An error in the app's own ``env`` names ``omnitron.env.VAR`` in the app's config file; one in the ``env`` a
+    service declares names that service's ``env.VAR`` where it is declared.
 
     :param checked: ``(service, template)`` pairs that render alike for every app
         (:meth:`~omnitron.templating.Renderer.service_only`, no app-owned secrets or allocations), rendered
@@ -102,9 +103,13 @@ def check_app_env(ctx: PlanContext, plan: Plan, app: AppPlan, checked: set[tuple
         try:
             ctx.renderer.render(binding.template, context, variable=var, mask_secrets=True)
         except TemplateError as exc:
-            if binding.service is not None:
+            if binding.service is None:
+                raise TemplateError(exc.message, file=ctx.app_file(ctx.project.apps[app.name]), path=f"omnitron.env.{var}") from None
+            decl = ctx.decls.get(binding.service)
+            if decl is None:
                 raise
-            raise TemplateError(exc.message, file=ctx.app_file(ctx.project.apps[app.name]), path=f"omnitron.env.{var}") from None
+            path = f"{decl.path}.env.{var}" if var in decl.entry.env else decl.path
+            raise TemplateError(exc.message, file=decl.file, path=path) from None
         app.services.extend(sorted(n for n in context.needs if n not in app.services and n != binding.service))
         if reuse is not None:
             checked.add(reuse)

@@ -19,8 +19,9 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from ..errors import OmnitronError
 from .addresses import AddressesMixin
@@ -101,12 +102,14 @@ class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, Readi
             for s, a, k, n, v in self._conn.execute(sql + " ORDER BY service, kind, name", args)
         ]
 
-    def app_allocations(self, stack: str, app: str) -> dict[str, dict[str, str]]:
-        """Service -> the ``${alloc:KEY}`` values recorded for ``app`` in ``stack`` (as strings)."""
-        out: dict[str, dict[str, str]] = {}
-        for row in self.allocations(stack, app):
-            out.setdefault(row["service"], {}).update({k: str(v) for k, v in row["values"].items()})
-        return out
+    def app_allocations(self, stack: str, app: str, planned: Iterable[Any] = ()) -> dict[str, dict[str, str]]:
+        """Service -> the ``${alloc:KEY}`` values recorded for ``app`` in ``stack`` (as strings).
+
+        :param planned: the app's allocation requests in the current plan (``kind``, ``service``, ``name``): a
+            recorded one of the same kind on the same service under another name (a database the app was given
+            before its ``name`` changed) is left out, so the app gets the one it declares now.
+        """
+        return _values_by_service(current_allocations(self.allocations(stack, app), planned))
 
     def allocate_index(self, stack: str, service: str, owner: str, *, start: int, limit: int, reserved: set[int] = frozenset()) -> int:
         """A stable index in ``[start, limit)`` for ``owner``; the same one on every call.
@@ -163,15 +166,32 @@ class StateStore(RecordsMixin, EndpointsMixin, FactsMixin, AddressesMixin, Readi
         return row[0] if row and row[0] is not None else None
 
 
-def recorded_allocations(state_dir: Path, stack: str) -> dict[str, dict[str, dict[str, str]]]:
-    """App -> service -> the ``${alloc:...}`` values recorded for ``stack`` (a Redis index, a bucket); ``{}`` before the first ``up``."""
+def current_allocations(rows: Iterable[dict], planned: Iterable[Any]) -> list[dict]:
+    """``rows`` (:meth:`StateStore.allocations`) without those a planned request replaces: one of the same app,
+    service and kind under another name."""
+    wanted = {(r.app, r.service, r.kind): r.name for r in planned}
+    return [row for row in rows if wanted.get((row["app"], row["service"], row["kind"]), row["name"]) == row["name"]]
+
+
+def _values_by_service(rows: Iterable[dict]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for row in rows:
+        out.setdefault(row["service"], {}).update({k: str(v) for k, v in row["values"].items()})
+    return out
+
+
+def recorded_allocations(state_dir: Path, stack: str, planned: Iterable[Any] = ()) -> dict[str, dict[str, dict[str, str]]]:
+    """App -> service -> the ``${alloc:...}`` values recorded for ``stack`` (a Redis index, a bucket); ``{}`` before the first ``up``.
+
+    :param planned: allocation requests of the current plan (see :meth:`StateStore.app_allocations`).
+    """
     if not (state_dir / "state.db").exists():
         return {}
-    out: dict[str, dict[str, dict[str, str]]] = {}
+    out: dict[str, list[dict]] = {}
     with StateStore(state_dir) as state:
-        for row in state.allocations(stack):
-            out.setdefault(row["app"], {}).setdefault(row["service"], {}).update({k: str(v) for k, v in row["values"].items()})
-    return out
+        for row in current_allocations(state.allocations(stack), planned):
+            out.setdefault(row["app"], []).append(row)
+    return {app: _values_by_service(rows) for app, rows in out.items()}
 
 
 def recorded_facts(state_dir: Path, stack: str) -> dict[str, dict[str, str]]:
