@@ -55,7 +55,7 @@ def parse_up(argv: list[str]) -> dict[str, Any] | None:
     if words != ["infra", "up"] or "command" in opts:
         return None
     return {"project": opts.get("project"), "stack": opts.get("stack"), "provider": opts.get("provider"),
-            "json": bool(opts.get("json")), "no_daemon": bool(opts.get("noDaemon"))}
+            "as_json": bool(opts.get("json")), "no_daemon": bool(opts.get("noDaemon"))}
 
 
 _VALUED = {"--project": "project", "-p": "project", "--stack": "stack", "-s": "stack"}

@@ -20,7 +20,7 @@ NoDaemonOpt = Annotated[bool, Parameter(name="--no-daemon", negative="", help="D
 
 def up_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False, no_daemon: NoDaemonOpt = False) -> int:
     """Provision the stack's infrastructure: start what is missing, wait for health, prepare, allocate; then start the daemon."""
-    return up(project=project, stack=stack, provider=provider, json=json, no_daemon=no_daemon)
+    return up(project=project, stack=stack, provider=provider, as_json=json, no_daemon=no_daemon)
 
 
 def _stop_daemon_if_idle(loaded: Any) -> str | None:

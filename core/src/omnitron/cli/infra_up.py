@@ -96,7 +96,7 @@ def _print_up(out: Any, result: Any) -> int:
     return 0
 
 
-def up(*, project: Any = None, stack: str | None = None, provider: str | None = None, json: bool = False, no_daemon: bool = False) -> int:
+def up(*, project: Any = None, stack: str | None = None, provider: str | None = None, as_json: bool = False, no_daemon: bool = False) -> int:
     """Provision the stack's infrastructure: start what is missing, wait for health, prepare, allocate; then start the daemon."""
     from ..usecases import bring_up
 
@@ -107,10 +107,10 @@ def up(*, project: Any = None, stack: str | None = None, provider: str | None = 
         results.append(await bring_up(loaded, progress=progress))
         return results[-1]
 
-    code = _provision(loaded, work, json=json)
+    code = _provision(loaded, work, json=as_json)
     if code == 0 and results and loaded.inputs is not None:
         _remember(loaded, stack, up_warnings=results[-1].warnings)
-    _keep_daemon(loaded, no_daemon=no_daemon, json=json)
+    _keep_daemon(loaded, no_daemon=no_daemon, json=as_json)
     return code
 
 
