@@ -86,7 +86,7 @@ class DaemonProject:
         self.env.pop("OMNITRON_PLUGINS", None)
         self.write(services, apps=apps, **eco)
 
-    def write(self, services: dict[str, Any], *, apps: dict[str, dict[str, Any]] | None = None, **eco: Any) -> None:
+    def write(self, services: dict[str, Any], *, apps: dict[str, dict[str, Any]] | None = None, overrides: dict[str, Any] | None = None, **eco: Any) -> None:
         apps = apps or {}
         for app, config in apps.items():
             cfg = self.root / "apps" / app / "config" / "default.json"
@@ -95,7 +95,7 @@ class DaemonProject:
         data = {
             "project": self.name, "reconcileInterval": "1s", "reconcileBackoff": "1s", **eco,
             "apps": [{"name": a} for a in apps], "infrastructure": {"services": services},
-            "stacks": {"dev": {"portOffsets": self.offset, "provider": self.provider}},
+            "stacks": {"dev": {"portOffsets": self.offset, "provider": self.provider, "serviceOverrides": overrides or {}}},
         }
         path = self.root / "omnitron.config.py"
         tmp = path.with_suffix(".tmp")

@@ -150,6 +150,23 @@ def test_fast_paths_answer_through_the_daemon(project):
     assert "checked by the daemon" in project.ok("infra", "up")
 
 
+def test_up_through_the_daemon_checks_a_server_omnitron_does_not_run(project):
+    """The passes do not watch an external server, so the daemon never calls a stack with one up to date: up checks it."""
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        search = {"ports": {"http": 9200}, "healthCheck": {"tcp": {"port": "http"}, "timeout": "200ms"}, "startupTimeout": "1s", "docker": {"image": BASE_IMAGE}}
+        project.write({"worker": sleeper(), "search": search}, apps={}, overrides={"search": {"external": {"host": "127.0.0.1", "ports": {"http": server.getsockname()[1]}}}})
+        project.ok("infra", "up")
+        wait_for(lambda: answering(project), 30, "the daemon answering")
+        project.ok("infra", "reconcile")
+    up = project("infra", "up")  # the server is gone
+    assert up.returncode == 1 and "checked by the daemon" not in up.stdout, up.stdout + up.stderr
+    assert "service search did not become healthy" in up.stdout + up.stderr
+
+
 def test_sigterm_stops_it_within_5_seconds_in_the_middle_of_a_repair(project):
     """A repair waiting for a service that never becomes healthy (a 60 s startupTimeout) does not hold the daemon up."""
     stuck = {"docker": {"image": BASE_IMAGE, "command": sleeper()["docker"]["command"]}, "healthCheck": {"command": {"exec": ["false"]}, "timeout": "1s"}, "startupTimeout": "60s"}

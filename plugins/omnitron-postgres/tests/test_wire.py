@@ -125,7 +125,7 @@ def test_up_and_status_never_import_psycopg_and_a_missing_database_is_still_made
     (tmp_path / "apps" / "web" / "config").mkdir(parents=True)
     (tmp_path / "apps" / "web" / "config" / "default.json").write_text(json.dumps({"omnitron": {"database": True}}))
     env = {**os.environ, "OMNITRON_PLUGINS": "postgres", "OMNITRON_PROJECT": str(tmp_path)}
-    assert modules_imported_by(["secret", "set", "shop/dev/db/password", server.password], env=env)[0] == 0
+    assert modules_imported_by(["secret", "set", "--", "shop/dev/db/password", server.password], env=env)[0] == 0
     dsn = dict(host=server.host, port=server.port, user=server.user, password=server.password, autocommit=True)
 
     def extensions(dbname: str) -> list:

@@ -103,7 +103,7 @@ def test_up_and_status_on_a_redis_never_import_the_client_library(server, tmp_pa
     (tmp_path / "apps" / "web" / "config").mkdir(parents=True)
     (tmp_path / "apps" / "web" / "config" / "default.json").write_text(json.dumps({"omnitron": {"redis": True}}))
     env = {**os.environ, "OMNITRON_PLUGINS": "redis", "OMNITRON_PROJECT": str(tmp_path)}
-    code, _ = modules_imported_by(["secret", "set", "shop/dev/cache/password", server.password], env=env)
+    code, _ = modules_imported_by(["secret", "set", "--", "shop/dev/cache/password", server.password], env=env)
     assert code == 0
     for argv in (["infra", "up", "--json"], ["infra", "status", "--json"]):
         code, imported = modules_imported_by(argv, env=env)

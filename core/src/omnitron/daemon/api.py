@@ -228,8 +228,11 @@ async def _noop(daemon: Daemon, stack: Any) -> web.Response:
     async with Session(keeper.stack.project, keeper.stack.plan) as session:
         obs = await observe(session, keeper)
         waiting = session.state.waiting(keeper.name)
-    if not obs.noop or waiting:
+        # a server omnitron does not run is judged only by the full up's gate (the passes do not watch it)
+        unwatched = [s.name for s in keeper.stack.plan.services if not session.manages(s.provider)]
+    if not obs.noop or waiting or unwatched:
         reasons = [f"{r.service}: {r.action} ({r.reason})" for r in obs.repairs] + [f"{n}: orphan" for n in obs.orphans] + [f"{n}: waiting for {d}" for n, d in waiting.items()]
+        reasons += [f"{n}: not run by omnitron; up checks it" for n in unwatched]
         return _json({"ok": False, "noop": False, "reasons": reasons}, 409)
     services = {s.name: "ready" for s in keeper.stack.plan.services}
     return _json({"ok": True, "noop": True, "services": services, "seconds": round(time.monotonic() - started, 4)})
