@@ -113,3 +113,16 @@ def test_up_by_the_script_ends_a_config_error_in_one_line(env, tmp_path):
     assert done.code == 2, done
     assert "Traceback" not in done.err and len(done.err.strip().splitlines()) == 1, done.err
     assert "cyclopts" not in done.modules
+
+
+def test_an_option_before_up_is_refused_by_the_script_as_by_the_command_line(env, tmp_path, listening):
+    """``omnitron --project DIR infra up`` is not a command line cyclopts reads: the script does not run it either."""
+    from omnitron.testing import run_script
+
+    _project(tmp_path, listening)
+    cold = {**env, "OMNITRON_PLAN_CACHE": "off"}
+    for argv in (["--project", str(tmp_path), "infra", "up", "--no-daemon"], ["infra", "--json", "up", "--no-daemon", "-p", str(tmp_path)]):
+        done = run_script(argv, env=cold)
+        code, _ = modules_imported_by(argv, env=cold)
+        assert done.code == code == 2, (argv, done)
+        assert done.out == "" and "Unknown command" in done.err, done

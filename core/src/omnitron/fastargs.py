@@ -35,7 +35,7 @@ def quote(name: str) -> str:
 def parse(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
     """``(command, options)`` for a command line a fast path may answer, else ``None``."""
     words, opts = _split(argv)
-    if words is None:
+    if words is None or not _named_first(argv, words):
         return None
     if words[:2] == ["infra", "up"] and len(words) == 2 and not opts.get("json"):
         return "up", opts
@@ -52,10 +52,16 @@ def parse_up(argv: list[str]) -> dict[str, Any] | None:
     """The options of an ``infra up`` command line (``--project``, ``--stack``, ``--provider``, ``--json``, ``--no-daemon``,
     each at most once), as :func:`omnitron.cli.infra_up.up` takes them; ``None`` for any other command line."""
     words, opts = _split(argv, provider=True)
-    if words != ["infra", "up"] or "command" in opts:
+    if words != ["infra", "up"] or argv[:2] != words or "command" in opts:
         return None
     return {"project": opts.get("project"), "stack": opts.get("stack"), "provider": opts.get("provider"),
             "as_json": bool(opts.get("json")), "no_daemon": bool(opts.get("noDaemon"))}
+
+
+def _named_first(argv: list[str], words: list[str]) -> bool:
+    """Whether the command's name leads the command line (``infra up``, ``run``): the normal command line takes options only after it."""
+    named = 1 if words[:1] == ["run"] else 2
+    return argv[:named] == words[:named]
 
 
 _VALUED = {"--project": "project", "-p": "project", "--stack": "stack", "-s": "stack"}
