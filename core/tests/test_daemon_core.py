@@ -19,7 +19,7 @@ from _engine_support import ChildProcessPlugin, ChildProcessProvider, http_servi
 from omnitron.daemon import wire
 from omnitron.daemon.backoff import BackoffPolicy, ServiceWatch
 from omnitron.daemon.chores import PathWatcher, affected
-from omnitron.fastargs import parse
+from omnitron.fastargs import parse, parse_up
 from omnitron.daemon.keeper import StackKeeper
 from omnitron.daemon.reconcile import run_pass
 from omnitron.digests import env_fingerprint
@@ -40,9 +40,26 @@ pytestmark = pytest.mark.usefixtures("omnitron_isolated")
     (["run", "web", "--", "python", "-V"], ("run", {"app": "web", "command": ["python", "-V"]})),
     (["infra", "up", "--json"], None), (["infra", "status"], None), (["infra", "up", "--provider", "process"], None),
     (["run", "web", "extra"], None), (["infra", "up", "--project"], None), (["--help"], None), (["infra", "logs", "db"], None),
+    (["run", "--stack", "dev", "web"], ("run", {"app": "web", "stack": "dev"})),
+    (["--project", "/x", "infra", "up"], None), (["infra", "-p", "/x", "up"], None), (["--json", "infra", "status"], None), (["-s", "dev", "run", "web"], None),
 ])
 def test_the_fast_path_takes_only_the_commands_it_can_answer(argv, expected):
     assert parse(argv) == expected
+
+
+UP = {"project": None, "stack": None, "provider": None, "as_json": False, "no_daemon": False}
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["infra", "up"], UP),
+    (["infra", "up", "--provider=process", "--json", "-p", "/x", "--no-daemon", "-s", "dev"], {"project": "/x", "stack": "dev", "provider": "process", "as_json": True, "no_daemon": True}),
+    (["infra", "up", "--provider"], None), (["infra", "up", "--provider", "--json"], None), (["infra", "up", "--stack="], None),
+    (["infra", "up", "--json", "--json"], None), (["infra", "up", "-s", "a", "--stack", "b"], None), (["infra", "up", "--help"], None),
+    (["infra", "up", "-h"], None), (["infra", "up", "extra"], None), (["infra", "up", "--", "x"], None), (["infra", "up", "--json=true"], None),
+    (["--project", "/x", "infra", "up"], None), (["infra", "--json", "up"], None), (["infra", "status"], None),
+])
+def test_up_spelt_plainly_is_read_without_the_command_line_parser(argv, expected):
+    assert parse_up(argv) == expected
 
 
 def test_the_environment_fingerprint_covers_what_changes_a_plan():

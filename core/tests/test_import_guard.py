@@ -89,3 +89,40 @@ def test_the_checker_sees_what_a_command_imports(env):
     """The check itself can fail: a command that does import a heavy library is seen doing so."""
     code, imported = modules_imported_by(["config", "schema"], env=env)
     assert code == 0 and "pydantic" in imported
+
+
+def test_up_as_the_script_runs_it_builds_no_command_line_parser(env, tmp_path, listening):
+    """``infra up`` (with ``--provider``, ``--no-daemon``, plan cache off so it really plans) runs without cyclopts; other spellings still parse."""
+    _project(tmp_path, listening)
+    modules_imported_by(["secret", "set", "guard/token", "s3cret-value", "--project", str(tmp_path)], env=env)
+    cold = {**env, "OMNITRON_PLAN_CACHE": "off"}
+    for argv in (["infra", "up", "--no-daemon", "--provider", "auto", "--project", str(tmp_path)], ["infra", "up", "--json", "--no-daemon", f"--project={tmp_path}", "-s", "dev"]):
+        code, imported = modules_imported_by(argv, env=cold, script=True)
+        assert code == 0, argv
+        assert "pydantic" in imported and "anyio" in imported  # planned and provisioned
+        assert "cyclopts" not in imported, argv
+    code, imported = modules_imported_by(["infra", "up", "--no-daemon", "--provider", "auto", "--provider", "auto", "--project", str(tmp_path)], env=cold, script=True)
+    assert "cyclopts" in imported  # a repeated option is the normal command line's to judge
+
+
+def test_up_by_the_script_ends_a_config_error_in_one_line(env, tmp_path):
+    (tmp_path / "omnitron.config.py").write_text("from omnitron import define_ecosystem\n\necosystem = define_ecosystem({'project': 'bad', 'stacks': 3})\n")
+    from omnitron.testing import run_script
+
+    done = run_script(["infra", "up", "--no-daemon", "--project", str(tmp_path)], env={**env, "OMNITRON_PLAN_CACHE": "off"})
+    assert done.code == 2, done
+    assert "Traceback" not in done.err and len(done.err.strip().splitlines()) == 1, done.err
+    assert "cyclopts" not in done.modules
+
+
+def test_an_option_before_up_is_refused_by_the_script_as_by_the_command_line(env, tmp_path, listening):
+    """``omnitron --project DIR infra up`` is not a command line cyclopts reads: the script does not run it either."""
+    from omnitron.testing import run_script
+
+    _project(tmp_path, listening)
+    cold = {**env, "OMNITRON_PLAN_CACHE": "off"}
+    for argv in (["--project", str(tmp_path), "infra", "up", "--no-daemon"], ["infra", "--json", "up", "--no-daemon", "-p", str(tmp_path)]):
+        done = run_script(argv, env=cold)
+        code, _ = modules_imported_by(argv, env=cold)
+        assert done.code == code == 2, (argv, done)
+        assert done.out == "" and "Unknown command" in done.err, done

@@ -35,7 +35,7 @@ def quote(name: str) -> str:
 def parse(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
     """``(command, options)`` for a command line a fast path may answer, else ``None``."""
     words, opts = _split(argv)
-    if words is None:
+    if words is None or not _named_first(argv, words):
         return None
     if words[:2] == ["infra", "up"] and len(words) == 2 and not opts.get("json"):
         return "up", opts
@@ -48,9 +48,29 @@ def parse(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def _split(argv: list[str]) -> tuple[list[str] | None, dict[str, Any]]:
+def parse_up(argv: list[str]) -> dict[str, Any] | None:
+    """The options of an ``infra up`` command line (``--project``, ``--stack``, ``--provider``, ``--json``, ``--no-daemon``,
+    each at most once), as :func:`omnitron.cli.infra_up.up` takes them; ``None`` for any other command line."""
+    words, opts = _split(argv, provider=True)
+    if words != ["infra", "up"] or argv[:2] != words or "command" in opts:
+        return None
+    return {"project": opts.get("project"), "stack": opts.get("stack"), "provider": opts.get("provider"),
+            "as_json": bool(opts.get("json")), "no_daemon": bool(opts.get("noDaemon"))}
+
+
+def _named_first(argv: list[str], words: list[str]) -> bool:
+    """Whether the command's name leads the command line (``infra up``, ``run``): the normal command line takes options only after it."""
+    named = 1 if words[:1] == ["run"] else 2
+    return argv[:named] == words[:named]
+
+
+_VALUED = {"--project": "project", "-p": "project", "--stack": "stack", "-s": "stack"}
+
+
+def _split(argv: list[str], *, provider: bool = False) -> tuple[list[str] | None, dict[str, Any]]:
     words: list[str] = []
     opts: dict[str, Any] = {}
+    valued = {**_VALUED, "--provider": "provider"} if provider else _VALUED
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -58,17 +78,20 @@ def _split(argv: list[str]) -> tuple[list[str] | None, dict[str, Any]]:
             opts["command"] = argv[i + 1 :]
             break
         name, eq, value = arg.partition("=")
-        if name in ("--project", "-p", "--stack", "-s"):
+        if name in valued:
             if not eq:
                 i += 1
                 if i >= len(argv):
                     return None, {}
                 value = argv[i]
-            opts["project" if name in ("--project", "-p") else "stack"] = value
-        elif arg == "--json":
-            opts["json"] = True
-        elif arg == "--no-daemon":
-            opts["noDaemon"] = True
+            if provider and (valued[name] in opts or not value or value.startswith("-")):
+                return None, {}  # repeated, empty or a missing value: the normal command line says what is wrong
+            opts[valued[name]] = value
+        elif arg in ("--json", "--no-daemon"):
+            key = "json" if arg == "--json" else "noDaemon"
+            if provider and key in opts:
+                return None, {}
+            opts[key] = True
         elif arg.startswith("-"):
             return None, {}
         else:

@@ -190,13 +190,31 @@ def _replayable(argv: list[str]) -> bool:
 
 
 def _run(argv: list[str]) -> int:
-    from ..errors import OmnitronError
-
     _register_optional()
     if _wants_plugin_commands(argv):
         _register_plugin_commands()
+    return _guarded(lambda: _build()["app"](argv, result_action="return_value", exit_on_error=False, print_error=False), argv)
+
+
+def run_up(options: dict[str, Any]) -> int:
+    """``omnitron infra up`` with ``options`` already read (:func:`omnitron.fastargs.parse_up`): no cyclopts, the same endings."""
+    from pathlib import Path
+
+    from .infra_up import up
+
+    project = options.get("project")
+    return _guarded(lambda: up(**{**options, "project": Path(project) if project is not None else None}), ["infra", "up"])
+
+
+def _guarded(call: Any, argv: list[str]) -> int:
+    """``call()``'s exit code; a user's mistake, Ctrl-C or a closed pipe ends as one line (or none), never a traceback.
+
+    :param argv: the command line ``call`` parses, for the wording of a usage error.
+    """
+    from ..errors import OmnitronError
+
     try:
-        result = _build()["app"](argv, result_action="return_value", exit_on_error=False, print_error=False)
+        result = call()
     except OmnitronError as exc:
         print(f"omnitron: {exc}", file=sys.stderr)
         return exc.exit_code
