@@ -20,7 +20,7 @@ from omnitron.engine.gate import HealthPolicy, checks_for
 from omnitron.engine.monitor import HealthMonitor
 from omnitron.engine.progress import Timeline
 from omnitron.engine.session import Session
-from omnitron.errors import ConfigError, PluginError, ProvisionError
+from omnitron.errors import ConfigError, PluginError, ProvisionError, StartupTimeout
 from omnitron.secrets.resolve import backend_for
 from omnitron.state import StateStore
 
@@ -157,13 +157,29 @@ class SlowStartProvider(ChildProcessProvider):
         import anyio
 
         await anyio.sleep(spec.service.startup_timeout_ms / 1000)
-        raise ProvisionError(f"service {spec.service.name}: not listening after {spec.service.startup_timeout_ms / 1000:g}s")
+        raise StartupTimeout(f"service {spec.service.name}: not listening after {spec.service.startup_timeout_ms / 1000:g}s")
 
 
 class SlowStartPlugin:
     @hookimpl
     def omnitron_add_providers(self):
         return [SlowStartProvider]
+
+
+class LateRefusalProvider(ChildProcessProvider):
+    """Takes longer than the service's startupTimeout (a slow image pull, say), then fails for a reason that is no timeout."""
+
+    async def ensure(self, spec):
+        import anyio
+
+        await anyio.sleep(spec.service.startup_timeout_ms / 1000 * 1.2)
+        raise ProvisionError(f"service {spec.service.name}: image example/api:1 not found")
+
+
+class LateRefusalPlugin:
+    @hookimpl
+    def omnitron_add_providers(self):
+        return [LateRefusalProvider]
 
 
 async def test_a_provider_that_waits_out_the_startup_timeout_names_status_and_startup_timeout(omnitron_project, register_plugin):
@@ -175,6 +191,18 @@ async def test_a_provider_that_waits_out_the_startup_timeout_names_status_and_st
     assert "service api: not listening after 0.3s" in message
     assert "`omnitron infra status --stack dev`" in message
     assert "raise startupTimeout (now 0.3s) of service api" in message
+    assert message.count("startupTimeout") == 1
+
+
+async def test_a_provider_failing_late_for_another_reason_gets_no_startup_timeout_hint(omnitron_project, register_plugin):
+    """Only a :class:`StartupTimeout` is worded as one: an error that merely came after a long time is reported as it is."""
+    register_plugin(LateRefusalPlugin(), name="late-refusal")
+    project = omnitron_project.write(eco({"api": {**http_service(free_port()), "startupTimeout": "300ms"}}))
+    with pytest.raises(ProvisionError) as err:
+        await up(project, project.plan())
+    message = str(err.value)
+    assert "service api: image example/api:1 not found" in message
+    assert "startupTimeout" not in message and "infra status" not in message, message
 
 
 async def test_a_service_that_dies_fails_at_once_not_after_its_timeout(omnitron_project, procs):

@@ -46,7 +46,8 @@ Groups:
   :func:`parse_size`, :func:`parse_duration`, :func:`format_validation_error` (a pydantic error as one
   :class:`ConfigError` line);
 - errors: :class:`OmnitronError`, :class:`ConfigError`, :class:`PlanError`,
-  :class:`TemplateError`, :class:`PluginError`, :class:`ProvisionError`, :class:`SecretError`;
+  :class:`TemplateError`, :class:`PluginError`, :class:`ProvisionError`, :class:`SecretError`,
+  :class:`StartupTimeout` (a provider's wait for a service it started ran out of its ``startupTimeout``);
 - commands: :class:`CommandSpec`, the shared options :data:`ProjectOpt`,
   :data:`StackOpt`, :data:`JsonOpt`, :data:`ProviderOpt`, :func:`print_json`,
   :func:`completes` (a shell completer of the project's apps, services, stacks, backups),
@@ -163,6 +164,7 @@ _EXPORTS: dict[str, str] = {
     "TemplateError": "errors:TemplateError",
     "PluginError": "errors:PluginError",
     "ProvisionError": "errors:ProvisionError",
+    "StartupTimeout": "errors:StartupTimeout",
     "SecretError": "errors:SecretError",
     # commands
     "CommandSpec": "cli_registry:CommandSpec",

@@ -68,6 +68,15 @@ class ProvisionError(OmnitronError):
     exit_code = 1
 
 
+class StartupTimeout(ProvisionError):
+    """A provider's wait for a service it started ran out of the service's ``startupTimeout``.
+
+    Providers (and process recipes) raise it in their own words ("not listening after 30s"); the engine then
+    adds, once, what to do next: look at the service, or give it a longer ``startupTimeout``. Any other error
+    is reported as it is, however long it took to come.
+    """
+
+
 class BackupError(OmnitronError):
     """A backup cannot be made, found, trusted (a checksum differs) or restored."""
 

@@ -214,8 +214,8 @@ class ProcessRecipe(ABC):
 
 
 async def wait_for_ports(run: ProcessRun) -> None:
-    """Poll ``run``'s ports until each accepts a TCP connection; fail if the process exits or the startup timeout passes."""
-    from .errors import ProvisionError
+    """Poll ``run``'s ports until each accepts a TCP connection; fail if the process exits or (:class:`~omnitron.errors.StartupTimeout`) the startup timeout passes."""
+    from .errors import ProvisionError, StartupTimeout
     from .poll import attempts
 
     host = "127.0.0.1" if run.bind_address in ("0.0.0.0", "", "*") else ("::1" if run.bind_address == "::" else run.bind_address)
@@ -229,7 +229,7 @@ async def wait_for_ports(run: ProcessRun) -> None:
         if not run.is_running():
             raise ProvisionError(f"service {run.name}: the process exited while starting: {run.log_tail() or 'no output'} (log: {run.log_path})")
     ports = ", ".join(f"{n}={p}" for n, p in sorted(pending.items()))
-    raise ProvisionError(f"service {run.name}: not listening on {host} ({ports}) after {run.startup_timeout:g}s; log: {run.log_path}")
+    raise StartupTimeout(f"service {run.name}: not listening on {host} ({ports}) after {run.startup_timeout:g}s; log: {run.log_path}")
 
 
 def _accepts(host: str, port: int) -> bool:

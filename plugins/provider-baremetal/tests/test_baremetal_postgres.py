@@ -86,6 +86,7 @@ async def test_none_healthy_lists_every_server_with_its_last_probe(omnitron_proj
     assert "service db: no healthy server (static discovery (2 servers)): " in message
     assert f"127.0.0.1:{first.port} (weight 2, servers.0): postgres 127.0.0.1:{first.port}: " in message
     assert f"127.0.0.1:{second.port} (weight 1, servers.1): postgres 127.0.0.1:{second.port}: " in message
+    assert "raise startupTimeout (now 0.3s) of service db" in message  # its wait ran out: the engine says what to do next
     assert "\n" not in message
 
 

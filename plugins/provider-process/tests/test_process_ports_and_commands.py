@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from omnitron.api import free_port, ProvisionError
+from omnitron.api import free_port, ProvisionError, StartupTimeout
 from omnitron.testing import PluginManager
 from omnitron_provider_process import ProcessProvider
 from omnitron_provider_process.paths import MAX_RUN_DIR, safe_name, service_paths, short_runtime_root
@@ -72,6 +72,19 @@ async def test_custom_command_service(env):
     assert rec.info["user"] is None, "only services that refuse root drop privileges"
     await provider.stop("web-static")
     assert group_gone(rec.pgid) and port_closed(port)
+
+
+async def test_a_command_that_never_listens_runs_out_of_its_startup_timeout(env):
+    """Waiting for its ports ends in a :class:`StartupTimeout` (the engine says what to do next), and nothing of it is left."""
+    port = free_port()
+    env.write({"infrastructure": {"services": {"idle": {
+        "ports": {"http": port}, "startupTimeout": "300ms",
+        "process": {"command": [sys.executable, "-c", "import time; time.sleep(60)"]},
+    }}}})
+    with pytest.raises(StartupTimeout) as exc:
+        await env.provider().ensure(env.runtime_spec("idle"))
+    assert f"service idle: not listening on 127.0.0.1 (http={port}) after 0.3s" in str(exc.value)
+    assert group_gone(env.record("idle").pgid)
 
 
 async def test_a_recycled_pid_is_not_taken_for_ours(env):

@@ -26,7 +26,9 @@ What a preset warns about (``ServiceHandle.warn``) is in :attr:`UpResult.warning
 
 A service's ``startupTimeout`` counts from when its provider has started it
 (pulling an image does not eat into it). A service its provider reports dead
-while omnitron waits fails at once.
+while omnitron waits fails at once. A provider whose own wait for the service
+runs out raises :class:`~omnitron.errors.StartupTimeout`, and the error says
+what to do next; any other error of the provider is reported as it is.
 
 Before anything starts, every provider must be installed and every host port
 free (or held by this stack's own service). Meanwhile each provider begins
@@ -41,7 +43,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import OmnitronError, ProvisionError
+from ..errors import OmnitronError, ProvisionError, StartupTimeout
 from ..tasks import task_group
 from .appports import ensure_app_ports
 from .gate import HealthPolicy, checks_for, not_ready_message, slow_start_hint, wait_healthy
@@ -309,12 +311,9 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
         await preset.materialise(handle)
     progress(svc.name, "starting", f"{svc.provider}")
     session.state.mark_service(session.plan.stack, svc.name, "starting", svc.spec_hash)
-    began = time.monotonic()
     try:
         outcome.state = await provider.ensure(runtime_spec(session, svc))
-    except OmnitronError as exc:  # a provider that waited out the startupTimeout says so in its own words
-        if time.monotonic() - began < svc.startup_timeout_ms / 1000 * 0.9 or "startupTimeout" in str(exc):
-            raise
+    except StartupTimeout as exc:  # the provider said why in its own words; what to do next is said here
         text = str(exc) if svc.name in str(exc) else f"service {svc.name}: {exc}"
         raise _NotHealthy(f"{text}. {slow_start_hint(svc, session.plan.stack)}") from None
     adopt(session.state, session.plan.stack, svc, outcome.state)

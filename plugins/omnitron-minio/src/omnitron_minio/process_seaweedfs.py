@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import ClassVar
 
-from omnitron.api import ProcessRun, ProvisionError, poll_attempts, wait_for_ports
+from omnitron.api import ProcessRun, ProvisionError, StartupTimeout, poll_attempts, wait_for_ports
 
 from .process import LOOPBACK, MARKER, NativeRecipe, give_to_service_user, read_marker, root_env, write_marker
 
@@ -199,7 +199,7 @@ async def wait_for_volume_server(run: ProcessRun, master: int) -> None:
                 pass
             if not run.is_running():
                 raise ProvisionError(f"service {run.name}: the process exited while starting: {run.log_tail() or 'no output'} (log: {run.log_path})")
-    raise ProvisionError(f"service {run.name}: no SeaweedFS volume server registered with its master after {run.startup_timeout:g}s; log: {run.log_path}")
+    raise StartupTimeout(f"service {run.name}: no SeaweedFS volume server registered with its master after {run.startup_timeout:g}s; log: {run.log_path}")
 
 
 def has_volume_server(status: dict) -> bool:

@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 
 import anyio
 
-from omnitron.api import ProcessRecipe, ProcessRun, ProvisionError
+from omnitron.api import ProcessRecipe, ProcessRun, ProvisionError, StartupTimeout
 
 from .config import server_args as config_server_args
 from .sql import Statement, Target, driver_errors, error_code, first_line, native_password_hash, quote_identifier
@@ -197,7 +197,7 @@ class MariadbRecipe(ProcessRecipe):
             if not run.is_running():
                 raise ProvisionError(f"service {run.name}: the server exited while starting: {run.log_tail() or 'no output'} (log: {run.log_path})")
             if time.monotonic() - started > run.startup_timeout:
-                raise ProvisionError(f"service {run.name}: the server did not accept connections on {socket} within {run.startup_timeout:g}s: {message} (log: {run.log_path})")
+                raise StartupTimeout(f"service {run.name}: the server did not accept connections on {socket} within {run.startup_timeout:g}s: {message} (log: {run.log_path})")
             await anyio.sleep(0.005 if time.monotonic() - started < 2 else 0.05)
 
 

@@ -37,7 +37,7 @@ from typing import ClassVar
 
 import anyio
 
-from omnitron.api import ProcessRecipe, ProcessRun, ProvisionError
+from omnitron.api import ProcessRecipe, ProcessRun, ProvisionError, StartupTimeout
 
 TEMPLATE_FORMAT = "1"
 """Bumped whenever the way templates are initialised changes."""
@@ -254,7 +254,7 @@ class PostgresRecipe(ProcessRecipe):
                 if not run.is_running():
                     raise ProvisionError(f"service {run.name}: postgres exited while starting: {run.log_tail() or message} (log: {run.log_path})") from None
                 if time.monotonic() > deadline:
-                    raise ProvisionError(f"service {run.name}: postgres did not accept connections within {run.startup_timeout:g}s: {message} (log: {run.log_path})") from None
+                    raise StartupTimeout(f"service {run.name}: postgres did not accept connections within {run.startup_timeout:g}s: {message} (log: {run.log_path})") from None
             # a connection attempt on a missing socket costs microseconds: poll often while a start is quick
             await anyio.sleep(0.002 if time.monotonic() - started < 2 else 0.05)
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
-from omnitron.api import ProcessRecipe, ProcessRun, ProvisionError, wait_for_ports
+from omnitron.api import ProcessRecipe, ProcessRun, ProvisionError, StartupTimeout, wait_for_ports
 
 from .config import TorConfig
 from .torrc import DATA_ROOT, OPTIONAL, Line, parse_args, relocate, torrc_text
@@ -85,7 +85,7 @@ class TorRecipe(ProcessRecipe):
             if not run.is_running():
                 raise ProvisionError(f"service {run.name}: tor exited while starting: {run.log_tail() or 'no output'} (log: {run.log_path})")
             if time.monotonic() - started > run.startup_timeout:
-                raise ProvisionError(f"service {run.name}: tor did not start within {run.startup_timeout:g}s; log: {run.log_path}")
+                raise StartupTimeout(f"service {run.name}: tor did not start within {run.startup_timeout:g}s; log: {run.log_path}")
             await anyio.sleep(0.005 if time.monotonic() - started < 2 else 0.05)
         config = TorConfig.model_validate(run.spec.service.config)
         if config.testing.disable_network:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from omnitron.api import ContainerState, ExecResult, ProvisionError, RuntimeSpec, poll_attempts
+from omnitron.api import ContainerState, ExecResult, ProvisionError, RuntimeSpec, StartupTimeout, poll_attempts
 
 from .backend import DiscoveryError, DiscoveryQuery, Server
 from .choice import Probed, candidates, choose, none_healthy, ranked
@@ -51,7 +51,7 @@ class BareMetalRunner(BareMetalProvider):
                 self.ctx.progress(svc.name, "waiting", none_healthy(probed, what))
         message = none_healthy(probed, what)
         if wait:
-            raise ProvisionError(f"service {svc.name}: {message}")
+            raise StartupTimeout(f"service {svc.name}: {message}")
         return self._state(spec, what, probed, None, message)
 
     async def _discover(self, backend: Any, query: DiscoveryQuery, origin: str) -> list[Server]:

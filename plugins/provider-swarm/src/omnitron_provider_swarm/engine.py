@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 
-from omnitron.api import ContainerState, ProviderContext, ProvisionError, RuntimeSpec, container_probes, poll_attempts
+from omnitron.api import ContainerState, ProviderContext, ProvisionError, RuntimeSpec, StartupTimeout, container_probes, poll_attempts
 
 from .body import service_body
 from .client import Engine
@@ -168,7 +168,7 @@ class SwarmEngineProvider(LogsMixin, ResourcesMixin, SwarmProvider):
             if status == "dead":
                 raise ProvisionError(f"service {name}: its swarm tasks cannot start: {error}")
             detail = waiting_for(tasks) or detail
-        raise ProvisionError(f"service {name}: no task of its current spec runs after {timeout:g}s (last: {detail})")
+        raise StartupTimeout(f"service {name}: no task of its current spec runs after {timeout:g}s (last: {detail})")
 
     # -- reading -------------------------------------------------------------------
 
