@@ -55,19 +55,28 @@ def test_wait_and_status_check_before_and_after_up(omnitron_project, omnitron_cl
 
 
 def test_wait_returns_once_a_service_comes_up(omnitron_project, omnitron_cli):
+    """No timing: the service answers 503 until it has been probed twice, so the wait must probe again and again."""
     port = free_port()
     project = omnitron_project.write(external(port))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Health)
-    thread = threading.Timer(0.6, server.serve_forever)
+    answers: list[int] = []
+
+    class _ComesUp(_Health):
+        def do_GET(self):
+            answers.append(503 if len(answers) < 2 else 200)
+            self.send_response(answers[-1])
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _ComesUp)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         result = omnitron_cli("infra", "wait", "--timeout", "20s", "--json", "--project", str(project.root))
     finally:
-        thread.join(0)
         server.shutdown()
         server.server_close()
     assert result.code == 0, result.out
-    assert result.json()["services"]["api"]["seconds"] >= 0.5
+    assert answers[:3] == [503, 503, 200], answers
+    assert result.json()["services"]["api"]["healthy"] is True
 
 
 def test_wait_rejects_an_unknown_service_and_a_bad_timeout(omnitron_project, omnitron_cli):
