@@ -392,3 +392,25 @@ async def test_a_later_command_finds_the_server_and_restarts_it_after_a_crash(en
     assert restarted.container_id != str(pid)
     with connect(port, env.password("db")) as conn:
         assert conn.execute("SELECT count(*) FROM survived").fetchone() == (0,)
+
+
+async def test_a_start_that_takes_the_spare_removes_what_a_killed_initialisation_left(tmp_path, monkeypatch):
+    """An ``up`` killed during ``initdb`` leaves ``.<data>.init-*`` beside the data directory; the next start takes
+    the ready spare copy (no initdb, no copy) and must still remove that sibling."""
+    from types import SimpleNamespace
+
+    from omnitron_postgres.process import PostgresRecipe
+
+    template = tmp_path / "template"
+    for part in ("data", "spare"):
+        (template / part).mkdir(parents=True)
+        (template / part / "PG_VERSION").write_text("15\n")
+    data = tmp_path / "project" / "db"
+    data.mkdir(parents=True)
+    abandoned = data.with_name(".db.init-0badf00d")
+    (abandoned / "base").mkdir(parents=True)
+    monkeypatch.setattr(PostgresRecipe, "template_dir", lambda self, run, user: template)
+    run = SimpleNamespace(data_dir=data, name="db", spec=SimpleNamespace(env={}, service=SimpleNamespace(config={})), log=lambda line: None)
+    await PostgresRecipe().initialise(run)
+    assert (data / "PG_VERSION").is_file() and not (template / "spare").exists()
+    assert not abandoned.exists()

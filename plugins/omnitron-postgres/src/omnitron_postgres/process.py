@@ -113,6 +113,7 @@ class PostgresRecipe(ProcessRecipe):
             raise ProvisionError(
                 f"service {run.name}: {run.data_dir} is not empty but holds no PostgreSQL cluster: move it away or delete it (`omnitron infra down --volumes`)"
             )
+        _remove_abandoned(run.data_dir)  # whichever way this start fills it, an earlier killed one may have left a sibling
         user = self.superuser(run)
         template = self.template_dir(run, user)
         if template is not None and (template / "data" / "PG_VERSION").is_file():
