@@ -182,12 +182,17 @@ class LateRefusalPlugin:
         return [LateRefusalProvider]
 
 
-async def test_a_provider_that_waits_out_the_startup_timeout_names_status_and_startup_timeout(omnitron_project, register_plugin):
-    register_plugin(SlowStartPlugin(), name="slow-start")
+async def _failed_up_of_api_with_a_short_startup_timeout(omnitron_project) -> str:
+    """The message of the error an ``up`` of one service ``api`` (startupTimeout 300ms) ends with."""
     project = omnitron_project.write(eco({"api": {**http_service(free_port()), "startupTimeout": "300ms"}}))
     with pytest.raises(ProvisionError) as err:
         await up(project, project.plan())
-    message = str(err.value)
+    return str(err.value)
+
+
+async def test_a_provider_that_waits_out_the_startup_timeout_names_status_and_startup_timeout(omnitron_project, register_plugin):
+    register_plugin(SlowStartPlugin(), name="slow-start")
+    message = await _failed_up_of_api_with_a_short_startup_timeout(omnitron_project)
     assert "service api: not listening after 0.3s" in message
     assert "`omnitron infra status --stack dev`" in message
     assert "raise startupTimeout (now 0.3s) of service api" in message
@@ -197,10 +202,7 @@ async def test_a_provider_that_waits_out_the_startup_timeout_names_status_and_st
 async def test_a_provider_failing_late_for_another_reason_gets_no_startup_timeout_hint(omnitron_project, register_plugin):
     """Only a :class:`StartupTimeout` is worded as one: an error that merely came after a long time is reported as it is."""
     register_plugin(LateRefusalPlugin(), name="late-refusal")
-    project = omnitron_project.write(eco({"api": {**http_service(free_port()), "startupTimeout": "300ms"}}))
-    with pytest.raises(ProvisionError) as err:
-        await up(project, project.plan())
-    message = str(err.value)
+    message = await _failed_up_of_api_with_a_short_startup_timeout(omnitron_project)
     assert "service api: image example/api:1 not found" in message
     assert "startupTimeout" not in message and "infra status" not in message, message
 
