@@ -311,3 +311,42 @@ async def test_an_env_with_a_secret_not_from_the_store_is_never_cached(omnitron_
     assert doc is not None and doc["apps"]["plain"] is not None  # the check can fail: a plain app is cached
     assert doc["apps"]["stamped"] is None
     assert "computed-secret-value" not in (project.state_dir / "plan-cache" / "dev.json").read_text()
+
+
+RACED = """\
+import os
+from omnitron import define_ecosystem
+
+here = os.path.dirname(__file__)
+with open(os.path.join(here, "port.txt")) as f:
+    port = int(f.read())
+if not os.path.exists(os.path.join(here, "saved")):  # a save of port.txt that lands after it was read, while the plan is made
+    open(os.path.join(here, "saved"), "w").close()
+    with open(os.path.join(here, "port.txt"), "w") as f:
+        f.write(str(port + 1))
+ecosystem = define_ecosystem(
+    project="raced",
+    infrastructure={"services": {"api": {"ports": {"main": 1}, "docker": {"image": "example/api:1"}}}},
+    stacks={"dev": {"serviceOverrides": {"api": {"external": {"host": "127.0.0.1", "ports": {"main": port}}}}}},
+)
+"""
+
+
+def test_a_file_saved_while_the_plan_is_made_from_it_is_not_taken_for_the_one_planned(omnitron_isolated, tmp_path, monkeypatch):
+    from omnitron.plancache.inputs import key_holds
+    from omnitron.usecases.loading import load_stack
+
+    monkeypatch.setenv("OMNITRON_PLUGINS", "")
+    monkeypatch.delenv("OMNITRON_PLAN_CACHE", raising=False)
+    (tmp_path / "omnitron.config.py").write_text(RACED)
+    (tmp_path / "port.txt").write_text("40001")
+    loaded = load_stack(tmp_path, record=True)
+    assert loaded.plan.service("api").ports["main"] == 40001  # planned from what was read
+    assert (tmp_path / "port.txt").read_text() == "40002"  # and saved since
+    assert loaded.inputs, "the plan was recorded"
+    assert str((tmp_path / "port.txt").resolve()) in loaded.inputs["files"]
+    assert not key_holds(loaded.inputs, loaded.project.state_dir, loaded.plan.stack)  # the next command plans again
+
+    again = load_stack(tmp_path, record=True)  # nothing is saved this time
+    assert again.plan.service("api").ports["main"] == 40002
+    assert key_holds(again.inputs, again.project.state_dir, again.plan.stack)

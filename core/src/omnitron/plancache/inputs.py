@@ -3,7 +3,9 @@
 Recording (:class:`Recorder`, full path only): while the config is evaluated
 and the stack planned, an audit hook (:func:`sys.addaudithook`, installed once
 and idle otherwise) notes every file opened for reading and every directory
-listed, and :class:`omnitron.run_inputs.EnvReads` notes every environment
+listed, each digested when it is first opened or listed, before it is read
+(a file saved while it is planned from is then keyed by what was there when
+the read began, so the next check sees the save and plans again), and :class:`omnitron.run_inputs.EnvReads` notes every environment
 variable read. Left out: the interpreter's and the environment's own files (below
 ``sys.prefix``/``sys.base_prefix``), code outside the project (installed
 software: :func:`software_fingerprint` covers it, by the distributions' names and versions, so source edited
@@ -61,8 +63,9 @@ class Recorder:
 
     def __init__(self, root: Path, excluded: list[Path] = ()) -> None:  # type: ignore[assignment]
         self.root = os.path.realpath(root)
-        self.files: set[str] = set()
-        self.dirs: set[str] = set()
+        self.files: dict[str, str] = {}  # path -> digest when first opened
+        self.dirs: dict[str, str] = {}  # directory -> digest of its names when first listed
+        self._digesting = False
         self._env = EnvReads()
         prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
         self._skip = tuple(os.path.join(os.path.realpath(p), "") for p in prefixes | {str(e) for e in excluded}) + _SYSTEM
@@ -102,17 +105,29 @@ class Recorder:
         return real
 
     def saw_file(self, path: str) -> None:
+        if self._digesting:
+            return  # the digest's own read
         found = self._relevant(path)
-        if found is not None:
-            self.files.add(found)
+        if found is not None and found not in self.files:
+            self._digesting = True
+            try:
+                self.files.update(digest_files([found]))
+            finally:
+                self._digesting = False
 
     def saw_dir(self, path: str) -> None:
+        if self._digesting:
+            return
         real = os.path.realpath(path)
         if real in {os.path.realpath(p or ".") for p in sys.path} or os.path.isfile(os.path.join(real, "__init__.py")):
             return  # the import system looking for modules (on sys.path, in a package)
         found = self._relevant(real)
-        if found is not None:
-            self.dirs.add(found)
+        if found is not None and found not in self.dirs:
+            self._digesting = True
+            try:
+                self.dirs.update(digest_dirs([found]))
+            finally:
+                self._digesting = False
 
 
 def source_of(path: str) -> str:
@@ -172,13 +187,18 @@ def plan_state(state_dir: Path, stack: str) -> str:
 
 
 def key_of(recorder: Recorder, project: Any, plan: Any) -> dict[str, Any]:
-    """The cache key of ``plan`` as ``project`` just made it while ``recorder`` listened (the full path, right after planning)."""
+    """The cache key of ``plan`` as ``project`` just made it while ``recorder`` listened (the full path, right after planning).
+
+    A file or directory the recorder saw keeps the digest taken before it was read; the plan's other
+    files (an app config that is absent, a mounted file planning did not open) are digested now."""
     from ..digests import env_fingerprint
 
     names = None if recorder.all_env else sorted(recorder.env)
+    unseen = sorted(p for p in set(project.planned_from(plan)) if p not in recorder.files and os.path.realpath(p) not in recorder.files)
+    files = {**digest_files(unseen), **recorder.files}
     return {
-        "files": digest_files(sorted(set(project.planned_from(plan)) | recorder.files)),
-        "dirs": digest_dirs(sorted(recorder.dirs)),
+        "files": dict(sorted(files.items())),
+        "dirs": dict(sorted(recorder.dirs.items())),
         "envNames": names,
         "env": env_digest(names),
         "fingerprint": env_fingerprint(),
