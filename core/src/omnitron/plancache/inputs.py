@@ -107,13 +107,7 @@ class Recorder:
     def saw_file(self, path: str) -> None:
         if self._digesting:
             return  # the digest's own read
-        found = self._relevant(path)
-        if found is not None and found not in self.files:
-            self._digesting = True
-            try:
-                self.files.update(digest_files([found]))
-            finally:
-                self._digesting = False
+        self._note(self.files, self._relevant(path), digest_files)
 
     def saw_dir(self, path: str) -> None:
         if self._digesting:
@@ -121,13 +115,17 @@ class Recorder:
         real = os.path.realpath(path)
         if real in {os.path.realpath(p or ".") for p in sys.path} or os.path.isfile(os.path.join(real, "__init__.py")):
             return  # the import system looking for modules (on sys.path, in a package)
-        found = self._relevant(real)
-        if found is not None and found not in self.dirs:
-            self._digesting = True
-            try:
-                self.dirs.update(digest_dirs([found]))
-            finally:
-                self._digesting = False
+        self._note(self.dirs, self._relevant(real), digest_dirs)
+
+    def _note(self, seen: dict[str, str], found: str | None, digest: Any) -> None:
+        """Digest ``found`` into ``seen`` the first time it is seen (its own reads are not noted)."""
+        if found is None or found in seen:
+            return
+        self._digesting = True
+        try:
+            seen.update(digest([found]))
+        finally:
+            self._digesting = False
 
 
 def source_of(path: str) -> str:
