@@ -257,8 +257,76 @@ async def test_a_seeded_volume_that_cannot_be_taken_over_is_initialised_as_usual
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
+def owner_of_data(stack: Stack) -> str:
+    return docker_cli("exec", f"omnitron-{stack.name}-dev-db", "stat", "-c", "%U:%G %a", "/var/lib/postgresql/data").strip()
+
+
+def owner_in_template(image: str) -> str:
+    """Owner, group and mode of the data directory as the image's initialisation left it in the template."""
+    return docker_cli("run", "--rm", "--network", "none", "--entrypoint", "stat", template_id(image), "-c", "%U:%G %a", templates.TEMPLATE_ROOT).strip()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root writes into the engine's volume directories")
+async def test_beside_the_engine_as_root_the_archive_is_unpacked_straight_into_the_new_volume(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    await make(stacks, tmp_path, image).up()  # the template exists
+
+    def no_engine_copy(*args, **kw):
+        raise AssertionError("the engine was asked to copy the archive in")
+
+    monkeypatch.setattr(templates, "_put_archive", no_engine_copy)
+    stack = make(stacks, tmp_path, image)
+    await stack.up()
+    assert any("(unpacked; initialisation skipped)" in detail for _, _, detail in stack.events)
+    assert SKIPPED in docker_logs(stack) and owner_of_data(stack) == owner_in_template(image)
+    with stack.connect() as conn:
+        conn.execute("CREATE TABLE t (n int)")
+        conn.execute("INSERT INTO t SELECT generate_series(1, 1000)")
+        assert conn.execute("SELECT count(*) FROM t").fetchone() == (1000,)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root writes into the engine's volume directories")
+async def test_a_volume_directory_the_engine_does_not_see_is_left_as_found_and_the_engine_copies_instead(
+    stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make(stacks, tmp_path, image).up()  # the template exists
+    monkeypatch.setattr(templates, "_engine_sees", lambda *args: False)  # as if the directory were another than the engine's
+    stack = make(stacks, tmp_path, image)
+    await stack.up()
+    assert any("(sent; initialisation skipped)" in detail for _, _, detail in stack.events)
+    assert SKIPPED in docker_logs(stack) and owner_of_data(stack) == owner_in_template(image)
+    with stack.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_only_an_empty_local_volume_directory_owned_by_root_is_written_into(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers: dict[str, object] = {}
+    monkeypatch.setattr(templates, "request", lambda sock, method, url, **kw: answers)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "PG_VERSION").write_text("15\n")
+    (tmp_path / "link").symlink_to(empty)
+    root = os.geteuid() == 0
+    for mountpoint, driver, options, wanted in (
+        (empty, "local", {}, empty if root else None),
+        (tmp_path / "full", "local", {}, None),  # holds data: never written into
+        (tmp_path / "link", "local", {}, None),
+        (tmp_path / "missing", "local", {}, None),
+        (empty, "local", {"type": "nfs", "o": "addr=10.0.0.1"}, None),  # the local driver mounting something else
+        (empty, "rexray", {}, None),
+    ):
+        answers.clear()
+        answers.update({"Driver": driver, "Mountpoint": str(mountpoint), "Options": options})
+        assert templates.volume_directory(Path("/nowhere"), "v") == wanted, (mountpoint, driver, options)
+    if root:
+        os.chown(empty, 1000, 1000)  # as an engine that remaps user IDs makes them
+        answers.update({"Driver": "local", "Mountpoint": str(empty), "Options": {}})
+        assert templates.volume_directory(Path("/nowhere"), "v") is None
+
+
 async def test_a_template_copy_that_breaks_off_leaves_no_part_of_it_behind(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
     await make(stacks, tmp_path, image).up()  # the template exists
+    monkeypatch.setattr(templates, "volume_directory", lambda *args: None)  # the engine copies it in
     put = templates._put_archive
 
     def broken(sock, container, container_path, archive, **kw):
@@ -316,6 +384,24 @@ async def test_the_maps_the_server_makes_again_are_left_out_of_the_copy(stacks: 
         assert conn.execute("SELECT count(*) FROM notes WHERE id > 10").fetchone() == (4990,)
         assert conn.execute("SELECT count(*) FROM pg_class").fetchone()[0] > 300
     assert files_in_data(seeded, "*_vm") > 20  # the vacuum made them again
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root writes into the engine's volume directories")
+async def test_an_unpacking_that_breaks_off_leaves_no_part_of_it_behind(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    await make(stacks, tmp_path, image).up()  # the template exists
+    unpack = templates.unpack_into_volume
+
+    def broken(*args, **kw):
+        assert unpack(*args, **kw)  # the data is in: it fails just after
+        raise templates.EngineReadError(900, "unpacking broke off")
+
+    monkeypatch.setattr(templates, "unpack_into_volume", broken)
+    stack = make(stacks, tmp_path, image)
+    await stack.up()
+    assert any("copying the template in failed: unpacking broke off" in detail for _, _, detail in stack.events)
+    assert INITIALISED in docker_logs(stack)  # a fresh volume, initialised by the image
+    with stack.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
 def test_the_archive_copy_leaves_out_the_rebuilt_files_and_keeps_the_rest() -> None:
@@ -435,11 +521,14 @@ async def test_a_run_killed_while_it_filled_the_volume_is_made_again_by_the_next
         put(sock, container, container_path, half, **kw)
         raise RuntimeError("killed here")  # as if the process died with half of the data in the volume
 
+    directory = templates.volume_directory
+    monkeypatch.setattr(templates, "volume_directory", lambda *args: None)  # the engine copies it in
     monkeypatch.setattr(templates, "_put_archive", killed)
     result = await up(stack.project, stack.project.plan(provider="docker"), progress=lambda s, p, d: stack.events.append((s, p, d)), check=False)
     assert not result.ok
     assert docker_cli("inspect", "-f", "{{.State.Status}}", f"omnitron-{stack.name}-dev-db").strip() == "created"
     monkeypatch.setattr(templates, "_put_archive", put)
+    monkeypatch.setattr(templates, "volume_directory", directory)
     stack.events.clear()
     await stack.up()
     assert any("stopped while it filled data volume" in detail for _, _, detail in stack.events) and stack.seeded()

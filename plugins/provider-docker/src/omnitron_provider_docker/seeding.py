@@ -97,8 +97,8 @@ class SeedingMixin:
         if template_id is None:
             self._start_build(service, sock, seeding)
             return False
-        await anyio.to_thread.run_sync(templates.seed, sock, template_id, container_id, seeding)
-        self.ctx.progress(service, "creating", f"data volume {volume} from the cached template of {seeding.image} (initialisation skipped)")
+        how = await anyio.to_thread.run_sync(templates.seed, sock, template_id, container_id, seeding, volume)
+        self.ctx.progress(service, "creating", f"data volume {volume} from the cached template of {seeding.image} ({how}; initialisation skipped)")
         return True
 
     def _pending(self, service: str, volume: str | None) -> None:
