@@ -52,3 +52,18 @@ def test_plan_json_shape(omnitron_project, omnitron_cli):
 def test_bad_cli_usage_exits_non_zero(omnitron_cli):
     result = omnitron_cli("infra", "plan", "--no-such-flag")
     assert result.code != 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["infra", "plan", "--no-such-flag"], "omnitron: Unknown option: --no-such-flag. (see `omnitron infra plan --help`)"),
+        (["infra", "logs", "-n", "many"], 'omnitron: Invalid value for -n: unable to convert "many" into int. (see `omnitron infra logs --help`)'),
+        (["infra", "bogus"], "(see `omnitron infra --help`)"),
+        (["bogus"], "(see `omnitron --help`)"),
+    ],
+)
+def test_a_command_line_mistake_is_one_line_naming_the_help_to_read(omnitron_cli, argv, said):
+    result = omnitron_cli(*argv)
+    assert result.code == 2 and result.out == ""
+    assert result.err.count("\n") == 1 and said in result.err and "╭" not in result.err, result.err

@@ -248,9 +248,21 @@ def _print_usage_error(argv: list[str], exc: Any) -> None:
 
         print(f"omnitron: {option_like_value_hint(argv[2:], exc.token.value)}", file=sys.stderr)
         return
-    from cyclopts.panel import CycloptsPanel
+    message = " ".join(str(exc).split())  # cyclopts wraps long messages: one line
+    command = " ".join(["omnitron", *_command_words(argv), "--help"])
+    print(f"omnitron: {message} (see `{command}`)", file=sys.stderr)
 
-    if exc.console is not None:
-        exc.console.print(CycloptsPanel(exc))
-    else:
-        print(f"omnitron: {exc}", file=sys.stderr)
+
+def _command_words(argv: list[str]) -> list[str]:
+    """The commands named at the start of ``argv`` (``["infra", "up"]`` of ``infra up --bogus``), known ones only."""
+    words: list[str] = []
+    app = _build()["app"]
+    for token in argv:
+        if token.startswith("-"):
+            break
+        try:
+            app = app[token]
+        except Exception:  # not a command: an argument, or a misspelt command
+            break
+        words.append(token)
+    return words
