@@ -25,7 +25,7 @@ from omnitron.testing import PluginManager, Project, backend_for, up
 from omnitron_postgres.data_template import DATA_TEMPLATE, refuse
 from omnitron_postgres.preset import PostgresPreset
 
-from omnitron_provider_docker import templates
+from omnitron_provider_docker import templates, volume_fill
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
 
@@ -58,6 +58,8 @@ def image() -> Iterator[str]:
         yield ref
     finally:
         ids = docker_cli("image", "ls", "-q", "--no-trunc", "--filter", f"label={templates.LABEL_TEMPLATE_IMAGE}={ref}").split()
+        for template in ids:
+            docker_cli("volume", "rm", "-f", volume_fill.spare_volume_name(template), check=False)
         if ids:
             docker_cli("image", "rm", "-f", *ids, check=False)
         docker_cli("image", "rm", "-f", ref, check=False)
@@ -77,7 +79,22 @@ def template_id(ref: str) -> str:
 def archives() -> list[str]:
     """The files of the templates' archives in this test's cache."""
     root = Path(os.environ["OMNITRON_CACHE_DIR"]) / templates.ARCHIVES
-    return sorted(path.name for path in root.iterdir()) if root.is_dir() else []
+    return sorted(path.name for path in root.iterdir() if path.name.endswith(".tar")) if root.is_dir() else []
+
+
+def ready_copy(ref: str) -> Path | None:
+    """The ready copy of the template of ``ref`` (in the directory of its volume), when there is one."""
+    name = volume_fill.spare_volume_name(template_id(ref))
+    mountpoint = docker_cli("volume", "inspect", "-f", "{{.Mountpoint}}", name, check=False).strip()
+    ready = Path(mountpoint) / volume_fill.READY if mountpoint else None
+    return ready if ready is not None and ready.is_dir() else None
+
+
+def wait_for(check, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within a minute"
+        time.sleep(0.05)
 
 
 @dataclass
@@ -274,6 +291,7 @@ async def test_beside_the_engine_as_root_the_archive_is_unpacked_straight_into_t
         raise AssertionError("the engine was asked to copy the archive in")
 
     monkeypatch.setattr(templates, "_put_archive", no_engine_copy)
+    monkeypatch.setattr(volume_fill, "_take_spare", lambda *args: False)  # no ready copy: the archive itself is unpacked
     stack = make(stacks, tmp_path, image)
     await stack.up()
     assert any("(unpacked; initialisation skipped)" in detail for _, _, detail in stack.events)
@@ -285,11 +303,51 @@ async def test_beside_the_engine_as_root_the_archive_is_unpacked_straight_into_t
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root writes into the engine's volume directories")
+async def test_the_next_volume_takes_the_ready_copy_unpacked_in_the_background_and_another_is_made(stacks: list[Stack], tmp_path: Path, image: str) -> None:
+    await make(stacks, tmp_path, image).up()
+    await make(stacks, tmp_path, image).up()  # seeded: a ready copy is unpacked after it, in the background
+    wait_for(lambda: ready_copy(image) is not None)
+    stack = make(stacks, tmp_path, image)
+    await stack.up()
+    assert any("(moved; initialisation skipped)" in detail for _, _, detail in stack.events), stack.events
+    assert SKIPPED in docker_logs(stack) and owner_of_data(stack) == owner_in_template(image)
+    with stack.connect() as conn:
+        conn.execute("CREATE TABLE t (n int)")
+        conn.execute("INSERT INTO t SELECT generate_series(1, 1000)")
+        assert conn.execute("SELECT count(*) FROM t").fetchone() == (1000,)
+    again = make(stacks, tmp_path, image)
+    wait_for(lambda: ready_copy(image) is not None)  # made again
+    await again.up()
+    assert again.seeded() and again.password != stack.password
+    with again.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE relname = 't'").fetchone() == (0,)  # a copy of the template, not of the other volume
+
+
+async def test_the_ready_copies_of_templates_that_are_gone_are_removed(stacks: list[Stack], tmp_path: Path) -> None:
+    ref = f"omnitron-test/postgres-template:{uuid.uuid4().hex[:10]}"
+    made = [new_image_id(ref)]
+    try:
+        await make(stacks, tmp_path, ref).up()
+        await make(stacks, tmp_path, ref).up()  # seeded: its ready copy is made
+        old = volume_fill.spare_volume_name(template_id(ref))
+        if os.geteuid() == 0:
+            wait_for(lambda: ready_copy(ref) is not None)
+        made.append(new_image_id(ref))  # rebuilt: a new template, the old one goes, and its ready copy with it
+        await make(stacks, tmp_path, ref).up()
+        assert docker_cli("volume", "ls", "-q", "--filter", f"name={old}").strip() == ""
+    finally:
+        ids = docker_cli("image", "ls", "-q", "--no-trunc", "--filter", f"label={templates.LABEL_TEMPLATE_IMAGE}={ref}").split()
+        for template in ids:
+            docker_cli("volume", "rm", "-f", volume_fill.spare_volume_name(template), check=False)
+        docker_cli("image", "rm", "-f", *ids, ref, *made, check=False)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root writes into the engine's volume directories")
 async def test_a_volume_directory_the_engine_does_not_see_is_left_as_found_and_the_engine_copies_instead(
     stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await make(stacks, tmp_path, image).up()  # the template exists
-    monkeypatch.setattr(templates, "_engine_sees", lambda *args: False)  # as if the directory were another than the engine's
+    monkeypatch.setattr(volume_fill, "_engine_sees", lambda *args: False)  # as if the directory were another than the engine's
     stack = make(stacks, tmp_path, image)
     await stack.up()
     assert any("(sent; initialisation skipped)" in detail for _, _, detail in stack.events)
@@ -300,7 +358,7 @@ async def test_a_volume_directory_the_engine_does_not_see_is_left_as_found_and_t
 
 def test_only_an_empty_local_volume_directory_owned_by_root_is_written_into(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     answers: dict[str, object] = {}
-    monkeypatch.setattr(templates, "request", lambda sock, method, url, **kw: answers)
+    monkeypatch.setattr(volume_fill, "request", lambda sock, method, url, **kw: answers)
     empty = tmp_path / "empty"
     empty.mkdir()
     (tmp_path / "full").mkdir()
@@ -317,16 +375,16 @@ def test_only_an_empty_local_volume_directory_owned_by_root_is_written_into(tmp_
     ):
         answers.clear()
         answers.update({"Driver": driver, "Mountpoint": str(mountpoint), "Options": options})
-        assert templates.volume_directory(Path("/nowhere"), "v") == wanted, (mountpoint, driver, options)
+        assert volume_fill.volume_directory(Path("/nowhere"), "v") == wanted, (mountpoint, driver, options)
     if root:
         os.chown(empty, 1000, 1000)  # as an engine that remaps user IDs makes them
         answers.update({"Driver": "local", "Mountpoint": str(empty), "Options": {}})
-        assert templates.volume_directory(Path("/nowhere"), "v") is None
+        assert volume_fill.volume_directory(Path("/nowhere"), "v") is None
 
 
 async def test_a_template_copy_that_breaks_off_leaves_no_part_of_it_behind(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
     await make(stacks, tmp_path, image).up()  # the template exists
-    monkeypatch.setattr(templates, "volume_directory", lambda *args: None)  # the engine copies it in
+    monkeypatch.setattr(volume_fill, "volume_directory", lambda *args: None)  # the engine copies it in
     put = templates._put_archive
 
     def broken(sock, container, container_path, archive, **kw):
@@ -387,18 +445,18 @@ async def test_the_maps_the_server_makes_again_are_left_out_of_the_copy(stacks: 
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root writes into the engine's volume directories")
-async def test_an_unpacking_that_breaks_off_leaves_no_part_of_it_behind(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_filling_that_breaks_off_leaves_no_part_of_it_behind(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
     await make(stacks, tmp_path, image).up()  # the template exists
-    unpack = templates.unpack_into_volume
+    fill = volume_fill.fill
 
     def broken(*args, **kw):
-        assert unpack(*args, **kw)  # the data is in: it fails just after
-        raise templates.EngineReadError(900, "unpacking broke off")
+        assert fill(*args, **kw)  # the data is in: it fails just after
+        raise templates.EngineReadError(900, "filling broke off")
 
-    monkeypatch.setattr(templates, "unpack_into_volume", broken)
+    monkeypatch.setattr(volume_fill, "fill", broken)
     stack = make(stacks, tmp_path, image)
     await stack.up()
-    assert any("copying the template in failed: unpacking broke off" in detail for _, _, detail in stack.events)
+    assert any("copying the template in failed: filling broke off" in detail for _, _, detail in stack.events)
     assert INITIALISED in docker_logs(stack)  # a fresh volume, initialised by the image
     with stack.connect() as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
@@ -521,14 +579,14 @@ async def test_a_run_killed_while_it_filled_the_volume_is_made_again_by_the_next
         put(sock, container, container_path, half, **kw)
         raise RuntimeError("killed here")  # as if the process died with half of the data in the volume
 
-    directory = templates.volume_directory
-    monkeypatch.setattr(templates, "volume_directory", lambda *args: None)  # the engine copies it in
+    directory = volume_fill.volume_directory
+    monkeypatch.setattr(volume_fill, "volume_directory", lambda *args: None)  # the engine copies it in
     monkeypatch.setattr(templates, "_put_archive", killed)
     result = await up(stack.project, stack.project.plan(provider="docker"), progress=lambda s, p, d: stack.events.append((s, p, d)), check=False)
     assert not result.ok
     assert docker_cli("inspect", "-f", "{{.State.Status}}", f"omnitron-{stack.name}-dev-db").strip() == "created"
     monkeypatch.setattr(templates, "_put_archive", put)
-    monkeypatch.setattr(templates, "volume_directory", directory)
+    monkeypatch.setattr(volume_fill, "volume_directory", directory)
     stack.events.clear()
     await stack.up()
     assert any("stopped while it filled data volume" in detail for _, _, detail in stack.events) and stack.seeded()

@@ -9,12 +9,11 @@ image ID and everything that shapes the initialised data, see
 user's cache, named by the template's image ID (:func:`archive_path`, saved
 as the template is built, or from a container of the template on first use
 when missing; removed with the template):
-seeding a new, empty volume unpacks that file straight into the volume's
-directory when omnitron runs as root beside the engine and that directory is
-the engine's own (:func:`unpack_into_volume`: several times faster than the
-engine's copy), and otherwise sends it into the service's created, not yet
-started container at the volume's mount path (:func:`seed`), so the engine
-extracts it.
+seeding a new, empty volume fills the volume's directory from this side when
+omnitron runs as root beside the engine (:mod:`.volume_fill`: a ready copy
+moved in, or the file unpacked there), and otherwise sends the file into the
+service's created, not yet started container at the volume's mount path
+(:func:`seed`), so the engine extracts it.
 """
 
 from __future__ import annotations
@@ -26,8 +25,6 @@ import logging
 import os
 import posixpath
 import secrets
-import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -39,7 +36,7 @@ from urllib.parse import urlencode
 
 from omnitron.api import DataTemplate, user_cache_dir
 
-from . import engine_reads
+from . import engine_reads, volume_fill
 from .engine_reads import EngineReadError, request
 
 TEMPLATE_ROOT = "/omnitron-template"
@@ -126,7 +123,7 @@ def archive_path(template_id: str) -> Path | None:
 
 def seed(sock: Path, template_id: str, container_id: str, seeding: Seeding, volume: str | None = None) -> str:
     """Copy the template's data into the created, never-started container at ``seeding.target`` (its new, empty
-    ``volume``); how it went in: ``"unpacked"`` (:func:`unpack_into_volume`) or ``"sent"`` (through the engine).
+    ``volume``); how it went in: ``"moved"`` or ``"unpacked"`` (:func:`.volume_fill.fill`), or ``"sent"`` (through the engine).
 
     The data is one archive, the file kept in the user's cache
     (:func:`archive_path`); when it is missing, it is saved from the template
@@ -138,8 +135,9 @@ def seed(sock: Path, template_id: str, container_id: str, seeding: Seeding, volu
     if path is None or not path.is_file():
         path = save_archive(sock, template_id, seeding, path)
     try:
-        if volume is not None and unpack_into_volume(sock, container_id, seeding, volume, path):
-            return "unpacked"
+        how = volume_fill.fill(sock, container_id, seeding, volume, path, template_id) if volume is not None and kept else None
+        if how is not None:
+            return how
         _put_archive(sock, container_id, seeding.target, path)
         return "sent"
     except EngineReadError:
@@ -148,75 +146,6 @@ def seed(sock: Path, template_id: str, container_id: str, seeding: Seeding, volu
     finally:
         if not kept:
             path.unlink(missing_ok=True)
-
-
-def volume_directory(sock: Path, volume: str) -> Path | None:
-    """The directory of the engine's new, empty ``volume`` when omnitron may fill it itself, else ``None``.
-
-    That is: omnitron runs as root (it writes the archive's owners as they
-    are, as the engine would), the volume is the ``local`` driver's, and its
-    ``Mountpoint`` is here, an empty directory owned by root (an engine that
-    remaps user IDs, or that lives in another filesystem namespace, fails
-    one of these; :func:`unpack_into_volume` then also checks that the engine
-    sees what was written).
-    """
-    if os.geteuid() != 0 or shutil.which("tar") is None:
-        return None
-    data = request(sock, "GET", f"/volumes/{volume}")
-    mountpoint = data.get("Mountpoint") if data.get("Driver") == "local" and not (data.get("Options") or {}) else None
-    if not mountpoint:
-        return None
-    path = Path(mountpoint)
-    try:
-        if path.is_symlink() or not path.is_dir() or path.stat().st_uid != 0:
-            return None
-        with os.scandir(path) as listing:
-            if next(listing, None) is not None:
-                return None
-    except OSError:
-        return None
-    return path
-
-
-def unpack_into_volume(sock: Path, container_id: str, seeding: Seeding, volume: str, archive: Path) -> bool:
-    """Unpack ``archive`` straight into the directory of the container's new ``volume`` (:func:`volume_directory`);
-    ``False`` when that is not possible here (nothing written: the engine is asked to copy it instead).
-
-    What was unpacked must be what the engine sees at ``seeding.target`` in the
-    container: when it does not, it is removed again and ``False`` returned.
-
-    :raises EngineReadError: the archive could not be unpacked (the volume may hold part of it).
-    """
-    path = volume_directory(sock, volume)
-    if path is None:
-        return False
-    done = subprocess.run(["tar", "-x", "-f", str(archive), "-C", str(path), "--numeric-owner", "-p"], capture_output=True, stdin=subprocess.DEVNULL, check=False)
-    if done.returncode != 0:
-        raise EngineReadError(900, f"cannot unpack the template's archive {archive} into volume {volume}: {done.stderr.decode(errors='replace').strip()[-300:]}")
-    entries = sorted(entry.name for entry in os.scandir(path))
-    if entries and _engine_sees(sock, container_id, posixpath.join(seeding.target, entries[0])):
-        return True
-    for entry in entries:  # not the engine's directory after all: leave it as found
-        target = path / entry
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        else:
-            target.unlink()
-    return False
-
-
-def _engine_sees(sock: Path, container_id: str, container_path: str) -> bool:
-    """Whether ``container_path`` exists in the container, as the engine sees it (``HEAD`` of its archive: a stat, no data)."""
-    conn = engine_reads.UnixConnection(sock, 30.0)
-    try:
-        conn.request("HEAD", f"/containers/{container_id}/archive?{urlencode({'path': container_path})}", headers={"Host": "docker"})
-        answer = conn.getresponse()
-        answer.read()
-        return answer.status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
 
 
 def save_archive(sock: Path, template_id: str, seeding: Seeding, path: Path | None) -> Path:
@@ -450,7 +379,7 @@ def _remove_stale_builders(sock: Path, key: str) -> None:
 
 def _remove_outdated(sock: Path, seeding: Seeding, *, keep: str) -> None:
     """Templates of the same image name made from another image ID (the image changed), or duplicates of this key;
-    then the kept archives of every template that no longer exists."""
+    then the kept archives and ready copies of every template that no longer exists."""
     found = request(sock, "GET", "/images/json", params={"filters": {"label": [f"{LABEL_TEMPLATE_IMAGE}={seeding.image}"]}})
     for image in found or []:
         labels = image.get("Labels") or {}
@@ -462,3 +391,4 @@ def _remove_outdated(sock: Path, seeding: Seeding, *, keep: str) -> None:
             pass  # in use right now (being seeded from): left for next time
     remaining = request(sock, "GET", "/images/json", params={"filters": {"label": [LABEL_TEMPLATE_KEY]}})
     _remove_archives({image["Id"] for image in remaining or []})
+    volume_fill.remove_spares(sock, {image["Id"] for image in remaining or []})
