@@ -30,14 +30,13 @@ import os
 import secrets
 import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import ClassVar
 
 import anyio
 
-from omnitron.api import ProcessRecipe, ProcessRun, ProvisionError, StartupTimeout
+from omnitron.api import ProcessRecipe, ProcessRun, ProvisionError, StartupTimeout, run_after_exit
 
 TEMPLATE_FORMAT = "1"
 """Bumped whenever the way templates are initialised changes."""
@@ -311,34 +310,16 @@ a command's allocations are done by then)."""
 def _refill_spare(template: Path) -> None:
     """Make the next spare copy in the background (``cp -a`` to a staging name, renamed when complete).
 
-    Detached so the command that used the spare does not wait for the copy,
-    and begun only once that command has exited (or after :data:`REFILL_AFTER`
-    seconds, for a daemon that goes on): writing the copy meanwhile would
-    slow the new server's first ``CREATE DATABASE`` several times over (its
-    commit waits for the disk, busy with the copy). The copy waits by reading
-    a pipe whose only writer is this process (end of file once it exits), so
-    nothing polls beside the command. A spare that already exists, or a
+    Begun only once the command that used the spare has exited (or after
+    :data:`REFILL_AFTER` seconds, for a daemon that goes on: :func:`~omnitron.api.run_after_exit`):
+    writing the copy meanwhile would slow the new server's first ``CREATE DATABASE`` several times
+    over (its commit waits for the disk, busy with the copy). A spare that already exists, or a
     failed copy, leaves nothing behind.
     """
-    cp = shutil.which("cp")
-    if cp is None or (template / SPARE).exists():
+    if shutil.which("cp") is None or (template / SPARE).exists():
         return
     staging = template / f".spare-{secrets.token_hex(4)}"
-    if not _exit_pipe:
-        _exit_pipe.extend(os.pipe())  # not inherited: the services started later do not hold the writing end
-    # the shell puts the copy in the background and exits at once: nothing is left for us to wait on
-    script = (
-        'exec 3<&0; (timeout "$4" cat <&3 >/dev/null 2>&1; exec 3<&-; '
-        'cp -a "$1" "$2" && mv -T "$2" "$3" 2>/dev/null || rm -rf "$2") </dev/null >/dev/null 2>&1 &'
-    )
-    subprocess.run(
-        ["sh", "-c", script, "refill", str(template / "data"), str(staging), str(template / SPARE), f"{REFILL_AFTER:g}"],
-        stdin=_exit_pipe[0], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, check=False,
-    )
-
-
-_exit_pipe: list[int] = []
-"""A pipe this process holds open until it exits: the background refill reads it, end of file is the exit."""
+    run_after_exit('cp -a "$1" "$2" && mv -T "$2" "$3" 2>/dev/null || rm -rf "$2"', str(template / "data"), str(staging), str(template / SPARE), wait_at_most=REFILL_AFTER)
 
 
 async def _save_template(data_dir: Path, template: Path) -> None:

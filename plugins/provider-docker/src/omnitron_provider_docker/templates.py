@@ -135,7 +135,7 @@ def seed(sock: Path, template_id: str, container_id: str, seeding: Seeding, volu
     if path is None or not path.is_file():
         path = save_archive(sock, template_id, seeding, path)
     try:
-        how = volume_fill.fill(sock, container_id, seeding, volume, path, template_id) if volume is not None and kept else None
+        how = volume_fill.fill(sock, container_id, seeding.target, volume, path, template_id) if volume is not None and kept else None
         if how is not None:
             return how
         _put_archive(sock, container_id, seeding.target, path)

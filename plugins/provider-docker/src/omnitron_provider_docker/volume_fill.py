@@ -24,14 +24,12 @@ import stat
 import subprocess
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
+
+from omnitron.api import run_after_exit
 
 from . import engine_reads
 from .engine_reads import EngineReadError, request
-
-if TYPE_CHECKING:
-    from .templates import Seeding
 
 LABEL_SPARE = "omnitron.template.spare"
 """On the volume holding a template's ready copy: the template's image ID."""
@@ -84,8 +82,8 @@ def volume_directory(sock: Path, volume: str, *, empty: bool = True) -> Path | N
     return path
 
 
-def fill(sock: Path, container_id: str, seeding: Seeding, volume: str, archive: Path, template_id: str) -> str | None:
-    """Fill the directory of the container's new ``volume`` with the data of template ``template_id``; how
+def fill(sock: Path, container_id: str, target: str, volume: str, archive: Path, template_id: str) -> str | None:
+    """Fill the directory of the container's new ``volume`` (mounted at ``target``) with the data of template ``template_id``; how
     (``"moved"``: its ready copy, ``"unpacked"``: from ``archive``), or ``None`` when that is not possible here
     (nothing was written).
 
@@ -102,7 +100,7 @@ def fill(sock: Path, container_id: str, seeding: Seeding, volume: str, archive: 
         how = "unpacked"
     with os.scandir(path) as listing:
         entries = sorted(entry.name for entry in listing)
-    if entries and _engine_sees(sock, container_id, posixpath.join(seeding.target, entries[0])):
+    if entries and _engine_sees(sock, container_id, posixpath.join(target, entries[0])):
         refill(sock, template_id, archive)
         return how
     for entry in entries:  # not the engine's directory after all: leave it as found
@@ -142,8 +140,7 @@ def refill(sock: Path, template_id: str, archive: Path) -> None:
     """Unpack the next ready copy of the template in the background, in its volume (made now when missing).
 
     Detached, and begun only once this command has exited (or after
-    :data:`REFILL_AFTER` seconds, for a daemon that goes on): it waits by
-    reading a pipe whose only writer is this process. It unpacks to a
+    :data:`REFILL_AFTER` seconds, for a daemon that goes on: :func:`~omnitron.api.run_after_exit`). It unpacks to a
     staging name, renamed to :data:`READY` when complete; a failed unpacking
     leaves nothing behind, and what a killed one left is removed here.
     """
@@ -160,21 +157,8 @@ def refill(sock: Path, template_id: str, archive: Path) -> None:
     for path in left:
         _remove(path, missing_ok=True)
     staging = spare / f".unpacking-{secrets.token_hex(4)}"
-    if not _exit_pipe:
-        _exit_pipe.extend(os.pipe())  # not inherited: the services started later do not hold the writing end
-    # the shell puts the work in the background and exits at once: nothing is left for us to wait on
-    script = (
-        'exec 3<&0; (timeout "$4" cat <&3 >/dev/null 2>&1; exec 3<&-; '
-        'mkdir -m 700 "$2" && tar -x -f "$1" -C "$2" --numeric-owner -p && mv -T "$2" "$3" 2>/dev/null || rm -rf "$2") </dev/null >/dev/null 2>&1 &'
-    )
-    subprocess.run(
-        ["sh", "-c", script, "refill", str(archive), str(staging), str(spare / READY), f"{REFILL_AFTER:g}"],
-        stdin=_exit_pipe[0], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, check=False,
-    )
-
-
-_exit_pipe: list[int] = []
-"""A pipe this process holds open until it exits: the background refill reads it, end of file is the exit."""
+    script = 'mkdir -m 700 "$2" && tar -x -f "$1" -C "$2" --numeric-owner -p && mv -T "$2" "$3" 2>/dev/null || rm -rf "$2"'
+    run_after_exit(script, str(archive), str(staging), str(spare / READY), wait_at_most=REFILL_AFTER)
 
 
 def remove_spares(sock: Path, keep: set[str]) -> None:
