@@ -382,24 +382,6 @@ def test_only_an_empty_local_volume_directory_owned_by_root_is_written_into(tmp_
         assert volume_fill.volume_directory(Path("/nowhere"), "v") is None
 
 
-async def test_a_template_copy_that_breaks_off_leaves_no_part_of_it_behind(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    await make(stacks, tmp_path, image).up()  # the template exists
-    monkeypatch.setattr(volume_fill, "volume_directory", lambda *args: None)  # the engine copies it in
-    put = templates._put_archive
-
-    def broken(sock, container, container_path, archive, **kw):
-        put(sock, container, container_path, archive, **kw)  # the data is in: the engine fails just after
-        raise templates.EngineReadError(500, "broken off")
-
-    monkeypatch.setattr(templates, "_put_archive", broken)
-    stack = make(stacks, tmp_path, image)
-    await stack.up()
-    assert any("copying the template in failed: broken off" in detail for _, _, detail in stack.events)
-    assert INITIALISED in docker_logs(stack)  # a fresh volume, initialised by the image
-    with stack.connect() as conn:
-        assert conn.execute("SELECT 1").fetchone() == (1,)
-
-
 async def test_the_data_is_kept_as_one_archive_that_later_volumes_are_filled_from(stacks: list[Stack], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ref = f"omnitron-test/postgres-template:{uuid.uuid4().hex[:10]}"
     new_image_id(ref)
@@ -444,19 +426,27 @@ async def test_the_maps_the_server_makes_again_are_left_out_of_the_copy(stacks: 
     assert files_in_data(seeded, "*_vm") > 20  # the vacuum made them again
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="only root writes into the engine's volume directories")
-async def test_a_filling_that_breaks_off_leaves_no_part_of_it_behind(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("way", ["through the engine", "from this side"])
+async def test_a_template_copy_that_breaks_off_leaves_no_part_of_it_behind(stacks: list[Stack], tmp_path: Path, image: str, monkeypatch: pytest.MonkeyPatch, way: str) -> None:
+    if way == "from this side" and os.geteuid() != 0:
+        pytest.skip("only root writes into the engine's volume directories")
     await make(stacks, tmp_path, image).up()  # the template exists
-    fill = volume_fill.fill
+    if way == "through the engine":
+        monkeypatch.setattr(volume_fill, "volume_directory", lambda *args: None)  # the engine copies it in
+        module, step, error = templates, "_put_archive", templates.EngineReadError(500, "broken off")
+    else:
+        module, step, error = volume_fill, "fill", templates.EngineReadError(900, "filling broke off")
+    copy = getattr(module, step)
 
     def broken(*args, **kw):
-        assert fill(*args, **kw)  # the data is in: it fails just after
-        raise templates.EngineReadError(900, "filling broke off")
+        done = copy(*args, **kw)  # the data is in: it fails just after
+        assert done or step == "_put_archive"
+        raise error
 
-    monkeypatch.setattr(volume_fill, "fill", broken)
+    monkeypatch.setattr(module, step, broken)
     stack = make(stacks, tmp_path, image)
     await stack.up()
-    assert any("copying the template in failed: filling broke off" in detail for _, _, detail in stack.events)
+    assert any(f"copying the template in failed: {error}" in detail for _, _, detail in stack.events)
     assert INITIALISED in docker_logs(stack)  # a fresh volume, initialised by the image
     with stack.connect() as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
