@@ -121,7 +121,7 @@ def archive_path(template_id: str) -> Path | None:
     return root / f"{template_id.removeprefix('sha256:')}.tar" if root is not None else None
 
 
-def seed(sock: Path, template_id: str, container_id: str, seeding: Seeding, volume: str | None = None) -> str:
+def seed(sock: Path, template_id: str, container_id: str, seeding: Seeding, volume: str) -> str:
     """Copy the template's data into the created, never-started container at ``seeding.target`` (its new, empty
     ``volume``); how it went in: ``"moved"`` or ``"unpacked"`` (:func:`.volume_fill.fill`), or ``"sent"`` (through the engine).
 
@@ -135,7 +135,7 @@ def seed(sock: Path, template_id: str, container_id: str, seeding: Seeding, volu
     if path is None or not path.is_file():
         path = save_archive(sock, template_id, seeding, path)
     try:
-        how = volume_fill.fill(sock, container_id, seeding.target, volume, path, template_id) if volume is not None and kept else None
+        how = volume_fill.fill(sock, container_id, seeding.target, volume, path, template_id) if kept else None
         if how is not None:
             return how
         _put_archive(sock, container_id, seeding.target, path)
@@ -389,6 +389,6 @@ def _remove_outdated(sock: Path, seeding: Seeding, *, keep: str) -> None:
             request(sock, "DELETE", f"/images/{image['Id']}")
         except EngineReadError:
             pass  # in use right now (being seeded from): left for next time
-    remaining = request(sock, "GET", "/images/json", params={"filters": {"label": [LABEL_TEMPLATE_KEY]}})
-    _remove_archives({image["Id"] for image in remaining or []})
-    volume_fill.remove_spares(sock, {image["Id"] for image in remaining or []})
+    remaining = {image["Id"] for image in request(sock, "GET", "/images/json", params={"filters": {"label": [LABEL_TEMPLATE_KEY]}}) or []}
+    _remove_archives(remaining)
+    volume_fill.remove_spares(sock, remaining)
