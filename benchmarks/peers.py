@@ -50,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PG_IMAGE, REDIS_IMAGE = "bench/postgres:15", "bench/redis:7"
 PASSWORD = "benchpw"
-PORT_OFFSET = 37870
+PORT_OFFSET = 17870  # every port below the ephemeral range (32768 here)
 CONFIG = f"""\
 from omnitron import define_ecosystem
 

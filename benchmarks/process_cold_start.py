@@ -372,7 +372,7 @@ def shop_project(where: Path) -> tuple[Path, dict]:
     services = eco["infrastructure"]["services"]
     kept = {name: svc for name, svc in services.items() if svc.get("preset") in ("postgres", "redis")}
     eco["infrastructure"]["services"] = kept
-    eco["stacks"] = {"dev": {"type": "local", "portOffsets": 30000 + secrets.randbelow(300) * 10}}
+    eco["stacks"] = {"dev": {"type": "local", "portOffsets": 15000 + secrets.randbelow(300) * 10}}
     root = where / "shop"
     shutil.copytree(SHOP / "apps", root / "apps")
     for config in (root / "apps").glob("*/config/default.json"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 import time
@@ -59,19 +58,10 @@ DEFAULT_PORTS = (5432, 6379, 3306, 9000, 9001, 8080)
 
 
 def free_offset() -> int:
-    """A ``portOffsets`` value under which every preset's default port is free on 127.0.0.1 now."""
-    import socket
+    """A ``portOffsets`` value under which every preset's default port is free on 127.0.0.1 now (and below the ephemeral range)."""
+    from omnitron.testing import free_port_offset
 
-    for _ in range(200):
-        offset = random.randrange(20, 400) * 100
-        try:
-            for port in DEFAULT_PORTS:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port + offset))
-        except OSError:
-            continue
-        return offset
-    raise AssertionError("no port offset with free ports")
+    return free_port_offset(DEFAULT_PORTS, lowest=2000)
 
 
 class DaemonProject:

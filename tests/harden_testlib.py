@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+
+from omnitron.testing import free_port_offset
 
 from shop_project import POSTGRES_IMAGE, REDIS_IMAGE, remove_labelled
 
@@ -25,7 +26,7 @@ class Project:
         self.root = root
         self.provider = provider
         self.name = f"hard{uuid.uuid4().hex[:8]}"
-        offset = random.randrange(10, 200) * 100
+        offset = free_port_offset([5432, 6379])
         services = {
             "db": {"preset": "postgres", "config": {"image": POSTGRES_IMAGE}, "startupTimeout": 60_000},
             "cache": {"preset": "redis", "config": {"image": REDIS_IMAGE, **(cache_config or {})}, "startupTimeout": 60_000},

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+
+from omnitron.testing import free_port_offset
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_IMAGE = "omnitron-test/postgres:15"
@@ -55,7 +56,8 @@ class Shop:
         self.root = root
         self.project = f"shop{uuid.uuid4().hex[:8]}"
         shutil.copytree(ROOT / "examples" / "shop" / "apps", root / "apps")
-        self.offset = random.randrange(20, 400) * 100
+        # below the ephemeral range: an outgoing connection's local end must not hold a service's port
+        self.offset = free_port_offset([5432, 6379, 9000, 9001], lowest=2000)
         services = {
             "db": {"preset": "postgres", "config": {"image": POSTGRES_IMAGE, "extensions": ["pgcrypto"]}},
             "cache": {"preset": "redis", "config": {"image": REDIS_IMAGE, "maxmemory": "64mb"}},

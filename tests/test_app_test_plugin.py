@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+
+from omnitron.testing import free_port_offset
 
 pytestmark = pytest.mark.installed_plugins
 
@@ -44,7 +45,7 @@ def test_without_saying_which_app(omnitron_database):
 
 
 def test_fixtures_in_a_users_project(tmp_path: Path):
-    offset = random.randrange(100, 300) * 100
+    offset = free_port_offset([5432], lowest=10000)
     eco = {"project": f"apt{uuid.uuid4().hex[:6]}", "apps": [{"name": "billing"}, {"name": "web"}], "infrastructure": {"services": {"db": {"preset": "postgres"}}}, "stacks": {"dev": {}, "test": {"portOffsets": offset}}}
     (tmp_path / "omnitron.config.py").write_text(f"from omnitron import define_ecosystem\necosystem = define_ecosystem({eco!r})\n")
     migrate = "import os, psycopg\nwith psycopg.connect(os.environ['DATABASE_URL']) as c:\n    c.execute('CREATE TABLE IF NOT EXISTS invoices (id int)')\n    c.execute('INSERT INTO invoices SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM invoices)')\n"

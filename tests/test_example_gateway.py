@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import runpy
 import shutil
 import signal
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from omnitron.testing import CliProject, unavailable
+from omnitron.testing import CliProject, free_port_offset, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "gateway"
@@ -37,7 +36,7 @@ class Example(CliProject):
         shutil.copytree(EXAMPLE / "infra", self.root / "infra")
         eco = dict(runpy.run_path(str(EXAMPLE / "omnitron.config.py"))["ecosystem"])
         eco.pop("project")
-        self.offset = random.randrange(200, 390) * 100
+        self.offset = free_port_offset([6379, 8080], lowest=2000)  # below the ephemeral range, where an outgoing connection could hold it
         eco["stacks"] = {"dev": {"provider": provider, "portOffsets": self.offset}}
         if provider == "docker":
             for name, image in IMAGES.items():

@@ -42,3 +42,16 @@ def test_nothing_listening_is_nobody():
         sock.bind(("127.0.0.1", 0))
         free = sock.getsockname()[1]
     assert listeners(free, "127.0.0.1", prefer=[os.getpid()]) == {}
+
+
+def test_a_port_offset_keeps_every_port_free_and_below_the_ephemeral_range():
+    from omnitron.hostports import can_bind, ephemeral_start, free_port_offset
+
+    low = ephemeral_start() or 65536
+    for _ in range(20):
+        offset = free_port_offset([5432, 9001], lowest=2000)
+        assert offset % 100 == 0 and offset >= 2000
+        assert 9001 + offset < low
+        assert can_bind(5432 + offset) and can_bind(9001 + offset)
+    with pytest.raises(ValueError, match="below"):
+        free_port_offset([low - 50], lowest=100)

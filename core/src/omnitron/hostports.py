@@ -164,6 +164,34 @@ def describe_listeners(port: int, bind: str | None = None) -> str:
     return ", ".join(f"pid {pid} ({comm})" for pid, comm in sorted(found.items())) or "a process this user cannot see (or an open connection's local end)"
 
 
+def ephemeral_start() -> int:
+    """The first port the kernel hands to outgoing connections (0 when it does not say)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def free_port_offset(ports: Iterable[int], host: str = "127.0.0.1", *, step: int = 100, lowest: int = 1000) -> int:
+    """A ``portOffsets`` value (a multiple of ``step``) under which every one of ``ports`` is free on ``host`` now.
+
+    Every shifted port stays below the ephemeral range, where an outgoing
+    connection's local end could take it before the server binds it.
+    """
+    import random
+
+    ports = sorted(set(ports))
+    ceiling = ephemeral_start() or 65536
+    top = (ceiling - 1 - ports[-1]) // step
+    if top < lowest // step:
+        raise ValueError(f"no offset keeps port {ports[-1]} below {ceiling}")
+    for _ in range(200):
+        offset = random.randrange(lowest // step, top + 1) * step
+        if all(can_bind(port + offset, host) for port in ports):
+            return offset
+    raise RuntimeError(f"no offset found under which ports {ports} are all free on {host}")
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port free on ``host`` now, below the ephemeral range when the kernel says where it starts.
 
@@ -172,10 +200,7 @@ def free_port(host: str = "127.0.0.1") -> int:
     """
     import random
 
-    try:
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 0
+    low = ephemeral_start()
     if low > 2048:
         for _ in range(200):
             port = random.randrange(max(1024, low - 12000), low)

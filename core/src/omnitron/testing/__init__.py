@@ -18,7 +18,8 @@ Fixtures:
 
 Helpers: :func:`unavailable` (skip when a real server is missing, fail when the
 run requires it), :func:`free_port` (a TCP port nothing listens on now: tests
-run side by side, never on a fixed port), :class:`CliProject` (a project under
+run side by side, never on a fixed port), :func:`free_port_offset` (a ``portOffsets`` value under which
+given ports are free and below the kernel's ephemeral range), :class:`CliProject` (a project under
 ``/tmp`` driven through the real CLI in a subprocess), :func:`imports_beyond_api` (a plugin's imports of omnitron's
 internals), :func:`plugin_manager`,
 :func:`render_runtime_spec`, :func:`provider_context`, :func:`to_toml`, :func:`modules_imported_by`, :func:`run_script`
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..hostports import free_port
+from ..hostports import free_port, free_port_offset
 from .cli_project import CliProject, imports_beyond_api
 from .daemons import DaemonSwitch, omnitron_daemon, pytest_configure, pytest_sessionfinish  # noqa: F401  (pytest hooks and fixture)
 from .helpers import ScriptRun, modules_imported_by, plugin_manager, provider_context, render_runtime_spec, run_script
@@ -68,7 +69,7 @@ _ENGINE: dict[str, str] = {
 }
 """The engine itself, for plugin tests that drive it below the use cases (resolved on first use)."""
 
-__all__ = ["CliProject", "CliResult", "DaemonSwitch", "ProjectFactory", "free_port", "imports_beyond_api", "modules_imported_by", "plugin_manager", "provider_context", "render_runtime_spec", "run_script", "ScriptRun", "to_toml", "unavailable", *_ENGINE]
+__all__ = ["CliProject", "CliResult", "DaemonSwitch", "ProjectFactory", "free_port", "free_port_offset", "imports_beyond_api", "modules_imported_by", "plugin_manager", "provider_context", "render_runtime_spec", "run_script", "ScriptRun", "to_toml", "unavailable", *_ENGINE]
 
 
 def __getattr__(name: str) -> Any:
