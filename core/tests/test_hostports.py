@@ -55,3 +55,16 @@ def test_a_port_offset_keeps_every_port_free_and_below_the_ephemeral_range():
         assert can_bind(5432 + offset) and can_bind(9001 + offset)
     with pytest.raises(ValueError, match="below"):
         free_port_offset([low - 50], lowest=100)
+
+
+def test_a_port_held_by_an_outgoing_connection_says_so():
+    from omnitron.hostports import describe_listeners, ephemeral_start
+
+    if not ephemeral_start():
+        pytest.skip("the kernel does not say where its ephemeral range starts")
+    with socket.socket() as server, socket.socket() as client:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        client.connect(server.getsockname())  # its local end: a port from the ephemeral range
+        local = client.getsockname()[1]
+        assert "range for outgoing connections" in describe_listeners(local, "127.0.0.1")

@@ -161,7 +161,12 @@ def describe_listeners(port: int, bind: str | None = None) -> str:
     except Exception:  # psutil cannot see the sockets here: read /proc ourselves
         found = {}
     found = found or listeners(port, bind)
-    return ", ".join(f"pid {pid} ({comm})" for pid, comm in sorted(found.items())) or "a process this user cannot see (or an open connection's local end)"
+    if found:
+        return ", ".join(f"pid {pid} ({comm})" for pid, comm in sorted(found.items()))
+    low = ephemeral_start()
+    if low and port >= low and not listening_inodes(port, bind):
+        return f"an open connection's local end (port {port} is in the kernel's range for outgoing connections, from {low}: keep host ports below it)"
+    return "a process this user cannot see (or an open connection's local end)"
 
 
 def ephemeral_start() -> int:
