@@ -18,7 +18,12 @@ data volume it has just created:
    container's env, so no secret is passed on a command line): it waits for
    the server and sets the service's own credentials through its local
    socket, before the service can be reported ready. The template's random
-   credentials are never stored.
+   credentials are never stored. Where the engine runs on this machine and
+   the container's root directory can be reached from here (``/proc/<pid>/root``,
+   as root), :attr:`~DataTemplate.adopt_from_host` (when the preset has one)
+   does the same from this side instead, through the server's socket in the
+   container: no process is started in it. When it cannot,
+   ``adopt`` runs as above.
 
 An existing volume is never seeded. The template's key covers the image ID,
 so an image rebuilt or pulled again gets a new template.
@@ -26,8 +31,9 @@ so an image rebuilt or pulled again gets a new template.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 def _always(env: Mapping[str, str]) -> str | None:
@@ -50,6 +56,11 @@ class DataTemplate:
     """Env var naming the data directory (``PGDATA``), when it may be a sub-directory of the volume."""
     refuse: Callable[[Mapping[str, str]], str | None] = field(default=_always)
     """Given the container's env: why a template cannot stand in for the image's own initialisation, or ``None``."""
+    adopt_from_host: Callable[[Callable[[str], Path], Mapping[str, str], float], Awaitable[None]] | None = None
+    """What :attr:`adopt` does, done from this side. Called with ``resolve`` (a path in the started container ->
+    the same file as seen from here, the container's symlinks followed inside the container), the container's
+    env and a timeout in seconds: waits for the server and sets the credentials through its socket. Raises when
+    it cannot (the provider then runs :attr:`adopt`)."""
     rebuilt_files: tuple[str, ...] = ()
     """``fnmatch`` patterns of paths in the data directory (``base/*_fsm``) of files the server makes again when
     they are missing: left out of the copy (fewer files to create for each new volume)."""

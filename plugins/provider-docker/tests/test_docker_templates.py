@@ -244,32 +244,93 @@ async def test_a_changed_image_gets_a_new_template_and_the_old_one_goes(stacks: 
         docker_cli("image", "rm", "-f", ref, *made, check=False)
 
 
+async def _cannot_from_here(resolve, env, timeout) -> None:
+    raise OSError("no socket here")
+
+
 class _RefusingPreset(PostgresPreset):
-    """Postgres whose template cannot be taken over: its credentials command fails."""
+    """Postgres whose template cannot be taken over: its credentials command fails (and, with ``FROM_HERE``, so
+    does setting them from this side first)."""
 
     name = "pg-refusing"
+    FROM_HERE: object = None
 
     def data_template(self) -> DataTemplate:
         import dataclasses
 
-        return dataclasses.replace(DATA_TEMPLATE, adopt=("sh", "-c", "echo cannot >&2; exit 7"))
+        return dataclasses.replace(DATA_TEMPLATE, adopt=("sh", "-c", "echo cannot >&2; exit 7"), adopt_from_host=self.FROM_HERE)
+
+
+class _FromHereFailsPreset(PostgresPreset):
+    """Postgres whose credentials cannot be set from this side: the command in the container does it."""
+
+    name = "pg-in-container"
+
+    def data_template(self) -> DataTemplate:
+        import dataclasses
+
+        return dataclasses.replace(DATA_TEMPLATE, adopt_from_host=_cannot_from_here)
 
 
 class _RefusingPlugin:
     @hookimpl
     def omnitron_add_presets(self):
-        return [_RefusingPreset]
+        return [_RefusingPreset, _FromHereFailsPreset]
 
 
-async def test_a_seeded_volume_that_cannot_be_taken_over_is_initialised_as_usual(stacks: list[Stack], tmp_path: Path, image: str) -> None:
-    await make(stacks, tmp_path, image).up()  # the template exists (same image and settings)
+@pytest.fixture
+def refusing_plugins() -> PluginManager:
     pm = plugins()
     pm.register(_RefusingPlugin(), name="refusing")
-    stack = make(stacks, tmp_path, image, pm=pm, preset="pg-refusing")
+    return pm
+
+
+@pytest.mark.parametrize("from_here", [None, _cannot_from_here], ids=["in-the-container", "from-here-then-in-the-container"])
+async def test_a_seeded_volume_that_cannot_be_taken_over_is_initialised_as_usual(
+    stacks: list[Stack], tmp_path: Path, image: str, refusing_plugins: PluginManager, monkeypatch: pytest.MonkeyPatch, from_here: object
+) -> None:
+    await make(stacks, tmp_path, image).up()  # the template exists (same image and settings)
+    monkeypatch.setattr(_RefusingPreset, "FROM_HERE", from_here)
+    stack = make(stacks, tmp_path, image, pm=refusing_plugins, preset="pg-refusing")
     await stack.up()
     assert stack.seeded()
     assert any("could not be taken over (exit code 7: cannot)" in detail for _, _, detail in stack.events)
     assert INITIALISED in docker_logs(stack)
+    with stack.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+async def execs_during(action) -> list[str]:
+    """IDs of the containers processes were started in (``exec_create`` events) while ``await action()`` ran."""
+    import subprocess
+
+    since = docker_cli("system", "info", "-f", "{{.SystemTime}}").strip()
+    await action()
+    until = docker_cli("system", "info", "-f", "{{.SystemTime}}").strip()
+    done = subprocess.run(["docker", "events", "--since", since, "--until", until, "--filter", "event=exec_create", "--format", "{{.Actor.ID}}"], capture_output=True, text=True, timeout=60)
+    return done.stdout.split()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root reaches into a container's root directory")
+async def test_beside_the_engine_as_root_the_credentials_are_set_from_here_with_no_process_in_the_container(stacks: list[Stack], tmp_path: Path, image: str) -> None:
+    first = make(stacks, tmp_path, image)
+    await first.up()  # the template exists
+    stack = make(stacks, tmp_path, image)
+    started = await execs_during(stack.up)
+    container = docker_cli("inspect", "-f", "{{.Id}}", f"omnitron-{stack.name}-dev-db").strip()
+    assert stack.seeded() and SKIPPED in docker_logs(stack)
+    assert container not in started  # no sh, no psql: the password went over the socket from this side
+    with stack.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        stack.connect(password=first.password)
+
+
+async def test_when_the_credentials_cannot_be_set_from_here_the_command_in_the_container_does_it(stacks: list[Stack], tmp_path: Path, image: str, refusing_plugins: PluginManager) -> None:
+    await make(stacks, tmp_path, image).up()
+    stack = make(stacks, tmp_path, image, pm=refusing_plugins, preset="pg-in-container")
+    await stack.up()
+    assert stack.seeded() and SKIPPED in docker_logs(stack) and INITIALISED not in docker_logs(stack)
     with stack.connect() as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
 

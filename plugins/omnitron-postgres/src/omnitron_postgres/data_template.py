@@ -9,14 +9,23 @@ container, with its env) sets ``POSTGRES_PASSWORD`` as the password of
 ``trust`` applies, trying again every 20 ms while the server cannot be
 reached yet (one ``psql`` a try, no separate readiness probe). The password
 travels through the container's env and a pipe, never a command line, and
-the statement is not logged.
+the statement is not logged. Where the container's root can be reached from
+here, :func:`adopt_from_host` does the same over that socket, without
+starting ``sh`` and ``psql`` in the container.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from omnitron.api import DataTemplate
+
+SOCKET_DIR = "/var/run/postgresql"
+"""Where the image's server puts its Unix socket, in the container."""
+STARTING_UP = ("57P03",)
+"""SQLSTATE of a server that does not accept connections yet (starting up): tried again."""
 
 ADOPT_SCRIPT = r"""
 u="${POSTGRES_USER:-postgres}"
@@ -38,6 +47,41 @@ done
 """
 
 
+async def adopt_from_host(resolve: Callable[[str], Path], env: Mapping[str, str], timeout: float) -> None:
+    """:data:`ADOPT_SCRIPT` done from this side: over the server's Unix socket in the container (``resolve``
+    gives its path here; ``trust`` applies there), as soon as it accepts connections, set ``POSTGRES_PASSWORD``
+    as the password of ``POSTGRES_USER`` (as a SCRAM verifier: the server never sees the password; the
+    statement is not logged).
+
+    :raises OSError: no server accepted a connection there within ``timeout``; :raises PgError: it refused.
+    """
+    import stat
+
+    import anyio
+
+    from .wire import PgError, connect, quote_ident, quote_literal, scram_verifier
+
+    user = env.get("POSTGRES_USER") or "postgres"
+    verifier = scram_verifier(env["POSTGRES_PASSWORD"])
+    port = int(env.get("PGPORT") or 5432)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket_dir = resolve(SOCKET_DIR)
+            if not stat.S_ISSOCK((socket_dir / f".s.PGSQL.{port}").lstat().st_mode):
+                raise FileNotFoundError(f"{socket_dir}/.s.PGSQL.{port} is not a socket")
+            conn = await connect(str(socket_dir), port, user=user, password=None, dbname="postgres", timeout=max(0.5, deadline - time.monotonic()))
+            break
+        except (OSError, PgError) as exc:
+            # no socket yet, or the server is still starting: again, until the deadline
+            if (isinstance(exc, PgError) and exc.code not in STARTING_UP) or time.monotonic() >= deadline:
+                raise
+            await anyio.sleep(0.005)
+    async with conn:
+        await conn.execute("SET log_statement TO 'none'")
+        await conn.execute(f"ALTER ROLE {quote_ident(user)} PASSWORD {quote_literal(verifier)}")
+
+
 def refuse(env: Mapping[str, str]) -> str | None:
     """Why a template cannot stand in for the entrypoint's own initialisation with this env, or ``None``."""
     if not env.get("POSTGRES_PASSWORD"):
@@ -55,6 +99,7 @@ DATA_TEMPLATE = DataTemplate(
     volume="data",
     ready_logs=("PostgreSQL init process complete", "database system is ready to accept connections"),
     adopt=("sh", "-c", ADOPT_SCRIPT),
+    adopt_from_host=adopt_from_host,
     credential_env=("POSTGRES_PASSWORD",),
     data_env="PGDATA",
     refuse=refuse,

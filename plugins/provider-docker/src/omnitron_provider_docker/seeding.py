@@ -23,12 +23,15 @@ import anyio
 
 from omnitron.api import DataTemplate, ProvisionError, RuntimeSpec
 
-from . import engine_reads, templates
+from . import container_root, engine_reads, templates
 from .container_config import Placement, container_env, create_body, docker_options
 
 PENDING_RECORDS = "docker-template"
 """State store records (by service) of seeded volumes whose credentials are not set yet."""
 ADOPT_TIMEOUT_S = 120.0
+HOST_ADOPT_TIMEOUT_S = 10.0
+"""How long ``adopt_from_host`` may wait for the seeded server (it starts in well under a second) before the
+template's command in the container takes over, which waits on."""
 FINISH_TIMEOUT_S = 60.0
 log = logging.getLogger("omnitron.docker")
 
@@ -146,6 +149,8 @@ class SeedingMixin:
         if sock is None:
             return "the engine is not local"
         self.ctx.progress(spec.service.name, "starting", "setting its credentials over the local socket")
+        if template.adopt_from_host is not None and await self._adopted_from_host(spec, template, container_id):
+            return None
         try:
             code, output = await anyio.to_thread.run_sync(lambda: templates.run(sock, container_id, list(template.adopt), timeout=ADOPT_TIMEOUT_S))
         except (engine_reads.EngineReadError, OSError) as exc:
@@ -153,6 +158,20 @@ class SeedingMixin:
         if code != 0:
             return f"exit code {code}: {output.strip()[-300:]}"
         return None
+
+    async def _adopted_from_host(self, spec: RuntimeSpec, template: DataTemplate, container_id: str) -> bool:
+        """Whether the template's ``adopt_from_host`` set the credentials through the container's root (no process in it)."""
+        assert template.adopt_from_host is not None
+        try:
+            info = await self._call("GET", f"/containers/{container_id}/json")
+            root = container_root.root_of(int((info.get("State") or {}).get("Pid") or 0), str(info.get("Id") or container_id))
+            if root is None:
+                return False
+            await template.adopt_from_host(container_root.resolver(root), container_env(spec), HOST_ADOPT_TIMEOUT_S)
+        except Exception as exc:  # the command in the container is the way that always works
+            log.debug("service %s: credentials not set from this side (%s: %s); running the template's command in the container", spec.service.name, type(exc).__name__, exc)
+            return False
+        return True
 
     def _start_build(self, service: str, sock: Any, seeding: templates.Seeding) -> None:
         if seeding.key in self._builds:
