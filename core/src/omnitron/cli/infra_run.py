@@ -87,7 +87,7 @@ def down_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, volumes: Vol
     if result.untouched:
         out.print(f"not run by omnitron (existing servers), not touched: {', '.join(result.untouched)}")
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        out.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     return 0
 
 

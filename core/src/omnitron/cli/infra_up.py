@@ -88,7 +88,7 @@ def _print_up(out: Any, result: Any) -> int:
     from .plain import escape
 
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        out.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     if not result.ok:
         for outcome in result.failures:
             out.print(f"[bold red]failed:[/bold red] {escape(outcome.error or '')}", soft_wrap=True)
