@@ -86,3 +86,15 @@ def test_missing_project_is_one_line(tmp_path, omnitron_cli, monkeypatch):
     result = omnitron_cli("infra", "plan")
     assert result.code == 2
     assert "no omnitron.config.py or omnitron.toml" in result.err
+
+
+def test_the_typescript_originals_config_is_named_with_what_to_write_instead(tmp_path, omnitron_cli, monkeypatch):
+    (tmp_path / "omnitron.config.ts").write_text("export default defineEcosystem({ infrastructure: { services: {} } });\n")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    found = omnitron_cli("infra", "plan")
+    assert found.code == 2 and len(found.err.strip().splitlines()) == 1
+    assert f"{tmp_path / 'omnitron.config.ts'} is not read: write it as omnitron.config.py with define_ecosystem" in found.err
+    named = omnitron_cli("config", "validate", "--project", str(tmp_path / "omnitron.config.ts"))
+    assert named.code == 2 and "Traceback" not in named.err
+    assert named.err.startswith("omnitron: omnitron.config.ts: a TypeScript/JavaScript config is not read"), named.err

@@ -109,6 +109,23 @@ def test_up_failure_exits_1_naming_the_service_and_next_step(omnitron_project, o
     assert "omnitron infra logs api" in res.out
 
 
+def test_bracketed_words_in_failures_warnings_and_env_are_printed_verbatim_on_one_line(omnitron_project, omnitron_cli):
+    # console markup must not take "[admin]" for a tag: the path is what the user declared, the value what the app gets
+    probe = {"http": {"path": "/[admin]", "port": "http"}}
+    eco = ext_eco(free_port(), api=ext_service(startupTimeout="200ms", healthCheck=probe), opt=ext_service(startupTimeout="200ms", critical=False, healthCheck=probe, env={}))
+    eco["apps"] = [{"name": "web"}]
+    project = omnitron_project.write(eco, {"web": {"services": {"api": True}, "env": {"LIST": "[a] [/b] x"}}})
+    up = omnitron_cli("infra", "up", "--project", str(project.root))
+    assert up.code == 1
+    failed = [line for line in up.out.splitlines() if line.startswith("failed: service api")]
+    assert len(failed) == 1 and "/[admin]: " in failed[0], up.out
+    warned = [line for line in up.out.splitlines() if line.startswith("warning: service opt")]
+    # one line, as the failure: a host:port: in it once sent it to rich, which wrapped it at 160 columns
+    assert len(warned) == 1 and "/[admin]: " in warned[0] and warned[0].endswith("(non-critical: continuing without it)"), up.out
+    plan = omnitron_cli("infra", "plan", "--project", str(project.root))
+    assert "  LIST=[a] [/b] x\n" in plan.out, plan.out
+
+
 def test_config_errors_exit_2(omnitron_project, omnitron_cli, http_server):
     project = omnitron_project.write(ext_eco(http_server))
     res = omnitron_cli("infra", "up", "--project", str(project.root), "--stack", "nope")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from typing import ClassVar
 
 import pytest
 
@@ -137,6 +138,37 @@ async def test_a_failed_port_check_cancels_what_the_providers_began(omnitron_pro
             await up(project, project.plan())
     assert procs.begun[0]["end"] == "cancelled"
     assert procs.starts == []
+
+
+class OtherChildProvider(ChildProcessProvider):
+    """The same child processes under another name: a stack brought up with one ``--provider``, then planned with another."""
+
+    name = "other"
+    children: ClassVar[dict] = {}
+    starts: ClassVar[list[str]] = []
+
+
+class OtherChildPlugin:
+    @hookimpl
+    def omnitron_add_providers(self):
+        return [OtherChildProvider]
+
+
+async def test_ports_held_by_the_stacks_own_services_of_another_provider_say_which_provider(omnitron_project, procs, register_plugin):
+    register_plugin(OtherChildPlugin(), name="other-child")
+    port = free_port()
+    first = omnitron_project.write(eco({"api": http_service(port)}))
+    assert (await up(first, first.plan())).ok  # with the process provider
+    again = omnitron_project.write(eco({"api": http_service(port)}, provider="other"))
+    try:
+        with pytest.raises(ProvisionError) as err:
+            await up(again, again.plan())
+    finally:
+        OtherChildProvider.stop_all()
+    message = str(err.value)
+    assert message.startswith("host port collision: ") and f"port {port} (http) of service api is taken" in message
+    assert "Fix: api already runs with the process provider (the plan says other): pass --provider process, or `omnitron infra down` first; or set portOffsets" in message
+    assert OtherChildProvider.starts == []
 
 
 async def test_critical_service_never_healthy_fails_after_startup_timeout(omnitron_project):

@@ -20,6 +20,9 @@ from .errors import ConfigError
 from .model import AppConfig, EcosystemConfig
 
 CONFIG_FILES = ("omnitron.config.py", "omnitron.toml")
+SCRIPT_SUFFIXES = (".ts", ".mts", ".cts", ".js", ".mjs", ".cjs")
+"""Suffixes of the TypeScript original's config (``omnitron.config.ts``), which is not read here."""
+SCRIPT_HINT = "write it as omnitron.config.py with define_ecosystem({...}) (the same camelCase keys) or as omnitron.toml"
 
 
 def format_validation_error(exc: ValidationError, *, file: str | None, prefix: str | None = None, data: Any = None) -> ConfigError:
@@ -110,6 +113,16 @@ def find_config(start: Path, *, parents: bool = True) -> Path | None:
     return None
 
 
+def script_config(start: Path, *, parents: bool = True) -> Path | None:
+    """The nearest ``omnitron.config.ts`` (or ``.js``, ...) at or above ``start``: the TypeScript original's form."""
+    for directory in (start, *start.parents) if parents else (start,):
+        for suffix in SCRIPT_SUFFIXES:
+            candidate = directory / f"omnitron.config{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
 def not_a_file(path: Path) -> str | None:
     """Why ``path``, which is there, is not a file to read (``None``: it is one, or there is nothing at all)."""
     import errno
@@ -151,6 +164,8 @@ def _read_text(path: Path, shown: str) -> str:
 def read_ecosystem_file(path: Path) -> dict[str, Any]:
     """The raw declaration in ``path``, before validation."""
     name = path.name
+    if path.suffix in SCRIPT_SUFFIXES:
+        raise ConfigError(f"a TypeScript/JavaScript config is not read: {SCRIPT_HINT}", file=name)
     text = _read_text(path, name)
     if path.suffix == ".toml":
         try:

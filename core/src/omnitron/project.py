@@ -15,12 +15,18 @@ from pathlib import Path
 from . import layout
 from .digests import digest_path
 from .errors import ConfigError
-from .loader import CONFIG_FILES, LoadedProject, find_config, load_project, not_a_file
+from .loader import CONFIG_FILES, SCRIPT_HINT, LoadedProject, find_config, load_project, not_a_file, script_config
 from .plan import Plan
 from .planner import PlanOptions, draft_plan, hash_plan, mounted_files
 from .plugins import PluginManager
 
 STATE_DIRNAME = layout.STATE_DIRNAME
+
+
+def _script_hint(start: Path, *, parents: bool = True) -> str:
+    """What to add when the TypeScript original's ``omnitron.config.ts`` is there instead."""
+    found = script_config(start, parents=parents)
+    return f"; {found} is not read: {SCRIPT_HINT}" if found is not None else ""
 
 
 class Project:
@@ -40,14 +46,14 @@ class Project:
             if path.is_dir():
                 found = find_config(path, parents=False)
                 if found is None:
-                    raise ConfigError(f"no {' or '.join(CONFIG_FILES)} in {path}")
+                    raise ConfigError(f"no {' or '.join(CONFIG_FILES)} in {path}{_script_hint(path, parents=False)}")
                 return cls(found, plugins)
             if path.is_file():
                 return cls(path, plugins)
             raise ConfigError(not_a_file(path) or "no such file or directory", file=str(path))
         found = find_config(Path.cwd())
         if found is None:
-            raise ConfigError(f"no {' or '.join(CONFIG_FILES)} in {Path.cwd()} or any parent directory (use --project DIR)")
+            raise ConfigError(f"no {' or '.join(CONFIG_FILES)} in {Path.cwd()} or any parent directory (use --project DIR){_script_hint(Path.cwd())}")
         return cls(found, plugins)
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .options import JsonOpt, ProjectOpt, ProviderOpt, ShowSecretsOpt, StackOpt, console, print_json, report_warnings
+from .plain import escape
 
 
 def plan(*, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False, show_secrets: ShowSecretsOpt = False) -> int:
@@ -35,13 +36,13 @@ def plan(*, project: ProjectOpt = None, stack: StackOpt = None, provider: Provid
     out.print(table)
     for svc in the_plan.services:
         if svc.address_note:
-            out.print(f"{svc.name}: {svc.host} - {svc.address_note}", soft_wrap=True)
+            out.print(f"{svc.name}: {svc.host} - {escape(svc.address_note)}", soft_wrap=True)
     out.print(loaded.provider_note)
     for name, env in envs.items():
         app = the_plan.apps[name]
         out.print(f"[bold]app {name}[/bold] uses {', '.join(app.services) or 'nothing'}")
         for var, value in env.items():
-            out.print(f"  {var}={value}")
+            out.print(f"  {var}={escape(value)}")
     return 0
 
 

@@ -13,6 +13,7 @@ from cyclopts import Parameter
 
 from .infra_up import _load, _provision, _remember, up
 from .options import AppArg, JsonOpt, ProjectOpt, ServiceArg, ProviderOpt, ShowSecretsOpt, StackOpt, YesOpt, console, print_json, run_async
+from .plain import escape
 
 
 NoDaemonOpt = Annotated[bool, Parameter(name="--no-daemon", negative="", help="Do not start the project's daemon (it keeps the stack as declared; the ecosystem's daemon: false does the same).")]
@@ -86,7 +87,7 @@ def down_cmd(*, project: ProjectOpt = None, stack: StackOpt = None, volumes: Vol
     if result.untouched:
         out.print(f"not run by omnitron (existing servers), not touched: {', '.join(result.untouched)}")
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/yellow] {warning}")
+        out.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     return 0
 
 

@@ -85,11 +85,13 @@ def _provision_with(loaded: Any, work: Any, timeline: Any, *, json: bool) -> int
 
 
 def _print_up(out: Any, result: Any) -> int:
+    from .plain import escape
+
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/yellow] {warning}")
+        out.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     if not result.ok:
         for outcome in result.failures:
-            out.print(f"[bold red]failed:[/bold red] {outcome.error}", soft_wrap=True)
+            out.print(f"[bold red]failed:[/bold red] {escape(outcome.error or '')}", soft_wrap=True)
         return 1
     ready = sum(1 for o in result.services.values() if o.status == "ready")
     out.print(f"[green]ready:[/green] {ready} service{'s' if ready != 1 else ''} in {result.seconds:.2f}s")

@@ -17,6 +17,15 @@ _TAGS = re.compile(r"((\\*)\[([a-z#/@][^[]*?)])")
 _EMOJI = re.compile(r":\S+?:")
 
 
+def escape(text: str) -> str:
+    """``text`` (an error, a probe's detail, a value) as markup that prints it verbatim (``rich.markup.escape``).
+
+    Without it, a bracketed word in a message (``omnitron-minio[embedded]``, a path ``/[admin]``) is taken for a tag and dropped.
+    For text that no tag follows (rich's own escape also doubles a trailing backslash, which then prints twice).
+    """
+    return _TAGS.sub(lambda m: f"{m.group(2)}{m.group(2)}\\{m.group(1)[len(m.group(2)) :]}", text)
+
+
 def plain_text(markup: str) -> str | None:
     """``markup`` as rich prints it without styles, or ``None`` when only rich can tell.
 

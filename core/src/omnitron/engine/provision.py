@@ -49,6 +49,7 @@ from .appports import ensure_app_ports
 from .gate import HealthPolicy, checks_for, not_ready_message, slow_start_hint, wait_healthy
 from .maintenance import maintain_one
 from .select import provider_classes, selected
+from .teardown import run_by_other_providers
 
 if TYPE_CHECKING:
     from ..plan import AllocationRequest, Plan, PlannedService
@@ -252,8 +253,9 @@ async def check_ports(session: Session, services: list[PlannedService]) -> None:
         except Exception as exc:
             raise ProvisionError(f"{name} provider: cannot check host ports: {type(exc).__name__}: {exc}") from None
     if problems:
-        fix = f"set portOffsets on stack {session.plan.stack!r} (e.g. portOffsets = 100) to move this stack's host ports, or free the port"
-        raise ProvisionError(f"host port collision: {'; '.join(problems)}. Fix: {fix}")
+        fixes = [await run_by_other_providers(session, services), f"set portOffsets on stack {session.plan.stack!r} (e.g. portOffsets = 100) to move this stack's host ports, or free the port"]
+        raise ProvisionError(f"host port collision: {'; '.join(problems)}. Fix: {'; or '.join(fix for fix in fixes if fix)}")
+
 
 
 async def _provision_service(session: Session, svc: PlannedService, apps: list[str], result: UpResult, done: dict[str, Any]) -> None:

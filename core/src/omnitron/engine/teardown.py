@@ -1,4 +1,4 @@
-"""``down``: stop everything of this project and stack; with ``volumes``, delete its data too (and the files presets generated for it)."""
+"""``down``: stop everything of this project and stack; with ``volumes``, delete its data too (and the files presets generated for it). Also: which providers hold the stack's services."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ..tasks import combined, task_group
 from .maintenance import APPLIED_SETTING
 
 if TYPE_CHECKING:
-    from ..plan import Plan
+    from ..plan import Plan, PlannedService
     from ..project import Project
     from ..providers import ProgressFn, Provider
     from .session import Session
@@ -44,6 +44,25 @@ async def managed_providers(session: Session) -> dict[str, Provider]:
                 continue
         out[name] = await session.provider(name)
     return out
+
+
+async def run_by_other_providers(session: Session, services: list[PlannedService]) -> str:
+    """What to say of ``services`` that already run with a provider other than the planned one (``up --provider X`` earlier)."""
+    by_provider: dict[str, list[str]] = {}
+    planned = {svc.name: svc.provider for svc in services}
+    for pname, provider in (await managed_providers(session)).items():
+        try:
+            held = await provider.list_managed()
+        except Exception:  # it cannot say: the collision stands as reported
+            continue
+        for name, st in held.items():
+            if name in planned and planned[name] != pname and st.status == "running":
+                by_provider.setdefault(pname, []).append(name)
+    return "; ".join(
+        f"{', '.join(sorted(names))} already run{'s' if len(names) == 1 else ''} with the {pname} provider (the plan says "
+        f"{', '.join(sorted({planned[n] for n in names}))}): pass --provider {pname}, or `omnitron infra down` first"
+        for pname, names in sorted(by_provider.items())
+    )
 
 
 async def down(project: Project, plan: Plan, *, volumes: bool = False, progress: ProgressFn | None = None, session: Session | None = None) -> DownResult:

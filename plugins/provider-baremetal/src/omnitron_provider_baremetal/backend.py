@@ -91,7 +91,8 @@ class DiscoveryBackend(ABC):
             if raw:
                 raise ConfigError(f"{self.name} discovery takes no options", path=self.name)
             return None
-        where = self.name if self.name in (config.model_extra or {}) else "options"
+        # the older spelling is named only where options were written in it: a backend given none is told under its own key
+        where = "options" if config.options and self.name not in (config.model_extra or {}) else self.name
         try:
             return self.options_model.model_validate(raw)
         except ValidationError as exc:
