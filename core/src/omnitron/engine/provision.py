@@ -257,7 +257,6 @@ async def check_ports(session: Session, services: list[PlannedService]) -> None:
         raise ProvisionError(f"host port collision: {'; '.join(problems)}. Fix: {'; or '.join(fix for fix in fixes if fix)}")
 
 
-
 async def _provision_service(session: Session, svc: PlannedService, apps: list[str], result: UpResult, done: dict[str, Any]) -> None:
     outcome = result.services[svc.name]
     progress = session.progress
