@@ -137,6 +137,8 @@ class WaitResult:
     """Seconds spent waiting."""
     stopped: str | None = None
     """Why waiting ended early: the provider reported the service dead (twice in a row)."""
+    gave_up: bool = False
+    """Waiting ended early because ``give_up`` said so (a non-critical service the app does not wait for)."""
 
 
 async def wait_healthy(
@@ -146,6 +148,7 @@ async def wait_healthy(
     *,
     on_attempt: Callable[[ProbeResult], None] | None = None,
     liveness: Callable[[], Awaitable[str | None]] | None = None,
+    give_up: Callable[[], bool] | None = None,
 ) -> WaitResult:
     """Probe until every check passes or ``policy.startup_timeout`` has passed.
 
@@ -153,6 +156,8 @@ async def wait_healthy(
     :param liveness: returns why the service is dead (exited), or ``None``; asked
         about once a second, and waiting stops when it answers twice in a row, so
         a crashed service fails at once instead of at the end of its timeout.
+    :param give_up: asked after each failed probe (never before the first): ``True`` ends the wait
+        (:attr:`WaitResult.gave_up`).
     """
     from ..poll import attempts
 
@@ -167,6 +172,8 @@ async def wait_healthy(
             return WaitResult(result, attempt.number, attempt.elapsed)
         if on_attempt is not None:
             on_attempt(result)
+        if give_up is not None and give_up():
+            return WaitResult(result, attempt.number, attempt.elapsed, gave_up=True)
         if liveness is not None and time.monotonic() >= next_liveness:
             next_liveness = time.monotonic() + LIVENESS_EVERY
             reason = await liveness()
@@ -226,19 +233,52 @@ async def wait_ready(project: Project, plan: Plan, app: str, *, progress: Progre
     return await wait_services(session, plan.services_for(app))
 
 
+class CriticalsDone:
+    """For an app's gate: true once every critical service of ``services`` is done waiting (ready or not).
+
+    Passed as ``give_up`` to :func:`wait_healthy` for the non-critical ones, which are best-effort: the app
+    waits for them no longer than for its critical services (each still gets its first probe).
+    """
+
+    def __init__(self, services: list[PlannedService]) -> None:
+        self.left = {svc.name for svc in services if svc.critical}
+
+    def done(self, name: str) -> None:
+        self.left.discard(name)
+
+    def __call__(self) -> bool:
+        return not self.left
+
+    def for_service(self, svc: PlannedService) -> Callable[[], bool] | None:
+        return None if svc.critical else self
+
+
+def not_waited_for(svc: PlannedService) -> str:
+    """The warning for a non-critical service the app starts without."""
+    return f"service {svc.name} is not healthy yet: the app does not wait for it (it goes on starting)"
+
+
 async def wait_services(session: Session, services: list[PlannedService]) -> GateResult:
-    """Wait for ``services`` concurrently (see :func:`wait_ready`)."""
+    """Wait for ``services`` concurrently (see :func:`wait_ready`); non-critical ones no longer than the critical ones."""
     gate = GateResult()
     failures: list[str] = []
+    criticals = CriticalsDone(services)
 
     async def one(svc: PlannedService) -> None:
         provider = await session.provider(svc.provider)
         handle = session.handle(svc, provider)
         session.progress(svc.name, "waiting", "")
-        waited = await wait_healthy(handle, checks_for(svc, session.plugins.probes), HealthPolicy.of(svc), on_attempt=lambda r: session.progress(svc.name, "waiting", r.detail))
+        try:
+            waited = await wait_healthy(handle, checks_for(svc, session.plugins.probes), HealthPolicy.of(svc), on_attempt=lambda r: session.progress(svc.name, "waiting", r.detail), give_up=criticals.for_service(svc))
+        finally:
+            criticals.done(svc.name)
         gate.services[svc.name] = waited
         if waited.result.ok:
             session.progress(svc.name, "ready", waited.result.detail)
+            return
+        if waited.gave_up:
+            session.progress(svc.name, "degraded", waited.result.detail)
+            gate.warnings.append(f"{not_waited_for(svc)} (non-critical: continuing without it)")
             return
         message = not_ready_message(svc, waited, session.plan.stack)
         if svc.critical:

@@ -45,14 +45,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import OmnitronError, ProvisionError, StartupTimeout
 from ..tasks import task_group
+from .allocating import allocate_all, record_allocation
 from .appports import ensure_app_ports
-from .gate import HealthPolicy, checks_for, not_ready_message, slow_start_hint, wait_healthy
+from .gate import CriticalsDone, HealthPolicy, checks_for, not_ready_message, not_waited_for, slow_start_hint, wait_healthy
 from .maintenance import maintain_one
 from .select import provider_classes, selected
 from .teardown import run_by_other_providers
 
 if TYPE_CHECKING:
-    from ..plan import AllocationRequest, Plan, PlannedService
+    from ..plan import Plan, PlannedService
     from ..project import Project
     from ..providers import ContainerState, ProgressFn, Provider
     from .session import Session
@@ -142,6 +143,7 @@ async def up(
     progress: ProgressFn | None = None,
     check: bool = True,
     session: Session | None = None,
+    best_effort: bool = False,
 ) -> UpResult:
     """Provision ``services`` (all when ``None``) and what they depend on.
 
@@ -150,6 +152,8 @@ async def up(
         starting, waiting, preparing, ready, failed, degraded.
     :param check: raise :class:`~omnitron.errors.ProvisionError` when a critical service fails.
     :param session: an open :class:`~omnitron.engine.session.Session` to reuse.
+    :param best_effort: an app's gate: non-critical services are waited for no longer than the critical ones
+        (those not healthy by then are degraded, and go on starting).
     :raises PluginError: a provider the plan needs is not installed.
     :raises ProvisionError: a host port is taken by something else, or (``check``) a critical service failed.
     """
@@ -160,16 +164,16 @@ async def up(
     provider_classes(project.plugins, todo)
     if session is None:
         async with Session(project, plan, progress=progress) as own:
-            return await up(project, plan, services=services, apps=apps, progress=progress, check=check, session=own)
+            return await up(project, plan, services=services, apps=apps, progress=progress, check=check, session=own, best_effort=best_effort)
     async with locked(project, session.progress):
         # a whole-stack up: what the plan no longer declares would hold its ports
-        result = await _up_locked(session, todo, apps if apps is not None else list(plan.apps), orphans=services is None)
+        result = await _up_locked(session, todo, apps if apps is not None else list(plan.apps), orphans=services is None, criticals=CriticalsDone(todo) if best_effort else None)
     if check and not result.ok:
         raise ProvisionError(result.error_message())
     return result
 
 
-async def _up_locked(session: Session, todo: list[PlannedService], apps: list[str], *, orphans: bool) -> UpResult:
+async def _up_locked(session: Session, todo: list[PlannedService], apps: list[str], *, orphans: bool, criticals: CriticalsDone | None) -> UpResult:
     """The checks before anything starts, then every service at once; the providers begin their shared work meanwhile."""
     import anyio
 
@@ -190,7 +194,7 @@ async def _up_locked(session: Session, todo: list[PlannedService], apps: list[st
             tg.cancel_scope.cancel()
         else:
             for svc in todo:
-                tg.start_soon(_provision_service, session, svc, apps, result, done)
+                tg.start_soon(_provision_service, session, svc, apps, result, done, criticals)
     if refused is not None:
         raise refused
     result.seconds = time.monotonic() - started
@@ -257,7 +261,7 @@ async def check_ports(session: Session, services: list[PlannedService]) -> None:
         raise ProvisionError(f"host port collision: {'; '.join(problems)}. Fix: {'; or '.join(fix for fix in fixes if fix)}")
 
 
-async def _provision_service(session: Session, svc: PlannedService, apps: list[str], result: UpResult, done: dict[str, Any]) -> None:
+async def _provision_service(session: Session, svc: PlannedService, apps: list[str], result: UpResult, done: dict[str, Any], criticals: CriticalsDone | None) -> None:
     outcome = result.services[svc.name]
     progress = session.progress
     start = time.monotonic()
@@ -269,7 +273,10 @@ async def _provision_service(session: Session, svc: PlannedService, apps: list[s
                 if result.services[dep].status != "ready":
                     outcome.blocked_by = dep
                     raise _DependencyFailed(f"waits for {dep}, which is not ready")
-        await _bring_up(session, svc, apps, outcome)
+        await _bring_up(session, svc, apps, outcome, criticals)
+    except _NotWaitedFor as exc:  # best-effort, still starting: degraded, not failed
+        outcome.error, outcome.status = str(exc), "degraded"
+        session.progress(svc.name, "degraded", outcome.probe or str(exc))
     except _DependencyFailed as exc:
         _fail(session, svc, outcome, f"service {svc.name} {exc}")
     except _NotHealthy as exc:
@@ -282,6 +289,8 @@ async def _provision_service(session: Session, svc: PlannedService, apps: list[s
     finally:
         outcome.seconds = time.monotonic() - start
         done[svc.name].set()
+        if criticals is not None:
+            criticals.done(svc.name)
 
 
 class _DependencyFailed(Exception):
@@ -289,6 +298,10 @@ class _DependencyFailed(Exception):
 
 
 class _NotHealthy(Exception):
+    pass
+
+
+class _NotWaitedFor(Exception):
     pass
 
 
@@ -300,7 +313,7 @@ def _fail(session: Session, svc: PlannedService, outcome: ServiceOutcome, messag
     session.progress(svc.name, outcome.status, outcome.probe or message)
 
 
-async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outcome: ServiceOutcome) -> None:
+async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outcome: ServiceOutcome, criticals: CriticalsDone | None = None) -> None:
     from .addresses import adopt
     from .render import runtime_spec
 
@@ -322,8 +335,11 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     handle.warn = outcome.warnings.append
     checks = checks_for(svc, session.plugins.probes)
     progress(svc.name, "waiting", ", ".join(c.name for c in checks) or "no health check")
-    waited = await wait_healthy(handle, checks, HealthPolicy.of(svc), on_attempt=lambda r: progress(svc.name, "waiting", r.detail), liveness=_liveness(session, provider, svc))
+    give_up = criticals.for_service(svc) if criticals is not None else None
+    waited = await wait_healthy(handle, checks, HealthPolicy.of(svc), on_attempt=lambda r: progress(svc.name, "waiting", r.detail), liveness=_liveness(session, provider, svc), give_up=give_up)
     outcome.probe, outcome.note = waited.result.detail, waited.result.note
+    if waited.gave_up:
+        raise _NotWaitedFor(not_waited_for(svc))
     if not waited.result.ok:
         raise _NotHealthy(not_ready_message(svc, waited, session.plan.stack))
     requests = [a for app in apps if app in session.plan.apps for a in session.plan.apps[app].allocations if a.service == svc.name]
@@ -333,47 +349,15 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
         facts = await preset.prepare(handle)
         if facts is not None:
             session.state.put_facts(session.plan.stack, svc.name, {str(k): str(v) for k, v in facts.items()})
-        await _allocate_all(session, svc, preset, handle, requests, outcome)
+        await allocate_all(session, svc, preset, handle, requests, outcome)
         await maintain_one(session, svc, preset, handle)
     else:
         for request in requests:
-            _record(session, svc, request, dict(request.values))
+            record_allocation(session, svc, request, dict(request.values))
             outcome.allocations[request.app] = dict(request.values)
     outcome.status = "ready"
     session.state.mark_service(session.plan.stack, svc.name, "ready", svc.spec_hash)  # only now: healthy, prepared, allocated
     progress(svc.name, "ready", waited.result.detail)
-
-
-async def _allocate_all(session: Session, svc: PlannedService, preset: Any, handle: Any, requests: list[AllocationRequest], outcome: ServiceOutcome) -> None:
-    """Each request allocated and recorded: one after the other, or all at once when the preset allows
-    (:attr:`~omnitron.presets.Preset.concurrent_allocations`); then the first failure, in request order, is raised."""
-    import anyio
-
-    async def one(request: AllocationRequest) -> None:
-        session.progress(svc.name, "preparing", f"{request.kind} {request.name} for {request.app}")
-        values = {k: str(v) for k, v in (await preset.allocate(handle, request)).items()}
-        _record(session, svc, request, values)
-        outcome.allocations[request.app] = values
-
-    if not preset.concurrent_allocations or len(requests) < 2:
-        for request in requests:
-            await one(request)
-        return
-    failures: dict[int, BaseException] = {}
-
-    async def guarded(index: int, request: AllocationRequest) -> None:
-        try:
-            await one(request)
-        except Exception as exc:  # the others finish what they began; the first failure is raised below
-            failures[index] = exc
-
-    async with anyio.create_task_group() as tg:
-        for index, request in enumerate(requests):
-            tg.start_soon(guarded, index, request)
-    if failures:
-        raise failures[min(failures)]
-    ordered = {r.app: outcome.allocations[r.app] for r in requests if r.app in outcome.allocations}
-    outcome.allocations = {**ordered, **{k: v for k, v in outcome.allocations.items() if k not in ordered}}
 
 
 def _liveness(session: Session, provider: Provider, svc: PlannedService) -> Any:
@@ -391,9 +375,3 @@ def _liveness(session: Session, provider: Provider, svc: PlannedService) -> Any:
         return None
 
     return dead
-
-
-def _record(session: Session, svc: PlannedService, request: AllocationRequest, values: dict[str, str]) -> None:
-    stack = session.plan.stack
-    if session.state.get_allocation(stack, svc.name, request.kind, request.name) != values:
-        session.state.put_allocation(stack, svc.name, request.app, request.kind, request.name, values)

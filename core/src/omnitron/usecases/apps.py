@@ -36,6 +36,8 @@ async def prepare_app(stack: Stack, app: str, *, provision: bool = True, progres
     and where ``app`` is expected to listen (its declared ports, or the one allocated for it: ``PORT``); when
     that moved, the chores of the stack's running services run, so a gateway points at the new address.
 
+    Non-critical services are best-effort: waited for no longer than the critical ones (a warning each).
+
     :raises ProvisionError: a critical service did not become healthy.
     """
     from ..engine.appports import ensure_app_ports, expected_endpoints
@@ -52,7 +54,7 @@ async def prepare_app(stack: Stack, app: str, *, provision: bool = True, progres
         allocated = ensure_app_ports(session, [app]).get(app, {})
         moved = session.state.record_app_endpoints(plan.stack, app, expected_endpoints(plan, app, allocated), source="expected")
         if provision:
-            warnings = (await up(stack.project, plan, services=[s.name for s in services], apps=[app], session=session)).warnings
+            warnings = (await up(stack.project, plan, services=[s.name for s in services], apps=[app], session=session, best_effort=True)).warnings
         else:
             warnings = (await wait_services(session, services)).warnings
         if moved:  # services `up` did not just maintain may point at the app's old address
