@@ -127,3 +127,19 @@ def test_a_value_that_looks_like_an_option_is_one_line_saying_how_to_pass_it(pro
     assert run(project, "get", "other") == 0 and capsys.readouterr().out == "--abc\n"
     assert run(project, "get", "--nope") == 2
     assert "Unknown option" in capsys.readouterr().err
+
+
+def test_the_secret_a_config_error_asks_for_can_be_set_before_the_error_is_fixed(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain string where a secret reference belongs: the error says to `secret set` it, which must work with that config."""
+    config = project / "omnitron.toml"
+    config.write_text('project = "shop"\n[infrastructure.services.search]\ndocker = { image = "search:1" }\nsecrets = { api_key = "plain-value" }\n')
+    assert main(["infra", "plan", "--project", str(project)]) == 2
+    assert "secrets.api_key: a plain string is not allowed here" in capsys.readouterr().err
+    assert run(project, "set", "search_key", stdin="the-value", monkeypatch=monkeypatch) == 0
+    capsys.readouterr()
+    config.write_text('project = "shop"\n[infrastructure.services.search]\ndocker = { image = "search:1" }\nsecrets = { api_key = { secret = "search_key" } }\n')
+    assert run(project, "get", "search_key") == 0  # the same store the fixed config reads
+    assert capsys.readouterr().out == "the-value\n"
+    config.write_text('project = "shop"\nsecrets = { backend = "no-such" }\n[infrastructure.services.search]\nsecrets = { api_key = "plain" }\n')
+    assert run(project, "list") == 2  # an error in the project's name or secrets settings still stops it
+    assert "no-such" in capsys.readouterr().err

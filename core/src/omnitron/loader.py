@@ -280,6 +280,18 @@ def load_project(config_file: Path) -> LoadedProject:
     return LoadedProject(root, config_file, ecosystem, apps, warnings)
 
 
+def load_project_identity(config_file: Path) -> LoadedProject:
+    """Only what the secret store needs, validated: the project's name and its ``secrets`` settings.
+
+    The rest of the declaration is not looked at, so ``omnitron secret set`` works while another part of
+    the config waits for that secret (the config's error tells the user to set it).
+    """
+    config_file = config_file.resolve()
+    raw = read_ecosystem_file(config_file)
+    ecosystem = validate(EcosystemConfig, {key: raw[key] for key in ("project", "secrets") if key in raw}, file=config_file.name)
+    return LoadedProject(config_file.parent, config_file, ecosystem, {}, [])
+
+
 def unknown_service_warnings(ecosystem: EcosystemConfig, apps: dict[str, LoadedApp], root: Path) -> list[str]:
     """What to say of an app's ``"services": {NAME: true}`` naming no service of the project: the app gets nothing
     from it (the spec's own example names services, ``discovery`` and ``notifications``, that a project may not run)."""

@@ -10,16 +10,24 @@ from __future__ import annotations
 import re
 import sys
 
-from ..errors import SecretError
+from ..errors import ConfigError, SecretError
 from .options import JsonOpt, ProjectOpt, load_project, print_json
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@/-]{0,199}$")
 
 
 def _backend(project):
+    """The project's secret backend; with the rest of the config in error, found from its name and ``secrets`` alone
+    (setting the secret a config error asks for must not need that error fixed first)."""
     from ..secrets.resolve import backend_for
 
-    return backend_for(load_project(project))
+    found = load_project(project)
+    try:
+        return backend_for(found)
+    except ConfigError:  # an error in the name or the secrets settings themselves is raised from here
+        from ..loader import load_project_identity
+
+        return backend_for(found, load_project_identity(found.config_file))
 
 
 def _read_value(name: str) -> str:

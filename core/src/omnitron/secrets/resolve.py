@@ -24,15 +24,19 @@ class Project(Protocol):
     """The plugin manager: ``plugins.secret_backends`` maps names to backend classes."""
 
 
-def backend_for(project: Project) -> SecretBackend:
-    """The backend named by the project's ``secrets.backend`` (``file`` by default)."""
-    name = project.loaded.ecosystem.secrets.backend
+def backend_for(project: Project, loaded: Any = None) -> SecretBackend:
+    """The backend named by the project's ``secrets.backend`` (``file`` by default).
+
+    :param loaded: the project as loaded, when not ``project.loaded`` (e.g. :func:`~omnitron.loader.load_project_identity`).
+    """
+    loaded = loaded if loaded is not None else project.loaded
+    name = loaded.ecosystem.secrets.backend
     installed: Mapping[str, type[SecretBackend]] = project.plugins.secret_backends
     cls = installed.get(name)
     if cls is None:
         hint = f" (install {BACKEND_PACKAGES[name]})" if name in BACKEND_PACKAGES else ""
         raise ConfigError(f"unknown secret backend {name!r}{hint}; installed: {', '.join(sorted(installed))}", file=project.config_file.name, path="secrets.backend")
-    return cls(SecretContext(project=project.name, project_dir=project.root, state_dir=project.state_dir))
+    return cls(SecretContext(project=loaded.name, project_dir=project.root, state_dir=project.state_dir))
 
 
 def resolver_for(project: Project) -> Callable[[str], str]:
