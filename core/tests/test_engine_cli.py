@@ -223,6 +223,25 @@ def test_reset_yes_deletes_data_and_provisions_again(omnitron_project, omnitron_
     assert procs.starts == ["api", "api"]
 
 
+@pytest.mark.parametrize("typed", ["shop/dev", "yes"])
+def test_reset_on_a_terminal_asks_for_the_stacks_name(omnitron_project, omnitron_cli, procs, monkeypatch, typed):
+    from omnitron.cli import infra_run
+
+    project = omnitron_project.write(proc_eco({"api": http_service(free_port())}))
+    omnitron_cli("infra", "up", "--project", str(project.root))
+    asked: list[str] = []
+    monkeypatch.setattr(infra_run, "_on_terminal", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or typed)
+    res = omnitron_cli("infra", "reset", "--project", str(project.root))
+    assert asked == ["Type shop/dev to delete it all (anything else keeps it): "]
+    if typed == "shop/dev":
+        assert res.code == 0, res.out + res.err
+        assert procs.data_removed == ["api"]
+    else:  # only the name itself deletes it
+        assert res.code == 1 and "Nothing was changed" in res.out
+        assert procs.data_removed == []
+
+
 # -- env -------------------------------------------------------------------------------
 
 

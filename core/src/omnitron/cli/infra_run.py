@@ -39,25 +39,40 @@ BackupOpt = Annotated[bool, Parameter(name="--backup", negative="", help="Back u
 
 
 def reset_cmd(*, yes: YesOpt = False, backup: BackupOpt = False, project: ProjectOpt = None, stack: StackOpt = None, provider: ProviderOpt = None, json: JsonOpt = False) -> int:
-    """DESTRUCTIVE: delete every service's data of this stack and provision it again (needs --yes; --backup backs up first)."""
+    """DESTRUCTIVE: delete every service's data of this stack and provision it again (needs --yes, or on a terminal
+    typing the stack's name; --backup backs up first)."""
     from ..usecases import reset, what_reset_destroys
 
     loaded = _load(project, stack, provider)
-    if yes and backup:
+    if not yes:
+        out = console()
+        out.print(f"[bold red]infra reset[/bold red] deletes all data of project {loaded.plan.project}, stack {loaded.plan.stack}, irreversibly:")
+        for line in what_reset_destroys(loaded):
+            out.print(f"  - {line}", soft_wrap=True)  # never break an address or a name
+        if json or not _on_terminal() or not _confirmed(f"{loaded.plan.project}/{loaded.plan.stack}"):
+            out.print("Back up first (`omnitron backup create`, or `--backup`), then run `omnitron infra reset --yes`. Nothing was changed.")
+            return 1
+    if backup:
         from ..usecases.backup import create_backup
         from .backup_cmd import print_created
 
         made = run_async(create_backup, loaded)
         if not json:
             print_created(made)
-    if not yes:
-        out = console()
-        out.print(f"[bold red]infra reset[/bold red] deletes all data of project {loaded.plan.project}, stack {loaded.plan.stack}, irreversibly:")
-        for line in what_reset_destroys(loaded):
-            out.print(f"  - {line}", soft_wrap=True)  # never break an address or a name
-        out.print("Back up first (`omnitron backup create`, or `--backup`), then run `omnitron infra reset --yes`. Nothing was changed.")
-        return 1
     return _provision(loaded, lambda progress: reset(loaded, progress=progress), json=json)
+
+
+def _on_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _confirmed(name: str) -> bool:
+    """Whether the user typed ``name`` at the terminal (anything else, or end of input, is no)."""
+    try:
+        return input(f"Type {name} to delete it all (anything else keeps it): ").strip() == name
+    except (EOFError, KeyboardInterrupt):
+        print()
+        return False
 
 
 # -- down ------------------------------------------------------------------------
