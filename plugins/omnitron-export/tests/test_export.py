@@ -96,7 +96,7 @@ def test_shop_manifests_hold_what_a_cluster_needs(tmp_path: Path, env: dict[str,
 
 def test_secrets_appear_only_as_references(tmp_path: Path, env: dict[str, str]) -> None:
     work = tmp_path / "shop"
-    shutil.copytree(EXAMPLES / "shop", work)
+    shutil.copytree(EXAMPLES / "shop", work, ignore=shutil.ignore_patterns(".omnitron"))  # not the state of a demo run there
     run = lambda *a: subprocess.run([str(BIN / "omnitron"), *a], cwd=work, env=env, capture_output=True, text=True, timeout=60, input="s3cret-Value-42\n")
     assert run("secret", "set", "shop/cluster/db/password").returncode == 0
     result = run("infra", "export", "--stack", "cluster", "-o", str(tmp_path / "out"))
