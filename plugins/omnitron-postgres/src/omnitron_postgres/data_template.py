@@ -16,7 +16,6 @@ starting ``sh`` and ``psql`` in the container.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -57,26 +56,28 @@ async def adopt_from_host(resolve: Callable[[str], Path], env: Mapping[str, str]
     """
     import stat
 
-    import anyio
+    from omnitron.api import poll_attempts
 
     from .wire import PgError, connect, quote_ident, quote_literal, scram_verifier
 
     user = env.get("POSTGRES_USER") or "postgres"
     verifier = scram_verifier(env["POSTGRES_PASSWORD"])
     port = int(env.get("PGPORT") or 5432)
-    deadline = time.monotonic() + timeout
-    while True:
+    last: Exception | None = None
+    async for attempt in poll_attempts(timeout, first=0.005, cap=0.005):
         try:
             socket_dir = resolve(SOCKET_DIR)
             if not stat.S_ISSOCK((socket_dir / f".s.PGSQL.{port}").lstat().st_mode):
                 raise FileNotFoundError(f"{socket_dir}/.s.PGSQL.{port} is not a socket")
-            conn = await connect(str(socket_dir), port, user=user, password=None, dbname="postgres", timeout=max(0.5, deadline - time.monotonic()))
+            conn = await connect(str(socket_dir), port, user=user, password=None, dbname="postgres", timeout=max(0.5, attempt.remaining))
             break
-        except (OSError, PgError) as exc:
-            # no socket yet, or the server is still starting: again, until the deadline
-            if (isinstance(exc, PgError) and exc.code not in STARTING_UP) or time.monotonic() >= deadline:
+        except (OSError, PgError) as exc:  # no socket yet, or the server is still starting: again, until the deadline
+            if isinstance(exc, PgError) and exc.code not in STARTING_UP:
                 raise
-            await anyio.sleep(0.005)
+            last = exc
+    else:
+        assert last is not None
+        raise last
     async with conn:
         await conn.execute("SET log_statement TO 'none'")
         await conn.execute(f"ALTER ROLE {quote_ident(user)} PASSWORD {quote_literal(verifier)}")
