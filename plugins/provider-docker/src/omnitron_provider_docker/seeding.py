@@ -163,7 +163,7 @@ class SeedingMixin:
         """Whether the template's ``adopt_from_host`` set the credentials through the container's root (no process in it)."""
         assert template.adopt_from_host is not None
         try:
-            info = await self._call("GET", f"/containers/{container_id}/json")
+            info = await self._inspect(container_id) or {}
             root = container_root.root_of(int((info.get("State") or {}).get("Pid") or 0), str(info.get("Id") or container_id))
             if root is None:
                 return False
