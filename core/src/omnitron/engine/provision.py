@@ -274,9 +274,8 @@ async def _provision_service(session: Session, svc: PlannedService, apps: list[s
                     outcome.blocked_by = dep
                     raise _DependencyFailed(f"waits for {dep}, which is not ready")
         await _bring_up(session, svc, apps, outcome, criticals)
-    except _NotWaitedFor as exc:  # best-effort, still starting: degraded, not failed
-        outcome.error, outcome.status = str(exc), "degraded"
-        session.progress(svc.name, "degraded", outcome.probe or str(exc))
+    except _NotWaitedFor as exc:  # best-effort, still starting: degraded, and not recorded as failed
+        _fail(session, svc, outcome, str(exc), starting=True)
     except _DependencyFailed as exc:
         _fail(session, svc, outcome, f"service {svc.name} {exc}")
     except _NotHealthy as exc:
@@ -305,10 +304,11 @@ class _NotWaitedFor(Exception):
     pass
 
 
-def _fail(session: Session, svc: PlannedService, outcome: ServiceOutcome, message: str) -> None:
+def _fail(session: Session, svc: PlannedService, outcome: ServiceOutcome, message: str, *, starting: bool = False) -> None:
+    """``svc`` failed (degraded when non-critical); recorded in the state store unless it is ``starting`` still."""
     outcome.error = message
     outcome.status = "failed" if svc.critical else "degraded"
-    if session.manages(svc.provider) and outcome.blocked_by is None:
+    if session.manages(svc.provider) and outcome.blocked_by is None and not starting:
         session.state.mark_service(session.plan.stack, svc.name, "failed", svc.spec_hash, message[:500])
     session.progress(svc.name, outcome.status, outcome.probe or message)
 
