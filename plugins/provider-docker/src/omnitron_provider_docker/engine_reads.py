@@ -9,7 +9,6 @@ streams (logs, pulls) and remote engines. Blocking: call from a worker thread.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import socket
@@ -37,22 +36,34 @@ def local_socket() -> Path | None:
     return next((p for p in SOCKET_PATHS if p.is_socket()), None)
 
 
-class UnixConnection(http.client.HTTPConnection):
-    """An HTTP connection to the engine's Unix socket."""
+def __getattr__(name: str) -> Any:
+    if name == "UnixConnection":  # http.client costs 10 ms of import: only the archive streams need it
+        return _unix_connection()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    def __init__(self, path: Path, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = str(path)
 
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(self.timeout)
-            sock.connect(self._path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
+def _unix_connection() -> Any:
+    import http.client
+
+    class UnixConnection(http.client.HTTPConnection):
+        """An HTTP connection to the engine's Unix socket (for streaming an archive in or out)."""
+
+        def __init__(self, path: Path, timeout: float) -> None:
+            super().__init__("localhost", timeout=timeout)
+            self._path = str(path)
+
+        def connect(self) -> None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(self.timeout)
+                sock.connect(self._path)
+            except OSError:
+                sock.close()
+                raise
+            self.sock = sock
+
+    globals()["UnixConnection"] = UnixConnection
+    return UnixConnection
 
 
 def get(path: Path, url: str, *, timeout: float = 10.0) -> Any:
@@ -81,22 +92,31 @@ def stream(path: Path, method: str, url: str, *, params: dict[str, Any] | None =
 
 
 def _send(path: Path, method: str, url: str, params: dict[str, Any] | None, body: Any, timeout: float) -> tuple[int, str, bytes]:
+    """One HTTP/1.0 exchange on the socket (the engine answers without chunks, then closes): status, reason, body."""
     if params:
         url += ("&" if "?" in url else "?") + urlencode({k: query_value(v) for k, v in params.items()})
-    conn = UnixConnection(path, timeout)
-    headers = {"Host": "docker"}
-    data = None
+    data = json.dumps(body).encode() if body is not None else b""
+    head = f"{method} {url} HTTP/1.0\r\nHost: docker\r\nConnection: close\r\n"
     if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
+        head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+    elif method in ("POST", "PUT"):
+        head += "Content-Length: 0\r\n"
+    chunks: list[bytes] = []
     try:
-        conn.request(method, url, body=data, headers=headers)
-        resp = conn.getresponse()
-        return resp.status, resp.reason, resp.read()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(path))
+            sock.sendall(head.encode() + b"\r\n" + data)
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
     except OSError as exc:
         raise EngineReadError(900, f"cannot reach the Docker engine at {path}: {exc}") from None
-    finally:
-        conn.close()
+    answer = b"".join(chunks)
+    header, sep, payload = answer.partition(b"\r\n\r\n")
+    status_line = header.split(b"\r\n", 1)[0].split(b" ", 2)
+    if not sep or len(status_line) < 2 or not status_line[1].isdigit():
+        raise EngineReadError(900, f"the Docker engine at {path} sent no HTTP answer to {method} {url}")
+    return int(status_line[1]), (status_line[2] if len(status_line) > 2 else b"").decode(errors="replace"), payload
 
 
 def attach_stdin(path: Path, container_id: str, *, timeout: float = 30.0) -> socket.socket:
@@ -155,14 +175,10 @@ def query_value(value: Any) -> str:
 
 
 def ping(path: Path, *, timeout: float) -> bool:
-    conn = UnixConnection(path, timeout)
     try:
-        conn.request("GET", "/_ping", headers={"Host": "docker"})
-        return conn.getresponse().status == 200
-    except OSError:
+        return _send(path, "GET", "/_ping", None, None, timeout)[0] == 200
+    except EngineReadError:
         return False
-    finally:
-        conn.close()
 
 
 def list_containers(path: Path, filters: dict[str, list[str]], *, all: bool) -> list[dict[str, Any]]:
