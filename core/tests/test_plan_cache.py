@@ -350,3 +350,17 @@ def test_a_file_saved_while_the_plan_is_made_from_it_is_not_taken_for_the_one_pl
     again = load_stack(tmp_path, record=True)  # nothing is saved this time
     assert again.plan.service("api").ports["main"] == 40002
     assert key_holds(again.inputs, again.project.state_dir, again.plan.stack)
+
+
+def test_planning_reads_the_same_from_no_store_as_from_a_stack_that_is_down(tmp_path: Path) -> None:
+    """A first cold ``up`` and one after ``down`` plan from the same state: their keys (and head starts) match."""
+    from omnitron.plancache.inputs import plan_state
+    from omnitron.state import StateStore
+
+    before = plan_state(tmp_path, "dev")
+    with StateStore(tmp_path) as state:
+        state.set_kept("dev", True)
+    up = plan_state(tmp_path, "dev")
+    with StateStore(tmp_path) as state:
+        state.set_kept("dev", False)
+    assert plan_state(tmp_path, "dev") == before != up

@@ -168,19 +168,19 @@ def software_fingerprint() -> str:
 
 def plan_state(state_dir: Path, stack: str) -> str:
     """A digest of what planning reads from the state store for ``stack``: the provider ``auto`` chose at the last
-    ``up``, the addresses providers recorded, and whether the stack is up (``missing`` before the first ``up``)."""
+    ``up``, the addresses providers recorded, and whether the stack is up (before the first ``up``, when there is
+    no store, the same as after a ``down``: none, none, no)."""
     import json
 
-    if not (state_dir / "state.db").exists():
-        return "missing"
-    from ..state import StateStore
+    provider, addresses, kept = None, [], False
+    if (state_dir / "state.db").exists():
+        from ..state import StateStore
+        from ..state.store import PROVIDER_SETTING
 
-    from ..state.store import PROVIDER_SETTING
-
-    with StateStore(state_dir) as state:
-        provider = state.get_setting(stack, PROVIDER_SETTING)
-        addresses = sorted((a.service, a.provider, a.spec_hash, a.host, sorted(a.ports.items()), a.reason) for a in state.addresses(stack).values())
-        kept = state.is_kept(stack)
+        with StateStore(state_dir) as state:
+            provider = state.get_setting(stack, PROVIDER_SETTING)
+            addresses = sorted((a.service, a.provider, a.spec_hash, a.host, sorted(a.ports.items()), a.reason) for a in state.addresses(stack).values())
+            kept = state.is_kept(stack)
     return hashlib.sha256(json.dumps([provider, addresses, kept]).encode()).hexdigest()[:24]
 
 
