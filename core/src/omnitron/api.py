@@ -28,7 +28,8 @@ Groups:
   instead of a probe or a provider (``quick_check``/``quick_checks``): :class:`QuickCheck`,
   :func:`container_probes`, :func:`container_port`; :class:`ProcessRecipe`, :class:`ProcessRun`,
   :func:`wait_for_ports`, :class:`DataTemplate` (a data volume seeded from a cached copy),
-  :func:`user_cache_dir` (where reusable artefacts are kept), :func:`run_after_exit` (refilling it once the command exits);
+  :func:`user_cache_dir` (where reusable artefacts are kept), :func:`run_after_exit` (refilling it once the command exits),
+  :class:`HeadStart` (how a provider starts a service again ahead of planning, ``Provider.head_start``);
 - the plan: :class:`Plan`, :class:`PlannedService` (its ports inside a container:
   ``container_ports()``), :class:`AppPlan`,
   :func:`context_for`, :func:`runtime_templates`, :func:`service_owner`; where
@@ -119,6 +120,7 @@ _EXPORTS: dict[str, str] = {
     "DataTemplate": "data_templates:DataTemplate",
     "user_cache_dir": "user_cache:user_cache_dir",
     "run_after_exit": "after_exit:run_after_exit",
+    "HeadStart": "head_start_recipe:HeadStart",
     # the plan
     "Plan": "plan:Plan",
     "PlannedService": "plan:PlannedService",

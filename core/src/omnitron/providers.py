@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, field_serializer
 from pydantic.alias_generators import to_camel
 
+from .head_start_recipe import HeadStart
 from .process import RuntimeSpec
 from .runtime import ExecResult
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from .quickcheck import QuickCheck
 
 __all__ = [
-    "Allocation", "Candidate", "ContainerState", "ExecResult", "InfrastructureState", "PlannedAddress", "ProgressFn", "Provider", "ProviderContext",
+    "Allocation", "Candidate", "ContainerState", "ExecResult", "HeadStart", "InfrastructureState", "PlannedAddress", "ProgressFn", "Provider", "ProviderContext",
     "ProviderDescriptor", "RuntimeSpec",
 ]
 
@@ -346,6 +347,17 @@ class Provider(ABC):
         ``infra status`` would then be wrong. ``None`` (the default): no such checks, so the commands of a stack
         using this provider always take their full path; ``[]``: nothing to check beyond the health probes' own
         quick checks (a server omnitron does not run).
+        """
+        return None
+
+    def head_start(self, spec: RuntimeSpec, marked: RuntimeSpec) -> HeadStart | None:
+        """How to start the service of ``spec`` (just made running by :meth:`ensure` in a cold ``up``) again from
+        nothing next time, ahead of planning (:class:`HeadStart`); ``None`` (the default): not offered.
+
+        ``marked`` is ``spec`` rendered with a token in place of each secret: the recipe is built from it, and
+        whatever must hold the real values (a digest of the rendered env) from ``spec``. Offer one only where the
+        runner can do exactly what :meth:`ensure` just did and where the full path then finds the service as its own
+        (same spec, nothing left to prepare before it starts). Sync and cheap.
         """
         return None
 

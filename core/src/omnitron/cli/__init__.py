@@ -54,6 +54,17 @@ def _up_directly(argv: list[str]) -> int | None:
     return run_up(options)
 
 
+def _head_start(argv: list[str]) -> None:
+    """A cold ``infra up``'s services start now, from the last cold up's recipes, while the rest loads (:mod:`omnitron.plancache.headstart`)."""
+    from ..fastargs import parse_up
+
+    options = parse_up(argv)
+    if options is not None:
+        from ..plancache.headstart import begin
+
+        begin(options)
+
+
 def run() -> None:
     """The ``omnitron`` script: the daemon's fast path or the plan cache's when one answers, else :func:`main`; then a fast exit.
 
@@ -69,13 +80,15 @@ def run() -> None:
     _ensure_streams()
     code = None
     fast = parse(sys.argv[1:])
+    _head_start(sys.argv[1:])  # first: neither fast path answers an up of a stack that is down, which is all it starts
     if fast is not None:
         from ..daemon.fastpath import answer
-        from ..plancache.answer import answer as answer_from_cache
 
         code = answer(*fast)
-        if code is None:
-            code = answer_from_cache(*fast)
+    if fast is not None and code is None:
+        from ..plancache.answer import answer as answer_from_cache
+
+        code = answer_from_cache(*fast)
     if code is None:
         code = _up_directly(sys.argv[1:])
     if code is None:

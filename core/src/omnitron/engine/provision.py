@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from ..plan import Plan, PlannedService
     from ..project import Project
     from ..providers import ContainerState, ProgressFn, Provider
+    from .head_start import HeadStarts
     from .session import Session
 
 
@@ -144,6 +145,7 @@ async def up(
     check: bool = True,
     session: Session | None = None,
     best_effort: bool = False,
+    head_starts: HeadStarts | None = None,
 ) -> UpResult:
     """Provision ``services`` (all when ``None``) and what they depend on.
 
@@ -154,6 +156,8 @@ async def up(
     :param session: an open :class:`~omnitron.engine.session.Session` to reuse.
     :param best_effort: an app's gate: non-critical services are waited for no longer than the critical ones
         (those not healthy by then are degraded, and go on starting).
+    :param head_starts: the services started ahead of this ``up``, and whether to collect offers for the next
+        (:class:`~omnitron.engine.head_start.HeadStarts`; default: none, none).
     :raises PluginError: a provider the plan needs is not installed.
     :raises ProvisionError: a host port is taken by something else, or (``check``) a critical service failed.
     """
@@ -164,7 +168,9 @@ async def up(
     provider_classes(project.plugins, todo)
     if session is None:
         async with Session(project, plan, progress=progress) as own:
-            return await up(project, plan, services=services, apps=apps, progress=progress, check=check, session=own, best_effort=best_effort)
+            return await up(project, plan, services=services, apps=apps, progress=progress, check=check, session=own, best_effort=best_effort, head_starts=head_starts)
+    if head_starts is not None:
+        session.head_starts = head_starts
     async with locked(project, session.progress):
         # a whole-stack up: what the plan no longer declares would hold its ports
         result = await _up_locked(session, todo, apps if apps is not None else list(plan.apps), orphans=services is None, criticals=CriticalsDone(todo) if best_effort else None)
@@ -323,14 +329,18 @@ async def _bring_up(session: Session, svc: PlannedService, apps: list[str], outc
     preset = session.plugins.presets.get(svc.preset) if svc.preset else None
     if preset is not None:
         await preset.materialise(handle)
-    progress(svc.name, "starting", f"{svc.provider}")
+    ahead = session.head_starts is not None and await session.head_starts.take(session, svc)
+    progress(svc.name, "starting", f"{svc.provider}" + (", started ahead of planning from the last cold up's recipe" if ahead else ""))
     session.state.mark_service(session.plan.stack, svc.name, "starting", svc.spec_hash)
+    spec = runtime_spec(session, svc)
     try:
-        outcome.state = await provider.ensure(runtime_spec(session, svc))
+        outcome.state = await provider.ensure(spec)
     except StartupTimeout as exc:  # the provider said why in its own words; what to do next is said here
         text = str(exc) if svc.name in str(exc) else f"service {svc.name}: {exc}"
         raise _NotHealthy(f"{text}. {slow_start_hint(svc, session.plan.stack)}") from None
     adopt(session.state, session.plan.stack, svc, outcome.state)
+    if session.head_starts is not None:
+        session.head_starts.offer(session, svc, provider, spec)
     handle = session.handle(svc, provider)
     handle.warn = outcome.warnings.append
     checks = checks_for(svc, session.plugins.probes)

@@ -23,11 +23,17 @@ def runtime_spec(session: Session, svc: PlannedService) -> RuntimeSpec:
     recipe, and what a provider may ask the engine for: the service's secrets and its probes against an address."""
     import dataclasses
 
+    spec = rendered_with(session, svc, session.resolver)
+    return dataclasses.replace(spec, secret=session.secret_of(svc), probe=_prober(session, svc))
+
+
+def rendered_with(session: Session, svc: PlannedService, secret: Callable[[str], str]) -> RuntimeSpec:
+    """``svc``'s :class:`RuntimeSpec` rendered with ``secret`` (store key -> value) as :func:`runtime_spec` renders it
+    (a head start renders it with tokens, :mod:`omnitron.engine.head_start`)."""
     from ..plan import service_owner
 
     allocations = session.allocations_for(service_owner(svc.name)) if svc.env_from else {}
-    spec = render_runtime_spec(svc, session.renderer, session.resolver, session.plugins.presets, plan=session.plan, facts=session.facts(), allocations=allocations)
-    return dataclasses.replace(spec, secret=session.secret_of(svc), probe=_prober(session, svc))
+    return render_runtime_spec(svc, session.renderer, secret, session.plugins.presets, plan=session.plan, facts=session.facts(), allocations=allocations)
 
 
 def _prober(session: Session, svc: PlannedService) -> Callable[[str, dict[str, int]], Any]:

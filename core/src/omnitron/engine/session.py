@@ -44,6 +44,8 @@ class Session:
         self._stack = contextlib.AsyncExitStack()
         self._state: StateStore | None = None
         self._lock: Any = None
+        self.head_starts: Any = None
+        """The services a head start made run before this ``up``, and the offers it collects (:mod:`.head_start`)."""
 
     async def __aenter__(self) -> "Session":
         await self._stack.__aenter__()

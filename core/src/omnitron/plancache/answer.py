@@ -175,44 +175,12 @@ def _run(ctx: _Context) -> int | None:
 
 def _env(ctx: _Context, entry: dict[str, Any]) -> dict[str, str]:
     """The app's env, each secret read from the project's store now (:class:`LookupError` when one is not set)."""
+    from ..secret_tokens import join
+    from .store import store_values
+
     wanted = {part["secret"] for _, parts in entry["env"] for part in parts if isinstance(part, dict)}
-    values: dict[str, str] = {}
-    if wanted:
-        backend = _backend(ctx)
-        for key in sorted(wanted):
-            value = backend.get(key)
-            if value is None:
-                raise LookupError(key)
-            values[key] = value
-    env: dict[str, str] = {}
-    for var, parts in entry["env"]:
-        text = []
-        for part in parts:
-            if isinstance(part, str):
-                text.append(part)
-            elif part["quote"]:
-                from urllib.parse import quote
-
-                text.append(quote(values[part["secret"]], safe=""))
-            else:
-                text.append(values[part["secret"]])
-        env[var] = "".join(text)
-    return env
-
-
-def _backend(ctx: _Context) -> Any:
-    from importlib import import_module
-
-    from ..secrets.base import SecretBackend, SecretContext
-
-    ref = ctx.doc.get("secretBackend")
-    if not ref:
-        raise LookupError("the secret store cannot be read here")
-    module, _, name = ref.partition(":")
-    cls = getattr(import_module(module), name)
-    if not (isinstance(cls, type) and issubclass(cls, SecretBackend) and cls.light):
-        raise LookupError(ref)
-    return cls(SecretContext(project=ctx.doc["project"], project_dir=ctx.root, state_dir=ctx.state_dir))
+    values = store_values(ctx.doc.get("secretBackend"), ctx.doc["project"], ctx.root, wanted) if wanted else {}
+    return {var: join(parts, values) for var, parts in entry["env"]}
 
 
 def _exec(ctx: _Context, app: str, argv: list[str], env: dict[str, str], cwd: str | None) -> int:

@@ -26,9 +26,15 @@ async def bring_up(stack: Stack, *, services: list[str] | None = None, apps: lis
     :param remember: on success, remember the provider ``auto`` chose (later commands find the stack there).
     :returns: per service what happened (``result.ok`` false when a critical one failed).
     """
-    from ..engine.provision import up
+    import anyio
 
-    result = await up(stack.project, stack.plan, services=services, apps=apps, progress=progress, check=False)
+    from ..engine.provision import up
+    from . import head_start
+
+    head_starts = await anyio.to_thread.run_sync(lambda: head_start.prepare(stack, whole=services is None))
+    result = await up(stack.project, stack.plan, services=services, apps=apps, progress=progress, check=False, head_starts=head_starts)
+    if result.ok:
+        head_start.remember(stack, head_starts.offers, {name: o.seconds for name, o in result.services.items()})
     if services is None:
         keep(stack, True)
     if remember and result.ok:

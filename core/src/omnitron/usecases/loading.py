@@ -33,6 +33,8 @@ class Stack:
     """What the installed providers say of themselves, by name."""
     inputs: dict[str, Any] | None = None
     """What the plan was made from (the plan cache's key, :mod:`omnitron.plancache.inputs`), when recorded."""
+    provider_option: str | None = None
+    """The ``--provider`` it was planned with (``None``: the stack's own choice)."""
 
     @property
     def name(self) -> str:
@@ -60,12 +62,15 @@ def load_stack(project: Project | Path | str | None = None, stack: str | None = 
     from ..plancache import switched_off
 
     if not record or switched_off():
-        return _plan_stack(proj, stack, provider)
+        loaded = _plan_stack(proj, stack, provider)
+        loaded.provider_option = provider
+        return loaded
     from ..plancache.inputs import Recorder, key_of
     from ..secrets.keys import config_dir
 
     with Recorder(proj.root, excluded=[proj.state_dir, config_dir()]) as recorder:
         loaded = _plan_stack(proj, stack, provider)
+    loaded.provider_option = provider
     if not any(d.available is not None for d in loaded.providers.values()):  # else the plan hangs on what is available now
         loaded.inputs = key_of(recorder, proj, loaded.plan)
     return loaded

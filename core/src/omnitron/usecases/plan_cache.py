@@ -11,7 +11,6 @@ simply not there.
 
 from __future__ import annotations
 
-import secrets as _random
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
 
     from ..engine.session import Session
     from ..providers import InfrastructureState
+    from ..secret_tokens import SecretTokens
     from .loading import Stack
 
 
@@ -151,17 +151,12 @@ def _app(session: Session, stack: Stack, app: str, light: bool) -> dict[str, Any
     from ..plancache.inputs import app_inputs
     from .apps import handed_env
 
+    from ..secret_tokens import SecretTokens
+
     plan = stack.plan
-    tokens: dict[str, str] = {}
-    asked: dict[str, int] = {}
-    nonce = _random.token_hex(8)
-
-    def reference(key: str) -> str:  # no secret is read: each becomes a token that shows how it was used
-        asked[key] = asked.get(key, 0) + 1
-        return tokens.setdefault(key, f"OMNITRONSECRET{nonce}N{len(tokens)}END/:@")
-
-    env = _as_parts(app_env(session, app, secret=reference), {token: key for key, token in tokens.items()}, asked)
-    if env is None or (tokens and not light) or not _every_secret_referenced(env, app_env(session, app, reveal=False)):
+    tokens = SecretTokens()  # no secret is read: each becomes a token that shows how it was used
+    env = _as_parts(app_env(session, app, secret=tokens.reference), tokens)
+    if env is None or (tokens.tokens and not light) or not _every_secret_referenced(env, app_env(session, app, reveal=False)):
         return None
     ref = plan.apps[app]
     allocated = session.state.app_ports(plan.stack).get(app, {})
@@ -176,31 +171,12 @@ def _app(session: Session, stack: Stack, app: str, light: bool) -> dict[str, Any
     }
 
 
-def _as_parts(marked: dict[str, str], keys: dict[str, str], asked: dict[str, int]) -> list[list[Any]] | None:
-    """``[[VAR, [text | {"secret": KEY, "quote": bool}, ...]], ...]``: the env rendered with tokens, split at them.
-
-    A token is found as it was handed out (the value goes in raw) or URL-quoted (it goes in quoted); ``None``
-    when a secret was asked for more often than its token came out (a template function transformed it)."""
-    import re
-    from urllib.parse import quote
-
-    forms = {token: key for token, key in keys.items()} | {quote(token, safe=""): key for token, key in keys.items()}
-    pattern = re.compile("(" + "|".join(re.escape(t) for t in sorted(forms, key=len, reverse=True)) + ")") if forms else None
+def _as_parts(marked: dict[str, str], tokens: SecretTokens) -> list[list[Any]] | None:
+    """``[[VAR, parts], ...]``: the env rendered with ``tokens``, split at them (:mod:`omnitron.secret_tokens`);
+    ``None`` when a secret was asked for more often than its token came out (a template function transformed it)."""
     seen: dict[str, int] = {}
-    out: list[list[Any]] = []
-    for var, text in marked.items():
-        pieces = pattern.split(text) if pattern is not None else [text]
-        parts: list[Any] = []
-        for i, piece in enumerate(pieces):
-            if i % 2 == 0:
-                if piece:
-                    parts.append(piece)
-                continue
-            key = forms[piece]
-            seen[key] = seen.get(key, 0) + 1
-            parts.append({"secret": key, "quote": piece not in keys})
-        out.append([var, parts])
-    return out if seen == asked else None
+    out = [[var, tokens.split(text, seen)] for var, text in marked.items()]
+    return out if seen == tokens.asked else None
 
 
 def _every_secret_referenced(env: list[list[Any]], masked: dict[str, str]) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +13,7 @@ from .naming import (
     LABEL_RUNTIME_HASH,
     LABEL_SPEC_HASH,
     network_alias,
+    runtime_digest,
     service_labels,
 )
 
@@ -70,12 +69,8 @@ def container_command(spec: RuntimeSpec) -> list[str] | None:
 
 
 def runtime_hash(spec: RuntimeSpec) -> str:
-    """Digest of what the plan's spec hash cannot see: rendered env and command (secrets included)."""
-    data = {"env": container_env(spec), "command": container_command(spec)}
-    if spec.stdin is not None:
-        data["stdin"] = hashlib.sha256(spec.stdin).hexdigest()
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    """Digest of what the plan's spec hash cannot see: rendered env and command (secrets included), and stdin."""
+    return runtime_digest(container_env(spec), container_command(spec), spec.stdin)
 
 
 def memory_bytes(value: str | int, *, service: str) -> int:

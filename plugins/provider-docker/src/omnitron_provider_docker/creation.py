@@ -13,10 +13,14 @@ from typing import Any
 
 import anyio
 
-from omnitron.api import ContainerState, RuntimeSpec, task_group
+from omnitron.api import ContainerState, HeadStart, RuntimeSpec, task_group
 
 from . import client, engine_reads
-from .container_config import Placement, create_body, docker_options, requested_network
+from .container_config import Placement, create_body, docker_options, requested_network, runtime_hash
+from .naming import LABEL_RUNTIME_HASH, LABEL_VOLUME, service_labels, stack_labels
+
+HEAD_START_ENV = ("DOCKER_HOST", "OMNITRON_DOCKER_TEMPLATE")
+"""What the recipe depends on beyond the plan: the engine, and whether a data template would seed the volume instead."""
 
 
 class CreationMixin:
@@ -25,6 +29,8 @@ class CreationMixin:
     ctx: Any
     name: str
     _new_volumes: set[str]
+    _created: dict[str, tuple[str, Placement, str | None]]
+    """Service -> container name, placement and image ID of each container this instance created and started plainly."""
     # from the other parts: _call(), _client(), _inspect(), _state(), _free_container_name(), _ensure_network(), _ensure_volumes(),
     # _remove_container(), _remove_new_volume(), _data_template(), _image_and_template(), _seed_volume(), _adopt(), _pending()
 
@@ -33,7 +39,7 @@ class CreationMixin:
         svc = spec.service
         opts = docker_options(spec)
         template = self._data_template(spec)
-        name, (_, seeding, template_id), network, volumes = await gather(
+        name, (image, seeding, template_id), network, volumes = await gather(
             self._free_container_name(svc.name),
             self._image_and_template(spec, template),
             self._ensure_network(requested_network(opts)),
@@ -44,7 +50,9 @@ class CreationMixin:
             self._pending(svc.name, None)  # a new volume: nothing of an earlier seeding is in it
         volume = volumes.get(template.volume) if template is not None else None
         if seeding is None or volume is None or volume not in self._new_volumes:
-            return await self._state(await self._create_started(svc.name, name, body, spec.stdin), svc.name)
+            state = await self._state(await self._create_started(svc.name, name, body, spec.stdin), svc.name)
+            self._created[svc.name] = (name, Placement(project=self.ctx.project, stack=self.ctx.stack, network=network, volumes=volumes), image.get("Id"))
+            return state
         assert template is not None
         # the volume is filled in the created container (which must not copy the image's empty directory in)
         for mount in body["HostConfig"]["Mounts"]:
@@ -71,6 +79,34 @@ class CreationMixin:
             body = create_body(spec, Placement(project=self.ctx.project, stack=self.ctx.stack, network=network, volumes=volumes))
             container_id = await self._create_started(svc.name, name, body, spec.stdin)
         return await self._state(container_id, svc.name)
+
+    def head_start(self, spec: RuntimeSpec, marked: RuntimeSpec) -> HeadStart | None:
+        """The recipe of :mod:`.head_start` for a container this instance just created and started plainly (no data
+        seeded into it, nothing bind-mounted, on the stack's own network, a local engine); ``None`` otherwise."""
+        svc = spec.service
+        done = self._created.get(svc.name)
+        sock = engine_reads.local_socket()
+        if done is None or sock is None:
+            return None
+        name, placement, image_id = done
+        opts = docker_options(spec)
+        if requested_network(opts) is not None or any(v.type != "volume" for v in opts.volumes) or self._data_template(spec) is not None:
+            return None
+        body = create_body(marked, placement)
+        body["Labels"][LABEL_RUNTIME_HASH] = runtime_hash(spec)  # of the real values: the runner checks it against them
+        labels = service_labels(placement.project, placement.stack, svc.name)
+        by_volume = {v: source for source, v in placement.volumes.items()}
+        recipe = {
+            "socket": str(sock),
+            "name": name,
+            "image": {"name": opts.image, "id": image_id},
+            "network": {"Name": placement.network, "CheckDuplicate": True, "Labels": stack_labels(placement.project, placement.stack)},
+            "volumes": [{"Name": v, "Labels": {**labels, LABEL_VOLUME: source}} for v, source in sorted(by_volume.items())],
+            "body": body,
+            "stdin": marked.stdin.decode() if marked.stdin is not None else None,
+        }
+        ports = tuple((b.get("HostIp") or "0.0.0.0", int(b["HostPort"])) for bs in body["HostConfig"]["PortBindings"].values() for b in bs)
+        return HeadStart(runner="omnitron_provider_docker.head_start:run", recipe=recipe, env=HEAD_START_ENV, ports=ports)
 
     async def _create_container(self, service: str, name: str, body: dict[str, Any]) -> str:
         self.ctx.progress(service, "creating", f"container {name} from {body['Image']}")

@@ -46,6 +46,7 @@ class DockerEngineProvider(CreationMixin, ResourcesMixin, SeedingMixin, DockerPr
         self._network_lock = anyio.Lock()
         self._networks: set[str] = set()
         self._new_volumes: set[str] = set()
+        self._created: dict[str, tuple[str, Any, str | None]] = {}
         self._builds: dict[str, threading.Thread] = {}
         self._abort_builds = threading.Event()
 

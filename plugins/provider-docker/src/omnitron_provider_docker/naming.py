@@ -8,6 +8,7 @@ shows) and only have to be valid and unlikely to collide.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 
@@ -85,3 +86,12 @@ def owner_of(labels: Mapping[str, str] | None) -> str:
     if LABEL_SERVICE in labels:
         parts.append(f"service {labels[LABEL_SERVICE]}")
     return "omnitron " + ", ".join(parts)
+
+
+def runtime_digest(env: Mapping[str, str], command: list[str] | None, stdin: bytes | None) -> str:
+    """Digest of a container's rendered env, command and stdin (the ``omnitron.runtime-hash`` label; secrets included)."""
+    data: dict[str, object] = {"env": dict(env), "command": command}
+    if stdin is not None:
+        data["stdin"] = hashlib.sha256(stdin).hexdigest()
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
