@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from .session import Session
 
 FIRST_DELAY = 0.010
-MAX_DELAY = 0.050
+MAX_DELAY = 0.025
+"""Slowest startup polling of a connection probe: a refused or rejected connection costs well under a millisecond."""
 MAX_DELAY_EXEC = 0.250
 """Slowest startup polling when a probe execs a command (costlier than a connection)."""
 GRACE = 0.5
