@@ -35,8 +35,12 @@ from omnitron.api import (
     StateStore,
     describe_listeners,
     is_listening,
+    poll_attempts,
     port_listeners,
 )
+
+PORT_RELEASE_S = 2.0
+"""How long a start waits for a host port still held as it begins (the listener of a server that just died)."""
 
 from .accounts import SYSTEM_PATH, Account, service_account
 from .binaries import Located, binary_version, locate, source_mode
@@ -220,7 +224,7 @@ class ProcessRunner(ProcessProvider):
                 f"service {svc.name}: user {account.name} (services run as it when omnitron runs as root) cannot run {main}: "
                 "make the directories above it searchable, or set OMNITRON_SERVICE_USER"
             )
-        self._check_free(svc)
+        await self._check_free(svc)
         foreign = account is not None and paths.data_dir.is_dir() and paths.data_dir.stat().st_uid != account.uid
         make_dir(paths.data_dir, mode=0o700, owner=account)
         if foreign:  # data written by another account before: the service must own all of it
@@ -259,9 +263,16 @@ class ProcessRunner(ProcessProvider):
         env["HOME"] = str(paths.data_dir) if account is not None else os.environ.get("HOME", str(paths.data_dir))
         return env
 
-    def _check_free(self, svc: PlannedService) -> None:
+    async def _check_free(self, svc: PlannedService) -> None:
+        """Each host port free; one still held is waited for a moment (a server that just died, a child of it that
+        shared its listening socket and dies with it), then it is an error naming what holds it."""
         for port_name, port in sorted(svc.ports.items()):
-            if is_listening(port, svc.bind_address):
+            if not is_listening(port, svc.bind_address):
+                continue
+            async for _ in poll_attempts(PORT_RELEASE_S):
+                if not is_listening(port, svc.bind_address):
+                    break
+            else:
                 raise ProvisionError(self._busy(svc, port_name, port))
 
     def _busy(self, svc: PlannedService, port_name: str, port: int) -> str:
