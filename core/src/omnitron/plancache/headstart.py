@@ -44,10 +44,10 @@ KEEP = 4
 """Keys kept: the newest first (switching between a few settings keeps each one's recipes)."""
 SWITCH_ENV = "OMNITRON_HEAD_START"
 WAIT_S = 60.0
+"""How long the full path waits for the head start at most (a start answers in well under a second)."""
 FIRST_ALONE_S = 2.0
 """How long the other services wait at most for the slowest one's start (an engine starts one container at a time
 about twice as fast as two at once)."""
-"""How long the full path waits for the head start at most (a start answers in well under a second)."""
 
 
 def off() -> bool:
@@ -211,7 +211,9 @@ def _begin(opts: dict[str, Any]) -> _Running | None:
     slowest = entry.get("slowest")
     if not offers or (slowest is not None and slowest not in offers):
         return None  # what the stack waits for longest starts in the full path: the others would only slow it down
-    if not all(_free(host, port) for offer in offers.values() for host, port in offer.get("ports") or ()):
+    from ..hostports import can_bind
+
+    if not all(can_bind(port, host) is True for offer in offers.values() for host, port in offer.get("ports") or ()):
         return None  # the full path says what holds it, before anything starts
     from ..state.lock import acquire_fd
     from .store import store_values
@@ -225,19 +227,6 @@ def _begin(opts: dict[str, Any]) -> _Running | None:
     except Exception:  # noqa: BLE001 - another command works on the project: leave it all to the full path
         return None
     return _Running(entry, root, stack, offers, lambda: store_values(ref, entry["project"], root, keys) if keys else {}, fd, first=slowest if len(offers) > 1 else None)
-
-
-def _free(host: str, port: int) -> bool:
-    """Whether ``host:port`` can be bound now (nothing listens there)."""
-    import socket
-
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def take_over(root: Path, stack: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
