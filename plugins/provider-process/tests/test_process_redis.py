@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 from redis.backoff import NoBackoff
-from redis.exceptions import AuthenticationError, ResponseError
+from redis.exceptions import AuthenticationError, BusyLoadingError, ResponseError
 from redis.retry import Retry
 
 from omnitron_redis.process import RedisRecipe, config_from_args, quote
@@ -17,6 +17,20 @@ from process_testlib import files_containing, group_gone, port_closed, redis_eco
 from omnitron.api import free_port
 
 pytestmark = pytest.mark.anyio
+
+
+def loaded(port: int, password: str) -> redis.Redis:
+    """A client once the server has loaded its data (a restarted Redis listens before it has, and says LOADING)."""
+    from omnitron.api import poll_attempts_sync
+
+    for _ in poll_attempts_sync(10.0):
+        c = client(port, password)
+        try:
+            c.ping()
+            return c
+        except BusyLoadingError:
+            c.close()
+    raise AssertionError(f"redis on port {port} still loading its data after 10 s")
 
 
 def client(port: int, password: str | None, db: int = 0) -> redis.Redis:
@@ -58,7 +72,7 @@ async def test_lifecycle(env, binaries):
     wait_dead(rec.pid)
     restarted = await provider.ensure(env.runtime_spec("cache"))
     assert restarted.container_id != state.container_id
-    with client(port, password) as c:
+    with loaded(port, password) as c:
         assert c.get("kept") == b"1"
         c.set("at-shutdown", "2")
 
@@ -66,7 +80,7 @@ async def test_lifecycle(env, binaries):
     await provider.stop("cache")
     assert group_gone(pgid) and port_closed(port)
     await provider.ensure(env.runtime_spec("cache"))
-    with client(port, password) as c:
+    with loaded(port, password) as c:
         assert c.get("at-shutdown") == b"2", "SIGTERM lets redis save before it exits"
 
     data_dir = provider.paths("cache").data_dir
