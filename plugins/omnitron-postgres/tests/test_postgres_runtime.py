@@ -174,3 +174,49 @@ def test_infra_psql_database_alone_picks_the_postgres_service_holding_it(omnitro
     other = omnitron("infra", "psql", "postgres", "--print-url", "--project", root)
     assert other.returncode == 2
     assert other.stderr.strip() == "omnitron: stack dev has several postgres services (books, db): choose one with --service"
+
+
+async def test_a_server_that_cannot_take_connections_now_is_asked_again_within_milliseconds(omnitron_project, monkeypatch):
+    """SQLSTATE 57P03 (starting up, or shutting down) is asked again every few ms for a moment, not at the gate's pace.
+
+    A real server in a smart shutdown with a session still open answers 57P03 to every new connection: the
+    same answer a server gives between listening and being ready, which lasts too short to aim a test at.
+    """
+    import signal
+    import time
+
+    from omnitron_postgres import probe, wire
+
+    server = start_postgres()
+    held = psycopg.connect(host=server.host, port=server.port, user=server.user, password=server.password, dbname="postgres")
+    try:
+        server.process.send_signal(signal.SIGTERM)  # smart shutdown: the open session keeps it up, new ones are refused
+        for _ in range(100):
+            try:
+                psycopg.connect(host=server.host, port=server.port, user=server.user, password=server.password, dbname="postgres", connect_timeout=2).close()
+            except psycopg.OperationalError as exc:
+                if "shutting down" in str(exc):
+                    break
+            time.sleep(0.02)
+        else:
+            pytest.fail("the server never said it was shutting down")
+        attempts: list[float] = []
+        real = wire.connect
+
+        async def counted(*args, **kwargs):
+            attempts.append(time.monotonic())
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(wire, "connect", counted)
+        project = pg_project(omnitron_project, server, password=server.password, startupTimeout="300ms")
+        with pytest.raises(ProvisionError) as err:
+            await up(project, project.plan())
+        assert "shutting down" in str(err.value) and "SQLSTATE 57P03" in str(err.value)
+        gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+        soon = [g for g in gaps if g < probe.SOON_S + 0.008]
+        assert len(soon) >= len(gaps) // 2, gaps  # most attempts follow the last within ms; the gate's pace is 25 ms
+        assert len(attempts) >= 0.3 / (probe.SOON_FOR_S + 0.025 + 0.01), attempts  # bounded: a burst per gate attempt
+        assert len(attempts) <= 0.3 / probe.SOON_S + 5, attempts
+    finally:
+        held.close()
+        server.stop()

@@ -1,5 +1,8 @@
 """The ``postgres`` health probe: healthy when the server authenticates us and answers ``SELECT 1`` over TCP (:mod:`.wire`).
 
+A server that answers "starting up" (SQLSTATE 57P03) is asked again within milliseconds, for a moment, inside
+the same check: it listens a moment before it is ready, and is usually ready before the gate's next attempt.
+
 Its quick check (what the plan cache runs instead, with the standard library) sends a startup packet and
 expects an authentication request (``R``) back: the server accepts connections for that user and database.
 One starting up, shutting down or out of connections answers an error (``E``) instead. It does not log in:
@@ -16,6 +19,12 @@ from omnitron.api import ContainerProbe, HealthProbe, PresetConfig, ProbeResult,
 
 PROTOCOL_3 = 196608
 """The protocol version of a startup packet (3.0)."""
+CANNOT_CONNECT_NOW = "57P03"
+"""The SQLSTATE of a server starting up (or shutting down): it says so once it listens, a moment before it is ready."""
+SOON_S = 0.004
+SOON_FOR_S = 0.020
+"""A check that meets :data:`CANNOT_CONNECT_NOW` asks again every ``SOON_S`` for up to ``SOON_FOR_S``: a server
+starting up is usually ready by then, sooner than the gate's next attempt."""
 
 
 class PostgresCheck(PresetConfig):
@@ -27,6 +36,8 @@ class PostgresProbe(HealthProbe):
     spec_model = PostgresCheck
 
     async def check(self, spec: Any, target: Any, timeout: float) -> ProbeResult:
+        import anyio
+
         from .wire import PgError, connect
 
         if isinstance(spec, dict):
@@ -34,14 +45,21 @@ class PostgresProbe(HealthProbe):
         port = target.port("main")
         user = target.service.config.get("user", "postgres")
         start = time.perf_counter()
-        try:
-            async with await connect(target.host, port, user=user, password=target.secret("password"), dbname=spec.database, timeout=max(1.0, timeout)) as conn:
-                rows = await conn.query("SELECT 1")
-        except (PgError, OSError) as exc:
-            return ProbeResult(False, f"postgres {target.host}:{port}: {exc}")
+        while True:
+            began = time.perf_counter()
+            try:
+                async with await connect(target.host, port, user=user, password=target.secret("password"), dbname=spec.database, timeout=max(1.0, timeout)) as conn:
+                    rows = await conn.query("SELECT 1")
+                break
+            except PgError as exc:
+                if exc.code != CANNOT_CONNECT_NOW or time.perf_counter() - start >= SOON_FOR_S:
+                    return ProbeResult(False, f"postgres {target.host}:{port}: {exc}")
+            except OSError as exc:
+                return ProbeResult(False, f"postgres {target.host}:{port}: {exc}")
+            await anyio.sleep(SOON_S)
         if rows != [("1",)]:
             return ProbeResult(False, f"postgres {target.host}:{port}: SELECT 1 returned {rows!r}")
-        return ProbeResult(True, f"postgres {target.host}:{port}: SELECT 1 ok", (time.perf_counter() - start) * 1000)
+        return ProbeResult(True, f"postgres {target.host}:{port}: SELECT 1 ok", (time.perf_counter() - began) * 1000)
 
     def quick_check(self, spec: Any, target: Any) -> QuickCheck:
         import struct
