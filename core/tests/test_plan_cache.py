@@ -57,7 +57,8 @@ class Listener:
         self.server.listen(64)
         self.port = self.server.getsockname()[1]
         self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.accepting = threading.Thread(target=self._accept, daemon=True)
+        self.accepting.start()
 
     def _accept(self) -> None:
         while True:
@@ -72,6 +73,7 @@ class Listener:
         except OSError:
             pass
         self.server.close()
+        self.accepting.join(30)  # a connection accepted just before the shutdown is in held before they are closed
         for conn in self.held:
             conn.close()
 
