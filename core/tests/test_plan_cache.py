@@ -15,6 +15,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,12 @@ class Listener:
                 self.held.append(self.server.accept()[0])
             except OSError:
                 return
+
+    def accepted(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until ``count`` connections were accepted (or the timeout: the caller's assertion says what came)."""
+        deadline = time.monotonic() + timeout
+        while len(self.held) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def close(self) -> None:
         try:
@@ -242,6 +249,7 @@ def test_a_full_up_probes_each_service_once_and_still_writes_the_cache(project, 
     assert up.code == 0 and "pydantic" in up.modules, up.err
     # the external provider's reachability checks (as up starts it, as the cache's status observes it) and the
     # health gate's probe: the status the cache holds is what the gate found, not a second probe
+    api.accepted(before + 3)  # the accepting thread may lag behind the command that connected
     assert len(api.held) - before == 3
     assert json.loads(cache.read_text())["status"]["services"]["api"]["health"] == "healthy"
     assert_fast(omnitron("infra", "up"))
