@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from collections import namedtuple
+
+TYPE_CHECKING = False  # the typing module costs import time on the fast paths that read the store
+if TYPE_CHECKING:
+    from typing import Any
 
 
-@dataclass(frozen=True)
-class RecordedAddress:
-    service: str
-    provider: str
-    spec_hash: str
-    host: str
-    ports: dict[str, int] = field(default_factory=dict)
-    reason: str = ""
-    recorded_at: float = 0.0
+class RecordedAddress(namedtuple("RecordedAddress", "service provider spec_hash host ports reason recorded_at", defaults=("", 0.0))):
+    """Where ``service`` was found (immutable): ``provider`` and ``spec_hash`` (str) as they were then, ``host`` (str),
+    ``ports`` (name -> port), ``reason`` (str) and ``recorded_at`` (epoch seconds).
+
+    A named tuple, not a dataclass: the fast paths that read the store do not import :mod:`dataclasses`.
+    """
+
+    __slots__ = ()
 
 
 class AddressesMixin:

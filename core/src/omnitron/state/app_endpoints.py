@@ -18,25 +18,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections import namedtuple
 
 from ..errors import OmnitronError
 
+TYPE_CHECKING = False  # the typing module costs import time on the fast paths that read the store
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass(frozen=True)
-class AppEndpoint:
-    """One port of an app, as recorded."""
 
-    app: str
-    name: str
-    """The port's name (``http``)."""
-    host: str
-    port: int
-    source: str
-    """``expected`` (what ``run`` handed the app) or ``observed`` (where its process listens)."""
-    pid: int | None
-    recorded_at: float
+class AppEndpoint(namedtuple("AppEndpoint", "app name host port source pid recorded_at")):
+    """One port of an app, as recorded (immutable): ``app``, ``name`` (the port's, ``http``), ``host``, ``port`` (int),
+    ``source`` (``expected``: what ``run`` handed the app, or ``observed``: where its process listens), ``pid``
+    (int or None) and ``recorded_at`` (epoch seconds). A named tuple: reading the store imports no :mod:`dataclasses`."""
+
+    __slots__ = ()
 
 
 class AppPortsExhausted(OmnitronError):

@@ -11,20 +11,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections import namedtuple
+
+TYPE_CHECKING = False  # the typing module costs import time on the fast paths that read the store
+if TYPE_CHECKING:
+    from typing import Any
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    stack: str
-    app: str
-    service: str
-    first_seen: float
-    last_seen: float
-    phantom_since: float | None = None
-    env: tuple[str, ...] = field(default=())
-    """Names (never values) of the env vars this service's binding handed the app."""
+class Endpoint(namedtuple("Endpoint", "stack app service first_seen last_seen phantom_since env", defaults=(None, ()))):
+    """``app`` given ``service``'s env in ``stack`` (immutable): ``first_seen``/``last_seen`` and ``phantom_since``
+    (epoch seconds, or None while live), ``env`` the names (never values) of the env vars the binding handed the app.
+    A named tuple: reading the store imports no :mod:`dataclasses`."""
+
+    __slots__ = ()
 
     @property
     def state(self) -> str:

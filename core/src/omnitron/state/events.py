@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from collections import namedtuple
+
+TYPE_CHECKING = False  # the typing module costs import time on the fast paths that read the store
+if TYPE_CHECKING:
+    from typing import Any
 
 LAST_RECONCILED = "last_reconciled"
 """Per-stack setting: when the last reconcile pass completed (epoch seconds)."""
@@ -20,15 +23,12 @@ WAITING_PREFIX = "waiting:"
 """Per-stack settings ``waiting:<service>`` -> the dependency it waits for (re-gated by a restart)."""
 
 
-@dataclass(frozen=True)
-class Event:
-    id: int
-    ts: float
-    stack: str
-    service: str
-    action: str
-    reason: str
-    data: dict[str, Any] = field(default_factory=dict)
+class Event(namedtuple("Event", "id ts stack service action reason data")):
+    """One recorded action (immutable): ``id``, ``ts`` (epoch seconds), ``stack``, ``service`` (``""`` for the stack),
+    ``action``, ``reason`` (for people) and ``data`` (a dict of details for scripts).
+    A named tuple: reading the store imports no :mod:`dataclasses`."""
+
+    __slots__ = ()
 
     def as_json(self) -> dict[str, Any]:
         """camelCase keys, the time as ISO 8601 (UTC)."""

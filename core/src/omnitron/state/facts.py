@@ -11,7 +11,9 @@ plain text.
 from __future__ import annotations
 
 import time
-from typing import Any
+TYPE_CHECKING = False  # the typing module costs import time on the fast paths that read the store
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class FactsMixin:

@@ -7,21 +7,27 @@ stores its fields, :meth:`get_record` / :meth:`records` build it again.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
 
 from .schema import has_table
 
-R = TypeVar("R")
+TYPE_CHECKING = False  # the typing module costs import time on the fast paths that read the store
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    R = TypeVar("R")
 
 
 def _dump(record: Any) -> dict[str, Any]:
+    import dataclasses  # loaded by then: the provider's record type is one
+
     return dataclasses.asdict(record) if dataclasses.is_dataclass(record) else dict(record)
 
 
 def _load(kind: Callable[..., R], data: dict[str, Any]) -> R:
+    import dataclasses
+
     if dataclasses.is_dataclass(kind):
         names = {f.name for f in dataclasses.fields(kind)}
         data = {k: v for k, v in data.items() if k in names}

@@ -21,7 +21,9 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # the typing module costs import time on the fast paths that read the store
+if TYPE_CHECKING:
+    from typing import Any
 
 from ..errors import OmnitronError
 from .addresses import AddressesMixin
