@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from collections import namedtuple
 from pathlib import Path
-from typing import ClassVar
+
+TYPE_CHECKING = False  # the typing module costs import time on the fast paths that read secrets
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
-@dataclass(frozen=True)
-class SecretContext:
-    """Where a backend may keep things: never plaintext, never the key in the project."""
+class SecretContext(namedtuple("SecretContext", "project project_dir state_dir options")):
+    """Where a backend may keep things: never plaintext, never the key in the project (immutable).
 
-    project: str
-    project_dir: Path
-    state_dir: Path
-    """``<project>/.omnitron``."""
-    options: dict[str, object] = field(default_factory=dict)
+    ``project`` (its name), ``project_dir`` and ``state_dir`` (``<project>/.omnitron``) as paths, ``options`` a dict
+    of the backend's own settings (a new empty one when not given). A named tuple, not a dataclass: the fast paths
+    that read secrets do not import :mod:`dataclasses`.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, project: str, project_dir: Path, state_dir: Path, options: dict[str, object] | None = None) -> SecretContext:
+        return super().__new__(cls, project, project_dir, state_dir, {} if options is None else options)
 
 
 class SecretBackend(ABC):

@@ -26,9 +26,11 @@ import binascii
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # the typing module costs import time on the fast paths that read secrets
+if TYPE_CHECKING:
+    from typing import Any
 
 from ..errors import SecretError
 from . import keys
@@ -106,15 +108,17 @@ def unseal(env: dict[str, Any], key: UserKey, path: Path, project: str) -> dict[
     return data
 
 
-@dataclass
 class Rotation:
-    """What ``rotate-key`` did."""
+    """What ``rotate-key`` did: the ``key_source`` it started from, the ``stores`` now encrypted with the new key, and
+    the known stores ``skipped`` (written with some other key, left as they were). A plain class, not a dataclass:
+    this module is on the fast paths that read secrets, which do not import :mod:`dataclasses`."""
 
-    key_source: str
-    stores: list[Path] = field(default_factory=list)
-    """Stores now encrypted with the new key."""
-    skipped: list[Path] = field(default_factory=list)
-    """Known stores written with some other key, left as they were."""
+    __slots__ = ("key_source", "stores", "skipped")
+
+    def __init__(self, key_source: str, stores: list[Path] | None = None, skipped: list[Path] | None = None) -> None:
+        self.key_source = key_source
+        self.stores: list[Path] = list(stores or [])
+        self.skipped: list[Path] = list(skipped or [])
 
 
 class EncryptedFileBackend(SecretBackend):

@@ -23,7 +23,7 @@ import binascii
 import os
 import string
 import tempfile
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 from ..errors import SecretError
@@ -55,13 +55,17 @@ def key_description() -> str:
     return f"{KEY_ENV} or {key_file_path()}"
 
 
-@dataclass(frozen=True)
-class UserKey:
-    """A key and where it came from."""
+class UserKey(namedtuple("UserKey", "key source")):
+    """A key (bytes) and where it came from (``source``: ``OMNITRON_SECRET_KEY`` or the key file's path), immutable.
 
-    key: bytes
-    source: str
-    """``OMNITRON_SECRET_KEY`` or the key file's path."""
+    A named tuple, not a dataclass: this module is on the fast paths that read secrets, which do not import
+    :mod:`dataclasses`. Its repr names the source only, never the key.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"UserKey(source={self.source!r})"
 
     @property
     def key_id(self) -> str:
