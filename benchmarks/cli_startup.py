@@ -111,8 +111,8 @@ def main() -> None:
         root = Path(tmp) / "shop"
         write_project(root, 2)
         cli = Cli(root)
-        cli.run("infra", "up")
         try:
+            cli.run("infra", "up")  # in the try: an up that fails half-way is brought down too
             cases = {
                 "python -c pass": None,
                 "omnitron --help": ["--help"],

@@ -314,6 +314,7 @@ async def test_unreachable_project_keeps_data_where_the_service_user_can_reach_i
     if os.geteuid() != 0:
         pytest.skip("only root drops privileges")
     require_source("postgres", "system")
+    from omnitron_provider_process.paths import relocated_base
     from process_testlib import _reachable_tempdir
 
     root = _reachable_tempdir("omnitron-pp-data-")
@@ -333,6 +334,7 @@ async def test_unreachable_project_keeps_data_where_the_service_user_can_reach_i
             assert conn.execute("SELECT 1").fetchone() == (1,)
         await provider.remove("db", volumes=True)
         assert not data_dir.exists()
+        assert not relocated_base(provider.ctx.state_dir, provider.ctx.project).exists()  # no empty directories left behind
     finally:
         await provider.remove("db", volumes=True)
         import shutil

@@ -136,3 +136,14 @@ def remove_tree(path: Path) -> None:
         path.unlink()
     elif path.is_dir():
         shutil.rmtree(path)
+
+
+def remove_empty_base(base: Path) -> None:
+    """Remove a stack's directory under the data root (:func:`relocated_base`) once nothing of any service is left in
+    it: its ``data`` and ``run`` directories, then itself, each only while empty (a running service's files stay)."""
+    for path in (base / "data", base / "run", base):
+        try:
+            path.rmdir()
+        except OSError:  # not there, or something is still in it
+            if path.exists():
+                return

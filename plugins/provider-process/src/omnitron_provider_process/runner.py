@@ -46,7 +46,7 @@ from .accounts import SYSTEM_PATH, Account, service_account
 from .binaries import Located, binary_version, locate, source_mode
 from .command_recipe import CommandRecipe, resolve_command
 from .logfile import read_log, rotate
-from .paths import ServicePaths, all_places, cache_root, make_dir, relocated_base, remove_tree, service_paths
+from .paths import ServicePaths, all_places, cache_root, make_dir, relocated_base, remove_empty_base, remove_tree, service_paths
 from .provider import ProcessProvider
 from .records import LEGACY_TABLE, ProcessRecord, from_legacy_row
 from .supervise import LAUNCH_ENV, all_in_groups, child_alive, is_ours, kill_launched, launched_groups, spawn, stop_group
@@ -329,6 +329,7 @@ class ProcessRunner(ProcessProvider):
                     await anyio.to_thread.run_sync(remove_tree, place.data_dir)
             if volumes:
                 self.state.forget_service(self.ctx.stack, name)
+                await anyio.to_thread.run_sync(remove_empty_base, relocated_base(self.ctx.state_dir, self.ctx.project))
 
     async def remove_all_data(self) -> None:
         """Delete the data of every service of this stack that is not running (``down --volumes``)."""
