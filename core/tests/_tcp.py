@@ -16,12 +16,13 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def tcp_server(*, keep: bool = True) -> Iterator[int]:
-    """Accept connections on a free port (yielded): hold them open (``keep``) or close each at once."""
+def tcp_server(*, keep: bool = True, held: list[socket.socket] | None = None) -> Iterator[int]:
+    """Accept connections on a free port (yielded): hold them open (``keep``, in ``held`` when given, so the caller
+    can count them) or close each at once."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
-    held: list[socket.socket] = []
+    held = [] if held is None else held
 
     def accept() -> None:
         while True:

@@ -14,12 +14,12 @@ import json
 import os
 import socket
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from _tcp import tcp_server
+from omnitron.poll import attempts_sync
 from omnitron.quickcheck import QuickCheck
 from omnitron.testing import run_script
 
@@ -50,39 +50,25 @@ ecosystem = define_ecosystem(
 
 
 class Listener:
-    """A TCP server that keeps what it accepts open (what the tcp probe counts as up)."""
+    """A TCP server that keeps what it accepts open (what the tcp probe counts as up): :func:`_tcp.tcp_server`, open
+    until :meth:`close`, with the connections it accepted in ``held``."""
 
     def __init__(self) -> None:
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(64)
-        self.port = self.server.getsockname()[1]
         self.held: list[socket.socket] = []
-        self.accepting = threading.Thread(target=self._accept, daemon=True)
-        self.accepting.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                self.held.append(self.server.accept()[0])
-            except OSError:
-                return
+        self._server = tcp_server(keep=True, held=self.held)
+        self.port = self._server.__enter__()
 
     def accepted(self, count: int, timeout: float = 5.0) -> None:
         """Wait until ``count`` connections were accepted (or the timeout: the caller's assertion says what came)."""
-        deadline = time.monotonic() + timeout
-        while len(self.held) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
+        for _ in attempts_sync(timeout):
+            if len(self.held) >= count:
+                return
 
     def close(self) -> None:
-        try:
-            self.server.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread: the port stops answering now
-        except OSError:
-            pass
-        self.server.close()
-        self.accepting.join(30)  # a connection accepted just before the shutdown is in held before they are closed
-        for conn in self.held:
-            conn.close()
+        """The port stops answering now; what was accepted is closed (again: a no-op)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.__exit__(None, None, None)
 
 
 @pytest.fixture
