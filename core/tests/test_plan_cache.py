@@ -23,7 +23,8 @@ from omnitron.poll import attempts_sync
 from omnitron.quickcheck import QuickCheck
 from omnitron.testing import run_script
 
-HEAVY = {"pydantic", "pydantic_core", "psycopg", "redis", "aiohttp", "anyio", "cyclopts", "pluggy", "rich"}
+HEAVY = {"pydantic", "pydantic_core", "psycopg", "redis", "aiohttp", "anyio", "cyclopts", "pluggy", "rich", "dataclasses"}
+"""Modules the fast answers never load (``dataclasses`` with ``inspect`` costs about 8 ms: the state and secret stores use named tuples)."""
 DUMP_ENV = [sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"]
 
 CONFIG = """\
